@@ -1,0 +1,236 @@
+"""``playground bench``: the engine against references measured in the same process.
+
+Each workload trains the same network on the same data three ways: the engine (its
+fused dense-stack kernels, as the trainer runs them), a plain vectorised numpy float32
+implementation of the same step, and PyTorch on the CPU where it is installed.
+Machines here are shared and noisy, so only ratios measured in one run mean anything;
+each figure is the median of several runs after a warm-up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine.dense_stack import DenseStackRunner
+from .engine.network import Network
+from .engine.optimizers import Optimizer, OptimizerSettings
+from .model import build_network, sequential_spec
+
+
+@dataclass(frozen=True)
+class Workload:
+    id: str
+    sizes: tuple[int, ...]
+    output: str
+    cost: str
+    batch: int
+    instrument: bool
+    target: str
+
+
+WORKLOADS = (
+    Workload("mlp_nielsen", (784, 30, 10), "sigmoid", "quadratic", 10, False, "≥ 2× numpy, ≥ 8× torch"),
+    Workload("mlp_softmax", (784, 100, 10), "softmax", "log-likelihood", 64, False, "≥ 1.2× numpy"),
+    Workload("deep_sigmoid", (784, 30, 30, 30, 30, 10), "sigmoid", "cross-entropy", 10, True, "≥ 2× numpy"),
+)
+LEARNING_RATE = 0.1
+
+
+def _data(n: int, n_out: int):
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 784), dtype=np.float32)
+    y = np.zeros((n, n_out), np.float32)
+    y[np.arange(n), rng.integers(0, n_out, n)] = 1.0
+    return x, y
+
+
+def _engine_network(w: Workload) -> Network:
+    spec = sequential_spec(list(w.sizes), activation="sigmoid", output=w.output, cost=w.cost,
+                           initializer="normal-scaled")
+    network = build_network(spec)
+    network.initialize("normal-scaled", 0)
+    return network
+
+
+def engine_epoch(w: Workload, x, y, instrument: bool | None = None):
+    """A closure training one pass over ``x`` in the trainer's chunks."""
+    network = _engine_network(w)
+    runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), w.batch)
+    control = np.array([0.0, LEARNING_RATE])
+    batches = len(x) // w.batch
+    order = np.random.default_rng(1).permutation(len(x)).astype(np.int64)
+    on = w.instrument if instrument is None else instrument
+
+    def run():
+        for first in range(0, batches, 500):
+            runner.run(x, y, order, first, min(500, batches - first), control, 0.0, 0.0, on)
+    return run
+
+
+def numpy_epoch(w: Workload, x, y):
+    """The reference: the textbook vectorised numpy step, float32, allocating as numpy does."""
+    rng = np.random.default_rng(0)
+    sizes = w.sizes
+    weights = [(rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.standard_normal(o).astype(np.float32) for o in sizes[1:]]
+    order = np.random.default_rng(1).permutation(len(x))
+    lr = np.float32(LEARNING_RATE)
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def run():
+        for start in range(0, len(x) - w.batch + 1, w.batch):
+            rows = order[start:start + w.batch]
+            xb, yb = x[rows], y[rows]
+            activations = [xb]
+            for layer, (weight, bias) in enumerate(zip(weights, biases)):
+                z = activations[-1] @ weight.T + bias
+                if layer == len(weights) - 1 and w.output == "softmax":
+                    e = np.exp(z - z.max(axis=1, keepdims=True))
+                    activations.append(e / e.sum(axis=1, keepdims=True))
+                else:
+                    activations.append(sigmoid(z))
+            out = activations[-1]
+            delta = (out - yb) * out * (1 - out) if w.cost == "quadratic" else out - yb
+            delta /= w.batch
+            for layer in range(len(weights) - 1, -1, -1):
+                grad_w = delta.T @ activations[layer]
+                grad_b = delta.sum(axis=0)
+                if w.instrument:
+                    np.linalg.norm(grad_w), np.linalg.norm(grad_b)
+                if layer:
+                    a = activations[layer]
+                    delta = (delta @ weights[layer]) * a * (1 - a)
+                weights[layer] -= lr * grad_w
+                biases[layer] -= lr * grad_b
+    return run
+
+
+def torch_epoch(w: Workload, x, y):
+    """PyTorch CPU, the idiomatic way: nn.Sequential, autograd and optim.SGD."""
+    import torch
+
+    torch.set_num_threads(2)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(w.sizes[:-1], w.sizes[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(w.sizes) - 2 or w.output == "sigmoid":
+            layers.append(torch.nn.Sigmoid())
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    labels = ty.argmax(dim=1)
+    order = torch.from_numpy(np.random.default_rng(1).permutation(len(x)))
+
+    def loss_of(out, rows):
+        if w.cost == "quadratic":
+            return 0.5 * ((out - ty[rows]) ** 2).sum(dim=1).mean()
+        if w.cost == "cross-entropy":
+            return torch.nn.functional.binary_cross_entropy(out, ty[rows], reduction="sum") / len(rows)
+        return torch.nn.functional.cross_entropy(out, labels[rows])
+
+    def run():
+        for start in range(0, len(x) - w.batch + 1, w.batch):
+            rows = order[start:start + w.batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_of(model(tx[rows]), rows)
+            loss.backward()
+            if w.instrument:
+                [p.grad.norm() for p in model.parameters()]
+            optimizer.step()
+    return run
+
+
+def samples_per_second(run, n: int, repeats: int) -> float:
+    run()  # warm-up: compilation, caches, allocator
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return n / statistics.median(times)
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def measure(w: Workload, quick: bool) -> dict:
+    n = 4000 if quick else 16000
+    repeats = 3 if quick else 5
+    x, y = _data(n, w.sizes[-1])
+    engine = samples_per_second(engine_epoch(w, x, y), n, repeats)
+    reference = samples_per_second(numpy_epoch(w, x, y), n, repeats)
+    torch_rate = samples_per_second(torch_epoch(w, x, y), n, repeats) if _torch_available() else None
+    result = {"workload": w.id, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
+              "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
+              "ratio_vs_numpy": round(engine / reference, 2),
+              "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
+              "target": w.target}
+    if w.instrument:
+        bare = samples_per_second(engine_epoch(w, x, y, instrument=False), n, repeats)
+        result["instrumentation_cost"] = round(max(0.0, bare / engine - 1.0), 3)
+    return result
+
+
+STARTUP_SCRIPT = """
+import time; start = time.perf_counter()
+import numpy as np
+from playground.bench import WORKLOADS, engine_epoch, _data
+w = WORKLOADS[0]; x, y = _data(w.batch, w.sizes[-1])
+engine_epoch(w, x, y)()
+print(time.perf_counter() - start)
+"""
+
+
+def startup_seconds() -> float:
+    """Seconds from a fresh interpreter to the end of its first training step, numba cache warm."""
+    command = [sys.executable, "-c", STARTUP_SCRIPT]
+    subprocess.run(command, check=True, capture_output=True)  # fills the cache if it was cold
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def machine_description() -> str:
+    from threadpoolctl import threadpool_info
+
+    blas = {info.get("architecture") for info in threadpool_info() if info.get("user_api") == "blas"}
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "auto")
+    return (f"{os.cpu_count()} cores, numpy {np.__version__}, OpenBLAS kernels {'/'.join(sorted(map(str, blas)))} "
+            f"(OPENBLAS_CORETYPE={coretype})")
+
+
+def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
+    if not json_output:
+        print(f"machine: {machine_description()}")
+        print(f"{'workload':<14}{'engine/s':>11}{'numpy/s':>11}{'torch/s':>11}{'×numpy':>8}{'×torch':>8}  target")
+    for w in WORKLOADS:
+        result = measure(w, quick)
+        if json_output:
+            print(json.dumps(result), flush=True)
+            continue
+        torch_text = "—" if result["torch_samples_per_s"] is None else f"{result['torch_samples_per_s']:,}"
+        ratio_torch = "—" if result["ratio_vs_torch"] is None else f"{result['ratio_vs_torch']:.2f}"
+        extra = (f"  (instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step)"
+                 if "instrumentation_cost" in result else "")
+        print(f"{w.id:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}{torch_text:>11}"
+              f"{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {w.target}{extra}", flush=True)
+    startup = startup_seconds()
+    if json_output:
+        print(json.dumps({"workload": "startup", "seconds_to_first_step": round(startup, 2)}))
+    else:
+        print(f"start-up: a fresh process reaches its first training step in {startup:.2f} s (target ≤ 3 s)")
+    return 0

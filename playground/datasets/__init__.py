@@ -1,0 +1,30 @@
+"""Data for the playground: built-in generators, IDX and CSV loaders, and the MNIST downloader.
+
+Everything here is headless (numpy and numba, never Qt), and every loader returns the
+same `Dataset`, so the trainer and the plots do not care where data came from.
+
+Modules, for finding your way:
+    dataset     the `Dataset` class, the errors, the shared train/validation split
+    catalog     `load_dataset` and the table of data set names
+    toys        circle, xor, gaussians, spiral, moons, parity, function
+    digits      synthetic 28x28 digits, for image lessons without a network
+    idx         the IDX file format and folders of IDX files (MNIST, Fashion-MNIST, ...)
+    remote      the cache folder and the checksum-verified downloader
+    csv_import  a user's own CSV table
+"""
+
+from playground.datasets.catalog import DATASET_NAMES, load_dataset
+from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailable, DownloadCancelled
+from playground.datasets.remote import cache_dir, download, is_cached
+
+__all__ = [
+    "DATASET_NAMES",
+    "Dataset",
+    "DatasetError",
+    "DatasetUnavailable",
+    "DownloadCancelled",
+    "cache_dir",
+    "download",
+    "is_cached",
+    "load_dataset",
+]

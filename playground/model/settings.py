@@ -1,0 +1,71 @@
+"""The ``training`` section of a network file: how to train, on what data.
+
+Declared with the same ``option`` fields as layer configs, so the file loader, the
+command line and the window's inspector validate values the same way (a NaN learning
+rate gets the same clear message everywhere).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.config import config_from_dict, config_to_dict, option
+from ..engine.costs import COSTS
+from ..engine.initializers import INITIALIZERS
+from ..engine.optimizers import OPTIMIZERS
+
+DATASETS = ("mnist", "fashion-mnist", "idx", "digits", "circle", "xor", "gaussians", "spiral", "moons",
+            "parity", "function", "csv")
+FUNCTIONS = ("sine", "abs", "step", "bump")
+
+
+@dataclass(frozen=True)
+class DatasetSettings:
+    name: str = option("digits", help="Where the examples come from.", choices=DATASETS)
+    n_samples: int = option(0, help="Examples to generate for built-in sets (0: the set's default).",
+                            minimum=0, maximum=1_000_000)
+    noise: float = option(0.1, help="Noise of the generated 2D sets.", minimum=0.0, maximum=10.0)
+    n_bits: int = option(8, help="Bits of the parity problem.", minimum=1, maximum=16)
+    function: str = option("sine", help="Target of the function-regression set.", choices=FUNCTIONS)
+    label_column: str = option("label", help="Label column of a CSV file.")
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    cost: str = option("cross-entropy", help="What the network minimises.", choices=tuple(COSTS))
+    optimizer: str = option("sgd", help="How each gradient becomes a step.", choices=OPTIMIZERS)
+    learning_rate: float = option(0.5, help="η: the size of each step.", minimum=1e-9, maximum=1e4)
+    momentum: float = option(0.0, help="SGD momentum μ (0: plain SGD).", minimum=0.0, maximum=0.999)
+    batch_size: int = option(10, help="Examples per mini-batch.", minimum=1, maximum=100_000)
+    epochs: int = option(30, help="Passes over the training set.", minimum=1, maximum=100_000)
+    l2: float = option(0.0, help="λ of the L2 term (λ/2n)‖w‖², n the training-set size.", minimum=0.0, maximum=1e6)
+    l1: float = option(0.0, help="λ of the L1 term (λ/n)‖w‖₁.", minimum=0.0, maximum=1e6)
+    initializer: str = option("normal-scaled", help="How weights start.", choices=tuple(INITIALIZERS))
+    seed: int = option(0, help="Seed for initial weights, shuffling and dropout.", minimum=0, maximum=2**31 - 1)
+    train_limit: int = option(0, help="Use only the first N training examples (0: all).", minimum=0,
+                              maximum=10_000_000)
+
+
+def training_from_dict(data: dict) -> tuple[TrainingSettings, DatasetSettings]:
+    """Split the file's ``training`` object into settings and its nested ``dataset``."""
+    data = dict(data)
+    dataset = data.pop("dataset", {})
+    if isinstance(dataset, str):
+        dataset = {"name": dataset}
+    return config_from_dict(TrainingSettings, data), config_from_dict(DatasetSettings, dataset)
+
+
+def training_to_dict(training: TrainingSettings, dataset: DatasetSettings) -> dict:
+    return {**config_to_dict(training), "dataset": config_to_dict(dataset)}
+
+
+def with_overrides(settings, **changes):
+    """A copy with the non-None ``changes`` applied and validated like file values."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return settings
+    merged = {**config_to_dict(settings), **changes}
+    return config_from_dict(type(settings), merged)
+
+
+__all__ = ["DATASETS", "DatasetSettings", "TrainingSettings", "training_from_dict", "training_to_dict",
+           "with_overrides"]

@@ -1,0 +1,34 @@
+"""From a network file's dataset settings (plus command-line choices) to a loaded Dataset."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..datasets import Dataset, is_cached, load_dataset
+from ..datasets.catalog import accepted_options
+from ..model.settings import DatasetSettings
+
+IMAGE_SETS = ("mnist", "fashion-mnist")
+
+
+def load_training_data(settings: DatasetSettings, *, seed: int, data_dir: str | Path | None = None,
+                       data_file: str | Path | None = None, chosen_by_user: bool = False,
+                       progress=None, cancel=None) -> tuple[Dataset, str | None]:
+    """Load the dataset a network file names; returns it and a note when a substitute was used.
+
+    An image lesson names MNIST, but a learner on a fresh machine may have no network:
+    unless the user asked for MNIST themselves (``chosen_by_user``) or gave local files,
+    a set that is not cached is replaced by the built-in synthetic digits, and the note
+    says so.  Nothing is downloaded that the user did not ask for.
+    """
+    name = settings.name
+    if name in IMAGE_SETS and data_dir is None and not chosen_by_user and not is_cached(name):
+        note = (f"{name} is not downloaded, so this uses the built-in synthetic digits instead "
+                f"(get the real set with `playground download {name}` or pass --data-dir DIR)")
+        return load_dataset("digits", seed=seed), note
+    values = {"n_samples": settings.n_samples or None, "noise": settings.noise, "n_bits": settings.n_bits,
+              "function": settings.function, "label_column": settings.label_column,
+              "data_dir": data_dir, "data_file": data_file}
+    accepted = accepted_options(name)
+    options = {key: value for key, value in values.items() if key in accepted}
+    return load_dataset(name, seed=seed, allow_download=chosen_by_user, progress=progress, cancel=cancel,
+                        **options), None

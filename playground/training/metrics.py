@@ -1,0 +1,99 @@
+"""Where training figures go: a ring-buffer stream for live views, and JSON Lines files.
+
+The trainer's side appends whole chunks under a short lock; a reader (the window's
+~30 Hz timer) copies a snapshot.  Nothing is queued per batch, so a fast engine never
+floods a slow reader and a slow reader never stalls the engine.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .trainer import EpochRecord, StepChunk
+
+
+@dataclass
+class Snapshot:
+    steps: np.ndarray          # global step index
+    epochs: np.ndarray         # epoch of each step
+    losses: np.ndarray
+    accuracies: np.ndarray     # NaN where not a classifier
+    layer_ids: list[str]
+    layer_metrics: np.ndarray  # (steps, layers, 4), columns as in engine.dense_stack
+    epoch_records: list[EpochRecord]
+
+
+class MetricStream:
+    """Keeps the last ``capacity`` steps and every epoch record."""
+
+    def __init__(self, capacity: int = 50_000):
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._layer_ids: list[str] = []
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._count = 0
+            self._steps = np.zeros(self.capacity, np.int64)
+            self._epochs = np.zeros(self.capacity, np.int32)
+            self._losses = np.zeros(self.capacity, np.float32)
+            self._accuracies = np.zeros(self.capacity, np.float32)
+            self._metrics = np.zeros((self.capacity, max(len(self._layer_ids), 1), 4), np.float32)
+            self._epoch_records: list[EpochRecord] = []
+
+    def append(self, event) -> None:
+        if isinstance(event, EpochRecord):
+            with self._lock:
+                self._epoch_records.append(event)
+        elif isinstance(event, StepChunk):
+            self._append_chunk(event)
+
+    def _append_chunk(self, chunk: StepChunk) -> None:
+        with self._lock:
+            if chunk.layer_ids != self._layer_ids:
+                self._layer_ids = list(chunk.layer_ids)
+                self._metrics = np.zeros((self.capacity, len(self._layer_ids), 4), np.float32)
+            n = chunk.steps
+            if n > self.capacity:  # keep only the newest
+                chunk = StepChunk(chunk.epoch, chunk.first_step + n - self.capacity, chunk.losses[-self.capacity:],
+                                  None if chunk.accuracies is None else chunk.accuracies[-self.capacity:],
+                                  chunk.layer_ids, chunk.layer_metrics[-self.capacity:], chunk.samples)
+                n = self.capacity
+            positions = (self._count + np.arange(n)) % self.capacity
+            self._steps[positions] = chunk.first_step + np.arange(n)
+            self._epochs[positions] = chunk.epoch
+            self._losses[positions] = chunk.losses
+            self._accuracies[positions] = np.nan if chunk.accuracies is None else chunk.accuracies
+            self._metrics[positions] = chunk.layer_metrics
+            self._count += n
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            n = min(self._count, self.capacity)
+            order = (self._count - n + np.arange(n)) % self.capacity
+            return Snapshot(self._steps[order], self._epochs[order], self._losses[order], self._accuracies[order],
+                            list(self._layer_ids), self._metrics[order], list(self._epoch_records))
+
+
+class JsonLinesWriter:
+    """Writes one JSON object per step and per epoch, flushed each epoch."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", encoding="utf-8")
+
+    def append(self, event) -> None:
+        if isinstance(event, StepChunk):
+            self._file.writelines(json.dumps(record) + "\n" for record in event.records())
+        elif isinstance(event, EpochRecord):
+            self._file.write(json.dumps(event.record()) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()

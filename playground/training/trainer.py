@@ -1,0 +1,274 @@
+"""The trainer: a plain generator that trains a network and yields what happened.
+
+It knows nothing of threads or windows.  The command line iterates it directly; the
+window runs the same generator in a worker thread and reads the metric stream.  Between
+mini-batches it honours the shared ``TrainingControl`` (stop, pause, single steps, a new
+learning rate).
+
+Events, in order: ``StepChunk`` (figures of one or more consecutive mini-batches),
+``EpochRecord`` after each pass with its validation figures, and one final ``Finished``.
+Step k describes the gradient computed at the weights after k updates, so step 0 is
+the network as initialised.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from ..engine.costs import cost_and_delta
+from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, WEIGHT_GRAD, WEIGHT_NORM, DenseStackRunner,
+                                  dense_stack_layers)
+from ..engine.layers.dropout import seed_kernel_random
+from ..engine.network import Network
+from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..model.settings import TrainingSettings
+from .control import TrainingControl
+
+
+class DataMismatch(ValueError):
+    """The data does not fit the network; the message names the layer and both shapes."""
+
+
+@dataclass
+class StepChunk:
+    epoch: int
+    first_step: int
+    losses: np.ndarray             # mean cost of each mini-batch
+    accuracies: np.ndarray | None  # fraction right in each mini-batch (classification only)
+    layer_ids: list[str]
+    layer_metrics: np.ndarray      # (steps, layers, 4): weight-grad norm, bias-grad norm, weight norm, saturation
+    samples: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    def records(self) -> Iterator[dict]:
+        """One JSON-ready dict per step, as written to a JSON Lines metrics file."""
+        for k in range(self.steps):
+            metrics = self.layer_metrics[k]
+            record = {"kind": "step", "epoch": self.epoch, "step": self.first_step + k,
+                      "loss": float(self.losses[k]),
+                      "grad_norms": {lid: {"weight": float(metrics[i, WEIGHT_GRAD]), "bias": float(metrics[i, BIAS_GRAD])}
+                                     for i, lid in enumerate(self.layer_ids)},
+                      "weight_norms": {lid: float(metrics[i, WEIGHT_NORM]) for i, lid in enumerate(self.layer_ids)
+                                       if np.isfinite(metrics[i, WEIGHT_NORM])},
+                      "saturation": {lid: float(metrics[i, SATURATION]) for i, lid in enumerate(self.layer_ids)
+                                     if np.isfinite(metrics[i, SATURATION])}}
+            if self.accuracies is not None:
+                record["train_accuracy"] = float(self.accuracies[k])
+            yield record
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    step: int
+    loss: float
+    val_loss: float
+    train_accuracy: float | None
+    val_accuracy: float | None
+    seconds: float
+    samples_per_s: float
+
+    def record(self) -> dict:
+        out = {"kind": "epoch", "epoch": self.epoch, "step": self.step, "loss": self.loss, "val_loss": self.val_loss,
+               "seconds": self.seconds, "samples_per_s": self.samples_per_s}
+        if self.train_accuracy is not None:
+            out.update(train_accuracy=self.train_accuracy, val_accuracy=self.val_accuracy)
+        return out
+
+
+@dataclass
+class Finished:
+    reason: str                    # "completed", "stopped" or "diverged"
+    message: str = ""
+    layer: str | None = None       # where NaN/inf first appeared, for "diverged"
+    epochs_done: int = 0
+    steps_done: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+
+
+def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_outputs: int, dataset_name: str):
+    """Flatten examples to what the input layer takes and turn labels into target rows.
+
+    Raises DataMismatch naming the layer when the data does not fit the network.
+    """
+    first, last = network.layers[0], network.layers[-1]
+    example_shape = tuple(x.shape[1:])
+    if int(np.prod(example_shape)) != int(np.prod(network.input_shape)):
+        raise DataMismatch(f'layer "{first.id}": expects examples of shape {list(network.input_shape)} but the '
+                           f'dataset "{dataset_name}" gives {list(example_shape)}')
+    if n_outputs != network.output_size:
+        what = "classes" if task == "classification" else "outputs"
+        raise DataMismatch(f'layer "{last.id}": has {network.output_size} outputs but the dataset '
+                           f'"{dataset_name}" has {n_outputs} {what}')
+    inputs = np.ascontiguousarray(x.reshape(len(x), -1), dtype=network.dtype)
+    if task == "classification":
+        targets = np.zeros((len(y), n_outputs), dtype=network.dtype)
+        targets[np.arange(len(y)), y.astype(np.int64)] = 1.0
+    else:
+        targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=network.dtype)
+    if not (np.isfinite(inputs).all() and np.isfinite(targets).all()):
+        raise DataMismatch(f'the dataset "{dataset_name}" holds NaN or infinite values')
+    return inputs, targets
+
+
+def evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, classify: bool,
+             chunk: int = 2000) -> tuple[float, float | None]:
+    """Mean cost and (for classifiers) accuracy over a whole set, without training."""
+    if len(inputs) == 0:
+        return float("nan"), None
+    out_layer = network.layers[-1]
+    total = 0.0
+    correct = 0
+    for start in range(0, len(inputs), chunk):
+        x, t = inputs[start:start + chunk], targets[start:start + chunk]
+        output = network.forward(x, training=False)
+        delta = np.empty_like(output)
+        total += cost_and_delta(network.cost_code, out_layer.activation_code, out_layer.z, output, t, delta,
+                                out_layer.config.alpha)
+        if classify:
+            correct += int((output.argmax(axis=1) == t.argmax(axis=1)).sum())
+    return total / len(inputs), (correct / len(inputs) if classify else None)
+
+
+class Trainer:
+    """Trains ``network`` on arrays from a Dataset according to ``settings``."""
+
+    def __init__(self, network: Network, dataset, settings: TrainingSettings, *,
+                 control: TrainingControl | None = None, instrument: bool = True,
+                 chunk_seconds: float = 0.02):
+        self.network = network
+        self.settings = settings
+        self.dataset = dataset
+        self.classify = dataset.task == "classification"
+        self.x_train, self.t_train = prepare_data(network, dataset.x_train, dataset.y_train, dataset.task,
+                                                  dataset.n_outputs, dataset.name)
+        self.x_val, self.t_val = prepare_data(network, dataset.x_val, dataset.y_val, dataset.task,
+                                              dataset.n_outputs, dataset.name)
+        if len(self.x_train) == 0:
+            raise DataMismatch(f'the dataset "{dataset.name}" has no training examples')
+        self.control = control or TrainingControl(settings.learning_rate)
+        self.instrument = instrument
+        self.chunk_seconds = chunk_seconds
+        self.optimizer = Optimizer(OptimizerSettings(settings.optimizer, settings.momentum), network.slots())
+        self.batch_size = min(settings.batch_size, len(self.x_train))
+        self.layer_ids = [layer.id for layer in network.trainable]
+        self._runner = (DenseStackRunner(network, self.optimizer, self.batch_size)
+                        if dense_stack_layers(network) is not None else None)
+        self.steps_done = 0
+        self.history: list[EpochRecord] = []
+
+    @property
+    def uses_fast_path(self) -> bool:
+        return self._runner is not None
+
+    def _regularisation(self) -> tuple[float, float]:
+        """λ/n for L2 and L1: the terms scale with the training set, as in Nielsen's (λ/2n)‖w‖²."""
+        n = len(self.x_train)
+        return self.settings.l2 / n, self.settings.l1 / n
+
+    def _generic_steps(self, order, first_batch, n_batches, batch_size):
+        """Train batches one by one through the layers' own forward/backward (any layer type)."""
+        l2, l1 = self._regularisation()
+        losses = np.zeros(n_batches)
+        correct = np.zeros(n_batches)
+        metrics = np.full((n_batches, len(self.layer_ids), 4), np.nan)
+        for b in range(n_batches):
+            if self.control.array[0] != 0.0:
+                return b, False, losses[:b], correct[:b], metrics[:b]
+            rows = order[(first_batch + b) * batch_size:(first_batch + b + 1) * batch_size]
+            x, t = self.x_train[rows], self.t_train[rows]
+            loss, output = self.network.loss_and_gradients(x, t)
+            losses[b] = loss
+            correct[b] = (output.argmax(axis=1) == t.argmax(axis=1)).sum()
+            for i, report in enumerate(self.network.reports().values()):
+                saturation = np.nan if report.saturation is None or not self.instrument else report.saturation
+                metrics[b, i] = (report.weight_grad_norm, report.bias_grad_norm, report.weight_norm, saturation)
+            if not (np.isfinite(loss) and np.isfinite(metrics[b, :, :2]).all()):
+                return b, True, losses[:b + 1], correct[:b + 1], metrics[:b + 1]
+            self.optimizer.step(self.control.learning_rate, l2, l1)
+        return n_batches, False, losses, correct, metrics
+
+    def _chunk(self, epoch, order, first_batch, n_batches, batch_size):
+        """Run up to ``n_batches``; returns (done, diverged, StepChunk)."""
+        if self._runner is not None and batch_size == self.batch_size:
+            l2, l1 = self._regularisation()
+            done, ended, losses, correct, metrics = self._runner.run(
+                self.x_train, self.t_train, order, first_batch, n_batches, self.control.array, l2, l1,
+                self.instrument)
+            diverged = ended == NONFINITE
+            metrics = metrics[:len(losses)]
+            correct = correct[:len(losses)]
+            # saturation means nothing for layers without a saturating activation
+            for i, layer in enumerate(self.network.trainable):
+                if not layer.can_saturate:
+                    metrics[:, i, SATURATION] = np.nan
+        else:
+            done, diverged, losses, correct, metrics = self._generic_steps(order, first_batch, n_batches, batch_size)
+        chunk = StepChunk(epoch, self.steps_done, losses, correct / batch_size if self.classify else None,
+                          self.layer_ids, metrics, done * batch_size)
+        return done, diverged, chunk
+
+    def _diverged(self, order, batch_index, batch_size, epoch) -> Finished:
+        rows = order[batch_index * batch_size:(batch_index + 1) * batch_size]
+        layer = self.network.first_nonfinite_layer(self.x_train[rows], self.t_train[rows])
+        return Finished("diverged", f'the loss exploded: NaN or infinity first appeared in layer "{layer}" at step '
+                        f'{self.steps_done} (epoch {epoch}); training stopped and the last good weights are kept. '
+                        f'Try a smaller learning rate.', layer, epoch - 1, self.steps_done, self.history)
+
+    def run(self) -> Iterator[StepChunk | EpochRecord | Finished]:
+        settings = self.settings
+        rng = np.random.default_rng(settings.seed)
+        seed_kernel_random(settings.seed)  # numba's generator is per thread: seed it on the training thread
+        n = len(self.x_train)
+        full_batches, tail = divmod(n, self.batch_size)
+        seconds_per_batch = None
+        for epoch in range(1, settings.epochs + 1):
+            started = time.perf_counter()
+            order = rng.permutation(n).astype(np.int64)
+            epoch_losses, epoch_correct, samples = [], 0.0, 0
+            # the full mini-batches, then the short last batch (if the set does not divide) on its own
+            segments = [(order, full_batches, self.batch_size)]
+            if tail:
+                segments.append((order[full_batches * self.batch_size:], 1, tail))
+            for source, count, batch_size in segments:
+                batch_index = 0
+                while batch_index < count:
+                    self.control.wait_while_paused()
+                    if self.control.stopped:
+                        yield Finished("stopped", "training stopped", None, epoch - 1, self.steps_done, self.history)
+                        return
+                    wanted = count - batch_index
+                    # size chunks to about chunk_seconds, so stop/pause and the metrics stay prompt
+                    wanted = max(1, min(wanted, int(self.chunk_seconds / seconds_per_batch))) if seconds_per_batch else 1
+                    wanted = self.control.take_budget(wanted)
+                    tick = time.perf_counter()
+                    done, diverged, chunk = self._chunk(epoch, source, batch_index, wanted, batch_size)
+                    if done:
+                        seconds_per_batch = (time.perf_counter() - tick) / done
+                    if chunk.steps:
+                        yield chunk
+                    if diverged:
+                        yield self._diverged(source, batch_index + done, batch_size, epoch)
+                        return
+                    self.steps_done += done
+                    batch_index += done
+                    epoch_losses.append(chunk.losses[:done] * batch_size)
+                    if chunk.accuracies is not None:
+                        epoch_correct += float(chunk.accuracies[:done].sum() * batch_size)
+                    samples += done * batch_size
+            seconds = time.perf_counter() - started
+            train_loss = float(np.concatenate(epoch_losses).sum() / max(samples, 1))
+            val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
+            record = EpochRecord(epoch, self.steps_done, train_loss, val_loss,
+                                 epoch_correct / max(samples, 1) if self.classify else None, val_accuracy,
+                                 seconds, samples / seconds if seconds > 0 else 0.0)
+            self.history.append(record)
+            yield record
+        yield Finished("completed", f"trained {settings.epochs} epochs", None, settings.epochs, self.steps_done,
+                       self.history)
