@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .numeric import like
+from .numeric import FAST_MATH, like
 
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = range(6)
 
@@ -53,7 +53,7 @@ def activation_code(name: str) -> int:
     return ACTIVATIONS[name].code
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def activation_forward(code, z, a, alpha):
     """a = f(z) for a (batch, units) array; softmax normalises each row."""
     n, m = z.shape
@@ -92,7 +92,7 @@ def activation_forward(code, z, a, alpha):
                 a[i, j] = v
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def activation_backward(code, z, a, da, dz, alpha):
     """dz = f'(z) ⊙ da, computed from the cached z and a; softmax uses its full Jacobian."""
     n, m = z.shape

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from .activations import activation_backward
+from .numeric import FAST_MATH
 
 QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = range(3)
 
@@ -58,7 +59,7 @@ def check_cost_fits(cost: str, output_activation: str) -> str | None:
     return None
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def cost_and_delta(cost, act, z, a, y, delta, alpha):
     """Return Σₓ Cₓ over the batch (not yet divided by n) and write δᴸ = ∂Cₓ/∂zᴸ."""
     n, m = a.shape

@@ -22,7 +22,7 @@ from .costs import cost_and_delta
 from .layers.dense import Dense, dense_backward, dense_forward
 from .layers.dropout import Dropout, dropout_forward
 from .layers.input import Input
-from .numeric import like
+from .numeric import FAST_MATH, like
 from .optimizers import adam_update, sgd_update
 
 #: indices into the control array shared with the caller
@@ -33,7 +33,7 @@ WEIGHT_GRAD, BIAS_GRAD, WEIGHT_NORM, SATURATION = range(4)
 FINISHED, STOPPED, NONFINITE = range(3)
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def sum_of_squares(values):
     flat = values.reshape(-1)
     total = like(values, 0.0)
@@ -42,7 +42,7 @@ def sum_of_squares(values):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def _scale(values, factor):
     flat = values.reshape(-1)
     factor = like(values, factor)
@@ -50,7 +50,7 @@ def _scale(values, factor):
         flat[i] *= factor
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def _multiply(values, factors):
     flat, other = values.reshape(-1), factors.reshape(-1)
     for i in range(flat.size):

@@ -16,3 +16,9 @@ def like(array, value):
     holder = np.empty(1, array.dtype)
     holder[0] = value
     return holder[0]
+
+
+#: LLVM's fast-math flags minus "nnan" and "ninf": reassociation lets reductions vectorise,
+#: but NaN and inf must keep their meaning, because the trainer detects an exploding loss
+#: by looking for them.  (Full fastmath lets LLVM assume they never occur.)
+FAST_MATH = {"reassoc", "contract", "nsz", "arcp", "afn"}

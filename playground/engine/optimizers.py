@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .numeric import like
+from .numeric import FAST_MATH, like
 
 OPTIMIZERS = ("sgd", "adam")
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def sgd_update(param, grad, velocity, lr, momentum, l2, l1):
     """In-place v ← μv − η(g + l2·w + l1·sign w); w ← w + v, on flat arrays.
 
@@ -49,7 +49,7 @@ def sgd_update(param, grad, velocity, lr, momentum, l2, l1):
     return grad_squares, weight_squares
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def adam_update(param, grad, first, second, lr, beta1, beta2, eps, step, l2, l1):
     """In-place Adam step (Kingma & Ba) with bias-corrected moments, on flat arrays.
 

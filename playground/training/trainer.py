@@ -28,6 +28,11 @@ from ..model.settings import TrainingSettings
 from .control import TrainingControl
 
 
+#: the epoch's train figures are measured on at most this many training examples, so that a
+#: 50,000-image epoch does not spend a third of its time re-reading the training set
+TRAIN_EVALUATION_LIMIT = 10_000
+
+
 class DataMismatch(ValueError):
     """The data does not fit the network; the message names the layer and both shapes."""
 
@@ -231,7 +236,7 @@ class Trainer:
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(n).astype(np.int64)
-            epoch_losses, epoch_correct, samples = [], 0.0, 0
+            samples = 0
             # the full mini-batches, then the short last batch (if the set does not divide) on its own
             segments = [(order, full_batches, self.batch_size)]
             if tail:
@@ -258,15 +263,14 @@ class Trainer:
                         return
                     self.steps_done += done
                     batch_index += done
-                    epoch_losses.append(chunk.losses[:done] * batch_size)
-                    if chunk.accuracies is not None:
-                        epoch_correct += float(chunk.accuracies[:done].sum() * batch_size)
                     samples += done * batch_size
             seconds = time.perf_counter() - started
-            train_loss = float(np.concatenate(epoch_losses).sum() / max(samples, 1))
+            # train figures are evaluated afresh (no dropout, weights fixed), so train and
+            # validation compare like with like: the gap between them is the overfitting lesson
+            train_loss, train_accuracy = evaluate(self.network, self.x_train[:TRAIN_EVALUATION_LIMIT],
+                                                  self.t_train[:TRAIN_EVALUATION_LIMIT], self.classify)
             val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
-            record = EpochRecord(epoch, self.steps_done, train_loss, val_loss,
-                                 epoch_correct / max(samples, 1) if self.classify else None, val_accuracy,
+            record = EpochRecord(epoch, self.steps_done, train_loss, val_loss, train_accuracy, val_accuracy,
                                  seconds, samples / seconds if seconds > 0 else 0.0)
             self.history.append(record)
             yield record

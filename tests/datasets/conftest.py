@@ -1,4 +1,4 @@
-"""Fixtures shared by the data set tests: the real MNIST test set, IDX writing, a local HTTP server."""
+"""Fixtures shared by the data set tests: IDX writing and a local HTTP server (mnist_dir is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
-
 IDX_TYPE_CODES = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C}
-
-
-@pytest.fixture
-def mnist_dir() -> Path:
-    """The official MNIST test split kept beside the project (see ../shared/data/mnist/README.md)."""
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the real MNIST test set is not at {MNIST_DIR}")
-    return MNIST_DIR
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:

@@ -57,6 +57,8 @@ class Layer:
     when_to_use: ClassVar[str] = ""
     #: parameters that regularisation (L2/L1) shrinks: weights, never biases
     decaying: ClassVar[tuple[str, ...]] = ("weight",)
+    #: a small input shape the generic tests (gradient checks, round trips) feed this type
+    example_input_shape: ClassVar[tuple[int, ...]] = (5,)
     #: True for layers that can end a network: they apply an activation the cost can read
     produces_output: ClassVar[bool] = False
 

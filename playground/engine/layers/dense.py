@@ -14,10 +14,11 @@ from numba import njit
 from ..activations import ACTIVATIONS, activation_backward, activation_code, activation_forward, saturated_fraction
 from ..config import option
 from ..initializers import initial_bias, initial_weight
+from ..numeric import FAST_MATH
 from .base import Layer, ShapeError, register_layer
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def dense_forward(x, weight, bias, z):
     """z = x·Wᵀ + b for a (batch, in) input; the product runs in BLAS."""
     np.dot(x, weight.T, z)
@@ -26,7 +27,7 @@ def dense_forward(x, weight, bias, z):
             z[i, j] += bias[j]
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def dense_backward(x, delta, weight, weight_grad, bias_grad, dx, want_dx):
     """From δ = ∂C/∂z: ∂C/∂W = δᵀ·x, ∂C/∂b = Σ δ, and (if wanted) ∂C/∂x = δ·W.
 

@@ -1,0 +1,111 @@
+"""The command line: one line on stderr for bad input, never a traceback."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from playground.cli import main
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def one_line_error(result) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_new_writes_nielsens_network_in_one_line(tmp_path):
+    out = tmp_path / "net.json"
+    assert main(["new", "mlp", "784,30,10", "--activation", "sigmoid", "-o", str(out)]) == 0
+    data = json.loads(out.read_text())
+    dense = [n for n in data["nodes"] if n["type"] == "dense"]
+    assert [n["config"]["units"] for n in dense] == [30, 10]
+    assert dense[-1]["config"]["activation"] == "sigmoid"
+    assert data["training"]["cost"] == "cross-entropy" and data["training"]["initializer"] == "normal-scaled"
+
+
+@pytest.mark.parametrize("output,cost", [("softmax", "log-likelihood"), ("linear", "quadratic"),
+                                         ("sigmoid", "cross-entropy")])
+def test_new_picks_the_cost_that_matches_the_output(tmp_path, output, cost):
+    out = tmp_path / "net.json"
+    main(["new", "mlp", "2,4,1", "--output", output, "-o", str(out)])
+    assert json.loads(out.read_text())["training"]["cost"] == cost
+
+
+def test_train_a_lesson_by_name_writes_metrics_and_weights(tmp_path):
+    metrics, weights = tmp_path / "m.jsonl", tmp_path / "w.npz"
+    result = run_cli("train", "toy-2d", "--epochs", "2", "--metrics-out", str(metrics), "--save-weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch   1/2")
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert records[0]["kind"] == "step" and records[-1]["kind"] == "epoch"
+    assert weights.exists()
+    again = run_cli("train", "toy-2d", "--epochs", "1", "--load-weights", str(weights))
+    assert again.returncode == 0, again.stderr
+
+
+def test_lessons_are_listed():
+    result = run_cli("lessons")
+    assert result.returncode == 0
+    assert "vanishing-gradients" in result.stdout and "Vanishing gradients" in result.stdout
+
+
+def test_bad_inputs_get_one_line_each(tmp_path):
+    assert "no such file" in one_line_error(run_cli("train", str(tmp_path / "missing.json")))
+
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{ nope")
+    assert "not valid JSON" in one_line_error(run_cli("train", str(bad_json)))
+
+    net = tmp_path / "net.json"
+    main(["new", "mlp", "2,4,2", "--output", "softmax", "-o", str(net)])
+    data = json.loads(net.read_text())
+    data["edges"] = data["edges"][:1]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(data))
+    assert 'layer "out": is not connected to the input' in one_line_error(run_cli("train", str(broken)))
+
+    wrong_shape = tmp_path / "wrong.json"
+    main(["new", "mlp", "3,4,2", "--output", "softmax", "-o", str(wrong_shape)])
+    message = one_line_error(run_cli("train", str(wrong_shape), "--dataset", "circle"))
+    assert 'layer "in": expects examples of shape [3] but the dataset "circle" gives [2]' in message
+
+    assert "not a finite number" in one_line_error(run_cli("train", "toy-2d", "--lr", "nan"))
+    assert "must be greater than 0" in one_line_error(run_cli("train", "toy-2d", "--lr", "-1"))
+
+
+def test_nan_in_a_csv_is_reported_with_its_line(tmp_path):
+    csv = tmp_path / "data.csv"
+    csv.write_text("x1,x2,label\n0.1,0.2,a\n0.3,nan,b\n0.5,0.6,a\n")
+    message = one_line_error(run_cli("train", "toy-2d", "--dataset", "csv", "--data-file", str(csv),
+                                     "--label-column", "label"))
+    assert "line 3" in message
+
+
+def test_csv_data_trains(tmp_path):
+    rows = ["x1,x2,label"] + [f"{i % 7 / 7:.3f},{i % 5 / 5:.3f},{'yes' if i % 7 > 3 else 'no'}" for i in range(200)]
+    csv = tmp_path / "data.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    result = run_cli("train", "toy-2d", "--dataset", "csv", "--data-file", str(csv), "--label-column", "label",
+                     "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("epoch") == 3
+
+
+def test_an_exploding_loss_ends_with_the_layer_named(tmp_path):
+    net = tmp_path / "net.json"
+    main(["new", "mlp", "1,16,16,1", "--activation", "linear", "--output", "linear", "-o", str(net)])
+    result = run_cli("train", str(net), "--dataset", "function", "--lr", "10000", "--epochs", "3",
+                     "--save-weights", str(tmp_path / "w.npz"))
+    assert result.returncode == 1
+    assert "NaN or infinity first appeared in layer" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,77 @@
+"""The fused dense-stack kernel against the layer-by-layer path: the same maths, composed twice."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from playground.engine.dense_stack import (BIAS_GRAD, FINISHED, NONFINITE, STOPPED, WEIGHT_GRAD, WEIGHT_NORM,
+                                           DenseStackRunner, dense_stack_layers)
+from playground.engine.layers.dropout import seed_kernel_random
+from playground.engine.optimizers import Optimizer, OptimizerSettings
+
+from .helpers import mlp, one_hot
+
+
+def data(n=60, features=8, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, features)), one_hot(rng.integers(0, classes, n), classes)
+
+
+@pytest.mark.parametrize("optimizer,momentum,l2,l1,dropout", [
+    ("sgd", 0.0, 0.0, 0.0, None), ("sgd", 0.9, 0.01, 0.0, None), ("sgd", 0.0, 0.0, 0.01, None),
+    ("adam", 0.0, 0.01, 0.0, None), ("sgd", 0.0, 0.0, 0.0, "fc1"),
+])
+def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dropout):
+    x, y = data()
+    settings = OptimizerSettings(optimizer, momentum)
+    generic = mlp([8, 6, 5, 3], output="softmax", cost="log-likelihood", dropout_after=dropout)
+    fused = mlp([8, 6, 5, 3], output="softmax", cost="log-likelihood", dropout_after=dropout)
+    generic_optimizer = Optimizer(settings, generic.slots())
+    runner = DenseStackRunner(fused, Optimizer(settings, fused.slots()), batch_size=10)
+    order = np.random.default_rng(5).permutation(60).astype(np.int64)
+
+    seed_kernel_random(11)
+    generic_metrics = []
+    for b in range(6):
+        rows = order[b * 10:(b + 1) * 10]
+        generic.loss_and_gradients(x[rows], y[rows])
+        generic_metrics.append({k: (r.weight_grad_norm, r.bias_grad_norm, r.weight_norm)
+                                for k, r in generic.reports().items()})
+        generic_optimizer.step(0.1, l2, l1)
+    seed_kernel_random(11)
+    done, ended, losses, correct, metrics = runner.run(x, y, order, 0, 6, np.array([0.0, 0.1]), l2, l1, True)
+
+    assert (done, ended) == (6, FINISHED)
+    for key, value in generic.state().items():
+        np.testing.assert_allclose(fused.state()[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
+    for b, per_layer in enumerate(generic_metrics):
+        for i, (weight_grad, bias_grad, weight_norm) in enumerate(per_layer.values()):
+            assert metrics[b, i, WEIGHT_GRAD] == pytest.approx(weight_grad, rel=1e-9)
+            assert metrics[b, i, BIAS_GRAD] == pytest.approx(bias_grad, rel=1e-9)
+            assert metrics[b, i, WEIGHT_NORM] == pytest.approx(weight_norm, rel=1e-9)
+
+
+def test_stop_flag_is_read_between_batches():
+    x, y = data()
+    network = mlp([8, 4, 3], output="softmax", cost="log-likelihood")
+    runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 10)
+    done, ended, *_ = runner.run(x, y, np.arange(60), 0, 6, np.array([1.0, 0.1]), 0.0, 0.0, False)
+    assert (done, ended) == (0, STOPPED)
+
+
+def test_a_nonfinite_batch_is_not_applied():
+    x, y = data()
+    x[13] = np.nan
+    network = mlp([8, 4, 3], output="softmax", cost="log-likelihood")
+    runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 10)
+    runner.run(x, y, np.arange(60), 0, 1, np.array([0.0, 0.1]), 0.0, 0.0, False)
+    good = network.copy_state()
+    done, ended, *_ = runner.run(x, y, np.arange(60), 1, 5, np.array([0.0, 0.1]), 0.0, 0.0, False)
+    assert (done, ended) == (0, NONFINITE)
+    for key, value in good.items():
+        np.testing.assert_array_equal(network.state()[key], value)
+
+
+def test_only_dense_and_dropout_stacks_take_the_fast_path():
+    assert dense_stack_layers(mlp([4, 3, 2])) is not None
+    assert [rate for _, rate in dense_stack_layers(mlp([4, 3, 3, 2], dropout_after="fc1"))] == [0.5, 0.0, 0.0]
