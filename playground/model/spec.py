@@ -195,7 +195,7 @@ def _parse_node(raw, index: int) -> Node:
         raise NetworkFileError(_layer_prefix(node_id) + f"{type_id} version {version!r} is not supported "
                                f"(this program reads up to version {cls.version})")
     try:
-        config = config_from_dict(cls.Config, raw.get("config", {}))
+        config = config_from_dict(cls.Config, cls.migrate(raw.get("config", {}), version))
     except ConfigError as error:
         raise NetworkFileError(_layer_prefix(node_id) + str(error)) from None
     return Node(node_id, type_id, config)

@@ -85,6 +85,15 @@ class Layer:
     def parameter_count(cls, config, input_shape: tuple[int, ...]) -> int:
         return sum(int(np.prod(shape)) for shape in cls.parameter_shapes(config, input_shape).values())
 
+    @classmethod
+    def migrate(cls, config: dict, from_version: int) -> dict:
+        """Rewrite a config saved by an older version of this type into the current form.
+
+        A type that changes the meaning or names of its fields bumps ``version`` and
+        overrides this, so files written before the change keep loading.
+        """
+        return config
+
     # --- training ----------------------------------------------------------------------
     def initialize(self, initializer: str, rng: np.random.Generator) -> None:
         """Fill the parameters afresh; layers without parameters have nothing to do."""
