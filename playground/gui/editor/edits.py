@@ -1,0 +1,253 @@
+"""The editor's edits as pure functions: old spec in, new spec out, or EditError saying why not.
+
+Keeping them free of Qt lets the undo machinery be trivial (a command stores the spec
+before and after; specs are never mutated, only replaced) and lets every rule of the
+editor be read in one place.  Nothing here changes its argument: lists, ``ui`` and node
+objects are copied before anything differs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+from ...engine.config import ConfigError, check_value, fields_of
+from ...engine.layers import LAYER_TYPES
+from ...model import NetworkFileError, NetworkSpec, Node, spec_from_dict, spec_to_dict
+
+#: Canvas geometry the layout works in: a node card's size and the gaps between them.
+#: The presets space their chains 110 apart, so a card is shorter than that.
+NODE_WIDTH = 200.0
+NODE_HEIGHT = 64.0
+ROW_STEP = 110.0
+COLUMN_STEP = NODE_WIDTH + 80.0
+
+#: Id prefixes where the type id is not the name people use ("fc1" for a dense layer).
+_ID_PREFIX = {"dense": "fc"}
+
+
+class EditError(ValueError):
+    """An edit that cannot be made; the message is one sentence for the user."""
+
+
+# --- small helpers ------------------------------------------------------------------------
+def _ids(spec: NetworkSpec) -> list[str]:
+    return [node.id for node in spec.nodes]
+
+
+def _require(spec: NetworkSpec, node_id: str) -> Node:
+    try:
+        return spec.node(node_id)
+    except KeyError:
+        raise EditError(f'There is no layer "{node_id}".') from None
+
+
+def positions_of(spec: NetworkSpec) -> dict[str, tuple[float, float]]:
+    """The stored canvas positions, as tuples, for the nodes that have one."""
+    stored = spec.ui.get("positions", {})
+    return {node_id: (float(stored[node_id][0]), float(stored[node_id][1]))
+            for node_id in _ids(spec) if node_id in stored}
+
+
+def _with_positions(spec: NetworkSpec, positions: dict[str, tuple[float, float]], **changes) -> NetworkSpec:
+    """A copy of ``spec`` whose ``ui["positions"]`` is exactly ``positions`` (other ui keys kept)."""
+    ui = {**spec.ui, "positions": {node_id: [x, y] for node_id, (x, y) in positions.items()}}
+    return dataclasses.replace(spec, ui=ui, **changes)
+
+
+def fresh_id(prefix: str, taken) -> str:
+    """The first free id ``prefix1``, ``prefix2``...: ``fc3`` for a new dense layer."""
+    number = 1
+    while f"{prefix}{number}" in taken:
+        number += 1
+    return f"{prefix}{number}"
+
+
+# --- layout -------------------------------------------------------------------------------
+def chains(spec: NetworkSpec) -> list[list[str]]:
+    """The nodes split into chains, each followed from its head along first outgoing edges.
+
+    The input layer's chain comes first (it is the network); loose pieces follow in file
+    order, and nodes only reachable through a cycle start a chain of their own.
+    """
+    outgoing: dict[str, list[str]] = {node_id: [] for node_id in _ids(spec)}
+    has_input = set()
+    for source, target in spec.edges:
+        outgoing[source].append(target)
+        has_input.add(target)
+    heads = sorted((n.id for n in spec.nodes if n.id not in has_input), key=lambda i: spec.node(i).type != "input")
+    heads += [node_id for node_id in _ids(spec) if node_id in has_input]
+    seen: set[str] = set()
+    result = []
+    for head in heads:
+        chain = []
+        node_id = head
+        while node_id is not None and node_id not in seen:
+            chain.append(node_id)
+            seen.add(node_id)
+            node_id = outgoing[node_id][0] if outgoing[node_id] else None
+        if chain:
+            result.append(chain)
+    return result
+
+
+def auto_layout(spec: NetworkSpec) -> dict[str, tuple[float, float]]:
+    """Top-left positions placing each chain top to bottom, one column per chain."""
+    return {node_id: (column * COLUMN_STEP, row * ROW_STEP)
+            for column, chain in enumerate(chains(spec)) for row, node_id in enumerate(chain)}
+
+
+def with_all_positions(spec: NetworkSpec) -> NetworkSpec:
+    """``spec`` with a position for every node: those without one get their auto-layout place."""
+    positions = positions_of(spec)
+    if len(positions) == len(spec.nodes):
+        return spec
+    return _with_positions(spec, {**auto_layout(spec), **positions})
+
+
+# --- the edits ----------------------------------------------------------------------------
+def add_layer(spec: NetworkSpec, type_id: str, position) -> tuple[NetworkSpec, str]:
+    if type_id not in LAYER_TYPES:
+        raise EditError(f'There is no layer type "{type_id}".')
+    node_id = fresh_id(_ID_PREFIX.get(type_id, type_id), set(_ids(spec)))
+    node = Node(node_id, type_id, LAYER_TYPES[type_id].Config())
+    positions = {**positions_of(spec), node_id: (float(position[0]), float(position[1]))}
+    return _with_positions(spec, positions, nodes=[*spec.nodes, node]), node_id
+
+
+def remove_layers(spec: NetworkSpec, ids, edges=()) -> NetworkSpec:
+    """Without the layers ``ids`` and every edge touching them, and without ``edges``."""
+    gone = set(ids)
+    for node_id in gone:
+        _require(spec, node_id)
+    unwanted = {tuple(edge) for edge in edges}
+    kept_edges = [e for e in spec.edges if e not in unwanted and e[0] not in gone and e[1] not in gone]
+    positions = {k: v for k, v in positions_of(spec).items() if k not in gone}
+    return _with_positions(spec, positions, nodes=[n for n in spec.nodes if n.id not in gone], edges=kept_edges)
+
+
+def move_layers(spec: NetworkSpec, positions) -> NetworkSpec:
+    for node_id in positions:
+        _require(spec, node_id)
+    moved = {node_id: (float(x), float(y)) for node_id, (x, y) in positions.items()}
+    return _with_positions(spec, {**positions_of(spec), **moved})
+
+
+def connection_problem(spec: NetworkSpec, source: str, target: str) -> str | None:
+    """Why ``source → target`` cannot be added, or None.  Networks here are chains, so a
+    layer takes one input and feeds one layer; the reasons name the layers involved."""
+    for node_id in (source, target):
+        if node_id not in _ids(spec):
+            return f'There is no layer "{node_id}".'
+    if source == target:
+        return f'"{source}" cannot feed itself.'
+    if (source, target) in spec.edges:
+        return f'"{source}" already feeds "{target}".'
+    if spec.node(target).type == "input":
+        return f'"{target}" is an input layer: nothing can feed it.'
+    feeding = [s for s, t in spec.edges if t == target]
+    if feeding:
+        return f'"{target}" already has an input ("{feeding[0]}"); a layer takes exactly one.'
+    fed = [t for s, t in spec.edges if s == source]
+    if fed:
+        return f'"{source}" already feeds "{fed[0]}"; networks here are chains, so a layer feeds one layer.'
+    # Everything downstream of the target; a loaded file may already branch or loop.
+    downstream, pending = {target}, [target]
+    while pending:
+        current = pending.pop()
+        for s, t in spec.edges:
+            if s == current and t not in downstream:
+                downstream.add(t)
+                pending.append(t)
+    if source in downstream:
+        return f'Connecting "{source}" to "{target}" would make a cycle.'
+    return None
+
+
+def connect(spec: NetworkSpec, source: str, target: str) -> NetworkSpec:
+    problem = connection_problem(spec, source, target)
+    if problem:
+        raise EditError(problem)
+    return dataclasses.replace(spec, edges=[*spec.edges, (source, target)])
+
+
+def disconnect(spec: NetworkSpec, source: str, target: str) -> NetworkSpec:
+    if (source, target) not in spec.edges:
+        raise EditError(f'"{source}" does not feed "{target}".')
+    return dataclasses.replace(spec, edges=[e for e in spec.edges if e != (source, target)])
+
+
+def _replaced_field(config, field_name: str, value, owner: str):
+    """``config`` with one field changed after ``check_value`` accepted the value."""
+    infos = {info.name: info for info in fields_of(type(config))}
+    if field_name not in infos:
+        raise EditError(f'{owner} has no setting "{field_name}".')
+    try:
+        checked = check_value(infos[field_name], value)
+    except ConfigError as error:
+        raise EditError(f"{owner}: {error}.") from None
+    return dataclasses.replace(config, **{field_name: checked})
+
+
+def set_layer_config(spec: NetworkSpec, node_id: str, field_name: str, value) -> NetworkSpec:
+    node = _require(spec, node_id)
+    config = _replaced_field(node.config, field_name, value, f'Layer "{node_id}"')
+    nodes = [Node(n.id, n.type, config) if n.id == node_id else n for n in spec.nodes]
+    return dataclasses.replace(spec, nodes=nodes)
+
+
+def set_setting(spec: NetworkSpec, section: str, field_name: str, value) -> NetworkSpec:
+    """Change one field of ``spec.training`` or ``spec.dataset`` (``section`` names which)."""
+    settings = _replaced_field(getattr(spec, section), field_name, value, section.capitalize())
+    return dataclasses.replace(spec, **{section: settings})
+
+
+# --- copy and paste -----------------------------------------------------------------------
+def copy_payload(spec: NetworkSpec, ids) -> str:
+    """The chosen layers, the edges among them and their positions, as network-file JSON,
+    so pasting reads it with the same strict loader as a file."""
+    chosen = [node for node in spec.nodes if node.id in set(ids)]
+    chosen_ids = {node.id for node in chosen}
+    part = NetworkSpec(chosen, [e for e in spec.edges if e[0] in chosen_ids and e[1] in chosen_ids],
+                       ui={"positions": {k: list(v) for k, v in positions_of(spec).items() if k in chosen_ids}})
+    data = spec_to_dict(part)
+    del data["training"]  # the clipboard carries layers, not how to train them
+    return json.dumps(data)
+
+
+def paste(spec: NetworkSpec, payload: str, offset) -> tuple[NetworkSpec, list[str]]:
+    """``spec`` plus the payload's layers under new ids, shifted by ``offset``.  A copy keeps
+    its original's name without the number: "fc1" pastes as "fc2", "out" as "out1"."""
+    try:
+        part = with_all_positions(spec_from_dict(json.loads(payload)))
+    except (json.JSONDecodeError, TypeError, NetworkFileError) as error:
+        raise EditError(f"The clipboard does not hold layers of this program ({error}).") from None
+    taken = set(_ids(spec))
+    renamed = {}
+    for node in part.nodes:
+        renamed[node.id] = fresh_id(re.sub(r"\d+$", "", node.id) or node.type, taken)
+        taken.add(renamed[node.id])
+    old_positions = positions_of(part)
+    positions = {**positions_of(spec), **{renamed[k]: (x + offset[0], y + offset[1])
+                                          for k, (x, y) in old_positions.items()}}
+    nodes = [*spec.nodes, *(Node(renamed[n.id], n.type, n.config) for n in part.nodes)]
+    edges = [*spec.edges, *((renamed[a], renamed[b]) for a, b in part.edges)]
+    return _with_positions(spec, positions, nodes=nodes, edges=edges), list(renamed.values())
+
+
+# --- reading what a user typed ------------------------------------------------------------
+def parse_number(text: str):
+    """A number from the user's text, or the text itself so ``check_value`` names the problem."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        return text
+
+
+def parse_shape(text: str):
+    """``"1, 28, 28"`` (or ``1x28x28``) as a tuple, or the text itself for ``check_value`` to refuse."""
+    parts = [p for p in re.split(r"[\s,x×]+", text.strip()) if p]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return text
