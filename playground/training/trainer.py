@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from ..engine.costs import cost_and_delta
-from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, WEIGHT_GRAD, WEIGHT_NORM, DenseStackRunner,
+from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, STOP, WEIGHT_GRAD, WEIGHT_NORM, DenseStackRunner,
                                   dense_stack_layers)
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
@@ -184,7 +184,7 @@ class Trainer:
         correct = np.zeros(n_batches)
         metrics = np.full((n_batches, len(self.layer_ids), 4), np.nan)
         for b in range(n_batches):
-            if self.control.array[0] != 0.0:
+            if self.control.array[STOP] != 0.0:
                 return b, False, losses[:b], correct[:b], metrics[:b]
             rows = order[(first_batch + b) * batch_size:(first_batch + b + 1) * batch_size]
             x, t = self.x_train[rows], self.t_train[rows]
