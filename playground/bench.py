@@ -1,8 +1,9 @@
 """``playground bench``: the engine against references measured in the same process.
 
 Each workload trains the same network on the same data three ways: the engine (its
-fused dense-stack kernels, as the trainer runs them), a plain vectorised numpy float32
-implementation of the same step, and PyTorch on the CPU where it is installed.
+fused kernels, dense-stack or convolutional, as the trainer runs them), a plain vectorised
+numpy float32 implementation of the same step (for the convolution: im2col + matmul), and
+PyTorch on the CPU where it is installed.
 Machines here are shared and noisy, so only ratios measured in one run mean anything;
 each figure is the median of several runs after a warm-up.
 """
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine.dense_stack import DenseStackRunner
+from .engine.conv_stack import ConvStackRunner
+from .engine.dense_stack import FINISHED, DenseStackRunner
 from .engine.network import Network
 from .engine.optimizers import Optimizer, OptimizerSettings
 from .model import build_network, sequential_spec
@@ -33,12 +35,17 @@ class Workload:
     batch: int
     instrument: bool
     target: str
+    #: the lesson whose network this is, for workloads that are not plain multilayer perceptrons
+    lesson: str | None = None
 
 
 WORKLOADS = (
     Workload("mlp_nielsen", (784, 30, 10), "sigmoid", "quadratic", 10, False, "≥ 2× numpy, ≥ 8× torch"),
     Workload("mlp_softmax", (784, 100, 10), "softmax", "log-likelihood", 64, False, "≥ 1.2× numpy"),
     Workload("deep_sigmoid", (784, 30, 30, 30, 30, 10), "sigmoid", "cross-entropy", 10, True, "≥ 2× numpy"),
+    # conv 5×5×20 (ReLU) → max-pool 2×2 → dense 100 (ReLU) → softmax 10: Nielsen's first convolutional network
+    Workload("cnn", (784, 100, 10), "softmax", "log-likelihood", 64, False, "≥ 2× numpy, ≥ 2× torch",
+             "cnn-mnist"),
 )
 LEARNING_RATE = 0.1
 
@@ -61,8 +68,15 @@ def _engine_network(w: Workload) -> Network:
 
 def engine_epoch(w: Workload, x, y, instrument: bool | None = None):
     """A closure training one pass over ``x`` in the trainer's chunks."""
-    network = _engine_network(w)
-    runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), w.batch)
+    if w.lesson:
+        from .training.lessons import load_lesson
+
+        network = build_network(load_lesson(w.lesson))
+        network.initialize("he", 0)
+        runner = ConvStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), w.batch)
+    else:
+        network = _engine_network(w)
+        runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), w.batch)
     control = np.array([0.0, LEARNING_RATE])
     batches = len(x) // w.batch
     order = np.random.default_rng(1).permutation(len(x)).astype(np.int64)
@@ -70,7 +84,59 @@ def engine_epoch(w: Workload, x, y, instrument: bool | None = None):
 
     def run():
         for first in range(0, batches, 500):
-            runner.run(x, y, order, first, min(500, batches - first), control, 0.0, 0.0, on)
+            done, ended, *_ = runner.run(x, y, order, first, min(500, batches - first), control, 0.0, 0.0, on)
+            if ended != FINISHED:  # a diverged run would stop early and look fast
+                raise RuntimeError(f"the {w.id} benchmark did not finish its batches (end code {ended})")
+    return run
+
+
+def numpy_cnn_epoch(w: Workload, x, y):
+    """The reference for the convolutional workload: the textbook vectorised numpy step, with
+    im2col as a strided view copied into a (B·576, 25) matrix and every product a matmul."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    rng = np.random.default_rng(0)
+    kernel, filters, pool, hidden = 5, 20, 2, w.sizes[1]
+    side = 28 - kernel + 1
+    half = side // pool
+    flat = filters * half * half
+    conv_w = (rng.standard_normal((filters, kernel * kernel)) * np.sqrt(2 / 25)).astype(np.float32)
+    conv_b = np.zeros(filters, np.float32)
+    w1 = (rng.standard_normal((hidden, flat)) * np.sqrt(2 / flat)).astype(np.float32)
+    b1 = np.zeros(hidden, np.float32)
+    w2 = (rng.standard_normal((w.sizes[2], hidden)) * np.sqrt(2 / hidden)).astype(np.float32)
+    b2 = np.zeros(w.sizes[2], np.float32)
+    order = np.random.default_rng(1).permutation(len(x))
+    lr = np.float32(LEARNING_RATE)
+    batch = w.batch
+
+    def run():
+        nonlocal conv_w, conv_b, w1, b1, w2, b2
+        for start in range(0, len(x) - batch + 1, batch):
+            rows = order[start:start + batch]
+            images, yb = x[rows].reshape(batch, 28, 28), y[rows]
+            cols = sliding_window_view(images, (kernel, kernel), axis=(1, 2)).reshape(batch * side * side, -1)
+            z = cols @ conv_w.T + conv_b                                    # (B·576, 20)
+            a = np.maximum(z, 0).reshape(batch, half, pool, half, pool, filters)
+            pooled = a.max(axis=(2, 4))                                     # (B, 12, 12, 20)
+            winners = a == pooled[:, :, None, :, None, :]
+            features = pooled.transpose(0, 3, 1, 2).reshape(batch, flat)    # NCHW order, as Flatten
+            h = np.maximum(features @ w1.T + b1, 0)
+            logits = h @ w2.T + b2
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            delta = (e / e.sum(axis=1, keepdims=True) - yb) / batch
+            grad_w2, grad_b2 = delta.T @ h, delta.sum(axis=0)
+            dh = (delta @ w2) * (h > 0)
+            grad_w1, grad_b1 = dh.T @ features, dh.sum(axis=0)
+            dpooled = (dh @ w1).reshape(batch, filters, half, half).transpose(0, 2, 3, 1)
+            dz = (winners * dpooled[:, :, None, :, None, :]).reshape(batch * side * side, filters) * (z > 0)
+            grad_conv_w, grad_conv_b = dz.T @ cols, dz.sum(axis=0)
+            w2 -= lr * grad_w2
+            b2 -= lr * grad_b2
+            w1 -= lr * grad_w1
+            b1 -= lr * grad_b1
+            conv_w -= lr * grad_conv_w
+            conv_b -= lr * grad_conv_b
     return run
 
 
@@ -120,7 +186,11 @@ def torch_epoch(w: Workload, x, y):
 
     torch.set_num_threads(2)
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(w.sizes[:-1], w.sizes[1:])):
+    if w.lesson:  # the convolutional workload: nn.Conv2d and friends, on NCHW images
+        layers = [torch.nn.Unflatten(1, (1, 28, 28)), torch.nn.Conv2d(1, 20, 5), torch.nn.ReLU(),
+                  torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2880, w.sizes[1]), torch.nn.ReLU(),
+                  torch.nn.Linear(w.sizes[1], w.sizes[2])]
+    for i, (n_in, n_out) in enumerate(zip(w.sizes[:-1], w.sizes[1:]) if not w.lesson else ()):
         layers.append(torch.nn.Linear(n_in, n_out))
         if i < len(w.sizes) - 2 or w.output == "sigmoid":
             layers.append(torch.nn.Sigmoid())
@@ -159,6 +229,25 @@ def samples_per_second(run, n: int, repeats: int) -> float:
     return n / statistics.median(times)
 
 
+def _best_over_threads(make_run, n: int, repeats: int, library: str) -> tuple[float, int]:
+    """(samples/s, threads) of a reference at its better setting, 1 or 2 threads."""
+    from threadpoolctl import threadpool_limits
+
+    rates = {}
+    for count in (1, 2):
+        if library == "torch":
+            import torch
+
+            run = make_run()  # sets 2 threads; override after
+            torch.set_num_threads(count)
+            rates[count] = samples_per_second(run, n, repeats)
+        else:
+            with threadpool_limits(count, user_api="blas"):
+                rates[count] = samples_per_second(make_run(), n, repeats)
+    best = max(rates, key=rates.get)
+    return rates[best], best
+
+
 def _torch_available() -> bool:
     try:
         import torch  # noqa: F401
@@ -170,15 +259,28 @@ def _torch_available() -> bool:
 def measure(w: Workload, quick: bool) -> dict:
     n = 4000 if quick else 16000
     repeats = 3 if quick else 5
+    if w.lesson:
+        n //= 4  # a convolutional step costs about 40 dense ones
     x, y = _data(n, w.sizes[-1])
     engine = samples_per_second(engine_epoch(w, x, y), n, repeats)
-    reference = samples_per_second(numpy_epoch(w, x, y), n, repeats)
-    torch_rate = samples_per_second(torch_epoch(w, x, y), n, repeats) if _torch_available() else None
+    threads = {}
+    if w.lesson:
+        # The references' 2-thread BLAS and intra-op threads collapse when the other core is busy
+        # (measured: torch 6.7k samples/s on 1 thread, 0.5k on 2); compare with their better setting.
+        reference, threads["numpy"] = _best_over_threads(lambda: numpy_cnn_epoch(w, x, y), n, repeats, "numpy")
+        torch_rate = None
+        if _torch_available():
+            torch_rate, threads["torch"] = _best_over_threads(lambda: torch_epoch(w, x, y), n, repeats, "torch")
+    else:
+        reference = samples_per_second(numpy_epoch(w, x, y), n, repeats)
+        torch_rate = samples_per_second(torch_epoch(w, x, y), n, repeats) if _torch_available() else None
     result = {"workload": w.id, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
               "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
               "ratio_vs_numpy": round(engine / reference, 2),
               "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
               "target": w.target}
+    if threads:
+        result["reference_threads"] = threads
     if w.instrument:
         bare = samples_per_second(engine_epoch(w, x, y, instrument=False), n, repeats)
         result["instrumentation_cost"] = round(max(0.0, bare / engine - 1.0), 3)
@@ -226,6 +328,10 @@ def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
         ratio_torch = "—" if result["ratio_vs_torch"] is None else f"{result['ratio_vs_torch']:.2f}"
         extra = (f"  (instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step)"
                  if "instrumentation_cost" in result else "")
+        if "reference_threads" in result:
+            settings = [f"{library} {count} thread{'s' if count > 1 else ''}"
+                        for library, count in result["reference_threads"].items()]
+            extra += "  (references at their faster setting: " + ", ".join(settings) + ")"
         print(f"{w.id:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}{torch_text:>11}"
               f"{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {w.target}{extra}", flush=True)
     startup = startup_seconds()

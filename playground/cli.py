@@ -175,7 +175,7 @@ def command_train(args) -> int:
     network.initialize(training.initializer, training.seed)
     if args.load_weights:
         load_weights_into(network, args.load_weights)
-    trainer = Trainer(network, dataset, training)
+    trainer = Trainer(network, dataset, training, augmentation=spec.augmentation)
     writer = JsonLinesWriter(args.metrics_out) if args.metrics_out else None
     print(f"{spec.name or args.network}: {dataset.source}; {len(trainer.x_train)} training examples, "
           f"{network.parameter_count():,} parameters", file=sys.stderr)

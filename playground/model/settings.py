@@ -45,10 +45,50 @@ class TrainingSettings:
                               maximum=10_000_000)
 
 
+@dataclass(frozen=True)
+class AugmentationSettings:
+    """Fabricated training examples (the ``augmentation`` entry of the ``training`` section).
+
+    Every strength at 0 (the default) switches its transformation off; each has its own
+    seed so one can be changed while the others draw the very same numbers.
+    """
+    shift: int = option(0, help="Largest shift in pixels, drawn per image and axis from −shift..shift.",
+                        minimum=0, maximum=32)
+    shift_seed: int = option(1, help="Seed of the shifts.", minimum=0, maximum=2**31 - 1)
+    rotation: float = option(0.0, help="Largest rotation in degrees, drawn uniformly from ±rotation.",
+                             minimum=0.0, maximum=180.0)
+    rotation_seed: int = option(2, help="Seed of the rotations.", minimum=0, maximum=2**31 - 1)
+    scale: float = option(0.0, help="Largest change of size: each image is scaled by a factor in 1 ± scale.",
+                          minimum=0.0, maximum=0.9)
+    scale_seed: int = option(3, help="Seed of the scalings.", minimum=0, maximum=2**31 - 1)
+    elastic: float = option(0.0, help="Elastic distortion α: how far, in pixels, the smoothed random "
+                            "displacement field moves the strokes (Simard et al. used 34 with σ = 4).",
+                            minimum=0.0, maximum=100.0)
+    elastic_sigma: float = option(4.0, help="Elastic distortion σ: smoothness of the field in pixels "
+                                  "(small: jitter, large: gentle bends).", minimum=0.5, maximum=20.0)
+    elastic_seed: int = option(4, help="Seed of the elastic distortions.", minimum=0, maximum=2**31 - 1)
+    noise: float = option(0.0, help="Standard deviation of Gaussian noise added to every pixel.",
+                          minimum=0.0, maximum=10.0)
+    noise_seed: int = option(5, help="Seed of the noise.", minimum=0, maximum=2**31 - 1)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.shift or self.rotation or self.scale or self.elastic or self.noise)
+
+
+def augmentation_from_dict(data) -> AugmentationSettings:
+    return config_from_dict(AugmentationSettings, data)
+
+
+def augmentation_to_dict(settings: AugmentationSettings) -> dict:
+    return config_to_dict(settings)
+
+
 def training_from_dict(data: dict) -> tuple[TrainingSettings, DatasetSettings]:
     """Split the file's ``training`` object into settings and its nested ``dataset``."""
     data = dict(data)
     dataset = data.pop("dataset", {})
+    data.pop("augmentation", None)  # read by augmentation_from_dict
     if isinstance(dataset, str):
         dataset = {"name": dataset}
     return config_from_dict(TrainingSettings, data), config_from_dict(DatasetSettings, dataset)
@@ -67,5 +107,5 @@ def with_overrides(settings, **changes):
     return config_from_dict(type(settings), merged)
 
 
-__all__ = ["DATASETS", "DatasetSettings", "TrainingSettings", "training_from_dict", "training_to_dict",
-           "with_overrides"]
+__all__ = ["DATASETS", "AugmentationSettings", "DatasetSettings", "TrainingSettings", "augmentation_from_dict",
+           "augmentation_to_dict", "training_from_dict", "training_to_dict", "with_overrides"]

@@ -9,7 +9,7 @@ must be told where, not shown a traceback.
     {"format": "playground-network", "format_version": 1,
      "nodes": [{"id": "in", "type": "input", "version": 1, "config": {"shape": [784]}}, ...],
      "edges": [{"from": "in", "to": "fc1"}, ...],
-     "training": {..., "dataset": {"name": "mnist"}},
+     "training": {..., "dataset": {"name": "mnist"}, "augmentation": {"shift": 2}},
      "ui": {"positions": {"in": [0, 0]}},
      "lesson": {"title": ..., "what_to_do": ..., "what_to_watch": ..., "why": ...}}
 """
@@ -26,7 +26,8 @@ from ..engine.costs import check_cost_fits
 from ..engine.layers import LAYER_TYPES, ShapeError, layer_class
 from ..engine.network import Network
 from .files import atomic_write_text
-from .settings import DatasetSettings, TrainingSettings, training_from_dict, training_to_dict
+from .settings import (AugmentationSettings, DatasetSettings, TrainingSettings, augmentation_from_dict,
+                       augmentation_to_dict, training_from_dict, training_to_dict)
 
 FORMAT = "playground-network"
 FORMAT_VERSION = 1
@@ -56,6 +57,8 @@ class NetworkSpec:
     ui: dict = field(default_factory=dict)
     name: str = ""
     lesson: dict | None = None
+    #: fabricated training examples; written to the file only when switched on
+    augmentation: AugmentationSettings = field(default_factory=AugmentationSettings)
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:
@@ -81,6 +84,9 @@ class Analysis:
     output_shapes: dict[str, tuple[int, ...]]
     parameter_counts: dict[str, int]
     problems: list[Problem]
+    #: for layers with shared weights (convolutions): the parameters a Dense layer with the same
+    #: input and output sizes would need, so the canvas can show "520 (vs 9,043,200 for a dense layer)"
+    dense_equivalent_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -141,6 +147,7 @@ def analyse(spec: NetworkSpec) -> Analysis:
     input_shapes: dict[str, tuple[int, ...]] = {}
     output_shapes: dict[str, tuple[int, ...]] = {}
     counts: dict[str, int] = {}
+    dense_equivalents: dict[str, int] = {}
     shape: tuple[int, ...] = ()
     previous = None
     for node_id in order:
@@ -150,6 +157,9 @@ def analyse(spec: NetworkSpec) -> Analysis:
             input_shapes[node_id] = shape
             out = cls.infer_output_shape(node.config, shape)
             counts[node_id] = cls.parameter_count(node.config, shape)
+            equivalent = cls.dense_equivalent_count(node.config, shape)
+            if equivalent is not None:
+                dense_equivalents[node_id] = equivalent
         except ShapeError as error:
             problems.append(Problem(node_id, _layer_prefix(node_id) + str(error),
                                     (previous, node_id) if previous else None))
@@ -165,7 +175,7 @@ def analyse(spec: NetworkSpec) -> Analysis:
             problem = check_cost_fits(spec.training.cost, last.config.activation)
             if problem:
                 problems.append(Problem(last.id, _layer_prefix(last.id) + problem))
-    return Analysis(order, input_shapes, output_shapes, counts, problems)
+    return Analysis(order, input_shapes, output_shapes, counts, problems, dense_equivalents)
 
 
 def build_network(spec: NetworkSpec, dtype=np.float32) -> Network:
@@ -235,11 +245,15 @@ def spec_from_dict(data) -> NetworkSpec:
         training, dataset = training_from_dict(raw_training)
     except ConfigError as error:
         raise NetworkFileError(f"training: {error}") from None
+    try:
+        augmentation = augmentation_from_dict(raw_training.get("augmentation", {}))
+    except ConfigError as error:
+        raise NetworkFileError(f"training: augmentation: {error}") from None
     ui = data.get("ui", {})
     lesson = data.get("lesson")
     if not isinstance(ui, dict) or (lesson is not None and not isinstance(lesson, dict)):
         raise NetworkFileError('"ui" and "lesson" must be objects')
-    return NetworkSpec(nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson)
+    return NetworkSpec(nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson, augmentation)
 
 
 def spec_to_dict(spec: NetworkSpec) -> dict:
@@ -253,6 +267,8 @@ def spec_to_dict(spec: NetworkSpec) -> dict:
         "training": training_to_dict(spec.training, spec.dataset),
         "ui": spec.ui,
     }
+    if spec.augmentation != AugmentationSettings():
+        data["training"]["augmentation"] = augmentation_to_dict(spec.augmentation)
     if spec.lesson:
         data["lesson"] = spec.lesson
     return data

@@ -18,13 +18,15 @@ from typing import Iterator
 
 import numpy as np
 
+from ..engine.conv_stack import ConvStackRunner, conv_stack_plan
 from ..engine.costs import cost_and_delta
 from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, STOP, WEIGHT_GRAD, WEIGHT_NORM, DenseStackRunner,
                                   dense_stack_layers)
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings
-from ..model.settings import TrainingSettings
+from ..model.settings import AugmentationSettings, TrainingSettings
+from .augment import Augmenter
 from .control import TrainingControl
 
 
@@ -142,11 +144,17 @@ def evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, classify
 
 
 class Trainer:
-    """Trains ``network`` on arrays from a Dataset according to ``settings``."""
+    """Trains ``network`` on arrays from a Dataset according to ``settings``.
+
+    With ``augmentation`` switched on, every epoch trains on freshly augmented copies of the
+    training images (drawn at the start of the epoch into one reused buffer, so the fused
+    kernels and the generic path see the same thing).  The epoch's train figures and all
+    validation figures use the original images.
+    """
 
     def __init__(self, network: Network, dataset, settings: TrainingSettings, *,
                  control: TrainingControl | None = None, instrument: bool = True,
-                 chunk_seconds: float = 0.02):
+                 chunk_seconds: float = 0.02, augmentation: AugmentationSettings | None = None):
         self.network = network
         self.settings = settings
         self.dataset = dataset
@@ -163,10 +171,21 @@ class Trainer:
         self.optimizer = Optimizer(OptimizerSettings(settings.optimizer, settings.momentum), network.slots())
         self.batch_size = min(settings.batch_size, len(self.x_train))
         self.layer_ids = [layer.id for layer in network.trainable]
-        self._runner = (DenseStackRunner(network, self.optimizer, self.batch_size)
-                        if dense_stack_layers(network) is not None else None)
+        self._runner = None
+        if dense_stack_layers(network) is not None:
+            self._runner = DenseStackRunner(network, self.optimizer, self.batch_size)
+        elif conv_stack_plan(network) is not None:
+            self._runner = ConvStackRunner(network, self.optimizer, self.batch_size)
         self.steps_done = 0
         self.history: list[EpochRecord] = []
+        self.augmenter = None
+        if augmentation is not None and augmentation.enabled:
+            if len(dataset.input_shape) not in (2, 3):
+                raise DataMismatch(f'augmentation needs images, but the dataset "{dataset.name}" gives examples of '
+                                   f'shape {list(dataset.input_shape)}')
+            self.augmenter = Augmenter(augmentation, dataset.input_shape)
+            self._augmented = np.empty_like(self.x_train)
+        self._inputs = self.x_train  # what this epoch trains on
 
     @property
     def uses_fast_path(self) -> bool:
@@ -187,7 +206,7 @@ class Trainer:
             if self.control.array[STOP] != 0.0:
                 return b, False, losses[:b], correct[:b], metrics[:b]
             rows = order[(first_batch + b) * batch_size:(first_batch + b + 1) * batch_size]
-            x, t = self.x_train[rows], self.t_train[rows]
+            x, t = self._inputs[rows], self.t_train[rows]
             loss, output = self.network.loss_and_gradients(x, t)
             losses[b] = loss
             correct[b] = (output.argmax(axis=1) == t.argmax(axis=1)).sum()
@@ -204,7 +223,7 @@ class Trainer:
         if self._runner is not None and batch_size == self.batch_size:
             l2, l1 = self._regularisation()
             done, ended, losses, correct, metrics = self._runner.run(
-                self.x_train, self.t_train, order, first_batch, n_batches, self.control.array, l2, l1,
+                self._inputs, self.t_train, order, first_batch, n_batches, self.control.array, l2, l1,
                 self.instrument)
             diverged = ended == NONFINITE
             metrics = metrics[:len(losses)]
@@ -221,7 +240,7 @@ class Trainer:
 
     def _diverged(self, order, batch_index, batch_size, epoch) -> Finished:
         rows = order[batch_index * batch_size:(batch_index + 1) * batch_size]
-        layer = self.network.first_nonfinite_layer(self.x_train[rows], self.t_train[rows])
+        layer = self.network.first_nonfinite_layer(self._inputs[rows], self.t_train[rows])
         return Finished("diverged", f'the loss exploded: NaN or infinity first appeared in layer "{layer}" at step '
                         f'{self.steps_done} (epoch {epoch}); training stopped and the last good weights are kept. '
                         f'Try a smaller learning rate.', layer, epoch - 1, self.steps_done, self.history)
@@ -236,6 +255,8 @@ class Trainer:
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(n).astype(np.int64)
+            if self.augmenter is not None:
+                self._inputs = self.augmenter.apply(self.x_train, out=self._augmented)
             samples = 0
             # the full mini-batches, then the short last batch (if the set does not divide) on its own
             segments = [(order, full_batches, self.batch_size)]

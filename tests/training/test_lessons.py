@@ -23,7 +23,7 @@ def train(name, dataset=None, **changes):
         dataset, _ = load_training_data(spec.dataset, seed=spec.training.seed)
     if spec.training.train_limit:
         dataset = dataset.limit_train(spec.training.train_limit)
-    events = list(Trainer(network, dataset, spec.training).run())
+    events = list(Trainer(network, dataset, spec.training, augmentation=spec.augmentation).run())
     return network, events, [e for e in events if isinstance(e, EpochRecord)]
 
 

@@ -1,5 +1,6 @@
 """Layer types, one file each; importing this package registers them all."""
-from . import dense, dropout, input  # noqa: F401  (imported to register)
+# imported to register them
+from . import avgpool2d, conv2d, dense, dropout, flatten, input, maxpool2d, reshape  # noqa: F401
 from .base import LAYER_TYPES, Layer, RegistryError, ShapeError, layer_class, register_layer
 
 __all__ = ["LAYER_TYPES", "Layer", "RegistryError", "ShapeError", "layer_class", "register_layer"]

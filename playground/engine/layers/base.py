@@ -86,6 +86,12 @@ class Layer:
         return sum(int(np.prod(shape)) for shape in cls.parameter_shapes(config, input_shape).values())
 
     @classmethod
+    def dense_equivalent_count(cls, config, input_shape: tuple[int, ...]) -> int | None:
+        """Parameters a Dense layer would need for the same input and output sizes, for layers
+        whose point is to need fewer (shared weights); None for the others."""
+        return None
+
+    @classmethod
     def migrate(cls, config: dict, from_version: int) -> dict:
         """Rewrite a config saved by an older version of this type into the current form.
 
