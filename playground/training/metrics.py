@@ -67,17 +67,30 @@ class MetricStream:
             positions = (self._count + np.arange(n)) % self.capacity
             self._steps[positions] = chunk.first_step + np.arange(n)
             self._epochs[positions] = chunk.epoch
-            self._losses[positions] = chunk.losses
+            with np.errstate(over="ignore"):  # an exploding loss is stored as inf in float32, as it should be
+                self._losses[positions] = chunk.losses
             self._accuracies[positions] = np.nan if chunk.accuracies is None else chunk.accuracies
             self._metrics[positions] = chunk.layer_metrics
             self._count += n
 
-    def snapshot(self) -> Snapshot:
+    def read_since(self, count: int = 0, epochs_seen: int = 0) -> tuple[int, Snapshot]:
+        """The steps appended after the first ``count`` (at most the ring's capacity) and the
+        epoch records after the first ``epochs_seen``, with the new total step count.
+
+        A reader that polls keeps the total and passes it back next time, so each look
+        copies only what is new.
+        """
         with self._lock:
-            n = min(self._count, self.capacity)
-            order = (self._count - n + np.arange(n)) % self.capacity
-            return Snapshot(self._steps[order], self._epochs[order], self._losses[order], self._accuracies[order],
-                            list(self._layer_ids), self._metrics[order], list(self._epoch_records))
+            total = self._count
+            n = min(total - count, self.capacity)
+            positions = (total - n + np.arange(n)) % self.capacity
+            return total, Snapshot(self._steps[positions], self._epochs[positions], self._losses[positions],
+                                   self._accuracies[positions], list(self._layer_ids), self._metrics[positions],
+                                   list(self._epoch_records[epochs_seen:]))
+
+    def snapshot(self) -> Snapshot:
+        """Everything the ring still holds, and every epoch record."""
+        return self.read_since()[1]
 
 
 class JsonLinesWriter:

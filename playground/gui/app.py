@@ -1,0 +1,111 @@
+"""Starting the window: ``playground`` (and ``--lesson``, ``--train-seconds``, ``--screenshot``)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def create_application():
+    """The QApplication (created once), with the names QSettings and the title bar use."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] or ["playground"])
+    app.setOrganizationName("playground")
+    app.setApplicationName("playground")
+    app.setApplicationDisplayName("Deep Learning Playground")
+    return app
+
+
+def install_error_dialog(window) -> None:
+    """An unexpected exception in a slot becomes one dialog with one line (the traceback goes
+    to stderr for whoever reports the bug), instead of a silent failure."""
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox
+
+    showing = {"now": False}
+
+    def hook(kind, value, tb):
+        traceback.print_exception(kind, value, tb, file=sys.stderr)
+        if showing["now"] or issubclass(kind, KeyboardInterrupt):
+            return
+        showing["now"] = True
+        try:
+            QMessageBox.critical(window, "Something went wrong",
+                                 f"Internal error: {kind.__name__}: {value}\n\nYour work is still open; saving it "
+                                 f"now is a good idea. Please report this (details are on the terminal).")
+        finally:
+            showing["now"] = False
+
+    sys.excepthook = hook
+
+
+def run_app(lesson: str | None = None, train_seconds: float | None = None,
+            screenshot: str | Path | None = None) -> int:
+    """Open the main window with ``lesson`` (default: vanishing gradients) and run until it closes.
+
+    With ``screenshot``: train for ``train_seconds`` (if given), save a PNG of the window
+    mid-training, stop and join the worker, and exit 0.  A bad lesson name prints one
+    line and returns 2.
+    """
+    from ..model import NetworkFileError
+    from ..training.lessons import load_lesson
+    from .main_window import DEFAULT_LESSON
+
+    try:
+        spec = load_lesson(lesson or DEFAULT_LESSON)
+    except NetworkFileError as error:
+        print(f"playground: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QTimer
+
+    from .main_window import MainWindow
+
+    app = create_application()
+    shooting = screenshot is not None
+    if shooting:
+        # quit explicitly once the picture is taken: closing the last window would otherwise
+        # also post a Quit event that outlives this call (and ends the caller's next event loop)
+        app.setQuitOnLastWindowClosed(False)
+    window = MainWindow(spec, autosave=not shooting, offer_recovery=not shooting)
+    if not shooting:
+        install_error_dialog(window)
+    window.show()
+    outcome = {"code": 0}
+
+    def shoot():
+        window._tick()
+        window.dashboard.refresh(force=True)
+        app.processEvents()
+        path = Path(screenshot)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(path), "PNG"):
+            print(f"playground: error: could not write the screenshot {path}", file=sys.stderr)
+            outcome["code"] = 1
+        window.prompt_on_close = False
+        window.close()
+        app.exit(outcome["code"])
+
+    def start():
+        if train_seconds:
+            window.train()
+            QTimer.singleShot(int(train_seconds * 1000), shoot if shooting else window.pause)
+        elif shooting:
+            QTimer.singleShot(700, shoot)
+
+    QTimer.singleShot(300, start)
+    code = app.exec()
+    if shooting:
+        window.shutdown()
+        app.setQuitOnLastWindowClosed(True)
+        return outcome["code"]
+    return code

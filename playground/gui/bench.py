@@ -1,0 +1,241 @@
+"""``playground bench --gui``: is the window responsive while it trains, and does it cost speed?
+
+Offscreen, the main window trains the MNIST vanishing-gradients lesson with the
+dashboard open (cycling through its panels, so each one's drawing cost is counted),
+while a 16 ms QTimer records when it actually fires.  Reported:
+
+  * p50 / p99 / max gap between timer ticks (target: max under 50 ms): a gap is time the
+    GUI thread could not react to anything;
+  * training throughput in the window relative to headless training of the same lesson
+    on the same data in this process (target: at least 90%).  The window's 20 s are split
+    into segments with headless runs before, between and after them (the window's run
+    paused meanwhile), so both figures see the same machine load; on a shared machine
+    that load drifts within seconds.  When other processes kept a core busy, a note says so.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+TICK_MS = 16
+LESSON = "vanishing-gradients"
+PANELS = ("gradients", "loss", "weights", "activations", "compare")
+
+
+def _choose_data():
+    """(data_dir, a sentence saying where the data comes from)."""
+    from ..datasets import is_cached
+
+    if SHARED_MNIST.is_dir() and any(SHARED_MNIST.glob("*idx*")):
+        return SHARED_MNIST, f"MNIST from {SHARED_MNIST}"
+    if is_cached("mnist"):
+        return None, "MNIST from the download cache"
+    return None, "the built-in synthetic digits (MNIST is neither in ../shared/data/mnist nor cached)"
+
+
+def _spec():
+    from ..model import with_overrides
+    from ..training.lessons import load_lesson
+
+    spec = load_lesson(LESSON)
+    spec.training = with_overrides(spec.training, epochs=100_000)  # never completes within the measurement
+    return spec
+
+
+def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
+    """Samples per second of the bare trainer (no window, no stream), after a short warm-up."""
+    from ..training import StepChunk, Trainer
+    from .training import fresh_network
+
+    dataset, _ = data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
+    network = fresh_network(spec)
+    trainer = Trainer(network, dataset, spec.training)
+    started = time.perf_counter()
+    t0 = None
+    counted = 0
+    for event in trainer.run():
+        now = time.perf_counter()
+        if isinstance(event, StepChunk):
+            if t0 is None:
+                if now - started >= warmup:
+                    t0 = now
+            else:
+                counted += event.steps * trainer.batch_size
+        if t0 is not None and now - t0 >= seconds:
+            trainer.control.stop()
+    elapsed = time.perf_counter() - t0
+    return counted / elapsed
+
+
+class OtherLoad:
+    """How many cores other processes kept busy meanwhile (Linux /proc; None elsewhere).
+
+    The figures here are ratios measured on one machine, and the window needs a core for its
+    GUI thread beside the trainer's: on a shared machine where another process takes that
+    core, both figures say more about the neighbour than about the window.
+    """
+
+    def __init__(self):
+        self.start = self._read()
+
+    @staticmethod
+    def _read():
+        try:
+            with open("/proc/stat") as stream:
+                values = [int(v) for v in stream.readline().split()[1:]]
+            with open(f"/proc/{os.getpid()}/stat") as stream:
+                own = stream.read().rsplit(")", 1)[1].split()
+            return time.perf_counter(), sum(values) - values[3] - values[4], int(own[11]) + int(own[12])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def cores(self) -> float | None:
+        end = self._read()
+        if self.start is None or end is None:
+            return None
+        seconds = end[0] - self.start[0]
+        ticks = (end[1] - self.start[1]) - (end[2] - self.start[2])
+        return max(0.0, ticks / os.sysconf("SC_CLK_TCK") / seconds) if seconds > 0 else None
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_seconds: float = 2.0):
+    """Train in the window for ``seconds`` in all, split into ``segments``; between them (and
+    before and after) the window's run is paused and the bare trainer runs headless for
+    ``reference_seconds`` in this thread.  Interleaving keeps both figures under the same
+    machine load, which on a shared machine drifts over tens of seconds.
+
+    Returns (gaps between timer ticks in ms, window samples/s, headless samples/s).
+    """
+    from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+
+    from .app import create_application
+    from .main_window import MainWindow
+
+    app = create_application()
+    app.setQuitOnLastWindowClosed(False)
+    folder = tempfile.mkdtemp(prefix="playground-bench-")
+    settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.IniFormat)
+    window = MainWindow(spec, settings=settings, autosave_dir=folder, data_dir=data_dir, autosave=False,
+                        offer_recovery=False)
+    window.data = data  # the same loaded arrays as the headless runs
+    window.prompt_on_close = False
+    window.show()
+    window.dashboard.show_panel("gradients")
+
+    clock = QElapsedTimer()
+    clock.start()
+    gaps: list[float] = []
+    headless: list[float] = [headless_rate(spec, data, reference_seconds)]
+    segment_ms = 1000 * seconds / segments
+    state = {"phase": "starting", "last": None, "segment": 0, "start": 0.0, "samples": 0, "t": 0.0,
+             "gui_samples": 0, "gui_seconds": 0.0, "panel": 0, "next_switch": 0.0}
+
+    def begin_segment(now):
+        job = window.job
+        state.update(phase="measuring", start=now, samples=job.progress.samples, t=job.progress.last, last=None)
+
+    def end_segment(now):
+        job = window.job
+        job.control.pause()
+        state["gui_samples"] += job.progress.samples - state["samples"]
+        state["gui_seconds"] += job.progress.last - state["t"]
+        state["segment"] += 1
+        if state["segment"] < segments:
+            time.sleep(0.05)  # the chunk in progress stops within a mini-batch
+            headless.append(headless_rate(spec, data, reference_seconds))
+            # the next segment starts at the first chunk after the resume, so it is not charged
+            # with the time the window's run stood paused
+            state.update(phase="resuming", last=None, samples=job.progress.samples)
+            job.control.resume()
+        else:
+            state["phase"] = "done"
+            headless.append(headless_rate(spec, data, reference_seconds))
+            window.close()
+            app.exit(0)
+
+    def tick():
+        now = clock.nsecsElapsed() / 1e6
+        job = window.job
+        phase = state["phase"]
+        if phase in ("starting", "resuming"):
+            if job is not None and job.progress.samples > state["samples"] and not job.control.paused:
+                if phase == "starting":
+                    state["next_switch"] = now + 2500
+                begin_segment(now)
+            return
+        if phase != "measuring":
+            return
+        if state["last"] is not None:
+            gaps.append(now - state["last"])
+        state["last"] = now
+        if now >= state["next_switch"]:
+            state["panel"] = (state["panel"] + 1) % len(PANELS)
+            window.dashboard.show_panel(PANELS[state["panel"]])
+            state["next_switch"] = now + 2500
+        if now - state["start"] >= segment_ms:
+            end_segment(now)
+
+    timer = QTimer()
+    timer.setTimerType(Qt.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    timer.start()
+    QTimer.singleShot(200, window.train)
+    limit = seconds + (segments + 1) * reference_seconds + 60
+    QTimer.singleShot(int(limit * 1000), lambda: app.exit(1))  # a safety net: never hang
+    app.exec()
+    timer.stop()
+    window.shutdown()
+    window.deleteLater()
+    rate = state["gui_samples"] / state["gui_seconds"] if state["gui_seconds"] > 0 else 0.0
+    return np.array(gaps), rate, headless
+
+
+def run_gui_benchmark(json_output: bool = False, quick: bool = False) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .training import DataStore
+
+    seconds = 5.0 if quick else 20.0
+    segments = 2 if quick else 4
+    reference_seconds = 1.0 if quick else 2.0
+    spec = _spec()
+    data_dir, story = _choose_data()
+    data = DataStore(data_dir)
+    data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
+    headless_rate(spec, data, 0.5)  # load the kernels before anything is timed
+    print(f"gui bench: {LESSON} on {story}; {seconds:g} s of training in the window in {segments} segments, "
+          f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training", file=sys.stderr)
+    load = OtherLoad()
+    gaps, gui_rate, headless = gui_run(spec, data, data_dir, seconds, segments, reference_seconds)
+    reference = float(np.mean(headless))
+    others = load.cores()
+    if others is not None and others > 0.3:
+        print(f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "
+              f"measurement, so the window's GUI thread shared a core with the trainer; these figures are "
+              f"pessimistic (run it on a quiet machine)", file=sys.stderr)
+    result = {"workload": "gui",
+              "p50_gap_ms": round(_percentile(gaps, 50), 2),
+              "p99_gap_ms": round(_percentile(gaps, 99), 2),
+              "max_gap_ms": round(float(gaps.max()) if len(gaps) else float("nan"), 2),
+              "throughput_vs_headless": round(gui_rate / reference, 3) if reference else float("nan")}
+    if json_output:
+        print(json.dumps(result))
+    else:
+        print(f"GUI timer ({TICK_MS} ms) gaps over {len(gaps)} ticks: p50 {result['p50_gap_ms']} ms, "
+              f"p99 {result['p99_gap_ms']} ms, max {result['max_gap_ms']} ms (target: max < 50 ms)")
+        print(f"training in the window: {gui_rate:,.0f} samples/s; headless "
+              f"{', '.join(f'{r:,.0f}' for r in headless)} samples/s: "
+              f"{100 * result['throughput_vs_headless']:.1f}% (target: >= 90%)")
+    return 0

@@ -1,0 +1,188 @@
+"""The dashboard widget: the panels as tabs; only the visible one redraws."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QApplication, QTabWidget
+
+from ...engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD, WEIGHT_NORM
+from ...model.project import MetricHistory
+from .activations import ActivationPanel
+from .common import DashboardModel, Panel
+from .compare import ComparePanel, keep_run
+from .data import DataPanel
+from .gradients import GradientPanel
+from .loss import LossPanel
+from .weights import WeightPanel
+
+
+def _without_svg_export() -> None:
+    """pyqtgraph's SVG exporter fails on PySide6 6.11 (QT-NOTES.md): keep it out of the
+    plots' right-click Export dialog so nobody meets the error."""
+    try:
+        from pyqtgraph.exporters.Exporter import Exporter
+        from pyqtgraph.exporters.SVGExporter import SVGExporter
+        if SVGExporter in Exporter.Exporters:
+            Exporter.Exporters.remove(SVGExporter)
+    except ImportError:  # a pyqtgraph that moved it: nothing to hide
+        pass
+
+
+_without_svg_export()
+
+
+class Dashboard(QTabWidget):
+    """Loss, gradients, weights, activations, the data view and run comparison, as tabs."""
+
+    keepRunRequested = Signal()
+
+    def __init__(self, model: DashboardModel | None = None, parent=None):
+        super().__init__(parent)
+        self.model = model or DashboardModel()
+        self.loss = LossPanel()
+        self.gradients = GradientPanel()
+        self.weights = WeightPanel()
+        self.activations = ActivationPanel()
+        self.data = DataPanel()
+        self.compare = ComparePanel()
+        self.compare.keepRequested.connect(self.keepRunRequested)
+        self.panels: list[Panel] = [self.loss, self.gradients, self.weights, self.activations, self.data,
+                                    self.compare]
+        tips = {"Loss": "Training and validation cost and accuracy", "Gradients": "Gradient magnitude per layer: "
+                "the speed at which each layer learns", "Weights": "The first layer's weights as images, and each "
+                "layer's weight histogram", "Activations": "Saturated units per layer",
+                "Boundary": "The network's output over the input plane (2D data) or its fitted curve (1-D data)",
+                "Compare": "Earlier runs overlaid on the current one"}
+        for panel in self.panels:
+            self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
+        self.setDocumentMode(True)
+        self.currentChanged.connect(lambda _: self.refresh(force=True))
+        self.update_tabs()
+        self._primed_shown = False
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._primed_shown:  # the first time the pages have a real size to lay out at
+            self._primed_shown = True
+            self.prime()
+
+    def current_panel(self) -> Panel:
+        return self.currentWidget()
+
+    def update_tabs(self) -> None:
+        """Show the data tab only where it means something, and name it for what it draws."""
+        mode = DataPanel.mode_for(self.model)
+        index = self.indexOf(self.data)
+        self.setTabVisible(index, mode is not None)
+        self.setTabText(index, "Fit" if mode == "fit" else "Boundary")
+
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw the visible panel if what it shows has changed; hidden ones catch up when shown."""
+        panel = self.current_panel()
+        if panel is None or not self.isVisible() and not force:
+            return False
+        drawn = panel.refresh(self.model, force)
+        if drawn and getattr(self, "_draft", False):
+            self._apply_quality(panel)  # curves created by this draw
+        return drawn
+
+    def set_draft(self, draft: bool) -> None:
+        """Draft quality while training: one-pixel, aliased curves paint about three times faster
+        than wide antialiased ones, and every millisecond the GUI thread paints competes with the
+        trainer for the GIL.  At rest the plots get their full quality back."""
+        if draft == getattr(self, "_draft", None):
+            return
+        self._draft = draft
+        for panel in self.panels:
+            self._apply_quality(panel)
+
+    def _apply_quality(self, panel: Panel) -> None:
+        draft = bool(getattr(self, "_draft", False))
+        for item in panel.graphics.scene().items():
+            if isinstance(item, pg.PlotDataItem) and getattr(item, "_draft", None) != draft:
+                set_curve_quality(item, draft)
+
+    def prime(self) -> None:
+        """Draw every page once, hidden ones too, so that switching tabs during training only
+        updates curves that already exist (creating them costs a few tens of milliseconds)."""
+        current = self.currentWidget()
+        for panel in self.panels:
+            if not self.isTabVisible(self.indexOf(panel)):
+                continue
+            if panel is not current and current is not None and current.width() > 0:
+                # lay the hidden page out at its future size now (Qt would wait until it is shown)
+                panel.setGeometry(current.geometry())
+                panel.layout().activate()
+                for widget in (panel, panel.graphics):
+                    QApplication.sendEvent(widget, QResizeEvent(widget.size(), QSize(-1, -1)))
+            panel.refresh(self.model, force=True)
+
+    def show_panel(self, name: str) -> None:
+        panel = {"loss": self.loss, "gradients": self.gradients, "weights": self.weights,
+                 "activations": self.activations, "data": self.data, "compare": self.compare}[name]
+        if self.isTabVisible(self.indexOf(panel)):
+            self.setCurrentWidget(panel)
+
+    def keep_current_run(self, name: str):
+        record = keep_run(self.model, name)
+        self.refresh(force=True)
+        return record
+
+    def export_png(self, path: str | Path, panel: Panel | None = None) -> None:
+        export_png(panel or self.current_panel(), path)
+
+
+def set_curve_quality(item: pg.PlotDataItem, draft: bool) -> None:
+    item._draft = draft
+    pen = pg.mkPen(item.opts["pen"])
+    width = getattr(item, "_rest_width", None)
+    if width is None:
+        width = item._rest_width = pen.widthF()
+    pen.setWidthF(1.0 if draft and width > 1 else width)
+    item.opts["antialias"] = not draft
+    item.curve.opts["antialias"] = not draft
+    item.setPen(pen)
+
+
+def export_png(panel: Panel, path: str | Path) -> None:
+    """Save a panel's plots as PNG through pyqtgraph's ImageExporter (its SVG exporter is broken)."""
+    exporter = ImageExporter(panel.export_item())
+    width = int(max(panel.graphics.width(), 400))
+    exporter.parameters()["width"] = width
+    if not exporter.export(str(path)) and not Path(path).exists():
+        raise OSError(f"could not write {path}")
+
+
+def metrics_csv(history: MetricHistory) -> str:
+    """The run's figures as CSV: one row per recorded mini-batch, then one per epoch (empty
+    cells are figures a row does not have; "nan" is a figure that was not a number)."""
+    per_layer = []
+    for layer_id in history.layer_ids:
+        per_layer += [f"{layer_id}_grad_weight", f"{layer_id}_grad_bias", f"{layer_id}_weight_norm",
+                      f"{layer_id}_saturation"]
+    header = ["kind", "epoch", "step", "loss", "accuracy", "val_loss", "val_accuracy", *per_layer]
+    lines = [",".join(header)]
+    n = len(history)
+    if n:
+        columns = (WEIGHT_GRAD, BIAS_GRAD, WEIGHT_NORM, SATURATION)
+        metrics = history.layer_metrics[:, :, list(columns)].reshape(n, -1)
+        table = np.column_stack([history.epoch_of_step, history.steps, history.losses, history.accuracies, metrics])
+        body = io.StringIO()
+        np.savetxt(body, table, fmt=["%d", "%d"] + ["%.6g"] * (table.shape[1] - 2), delimiter=",")
+        for row in body.getvalue().splitlines():
+            epoch, step, loss, accuracy, rest = row.split(",", 4) if per_layer else (row.split(",", 3) + [""])
+            lines.append(",".join(["step", epoch, step, loss, accuracy, "", ""] + ([rest] if per_layer else [])))
+
+    def number(value):
+        return "" if value is None else f"{float(value):.6g}"
+
+    for e in history.epochs:
+        lines.append(",".join(["epoch", str(e.epoch), str(e.step), number(e.loss), number(e.train_accuracy),
+                               number(e.val_loss), number(e.val_accuracy)] + [""] * len(per_layer)))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,224 @@
+"""Projects, lessons, recent files, autosave and recovery, exports, downloads, and `run_app`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from playground.datasets import DownloadCancelled
+from playground.model import save_spec, spec_to_dict
+from playground.training.lessons import load_lesson
+
+
+class Dialogs:
+    """Records QMessageBox calls; ``answer`` is what question() returns."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, str, str]] = []
+        self.answer = QMessageBox.Discard
+
+    def of(self, kind):
+        return [call for call in self.calls if call[0] == kind]
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    recorder = Dialogs()
+    for kind in ("critical", "warning", "information", "about"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(
+            lambda parent, title, text, *rest, k=kind: recorder.calls.append((k, title, text))))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *rest: recorder.calls.append(("question", title, text)) or recorder.answer))
+    return recorder
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, dialogs):
+    from playground.gui.main_window import MainWindow
+
+    windows = []
+
+    def make(spec=None, **options):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+        options.setdefault("autosave_dir", tmp_path / "autosave")
+        options.setdefault("offer_recovery", False)
+        window = MainWindow(spec or load_lesson("toy-2d"), settings=settings, **options)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        assert not window.thread.isRunning()
+
+
+def _trained(qtbot, window, steps=40):
+    window.train()
+    qtbot.waitUntil(lambda: len(window.model.history) >= steps, timeout=15000)
+    window.stop_training(wait=True)
+    return window
+
+
+def test_save_and_open_round_trip(qtbot, make_window, tmp_path):
+    window = _trained(qtbot, make_window())
+    weights = window.network.copy_state()
+    history = window.model.history
+    path = tmp_path / "run.npz"
+    assert window.save_to(path)
+    assert not window.is_modified() and window.windowTitle().startswith("run.npz")
+
+    other = make_window(load_lesson("vanishing-gradients"))
+    assert other.open_path(path)
+    assert spec_to_dict(other.document.spec) == spec_to_dict(window.document.spec)
+    for key, value in weights.items():
+        np.testing.assert_array_equal(other.network.copy_state()[key], value)
+    restored = other.model.history
+    np.testing.assert_array_equal(restored.steps, history.steps)
+    np.testing.assert_allclose(restored.losses, history.losses)
+    assert restored.epochs == history.epochs
+    assert other.recent_files()[0] == str(path.resolve())
+    # training continues the opened run: its steps follow on
+    other.train()
+    qtbot.waitUntil(lambda: len(other.model.history) > len(history), timeout=15000)
+    other.stop_training(wait=True)
+    assert np.all(np.diff(other.model.history.steps) > 0)
+
+
+def test_malformed_file_leaves_work_untouched_with_one_dialog(qtbot, make_window, dialogs, tmp_path):
+    window = _trained(qtbot, make_window())
+    before_spec = spec_to_dict(window.document.spec)
+    before_steps = window.model.history.steps.copy()
+    before_weights = window.network.copy_state()
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 definitely not a project")
+    assert not window.open_path(bad)
+    hostile = tmp_path / "hostile.npz"
+    np.savez(hostile, header=np.array([{"format": "playground-project"}], dtype=object))
+    assert not window.open_path(hostile)
+    errors = dialogs.of("critical")
+    assert len(errors) == 2 and "Python objects" in errors[1][2]
+    assert "Traceback" not in errors[0][2]
+    assert not dialogs.of("question")  # nothing asked: nothing was about to change
+    assert spec_to_dict(window.document.spec) == before_spec
+    np.testing.assert_array_equal(window.model.history.steps, before_steps)
+    for key, value in before_weights.items():
+        np.testing.assert_array_equal(window.network.copy_state()[key], value)
+
+
+def test_open_plain_network_json(make_window, tmp_path):
+    window = make_window()
+    spec = load_lesson("parity")
+    save_spec(spec, tmp_path / "parity.json")
+    assert window.open_path(tmp_path / "parity.json")
+    assert window.document.spec.name == "parity"
+    assert len(window.model.history) == 0
+
+
+def test_unsaved_changes_prompt_can_cancel(qtbot, make_window, dialogs):
+    window = _trained(qtbot, make_window(), steps=5)
+    assert window.is_modified()
+    dialogs.answer = QMessageBox.Cancel
+    assert not window.load_lesson("parity")
+    assert window.document.spec.name == "toy-2d"
+    assert len(dialogs.of("question")) == 1
+    dialogs.answer = QMessageBox.Discard
+    assert window.load_lesson("parity")
+    assert window.document.spec.name == "parity"
+    assert window.lesson_panel.toPlainText().startswith((load_lesson("parity").lesson or {})["title"][:20])
+    assert len(window.model.runs) == 1  # the toy-2d run stays available for comparison
+
+
+def test_every_lesson_loads(make_window):
+    from playground.training.lessons import lesson_names
+
+    window = make_window()
+    for name in lesson_names():
+        assert window.load_lesson(name)
+        assert window.network is not None, name
+        assert window.train_action.isEnabled(), name
+
+
+def test_autosave_and_recovery(qtbot, make_window, dialogs, tmp_path):
+    window = _trained(qtbot, make_window(), steps=10)
+    window.autosave()
+    window._autosave_thread.join()
+    autosaved = tmp_path / "autosave" / "autosave.npz"
+    assert autosaved.exists()
+    steps = window.model.history.steps.copy()
+    window.autosave_enabled = False  # leave the file as a crash would
+    dialogs.answer = QMessageBox.Yes
+    recovered = make_window(load_lesson("vanishing-gradients"), offer_recovery=True)
+    qtbot.waitUntil(lambda: recovered.document.spec.name == "toy-2d", timeout=5000)
+    np.testing.assert_array_equal(recovered.model.history.steps, steps)
+    assert recovered.is_modified() and recovered.file_path is None
+    recovered.prompt_on_close = False
+    recovered.close()
+    assert not autosaved.exists()  # a clean exit removes it
+
+
+def test_exports(qtbot, make_window, tmp_path, monkeypatch):
+    window = _trained(qtbot, make_window(), steps=10)
+    target = {"path": str(tmp_path / "plot.png")}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (target["path"], "")))
+    window.dashboard.show_panel("gradients")
+    window.export_plot()
+    assert Path(target["path"]).stat().st_size > 1000
+    target["path"] = str(tmp_path / "metrics.csv")
+    window.export_csv()
+    lines = Path(target["path"]).read_text().splitlines()
+    assert lines[0].startswith("kind,epoch,step,loss,accuracy")
+    assert "fc1_grad_bias" in lines[0]
+    assert len(lines) > 10
+
+
+def test_dataset_download_with_progress_and_cancel(make_window, dialogs, tmp_path):
+    window = make_window()
+
+    def fake_download(name, progress=None, cancel=None):
+        for done in range(0, 101, 25):
+            progress(done, 100)
+        return tmp_path
+
+    assert window.download_dataset("mnist", downloader=fake_download)
+
+    def cancelled(name, progress=None, cancel=None):
+        raise DownloadCancelled("download cancelled")
+
+    assert not window.download_dataset("mnist", downloader=cancelled)
+    assert not dialogs.of("critical")  # cancelling is not an error
+
+    def offline(name, progress=None, cancel=None):
+        from playground.datasets import DatasetUnavailable
+        raise DatasetUnavailable("no network: could not reach any mirror")
+
+    assert not window.download_dataset("fashion-mnist", downloader=offline)
+    assert dialogs.of("critical")[-1][2] == "no network: could not reach any mirror"
+
+
+def test_choose_dataset_changes_the_document(make_window):
+    window = make_window()
+    window.choose_dataset("spiral")
+    assert window.document.spec.dataset.name == "spiral"
+    window.document.undo()
+    assert window.document.spec.dataset.name == "circle"
+
+
+def test_run_app_bad_lesson_exits_2(capsys):
+    from playground.gui.app import run_app
+
+    assert run_app(lesson="no-such-lesson") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no lesson called" in err
+
+
+def test_run_app_screenshot(qtbot, tmp_path):
+    from playground.gui.app import run_app
+
+    path = tmp_path / "shot.png"
+    assert run_app(lesson="toy-2d", train_seconds=0.5, screenshot=path) == 0
+    assert path.stat().st_size > 10_000
