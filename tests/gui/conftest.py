@@ -17,3 +17,60 @@ def empty_clipboard_after_each_test():
     app = QApplication.instance()
     if app is not None:
         app.clipboard().clear()
+
+
+class Dialogs:
+    """Records QMessageBox calls instead of showing them; ``answer`` is what question() returns."""
+
+    def __init__(self):
+        from PySide6.QtWidgets import QMessageBox
+
+        self.calls: list[tuple[str, str, str]] = []
+        self.answer = QMessageBox.Discard
+
+    def install(self, monkeypatch):
+        from PySide6.QtWidgets import QMessageBox
+
+        for kind in ("critical", "warning", "information", "about"):
+            monkeypatch.setattr(QMessageBox, kind, staticmethod(
+                lambda parent, title, text, *rest, k=kind: self.calls.append((k, title, text))))
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(
+            lambda parent, title, text, *rest: self.calls.append(("question", title, text)) or self.answer))
+
+    def of(self, kind):
+        return [call for call in self.calls if call[0] == kind]
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """No dialog ever blocks a test: each one is recorded instead."""
+    recorder = Dialogs()
+    recorder.install(monkeypatch)
+    return recorder
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, dialogs):
+    """Builds main windows with their own settings and autosave folder, and at teardown stops
+    and joins each one's worker: a running QThread must never be collected."""
+    from PySide6.QtCore import QSettings
+
+    from playground.gui.main_window import MainWindow
+    from playground.training.lessons import load_lesson
+
+    windows = []
+
+    def make(spec=None, **options):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+        options.setdefault("autosave_dir", tmp_path / "autosave")
+        options.setdefault("offer_recovery", False)
+        window = MainWindow(spec or load_lesson("toy-2d"), settings=settings, **options)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        assert not window.thread.isRunning()

@@ -4,57 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground.datasets import DownloadCancelled
 from playground.model import save_spec, spec_to_dict
 from playground.training.lessons import load_lesson
-
-
-class Dialogs:
-    """Records QMessageBox calls; ``answer`` is what question() returns."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, str, str]] = []
-        self.answer = QMessageBox.Discard
-
-    def of(self, kind):
-        return [call for call in self.calls if call[0] == kind]
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    recorder = Dialogs()
-    for kind in ("critical", "warning", "information", "about"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(
-            lambda parent, title, text, *rest, k=kind: recorder.calls.append((k, title, text))))
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(
-        lambda parent, title, text, *rest: recorder.calls.append(("question", title, text)) or recorder.answer))
-    return recorder
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, dialogs):
-    from playground.gui.main_window import MainWindow
-
-    windows = []
-
-    def make(spec=None, **options):
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        options.setdefault("autosave_dir", tmp_path / "autosave")
-        options.setdefault("offer_recovery", False)
-        window = MainWindow(spec or load_lesson("toy-2d"), settings=settings, **options)
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
-        assert not window.thread.isRunning()
 
 
 def _trained(qtbot, window, steps=40):

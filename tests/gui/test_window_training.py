@@ -7,60 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from playground.engine.dense_stack import BIAS_GRAD
 from playground.model import sequential_spec, with_overrides
 from playground.model.settings import DatasetSettings
 from playground.training.lessons import load_lesson
-
-
-class Dialogs:
-    """Records QMessageBox calls; ``answer`` is what question() returns."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, str, str]] = []
-        self.answer = QMessageBox.Discard
-
-    def install(self, monkeypatch):
-        for kind in ("critical", "warning", "information", "about"):
-            monkeypatch.setattr(QMessageBox, kind, staticmethod(
-                lambda parent, title, text, *rest, k=kind: self.calls.append((k, title, text))))
-        monkeypatch.setattr(QMessageBox, "question", staticmethod(
-            lambda parent, title, text, *rest: self.calls.append(("question", title, text)) or self.answer))
-
-    def of(self, kind):
-        return [call for call in self.calls if call[0] == kind]
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    recorder = Dialogs()
-    recorder.install(monkeypatch)
-    return recorder
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, dialogs):
-    from playground.gui.main_window import MainWindow
-
-    windows = []
-
-    def make(spec=None, **options):
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        options.setdefault("autosave_dir", tmp_path / "autosave")
-        options.setdefault("offer_recovery", False)
-        window = MainWindow(spec or load_lesson("toy-2d"), settings=settings, **options)
-        qtbot.addWidget(window)
-        windows.append(window)
-        window.show()
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()  # stop and join the worker: a running QThread must never be collected
-        assert not window.thread.isRunning()
 
 
 def long_toy():
