@@ -8,10 +8,17 @@ layers use one by one (``dense_forward``, ``activation_forward``, ``cost_and_del
 ``dense_backward``, the optimiser updates), so the maths exists once and the two paths
 are tested to agree.
 
+The pieces of a step that do not depend on what precedes the dense layers (loading a
+batch, the dense head forward and back, the finite check and the optimiser step) are
+kernels of their own here, which ``conv_stack`` composes as well: its networks end in
+such a head.
+
 The kernel reads a small ``control`` array between batches: another thread can set the
 stop flag or change the learning rate while a chunk runs.
 """
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -31,6 +38,19 @@ STOP, LEARNING_RATE = 0, 1
 WEIGHT_GRAD, BIAS_GRAD, WEIGHT_NORM, SATURATION = range(4)
 #: how a chunk ended
 FINISHED, STOPPED, NONFINITE = range(3)
+
+#: The arrays of a run of Dense layers (each optionally followed by Dropout) for one batch
+#: size: per layer its parameters and gradients, activation code and leaky slope, dropout
+#: rate (0: none), and work buffers; ``outputs`` is the dropped-out activation where there
+#: is dropout and the activation itself otherwise.  A named tuple, so the kernels take one
+#: argument for it and read its fields by name.
+DenseHead = namedtuple("DenseHead", "weights biases weight_grads bias_grads codes alphas drop_rates "
+                                    "zs activations outputs deltas masks")
+
+#: Every parameter of the network in its slot order (flat views), with its gradient, the
+#: optimiser's state for it, whether regularisation shrinks it, the metric row (trainable
+#: layer) it belongs to and whether it is a weight (else a bias).
+Slots = namedtuple("Slots", "params grads moments1 moments2 decays layer is_weight")
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -67,82 +87,143 @@ def _count_correct(outputs, targets):
     return correct
 
 
+# --- the steps both fused paths share --------------------------------------------------------
+# Inlined into the kernels (numba's inline="always"), and each unpacks its tuple once: reading
+# a field of the tuple on every access adds two atomic reference-count updates, and as calls
+# or with per-access fields a 5-layer step took 2-3 µs of its 50 longer than written out.
+@njit(nogil=True, cache=True, inline="always")
+def load_batch(data, targets, order, start, x_batch, y_batch):
+    """Copy the examples ``order[start:start + batch]`` into the batch buffers (a gather:
+    the order is a fresh permutation every epoch)."""
+    for i in range(x_batch.shape[0]):
+        row = order[start + i]
+        x_batch[i, :] = data[row]
+        y_batch[i, :] = targets[row]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def head_forward(head, source):
+    """Forward through the dense head from ``source`` (batch, inputs), drawing fresh dropout masks."""
+    weights, biases, _, _, codes, alphas, drop_rates, zs, activations, outputs, _, masks = head
+    for layer in range(len(weights)):
+        below = source if layer == 0 else outputs[layer - 1]
+        dense_forward(below, weights[layer], biases[layer], zs[layer])
+        activation_forward(codes[layer], zs[layer], activations[layer], alphas[layer])
+        if drop_rates[layer] > 0.0:
+            dropout_forward(activations[layer], masks[layer], outputs[layer], drop_rates[layer])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def head_cost(head, cost, y_batch):
+    """(mean cost, examples classified right) of the batch, leaving δ = ∂C/∂z of the *mean*
+    cost in the last layer's ``deltas``: the gradients that follow are then those of the mean."""
+    batch = y_batch.shape[0]
+    last = len(head.weights) - 1
+    z, a, delta = head.zs[last], head.activations[last], head.deltas[last]
+    loss = cost_and_delta(cost, head.codes[last], z, a, y_batch, delta, head.alphas[last])
+    correct = _count_correct(a, y_batch)
+    _scale(delta, 1.0 / batch)
+    return loss / batch, correct
+
+
+@njit(nogil=True, cache=True, inline="always")
+def head_backward(head, source, dsource, want_dsource):
+    """Gradients of the dense head from the δ ``head_cost`` left, and (if wanted) ∂C/∂source
+    into ``dsource``.  ``dense_backward`` writes ∂C/∂(output of the layer below) into that
+    layer's delta buffer, which dropout's mask and the activation's derivative turn into its δ."""
+    weights, _, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks = head
+    for layer in range(len(weights) - 1, -1, -1):
+        below = source if layer == 0 else outputs[layer - 1]
+        dbelow = deltas[layer - 1] if layer > 0 else dsource
+        dense_backward(below, deltas[layer], weights[layer], weight_grads[layer], bias_grads[layer], dbelow,
+                       layer > 0 or want_dsource)
+        if layer > 0:
+            if drop_rates[layer - 1] > 0.0:
+                _multiply(dbelow, masks[layer - 1])
+            activation_backward(codes[layer - 1], zs[layer - 1], activations[layer - 1], dbelow, dbelow,
+                                alphas[layer - 1])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def head_saturation(head, b, first_row, layer_metrics):
+    """The saturated fraction of every dense layer's units, into rows ``first_row`` on of ``layer_metrics[b]``."""
+    codes, activations = head.codes, head.activations
+    for layer in range(len(codes)):
+        layer_metrics[b, first_row + layer, SATURATION] = saturated_fraction(codes[layer], activations[layer])
+
+
+@njit(nogil=True, cache=True, inline="always")
+def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
+    """The finite check, then one optimiser step over every parameter; False (and nothing
+    changed) if the loss or a gradient is NaN or inf, so the weights stay those of the last
+    good step.
+
+    NaN or inf in δ reaches every bias gradient (∂C/∂b = Σ δ), so the loss and the bias-gradient
+    norms are the finite check, made before any weight changes.  (A weight gradient can only
+    overflow alone when activations are near 1e19, long after the loss has become inf.)
+    The optimiser's pass over each weight also measures ‖∂C/∂W‖ and ‖W‖ before the change;
+    ``metrics`` is this batch's (layers, 4) row of the metric array.
+    """
+    params, grads, moments1, moments2, decays, slot_layer, is_weight = slots
+    momentum, beta1, beta2, eps, l2, l1 = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
+    finite = np.isfinite(loss)
+    for k in range(len(params)):
+        if not is_weight[k]:
+            norm = np.sqrt(sum_of_squares(grads[k]))
+            metrics[slot_layer[k], BIAS_GRAD] = norm
+            finite = finite and np.isfinite(norm)
+    if not finite:
+        return False
+    step_count[0] += 1
+    for k in range(len(params)):
+        l2_here = l2 if decays[k] else 0.0
+        l1_here = l1 if decays[k] else 0.0
+        if optimizer == 0:
+            grad_squares, weight_squares = sgd_update(params[k], grads[k], moments1[k], lr, momentum, l2_here,
+                                                      l1_here)
+        else:
+            grad_squares, weight_squares = adam_update(params[k], grads[k], moments1[k], moments2[k], lr, beta1,
+                                                       beta2, eps, step_count[0], l2_here, l1_here)
+        if is_weight[k]:
+            metrics[slot_layer[k], WEIGHT_GRAD] = np.sqrt(grad_squares)
+            metrics[slot_layer[k], WEIGHT_NORM] = np.sqrt(weight_squares)
+    return True
+
+
 @njit(nogil=True, cache=True)
-def train_dense_batches(data, targets, order, first_batch, n_batches, control,
-                        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates,
-                        zs, activations, outputs, deltas, masks, x_batch, y_batch,
-                        cost, optimizer, hyper, moments1_w, moments1_b, moments2_w, moments2_b, step_count,
-                        instrument, losses, correct, layer_metrics):
+def train_dense_batches(data, targets, order, first_batch, n_batches, control, x_batch, y_batch, cost, optimizer,
+                        hyper, step_count, instrument, losses, correct, layer_metrics,
+                        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
+                        deltas, masks, params, grads, moments1, moments2, decays, slot_layer, slot_is_weight):
     """Train ``n_batches`` mini-batches of ``order`` starting at ``first_batch``.
 
     Writes per batch: ``losses`` (mean cost), ``correct`` (argmax hits) and, per layer,
-    the gradient norms and the weight norm, and with ``instrument`` the saturation.  The figures describe the gradient before its update.
+    the gradient norms and the weight norm, and with ``instrument`` the saturation.  The
+    figures describe the gradient before its update.
     Returns (batches done, how it ended).  A batch with a non-finite loss or gradient
     is not applied, so the weights stay those of the last good step.
+
+    The fields of the ``DenseHead`` and the ``Slots`` arrive one by one and are packed here:
+    numba types a tuple of typed lists in Python, which cost 0.1 ms a call, and lone
+    arguments in C.
     """
+    head = DenseHead(weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
+                     deltas, masks)
+    slots = Slots(params, grads, moments1, moments2, decays, slot_layer, slot_is_weight)
     batch = x_batch.shape[0]
-    n_layers = len(weights)
-    momentum, beta1, beta2, eps, l2, l1 = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
     for b in range(n_batches):
         if control[STOP] != 0.0:
             return b, STOPPED
-        start = (first_batch + b) * batch
-        for i in range(batch):
-            row = order[start + i]
-            x_batch[i, :] = data[row]
-            y_batch[i, :] = targets[row]
-        # forward
-        for layer in range(n_layers):
-            source = x_batch if layer == 0 else outputs[layer - 1]
-            dense_forward(source, weights[layer], biases[layer], zs[layer])
-            activation_forward(codes[layer], zs[layer], activations[layer], alphas[layer])
-            if drop_rates[layer] > 0.0:
-                dropout_forward(activations[layer], masks[layer], outputs[layer], drop_rates[layer])
-        last = n_layers - 1
-        loss = cost_and_delta(cost, codes[last], zs[last], activations[last], y_batch, deltas[last], alphas[last])
-        losses[b] = loss / batch
-        correct[b] = _count_correct(activations[last], y_batch)
-        _scale(deltas[last], 1.0 / batch)
-        # backward: dense_backward writes ∂C/∂(output of the layer below) into its delta buffer
-        for layer in range(last, -1, -1):
-            source = x_batch if layer == 0 else outputs[layer - 1]
-            below = deltas[layer - 1] if layer > 0 else deltas[layer]
-            dense_backward(source, deltas[layer], weights[layer], weight_grads[layer], bias_grads[layer],
-                           below, layer > 0)
-            if layer > 0:
-                if drop_rates[layer - 1] > 0.0:
-                    _multiply(below, masks[layer - 1])
-                activation_backward(codes[layer - 1], zs[layer - 1], activations[layer - 1], below, below,
-                                    alphas[layer - 1])
-        # NaN or inf in δ reaches every bias gradient (∂C/∂b = Σ δ), so the loss and the bias-gradient
-        # norms are the finite check, made before any weight changes.  (A weight gradient can only
-        # overflow alone when activations are near 1e19, long after the loss has become inf.)
-        finite = np.isfinite(losses[b])
-        for layer in range(n_layers):
-            layer_metrics[b, layer, BIAS_GRAD] = np.sqrt(sum_of_squares(bias_grads[layer]))
-            finite = finite and np.isfinite(layer_metrics[b, layer, BIAS_GRAD])
-        if not finite:
+        load_batch(data, targets, order, (first_batch + b) * batch, x_batch, y_batch)
+        head_forward(head, x_batch)
+        losses[b], correct[b] = head_cost(head, cost, y_batch)
+        # the first layer's input is the data: no ∂C/∂x (its buffer is passed, and left alone)
+        head_backward(head, x_batch, deltas[0], False)
+        if not check_and_update(slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b],
+                                layer_metrics[b]):
             return b, NONFINITE
-        # update; the optimiser's pass over each weight also measures ‖∂C/∂W‖ and ‖W‖ before the change
-        step_count[0] += 1
-        lr = control[LEARNING_RATE]
-        for layer in range(n_layers):
-            flat_w = weights[layer].reshape(-1)
-            flat_gw = weight_grads[layer].reshape(-1)
-            if optimizer == 0:
-                grad_squares, weight_squares = sgd_update(flat_w, flat_gw, moments1_w[layer].reshape(-1), lr,
-                                                          momentum, l2, l1)
-                sgd_update(biases[layer], bias_grads[layer], moments1_b[layer], lr, momentum, 0.0, 0.0)
-            else:
-                grad_squares, weight_squares = adam_update(flat_w, flat_gw, moments1_w[layer].reshape(-1),
-                                                           moments2_w[layer].reshape(-1), lr, beta1, beta2, eps,
-                                                           step_count[0], l2, l1)
-                adam_update(biases[layer], bias_grads[layer], moments1_b[layer], moments2_b[layer],
-                            lr, beta1, beta2, eps, step_count[0], 0.0, 0.0)
-            layer_metrics[b, layer, WEIGHT_GRAD] = np.sqrt(grad_squares)
-            layer_metrics[b, layer, WEIGHT_NORM] = np.sqrt(weight_squares)
-            if instrument:
-                layer_metrics[b, layer, SATURATION] = saturated_fraction(codes[layer], activations[layer])
+        if instrument:
+            head_saturation(head, b, 0, layer_metrics)
     return n_batches, FINISHED
 
 
@@ -165,52 +246,71 @@ def dense_stack_layers(network):
     return stack or None
 
 
-class DenseStackRunner:
-    """Holds the typed lists and work buffers the kernel needs for one batch size.
+# --- what the runners share ------------------------------------------------------------------
+def typed_list(arrays):
+    """A numba typed list of ``arrays`` (which must share dtype, dimensions and layout)."""
+    out = List()
+    for array in arrays:
+        out.append(array)
+    return out
 
-    The arrays in the lists are the network's own parameters and the optimiser's own
-    state, so training here and on the generic path can interleave freely.
+
+def dense_head(stack, batch_size: int, dtype) -> DenseHead:
+    """The ``DenseHead`` of [(Dense layer, dropout rate after it)]: the layers' own parameter
+    and gradient arrays, and fresh work buffers for ``batch_size``."""
+    dense = [layer for layer, _ in stack]
+    shapes = [(batch_size, layer.config.units) for layer in dense]
+    activations = typed_list(np.zeros(s, dtype) for s in shapes)
+    return DenseHead(
+        weights=typed_list(layer.params["weight"] for layer in dense),
+        biases=typed_list(layer.params["bias"] for layer in dense),
+        weight_grads=typed_list(layer.grads["weight"] for layer in dense),
+        bias_grads=typed_list(layer.grads["bias"] for layer in dense),
+        codes=np.array([layer.activation_code for layer in dense], dtype=np.int64),
+        alphas=np.array([layer.config.alpha for layer in dense], dtype=np.float64),
+        drop_rates=np.array([rate for _, rate in stack], dtype=np.float64),
+        zs=typed_list(np.zeros(s, dtype) for s in shapes),
+        activations=activations,
+        outputs=typed_list(np.zeros(s, dtype) if rate > 0 else activations[i]
+                           for i, (s, (_, rate)) in enumerate(zip(shapes, stack))),
+        deltas=typed_list(np.zeros(s, dtype) for s in shapes),
+        masks=typed_list(np.zeros(s, dtype) for s in shapes))
+
+
+def optimizer_slots(network, optimizer, layers) -> Slots:
+    """The ``Slots`` of ``network``: its parameters and the optimiser's state for them (the
+    same arrays the Optimizer object updates on the generic path, as flat views), with each
+    parameter's metric row, its index in ``layers`` (the trainable layers in metric order)."""
+    row = {id(layer): i for i, layer in enumerate(layers)}
+    owners = [(layer, name) for layer in network.trainable for name in layer.params]
+    slots = network.slots()
+    second = optimizer.second or optimizer.first  # SGD has no second moments: pass a placeholder
+    return Slots(
+        params=typed_list(param.reshape(-1) for param, _, _ in slots),
+        grads=typed_list(grad.reshape(-1) for _, grad, _ in slots),
+        moments1=typed_list(state.reshape(-1) for state in optimizer.first),
+        moments2=typed_list(state.reshape(-1) for state in second),
+        decays=np.array([decays for _, _, decays in slots], dtype=np.bool_),
+        layer=np.array([row[id(layer)] for layer, _ in owners], dtype=np.int64),
+        is_weight=np.array([name == "weight" for _, name in owners], dtype=np.bool_))
+
+
+class FusedRunner:
+    """What the fused paths' runners share: the batch buffers, the optimiser slots and ``run``.
+
+    A subclass builds ``head`` (and its own arrays) for one batch size and implements
+    ``_train``, which calls its kernel with the arguments ``run`` passes (those of
+    ``train_dense_batches``), then its own.  The arrays the kernels receive are the network's
+    own parameters and the optimiser's own state, so training here and on the generic path
+    can interleave freely.
     """
 
-    def __init__(self, network, optimizer, batch_size: int):
-        stack = dense_stack_layers(network)
-        if stack is None:
-            raise ValueError("not a dense stack")
-        dtype = network.dtype
-        dense = [layer for layer, _ in stack]
+    def __init__(self, network, optimizer, batch_size: int, layers, input_size: int):
         self.batch_size = batch_size
-        self.n_layers = len(dense)
-
-        def typed(arrays):
-            out = List()
-            for array in arrays:
-                out.append(array)
-            return out
-
-        self.weights = typed(layer.params["weight"] for layer in dense)
-        self.biases = typed(layer.params["bias"] for layer in dense)
-        self.weight_grads = typed(layer.grads["weight"] for layer in dense)
-        self.bias_grads = typed(layer.grads["bias"] for layer in dense)
-        self.codes = np.array([layer.activation_code for layer in dense], dtype=np.int64)
-        self.alphas = np.array([layer.config.alpha for layer in dense], dtype=np.float64)
-        self.drop_rates = np.array([rate for _, rate in stack], dtype=np.float64)
-        shapes = [(batch_size, layer.config.units) for layer in dense]
-        self.zs = typed(np.zeros(s, dtype) for s in shapes)
-        self.activations = typed(np.zeros(s, dtype) for s in shapes)
-        self.masks = typed(np.zeros(s, dtype) for s in shapes)
-        self.outputs = typed(np.zeros(s, dtype) if rate > 0 else self.activations[i]
-                             for i, (s, (_, rate)) in enumerate(zip(shapes, stack)))
-        self.deltas = typed(np.zeros(s, dtype) for s in shapes)
-        self.x_batch = np.zeros((batch_size, dense[0].n_in), dtype)
-        self.y_batch = np.zeros((batch_size, network.output_size), dtype)
-        # optimiser state: the same arrays the Optimizer object updates on the generic path
-        slot_index = {id(param): k for k, (param, _, _) in enumerate(network.slots())}
-        first = optimizer.first
-        second = optimizer.second or optimizer.first  # SGD has no second moments: pass a placeholder
-        self.moments1_w = typed(first[slot_index[id(layer.params["weight"])]] for layer in dense)
-        self.moments1_b = typed(first[slot_index[id(layer.params["bias"])]] for layer in dense)
-        self.moments2_w = typed(second[slot_index[id(layer.params["weight"])]] for layer in dense)
-        self.moments2_b = typed(second[slot_index[id(layer.params["bias"])]] for layer in dense)
+        self.n_layers = len(layers)
+        self.x_batch = np.zeros((batch_size, input_size), network.dtype)
+        self.y_batch = np.zeros((batch_size, network.output_size), network.dtype)
+        self.slots = optimizer_slots(network, optimizer, layers)
         self.optimizer = optimizer
         self.cost = network.cost_code
 
@@ -222,12 +322,26 @@ class DenseStackRunner:
         losses = np.zeros(n_batches)
         correct = np.zeros(n_batches, dtype=np.int64)
         metrics = np.full((n_batches, self.n_layers, 4), np.nan)
-        done, ended = train_dense_batches(
-            data, targets, order, first_batch, n_batches, control,
-            self.weights, self.biases, self.weight_grads, self.bias_grads, self.codes, self.alphas,
-            self.drop_rates, self.zs, self.activations, self.outputs, self.deltas, self.masks,
-            self.x_batch, self.y_batch, self.cost, 0 if s.name == "sgd" else 1, hyper,
-            self.moments1_w, self.moments1_b, self.moments2_w, self.moments2_b, step_count,
-            instrument, losses, correct, metrics)
+        done, ended = self._train(data, targets, order, first_batch, n_batches, control, self.x_batch, self.y_batch,
+                                  self.cost, 0 if s.name == "sgd" else 1, hyper, step_count, instrument, losses,
+                                  correct, metrics, *self.head, *self.slots)
         self.optimizer.steps = int(step_count[0])
         return done, ended, losses[:done + (ended == NONFINITE)], correct, metrics
+
+    def _train(self, *arguments):
+        raise NotImplementedError
+
+
+class DenseStackRunner(FusedRunner):
+    """Holds the typed lists and work buffers ``train_dense_batches`` needs for one batch size."""
+
+    def __init__(self, network, optimizer, batch_size: int):
+        stack = dense_stack_layers(network)
+        if stack is None:
+            raise ValueError("not a dense stack")
+        dense = [layer for layer, _ in stack]
+        super().__init__(network, optimizer, batch_size, dense, dense[0].n_in)
+        self.head = dense_head(stack, batch_size, network.dtype)
+
+    def _train(self, *arguments):
+        return train_dense_batches(*arguments)

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from numba import njit
 
-from ..config import option
 from ..numeric import FAST_MATH, like
-from .base import Layer, register_layer
-from .geometry import pool_output_shape
+from .base import register_layer
+from .pooling import Pool2D, size_option, stride_option
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -58,55 +56,19 @@ def avgpool_backward(dy, dx, size, stride):
 
 @dataclass(frozen=True)
 class AvgPool2DConfig:
-    size: int = option(2, help="Side of the square window each output averages.", minimum=1, maximum=64)
-    stride: int = option(0, help="Step between windows (0: the window size, so windows do not overlap).",
-                         minimum=0, maximum=64)
-
-
-def pool_stride(config) -> int:
-    return config.stride or config.size
+    size: int = size_option("averages")
+    stride: int = stride_option()
 
 
 @register_layer
-class AvgPool2D(Layer):
+class AvgPool2D(Pool2D):
     type_id = "avgpool2d"
-    category = "Convolutional"
     Config = AvgPool2DConfig
     formula = "a[c,y,x] = mean over the window at (y,x) of x[c]"
     when_to_use = "Shrinks feature maps by averaging: smoother than max pooling, every input shares the gradient."
-    example_input_shape = (2, 6, 6)
 
-    @classmethod
-    def infer_output_shape(cls, config, input_shape):
-        return pool_output_shape(config.size, pool_stride(config), input_shape)
+    def reduce_windows(self, x, out, training):
+        avgpool_forward(x, out, self.size, self.stride)
 
-    def __init__(self, layer_id, config, input_shape, dtype=np.float32):
-        super().__init__(layer_id, config, input_shape, dtype)
-        self._buffers: dict[int, dict[str, np.ndarray]] = {}
-
-    def buffers(self, batch: int) -> dict[str, np.ndarray]:
-        """out for this batch size, allocated once (dx on the first backward pass)."""
-        if batch not in self._buffers:
-            if len(self._buffers) >= 3:
-                self._buffers.pop(next(iter(self._buffers)))
-            self._buffers[batch] = {"out": np.empty((batch,) + self.output_shape, self.dtype)}
-        return self._buffers[batch]
-
-    def _dx(self, batch: int) -> np.ndarray:
-        found = self.buffers(batch)
-        if "dx" not in found:
-            found["dx"] = np.empty((batch,) + self.input_shape, self.dtype)
-        return found["dx"]
-
-    def forward(self, x, training):
-        batch = x.shape[0]
-        x = np.ascontiguousarray(x.reshape((batch,) + self.input_shape), dtype=self.dtype)
-        self.out = self.buffers(batch)["out"]
-        avgpool_forward(x, self.out, self.config.size, pool_stride(self.config))
-        return self.out
-
-    def backward(self, dy):
-        dy = np.ascontiguousarray(dy.reshape(self.out.shape), dtype=self.dtype)
-        dx = self._dx(self.out.shape[0])
-        avgpool_backward(dy, dx, self.config.size, pool_stride(self.config))
-        return dx
+    def route_gradient(self, dy, dx):
+        avgpool_backward(dy, dx, self.size, self.stride)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..activations import ACTIVATIONS, activation_backward, activation_code, activation_forward, saturated_fraction
+from ..activations import ACTIVATIONS, activation_backward, activation_forward
 from ..config import option
 from ..initializers import initial_bias, initial_weight
 from ..numeric import FAST_MATH
-from .base import Layer, ShapeError, register_layer
+from .activated import ActivatedLayer, alpha_option
+from .base import ShapeError, register_layer
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -48,12 +49,11 @@ class DenseConfig:
     units: int = option(30, help="Number of neurons in the layer.", minimum=1, maximum=100_000)
     activation: str = option("sigmoid", help="The function each neuron applies to its weighted input z.",
                              choices=tuple(ACTIVATIONS))
-    alpha: float = option(0.01, help="Slope of leaky ReLU for z < 0 (ignored by other activations).",
-                          minimum=0.0, maximum=1.0)
+    alpha: float = alpha_option()
 
 
 @register_layer
-class Dense(Layer):
+class Dense(ActivatedLayer):
     type_id = "dense"
     category = "Core"
     Config = DenseConfig
@@ -74,7 +74,6 @@ class Dense(Layer):
 
     def __init__(self, layer_id, config, input_shape, dtype=np.float32):
         super().__init__(layer_id, config, input_shape, dtype)
-        self.activation_code = activation_code(config.activation)
         self.n_in = int(np.prod(self.input_shape))
         self._batch = -1
 
@@ -109,12 +108,3 @@ class Dense(Layer):
         dense_backward(self.x, delta, self.params["weight"], self.grads["weight"], self.grads["bias"],
                        self.dx, want_dx)
         return self.dx.reshape((self.x.shape[0],) + self.input_shape)
-
-    @property
-    def can_saturate(self):
-        return ACTIVATIONS[self.config.activation].saturating
-
-    def saturation(self):
-        if not self.can_saturate:
-            return None
-        return float(saturated_fraction(self.activation_code, self.a))

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..config import option
 from ..numeric import FAST_MATH, like
-from .base import Layer, register_layer
-from .geometry import pool_output_shape
+from .base import register_layer
+from .pooling import Pool2D, size_option, stride_option
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -107,60 +106,25 @@ def maxpool_backward(dy, argmax, dx):
 
 @dataclass(frozen=True)
 class MaxPool2DConfig:
-    size: int = option(2, help="Side of the square window each output summarises.", minimum=1, maximum=64)
-    stride: int = option(0, help="Step between windows (0: the window size, so windows do not overlap).",
-                         minimum=0, maximum=64)
-
-
-def pool_stride(config) -> int:
-    return config.stride or config.size
+    size: int = size_option("summarises")
+    stride: int = stride_option()
 
 
 @register_layer
-class MaxPool2D(Layer):
+class MaxPool2D(Pool2D):
     type_id = "maxpool2d"
-    category = "Convolutional"
     Config = MaxPool2DConfig
     formula = "a[c,y,x] = max over the window at (y,x) of x[c]"
     when_to_use = "After a convolution: keeps whether a feature occurred in a region, shrinks the maps."
-    example_input_shape = (2, 6, 6)
 
-    @classmethod
-    def infer_output_shape(cls, config, input_shape):
-        return pool_output_shape(config.size, pool_stride(config), input_shape)
-
-    def __init__(self, layer_id, config, input_shape, dtype=np.float32):
-        super().__init__(layer_id, config, input_shape, dtype)
-        self._buffers: dict[int, dict[str, np.ndarray]] = {}
-
-    def buffers(self, batch: int) -> dict[str, np.ndarray]:
-        """out and argmax for this batch size, allocated once (dx on the first backward pass)."""
-        if batch not in self._buffers:
-            if len(self._buffers) >= 3:
-                self._buffers.pop(next(iter(self._buffers)))
-            out = (batch,) + self.output_shape
-            self._buffers[batch] = {"out": np.empty(out, self.dtype), "argmax": np.empty(out, np.int32)}
-        return self._buffers[batch]
-
-    def _dx(self, batch: int) -> np.ndarray:
-        found = self.buffers(batch)
-        if "dx" not in found:
-            found["dx"] = np.empty((batch,) + self.input_shape, self.dtype)
-        return found["dx"]
-
-    def forward(self, x, training):
-        batch = x.shape[0]
-        x = np.ascontiguousarray(x.reshape((batch,) + self.input_shape), dtype=self.dtype)
-        found = self.buffers(batch)
-        self.out, self.argmax = found["out"], found["argmax"]
+    def reduce_windows(self, x, out, training):
+        """Training keeps each window's winner for the backward pass; evaluation needs only the
+        maxima, which vectorise without it."""
+        self.argmax = self.output(x.shape[0], "argmax", np.int32)
         if training:
-            maxpool_forward(x, self.out, self.argmax, self.config.size, pool_stride(self.config))
+            maxpool_forward(x, out, self.argmax, self.size, self.stride)
         else:
-            maxpool_values(x, self.out, self.config.size, pool_stride(self.config))
-        return self.out
+            maxpool_values(x, out, self.size, self.stride)
 
-    def backward(self, dy):
-        dy = np.ascontiguousarray(dy.reshape(self.out.shape), dtype=self.dtype)
-        dx = self._dx(self.out.shape[0])
+    def route_gradient(self, dy, dx):
         maxpool_backward(dy, self.argmax, dx)
-        return dx
