@@ -74,3 +74,13 @@ def make_window(qtbot, tmp_path, dialogs):
     for window in windows:
         window.shutdown()
         assert not window.thread.isRunning()
+
+
+@pytest.fixture
+def doc(qapp):
+    """An editor document holding Nielsen's 784-30-10 network."""
+    from playground.gui.editor import Document
+
+    from .helpers import mlp
+
+    return Document(mlp(784, 30, 10))

@@ -10,19 +10,9 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from playground.engine.config import option
 from playground.engine.layers import LAYER_TYPES, Layer, register_layer
-from playground.gui.editor import LAYER_MIME, LOCKED_MESSAGE, CanvasView, Document, PaletteWidget
+from playground.gui.editor import LAYER_MIME, LOCKED_MESSAGE, CanvasView, PaletteWidget
 from playground.gui.editor.items import ERROR
 from playground.model import sequential_spec
-
-
-def mlp(*sizes):
-    return sequential_spec(list(sizes), activation="sigmoid", output="sigmoid", cost="cross-entropy",
-                           initializer="normal-scaled")
-
-
-@pytest.fixture
-def doc(qapp):
-    return Document(mlp(784, 30, 10))
 
 
 @pytest.fixture

@@ -7,19 +7,10 @@ import pytest
 from playground.gui.colors import layer_color
 from playground.gui.editor import LOCKED_MESSAGE, Document, layer_colors_for
 from playground.gui.editor.edits import auto_layout, chains
-from playground.model import NetworkSpec, Node, sequential_spec
+from playground.model import NetworkSpec, Node
 from playground.engine.layers import layer_class
 
-
-def mlp(*sizes):
-    """in → fc1 → ... → out, with positions 110 apart, as the presets are."""
-    return sequential_spec(list(sizes), activation="sigmoid", output="sigmoid", cost="cross-entropy",
-                           initializer="normal-scaled")
-
-
-@pytest.fixture
-def doc(qapp):
-    return Document(mlp(784, 30, 10))
+from .helpers import mlp
 
 
 @pytest.fixture

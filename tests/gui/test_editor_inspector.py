@@ -5,17 +5,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
 from playground.engine.config import fields_of
-from playground.gui.editor import LOCKED_MESSAGE, Document, EditorWidget, InspectorWidget
+from playground.gui.editor import LOCKED_MESSAGE, EditorWidget, InspectorWidget
 from playground.gui.editor.forms import ConfigForm, field_label
-from playground.model import DatasetSettings, TrainingSettings, sequential_spec
+from playground.model import DatasetSettings, TrainingSettings
 
 from .test_editor_canvas import extra_layer_type  # noqa: F401  (a fixture)
-
-
-@pytest.fixture
-def doc(qapp):
-    return Document(sequential_spec([784, 30, 10], activation="sigmoid", output="sigmoid", cost="cross-entropy",
-                                    initializer="normal-scaled"))
 
 
 @pytest.fixture
