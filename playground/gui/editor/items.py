@@ -76,7 +76,22 @@ class PortItem(QGraphicsEllipseItem):
         self.setScale(1.4 if verdict else 1.0)
 
 
-class NodeItem(QGraphicsItem):
+class HoverHighlight:
+    """Redraws the item when the mouse enters or leaves it, so ``paint`` can highlight it.
+
+    Items using it set ``self._hovered = False`` and call ``setAcceptHoverEvents(True)``.
+    """
+
+    def hoverEnterEvent(self, event):
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event):
+        self._hovered = False
+        self.update()
+
+
+class NodeItem(HoverHighlight, QGraphicsItem):
     """One layer: a rounded card whose header carries the layer's plot colour."""
 
     def __init__(self, node: Node):
@@ -132,14 +147,6 @@ class NodeItem(QGraphicsItem):
             for edge in self.edges:
                 edge.follow()
         return super().itemChange(change, value)
-
-    def hoverEnterEvent(self, event):
-        self._hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hovered = False
-        self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.Antialiasing)
@@ -198,7 +205,7 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16), Qt.AlignCenter, "!")
 
 
-class EdgeItem(QGraphicsPathItem):
+class EdgeItem(HoverHighlight, QGraphicsPathItem):
     """A connection ``source → target``, drawn from the source's output port to the target's top."""
 
     def __init__(self, source: NodeItem, target: NodeItem):
@@ -236,14 +243,6 @@ class EdgeItem(QGraphicsPathItem):
 
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-8, -8, 8, 8)
-
-    def hoverEnterEvent(self, event):
-        self._hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hovered = False
-        self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         colour = ERROR if self.problem else ACCENT if self.isSelected() else EDGE
