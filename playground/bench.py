@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -315,12 +316,21 @@ def machine_description() -> str:
             f"(OPENBLAS_CORETYPE={coretype})")
 
 
+def _measures():
+    """One function per workload, taking ``quick`` and returning its result: the table above, then
+    the workloads that build their own networks and references (playground/bench_lstm.py, bench_rbm.py)."""
+    from .bench_lstm import measure_lstm
+    from .bench_rbm import measure_rbm
+
+    return [partial(measure, w) for w in WORKLOADS] + [measure_lstm, measure_rbm]
+
+
 def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
     if not json_output:
         print(f"machine: {machine_description()}")
         print(f"{'workload':<14}{'engine/s':>11}{'numpy/s':>11}{'torch/s':>11}{'×numpy':>8}{'×torch':>8}  target")
-    for w in WORKLOADS:
-        result = measure(w, quick)
+    for measure_one in _measures():
+        result = measure_one(quick)
         if json_output:
             print(json.dumps(result), flush=True)
             continue
@@ -332,8 +342,8 @@ def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
             settings = [f"{library} {count} thread{'s' if count > 1 else ''}"
                         for library, count in result["reference_threads"].items()]
             extra += "  (references at their faster setting: " + ", ".join(settings) + ")"
-        print(f"{w.id:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}{torch_text:>11}"
-              f"{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {w.target}{extra}", flush=True)
+        print(f"{result['workload']:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}"
+              f"{torch_text:>11}{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {result['target']}{extra}", flush=True)
     startup = startup_seconds()
     if json_output:
         print(json.dumps({"workload": "startup", "seconds_to_first_step": round(startup, 2)}))

@@ -6,6 +6,7 @@
     playground lessons              list the lessons
     playground download mnist       fetch a dataset into the cache
     playground bench                measure the engine against numpy and PyTorch
+    playground ratings              an RBM fills in held-out ratings (--data-file user,item,rating CSV)
 
 Bad input ends with one line on stderr and a non-zero exit, never a traceback
 (set PLAYGROUND_DEBUG=1 to see one).
@@ -91,6 +92,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import DATASET_NAMES
+    from .datasets.sequences import SEQUENCE_DATASETS
     from .engine.activations import ACTIVATIONS
     from .engine.costs import COSTS
     from .engine.initializers import INITIALIZERS
@@ -100,13 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-seconds", type=_non_negative_float, default=None,
                         help="train for this many seconds after opening (with --screenshot)")
     parser.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
+    parser.add_argument("--panel", help="dashboard tab to show: loss, gradients, weights, activations, data, "
+                        "filters, feature-maps, convolution, augmentation or compare")
+    parser.add_argument("--data-dir", type=Path, dest="window_data_dir",
+                        help="folder of IDX files (MNIST, Fashion-MNIST) for the window")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a network file or a lesson from the terminal")
     train.add_argument("network", help="a network .json file, or a lesson name (see `playground lessons`)")
-    train.add_argument("--dataset", choices=DATASET_NAMES)
+    train.add_argument("--dataset", choices=(*DATASET_NAMES, *SEQUENCE_DATASETS))
     train.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
-    train.add_argument("--data-file", type=Path, help="CSV file for --dataset csv")
+    train.add_argument("--data-file", type=Path, help="CSV file for --dataset csv, TSV pairs file for --dataset pairs")
     train.add_argument("--label-column", help="label column of the CSV file")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
@@ -118,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save-weights", type=Path, help="write the trained weights (.npz)")
     train.add_argument("--load-weights", type=Path, help="start from these weights (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--reverse-source", choices=("yes", "no"),
+                       help="encoder-decoders: feed each source sequence backwards (Sutskever et al.)")
+    train.add_argument("--beam-width", type=_positive_int, help="encoder-decoders: beam width (1: greedy decoding)")
 
     new = commands.add_parser("new", help="write a network file")
     new.add_argument("kind", choices=["mlp"])
@@ -138,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="one JSON object per workload")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
     bench.add_argument("--gui", action="store_true", help="measure the window's responsiveness while training")
+    bench.add_argument("--lesson", dest="bench_lesson", default="vanishing-gradients",
+                       help="the lesson the window trains with --gui (default: vanishing-gradients)")
+
+    ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")
+    ratings.add_argument("--data-file", type=Path, help="CSV of user,item,rating lines (default: the built-in example)")
+    ratings.add_argument("--min-rating", type=int, default=1, help="lowest rating in the file (default 1)")
+    ratings.add_argument("--max-rating", type=int, default=5, help="highest rating in the file (default 5)")
+    ratings.add_argument("--hidden", type=_positive_int, help="hidden units")
+    ratings.add_argument("--epochs", type=_positive_int)
+    ratings.add_argument("--batch-size", type=_positive_int, help="users per mini-batch")
+    ratings.add_argument("--lr", type=_positive_float, help="learning rate η")
+    ratings.add_argument("--seed", type=_non_negative_int)
     return parser
 
 
@@ -158,6 +179,12 @@ def command_train(args) -> int:
     from .training.metrics import JsonLinesWriter
 
     spec = load_network_or_lesson(args.network)
+    if any(node.type == "rbm" for node in spec.nodes):
+        return command_train_rbm_stack(spec, args)
+    if spec.state_edges:
+        return command_train_seq2seq(spec, args)
+    if any(node.type in ("simple_rnn", "lstm") for node in spec.nodes):
+        return command_train_recurrent(spec, args)
     spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
                                    learning_rate=args.lr, l2=args.l2, seed=args.seed, train_limit=args.train_limit)
     spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
@@ -208,6 +235,182 @@ def command_train(args) -> int:
         print(f"playground: error: {finished.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def command_train_seq2seq(spec, args) -> int:
+    """``train`` for an encoder-decoder: sentence pairs in, exact match on held-out pairs out."""
+    import json
+
+    from .model import load_weights_into, save_weights, with_overrides
+    from .model.spec import build_encoder_decoder
+    from .training import Finished
+    from .training.seq2seq import Seq2SeqTrainer, load_pair_corpus
+    from .training.sequence_events import SequenceEpoch
+
+    spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
+                                   learning_rate=args.lr, l2=args.l2, seed=args.seed,
+                                   reverse_source=args.reverse_source, beam_width=args.beam_width)
+    spec.dataset = with_overrides(spec.dataset, name=args.dataset)
+    training = spec.training
+    model = build_encoder_decoder(spec)
+    corpus = load_pair_corpus(spec.dataset, seed=training.seed, data_file=args.data_file)
+    model.initialize(training.initializer, training.seed)
+    if args.load_weights:
+        load_weights_into(model, args.load_weights)
+    trainer = Seq2SeqTrainer(model, corpus, training)
+    print(f"{spec.name or args.network}: {corpus.description}; source reversed: {training.reverse_source}, "
+          f"beam width {training.beam_width}; {model.parameter_count():,} parameters", file=sys.stderr)
+    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
+    finished = None
+    try:
+        for event in trainer.run():
+            if isinstance(event, SequenceEpoch):
+                if writer:
+                    writer.write(json.dumps(event.record()) + "\n")
+                    writer.flush()
+                print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  val loss {event.val_loss:.4f}  "
+                      f"exact match {100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  "
+                      f"{event.seconds:.1f} s  {event.samples_per_s:.0f} pairs/s", flush=True)
+            elif isinstance(event, Finished):
+                finished = event
+    except KeyboardInterrupt:
+        trainer.control.stop()
+        print("interrupted", file=sys.stderr)
+    finally:
+        if writer:
+            writer.close()
+    if trainer.history:
+        for sample in trainer.history[-1].translations[:3]:
+            print(f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})")
+    if args.save_weights:
+        save_weights(args.save_weights, model.state())
+        print(f"weights saved to {args.save_weights}", file=sys.stderr)
+    if finished and finished.reason == "diverged":
+        print(f"playground: error: {finished.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def command_train_recurrent(spec, args) -> int:
+    """``train`` for a single-chain recurrent net (the adding problem): its run, then the run its
+    lesson compares it with (``rnn-vs-lstm``: the same net with a SimpleRNN), on the same data."""
+    import json
+
+    import numpy as np
+
+    from .model import save_weights, with_overrides
+    from .training import Finished
+    from .training.sequence_events import SequenceChunk, SequenceEpoch
+    from .training.sequence_trainer import comparison_specs, sequence_trainer_for, time_decay_ratio
+
+    spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
+                                   learning_rate=args.lr, l2=args.l2, seed=args.seed)
+    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
+    summary, status = [], 0
+    try:
+        for label, run_spec in comparison_specs(spec):
+            trainer = sequence_trainer_for(run_spec)
+            print(f"{label}: the adding problem, T = {run_spec.dataset.sequence_length}; {len(trainer.x_train)} "
+                  f"training sequences, {trainer.network.parameter_count():,} parameters", file=sys.stderr)
+            norms, finished = [], None
+            for event in trainer.run():
+                if isinstance(event, SequenceChunk):
+                    norms.append(event.time_grad_norms)
+                elif isinstance(event, SequenceEpoch):
+                    if writer:
+                        writer.write(json.dumps({"run": label, **event.record()}) + "\n")
+                    print(f"{label:<11} epoch {event.epoch:>3}/{spec.training.epochs}  loss {event.loss:.4f}  "
+                          f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s", flush=True)
+                elif isinstance(event, Finished):
+                    finished = event
+            if finished and finished.reason == "diverged":
+                print(f"playground: error: {label}: {finished.message}", file=sys.stderr)
+                status = 1
+            if trainer.history:
+                summary.append((label, trainer.history[-1].val_mse, time_decay_ratio(np.concatenate(norms))))
+            if args.save_weights and run_spec is spec:
+                save_weights(args.save_weights, trainer.network.state())
+                print(f"weights saved to {args.save_weights}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+    finally:
+        if writer:
+            writer.close()
+    for label, mse, ratio in summary:
+        print(f"{label:<11} validation MSE {mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = {ratio:.2e} (median over the steps)")
+    return status
+
+
+def command_train_rbm_stack(spec, args) -> int:
+    """``train`` for a file with RBMs: greedy pretraining, then the fine-tuning its file names.
+
+    ``--epochs`` and ``--batch-size`` set each RBM's pretraining; fine-tuning keeps the
+    file's ``training`` values (``--lr`` and ``--seed`` apply to both).
+    """
+    import json
+
+    from .model import Node, load_weights_into, save_weights, with_overrides
+    from .training import EpochRecord, Finished
+    from .training.data import load_training_data
+    from .training.rbm_trainer import PretrainEpoch, RBMStack, RBMTrainer
+
+    spec.pretraining = with_overrides(spec.pretraining, epochs=args.epochs, batch_size=args.batch_size)
+    spec.training = with_overrides(spec.training, learning_rate=args.lr, l2=args.l2, seed=args.seed,
+                                   train_limit=args.train_limit)
+    if args.lr is not None:
+        spec.nodes = [node if node.type != "rbm" else Node(node.id, node.type, with_overrides(
+            node.config, learning_rate=args.lr)) for node in spec.nodes]
+    spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
+    stack = RBMStack(spec)
+    dataset, note = load_training_data(spec.dataset, seed=spec.training.seed, data_dir=args.data_dir,
+                                       data_file=args.data_file, chosen_by_user=args.dataset is not None,
+                                       progress=None if args.quiet else _download_progress)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if spec.training.train_limit:
+        dataset = dataset.limit_train(spec.training.train_limit)
+    stack.initialize(spec.training.initializer, spec.training.seed)
+    if args.load_weights:
+        load_weights_into(stack, args.load_weights)
+    trainer = RBMTrainer(stack, dataset)
+    sizes = "-".join(str(n) for n in [stack.n_visible] + [rbm.config.units for rbm in stack.rbms])
+    print(f"{spec.name or args.network}: {dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
+          f"fine-tuning: {spec.pretraining.fine_tune}", file=sys.stderr)
+    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
+    finished = None
+    try:
+        for event in trainer.run():
+            if writer and isinstance(event, (PretrainEpoch, EpochRecord)):
+                writer.write(json.dumps(event.record()) + "\n")
+            if isinstance(event, PretrainEpoch):
+                print(_pretrain_line(event, spec.pretraining.epochs), flush=True)
+            elif isinstance(event, EpochRecord):
+                print("fine-tune " + _epoch_line(event, spec.training.epochs), flush=True)
+            elif isinstance(event, Finished):
+                finished = event
+    except KeyboardInterrupt:
+        trainer.control.stop()
+        print("interrupted", file=sys.stderr)
+    finally:
+        if writer:
+            writer.close()
+    if args.save_weights:
+        save_weights(args.save_weights, stack.state())
+        print(f"weights saved to {args.save_weights}", file=sys.stderr)
+    if finished and finished.reason == "diverged":
+        print(f"playground: error: {finished.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _pretrain_line(record, epochs: int) -> str:
+    parts = [f"RBM {record.layer_index + 1}/{record.n_layers} ({record.layer_id})", f"epoch {record.epoch:>3}/{epochs}",
+             f"recon error {record.train_reconstruction_error:.3f}", f"val {record.reconstruction_error:.3f}",
+             f"free energy {record.free_energy_train:.1f} / val {record.free_energy_validation:.1f}"]
+    if math.isfinite(record.pseudo_likelihood):
+        parts.append(f"pseudo-LL {record.pseudo_likelihood:.1f}")
+    parts.append(f"{record.seconds:.1f} s")
+    return "  ".join(parts)
 
 
 def _epoch_line(record, epochs: int) -> str:
@@ -261,9 +464,37 @@ def command_download(args) -> int:
 def command_bench(args) -> int:
     if args.gui:
         from .gui.bench import run_gui_benchmark
-        return run_gui_benchmark(json_output=args.json, quick=args.quick)
+        return run_gui_benchmark(json_output=args.json, quick=args.quick, lesson=args.bench_lesson)
     from .bench import run_benchmarks
     return run_benchmarks(json_output=args.json, quick=args.quick)
+
+
+def command_ratings(args) -> int:
+    """``ratings``: train the collaborative-filtering RBM, print per-epoch RMSE, then RBM against the baselines."""
+    import dataclasses
+
+    from .datasets.ratings import load_ratings_csv, synthetic_ratings
+    from .training.collaborative import RatingsRBMSettings, train_ratings_rbm
+
+    chosen = {"hidden_units": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size,
+              "learning_rate": args.lr, "seed": args.seed}
+    settings = dataclasses.replace(RatingsRBMSettings(), **{key: value for key, value in chosen.items()
+                                                            if value is not None})
+    if args.data_file is None:
+        ratings = synthetic_ratings(seed=settings.seed)
+    else:
+        ratings = load_ratings_csv(args.data_file, min_rating=args.min_rating, max_rating=args.max_rating,
+                                   seed=settings.seed)
+    print(f"{ratings.source}; RBM with {settings.hidden_units} hidden units, {ratings.levels}-way softmax items",
+          file=sys.stderr)
+    last = None
+    for last in train_ratings_rbm(ratings, settings):
+        print(f"epoch {last.epoch:>3}/{last.epochs}  train RMSE {last.train_rmse:.4f}  held-out RMSE "
+              f"{last.heldout_rmse:.4f}  {last.seconds:.2f} s", flush=True)
+    if last is not None:
+        print(f"held-out RMSE: RBM {last.heldout_rmse:.4f}  item mean {last.item_mean_rmse:.4f}  "
+              f"global mean {last.global_mean_rmse:.4f}  ({len(ratings.heldout_values):,} held-out ratings)")
+    return 0
 
 
 def command_window(args) -> int:
@@ -271,11 +502,12 @@ def command_window(args) -> int:
         from .gui.app import run_app
     except ImportError as error:
         raise UserError(f"the window cannot start: {error}") from None
-    return run_app(lesson=args.lesson, train_seconds=args.train_seconds, screenshot=args.screenshot)
+    return run_app(lesson=args.lesson, train_seconds=args.train_seconds, screenshot=args.screenshot,
+                   panel=args.panel, data_dir=args.window_data_dir)
 
 
 COMMANDS = {"train": command_train, "new": command_new, "lessons": command_lessons, "download": command_download,
-            "bench": command_bench, None: command_window}
+            "bench": command_bench, "ratings": command_ratings, None: command_window}
 
 
 def main(argv: list[str] | None = None) -> int:

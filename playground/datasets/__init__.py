@@ -11,11 +11,15 @@ Modules, for finding your way:
     idx         the IDX file format and folders of IDX files (MNIST, Fashion-MNIST, ...)
     remote      the cache folder and the checksum-verified downloader
     csv_import  a user's own CSV table
+    sequences   token data for sequence models: vocabularies, number words, copy/reverse, TSV pairs
+    ratings     (user, item, rating) triples for collaborative filtering: a synthetic example, CSV files
 """
 
 from playground.datasets.catalog import DATASET_NAMES, load_dataset
 from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailable, DownloadCancelled
 from playground.datasets.remote import cache_dir, download, is_cached
+from playground.datasets.ratings import Ratings, load_ratings_csv, synthetic_ratings
+from playground.datasets.sequences import PairCorpus, Vocabulary, load_pairs_tsv, number_translation
 
 __all__ = [
     "DATASET_NAMES",
@@ -23,8 +27,15 @@ __all__ = [
     "DatasetError",
     "DatasetUnavailable",
     "DownloadCancelled",
+    "PairCorpus",
+    "Ratings",
+    "Vocabulary",
     "cache_dir",
     "download",
     "is_cached",
     "load_dataset",
+    "load_pairs_tsv",
+    "load_ratings_csv",
+    "number_translation",
+    "synthetic_ratings",
 ]

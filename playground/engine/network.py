@@ -92,7 +92,8 @@ class Network:
         """Outputs for many examples, in chunks so memory stays bounded."""
         outputs = np.empty((len(x), self.output_size), dtype=self.dtype)
         for start in range(0, len(x), chunk):
-            outputs[start:start + chunk] = self.forward(x[start:start + chunk], training=False)
+            part = self.forward(x[start:start + chunk], training=False)
+            outputs[start:start + chunk] = part.reshape(len(part), -1)
         return outputs
 
     def loss_and_gradients(self, x: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -102,9 +103,10 @@ class Network:
         """
         output_layer = self.layers[-1]
         output = self.forward(x, training=True)
-        delta = np.empty_like(output)
-        total = cost_and_delta(self.cost_code, output_layer.activation_code, output_layer.z, output,
-                               targets, delta, output_layer.config.alpha)
+        rows = output_layer.z.shape  # (batch, units), or (batch·T, units) for a per-time-step head
+        delta = np.empty(rows, self.dtype)
+        total = cost_and_delta(self.cost_code, output_layer.activation_code, output_layer.z, output.reshape(rows),
+                               np.asarray(targets).reshape(rows), delta, output_layer.config.alpha)
         batch = len(x)
         delta /= batch  # gradients of the mean cost
         dy = output_layer.backward_from_delta(delta, want_dx=len(self.layers) > 1)

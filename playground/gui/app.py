@@ -46,12 +46,14 @@ def install_error_dialog(window) -> None:
 
 
 def run_app(lesson: str | None = None, train_seconds: float | None = None,
-            screenshot: str | Path | None = None) -> int:
+            screenshot: str | Path | None = None, panel: str | None = None,
+            data_dir: str | Path | None = None) -> int:
     """Open the main window with ``lesson`` (default: vanishing gradients) and run until it closes.
 
     With ``screenshot``: train for ``train_seconds`` (if given), save a PNG of the window
-    mid-training, stop and join the worker, and exit 0.  A bad lesson name prints one
-    line and returns 2.
+    mid-training, stop and join the worker, and exit 0.  ``panel`` picks the dashboard tab
+    shown (one of ``PANEL_NAMES``); ``data_dir`` is a folder of IDX files for MNIST-like sets.
+    A bad lesson or panel name prints one line and returns 2.
     """
     from ..model import NetworkFileError
     from ..training.lessons import load_lesson
@@ -67,7 +69,12 @@ def run_app(lesson: str | None = None, train_seconds: float | None = None,
 
     from PySide6.QtCore import QTimer
 
+    from .dashboard import PANEL_NAMES
     from .main_window import MainWindow
+
+    if panel is not None and panel not in PANEL_NAMES:
+        print(f"playground: error: unknown panel {panel!r} (choose from {', '.join(PANEL_NAMES)})", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     app = create_application()
     shooting = screenshot is not None
@@ -75,10 +82,12 @@ def run_app(lesson: str | None = None, train_seconds: float | None = None,
         # quit explicitly once the picture is taken: closing the last window would otherwise
         # also post a Quit event that outlives this call (and ends the caller's next event loop)
         app.setQuitOnLastWindowClosed(False)
-    window = MainWindow(spec, autosave=not shooting, offer_recovery=not shooting)
+    window = MainWindow(spec, autosave=not shooting, offer_recovery=not shooting, data_dir=data_dir)
     if not shooting:
         install_error_dialog(window)
     window.show()
+    if panel is not None:
+        window.dashboard.show_panel(panel)
     outcome = {"code": 0}
 
     def shoot():

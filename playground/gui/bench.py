@@ -1,8 +1,10 @@
 """``playground bench --gui``: is the window responsive while it trains, and does it cost speed?
 
-Offscreen, the main window trains the MNIST vanishing-gradients lesson with the
-dashboard open (cycling through its panels, so each one's drawing cost is counted),
-while a 16 ms QTimer records when it actually fires.  Reported:
+Offscreen, the main window trains a lesson (by default the MNIST vanishing-gradients one;
+``--lesson cnn-mnist`` for the convolutional network) with the dashboard open, cycling
+through the tabs that lesson shows (its own first: filters and feature maps for a conv
+net), so each one's drawing cost is counted, while a 16 ms QTimer records when it actually
+fires.  Reported:
 
   * p50 / p99 / max gap between timer ticks (target: max under 50 ms): a gap is time the
     GUI thread could not react to anything;
@@ -27,7 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
 TICK_MS = 16
 LESSON = "vanishing-gradients"
-PANELS = ("gradients", "loss", "weights", "activations", "compare")
+#: seconds each tab stays on screen while the window trains
+PANEL_SECONDS = 2.5
 
 
 def _choose_data():
@@ -41,11 +44,11 @@ def _choose_data():
     return None, "the built-in synthetic digits (MNIST is neither in ../shared/data/mnist nor cached)"
 
 
-def _spec():
+def _spec(lesson: str):
     from ..model import with_overrides
     from ..training.lessons import load_lesson
 
-    spec = load_lesson(LESSON)
+    spec = load_lesson(lesson)
     spec.training = with_overrides(spec.training, epochs=100_000)  # never completes within the measurement
     return spec
 
@@ -132,7 +135,8 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     window.data = data  # the same loaded arrays as the headless runs
     window.prompt_on_close = False
     window.show()
-    window.dashboard.show_panel("gradients")
+    panels = shown_panels(window.dashboard)
+    window.dashboard.show_panel(panels[0])
 
     clock = QElapsedTimer()
     clock.start()
@@ -172,7 +176,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
         if phase in ("starting", "resuming"):
             if job is not None and job.progress.samples > state["samples"] and not job.control.paused:
                 if phase == "starting":
-                    state["next_switch"] = now + 2500
+                    state["next_switch"] = now + 1000 * PANEL_SECONDS
                 begin_segment(now)
             return
         if phase != "measuring":
@@ -181,9 +185,9 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
             gaps.append(now - state["last"])
         state["last"] = now
         if now >= state["next_switch"]:
-            state["panel"] = (state["panel"] + 1) % len(PANELS)
-            window.dashboard.show_panel(PANELS[state["panel"]])
-            state["next_switch"] = now + 2500
+            state["panel"] = (state["panel"] + 1) % len(panels)
+            window.dashboard.show_panel(panels[state["panel"]])
+            state["next_switch"] = now + 1000 * PANEL_SECONDS
         if now - state["start"] >= segment_ms:
             end_segment(now)
 
@@ -203,19 +207,30 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     return np.array(gaps), rate, headless
 
 
-def run_gui_benchmark(json_output: bool = False, quick: bool = False) -> int:
+def shown_panels(dashboard) -> list[str]:
+    """The tabs the lesson shows, its own (filters, feature maps, ...) first, the comparison
+    last (it has nothing to draw in a first run)."""
+    from .dashboard import PANEL_NAMES
+
+    visible = [name for name in PANEL_NAMES
+               if dashboard.isTabVisible(dashboard.indexOf(dashboard.panel_named(name)))]
+    own = [name for name in visible if dashboard.panel_named(name) in dashboard.optional_panels]
+    return own + [name for name in visible if name not in own]
+
+
+def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: str = LESSON) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .training import DataStore
 
     seconds = 5.0 if quick else 20.0
     segments = 2 if quick else 4
     reference_seconds = 1.0 if quick else 2.0
-    spec = _spec()
+    spec = _spec(lesson)
     data_dir, story = _choose_data()
     data = DataStore(data_dir)
     data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
     headless_rate(spec, data, 0.5)  # load the kernels before anything is timed
-    print(f"gui bench: {LESSON} on {story}; {seconds:g} s of training in the window in {segments} segments, "
+    print(f"gui bench: {lesson} on {story}; {seconds:g} s of training in the window in {segments} segments, "
           f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training", file=sys.stderr)
     load = OtherLoad()
     gaps, gui_rate, headless = gui_run(spec, data, data_dir, seconds, segments, reference_seconds)
@@ -225,7 +240,7 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False) -> int:
         print(f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "
               f"measurement, so the window's GUI thread shared a core with the trainer; these figures are "
               f"pessimistic (run it on a quiet machine)", file=sys.stderr)
-    result = {"workload": "gui",
+    result = {"workload": "gui", "lesson": lesson,
               "p50_gap_ms": round(_percentile(gaps, 50), 2),
               "p99_gap_ms": round(_percentile(gaps, 99), 2),
               "max_gap_ms": round(float(gaps.max()) if len(gaps) else float("nan"), 2),

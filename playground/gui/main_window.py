@@ -7,7 +7,11 @@ Who owns what:
     ``DashboardModel`` the plots read;
   * while a run is in progress the network belongs to the worker: the window reads the
     metric stream and the weights slot on a ~30 Hz timer and never calls the network,
-    and the document is locked so the network cannot change under the trainer.
+    and the document is locked so the network cannot change under the trainer;
+  * networks that train differently (a stack of RBMs learning without labels, recurrent
+    and encoder-decoder networks learning from sequences) get a *lab* in place of the
+    dashboard: a widget with its own worker, trainer and views.  The toolbar's Train,
+    Pause and Stop drive whichever lab is showing.
 """
 from __future__ import annotations
 
@@ -21,16 +25,17 @@ from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QSplitter, QStyle, QToolBar)
+                               QMessageBox, QProgressBar, QSplitter, QStackedWidget, QStyle, QToolBar)
 
 from ..datasets import is_cached
-from ..model import NetworkFileError, save_spec, sequential_spec, spec_to_dict
+from ..model import NetworkFileError, network_family, save_spec, sequential_spec, spec_to_dict
 from ..model.project import (EpochSummary, MetricHistory, Project, ProjectError, open_file, save_project)
 from ..training.lessons import lesson_names, load_lesson
 from .dashboard import Dashboard, DashboardModel, metrics_csv
 from .downloads import DownloadDialog
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
 from .lesson_panel import LessonPanel
+from .sequence_lab import SequenceLab
 from .training import DataStore, TrainingJob, TrainingThread, fresh_network
 
 APP_TITLE = "Deep Learning Playground"
@@ -212,9 +217,20 @@ class MainWindow(QMainWindow):
         self.canvas.statusMessage.connect(self._show_status)
         self.palette.layerRequested.connect(self.canvas.add_layer_in_view)
 
+        self.sequence_lab = SequenceLab()
+        #: the lab that trains and shows each family of network the dashboard does not
+        self.labs = {"recurrent": self.sequence_lab, "encoder-decoder": self.sequence_lab}
+        self.views = QStackedWidget()
+        self.views.addWidget(self.dashboard)
+        for lab in dict.fromkeys(self.labs.values()):
+            self.views.addWidget(lab)
+            lab.thread.started.connect(self._lab_started)
+            lab.thread.finished.connect(self._lab_finished)
+            lab.pause_button.toggled.connect(self._update_actions)
+
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(self.canvas)
-        self.splitter.addWidget(self.dashboard)
+        self.splitter.addWidget(self.views)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([350, 690])
@@ -313,6 +329,9 @@ class MainWindow(QMainWindow):
                                               ("compare", "Compare Runs"))):
             view_menu.addAction(self._action(label, lambda _=False, k=key: self.dashboard.show_panel(k),
                                              f"Ctrl+{index + 1}"))
+        for key, label in (("filters", "Filters"), ("feature-maps", "Feature Maps"),
+                           ("convolution", "The Convolution Explained"), ("augmentation", "Augmentation Preview")):
+            view_menu.addAction(self._action(label, lambda _=False, k=key: self.dashboard.show_panel(k)))
 
         training_menu = bar.addMenu("&Training")
         training_menu.addActions([self.toggle_action, self.train_action, self.pause_action, self.step_action,
@@ -388,9 +407,19 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(widget)
 
     # --- state --------------------------------------------------------------------------
+    def active_lab(self):
+        """The lab showing the current network, or None where the dashboard shows it."""
+        return self.labs.get(network_family(self.document.spec))
+
+    def _running_lab(self):
+        return next((lab for lab in dict.fromkeys(self.labs.values()) if lab.running), None)
+
     @property
     def state(self) -> str:
         """"idle", "running", "paused" or "stopping"."""
+        lab = self._running_lab()
+        if lab is not None:
+            return "paused" if lab.job.control.paused else "running"
         if self.job is None:
             return "idle"
         if self._stopping or self.job.control.stopped:
@@ -409,9 +438,11 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled((state == "idle" and valid) or state == "paused")
         self.pause_action.setEnabled(state == "running")
         self.toggle_action.setEnabled(self.train_action.isEnabled() or self.pause_action.isEnabled())
-        self.step_action.setEnabled((state == "idle" and valid) or state == "paused")
+        lab = self.active_lab()
+        # a lab run starts from fresh weights each time and has no single mini-batch step
+        self.step_action.setEnabled(lab is None and ((state == "idle" and valid) or state == "paused"))
         self.stop_action.setEnabled(state in ("running", "paused"))
-        self.reset_action.setEnabled(state != "stopping" and valid)
+        self.reset_action.setEnabled(lab is None and state != "stopping" and valid)
         for action in self.dataset_actions.values():
             action.setEnabled(state == "idle")
         self.train_action.setText("Continue" if state == "paused" else "Train")
@@ -434,6 +465,7 @@ class MainWindow(QMainWindow):
         problems = self.document.analysis.problems
         self.problem_label.setText(f"⚠ Cannot train: {problems[0].message}" if problems else "")
         self.model.set_colors(layer_colors_for(self.document))
+        self.model.set_augmentation(spec.augmentation)
         if self.state == "idle":
             self.rate_box.blockSignals(True)
             self.rate_box.setValue(spec.training.learning_rate)
@@ -445,12 +477,33 @@ class MainWindow(QMainWindow):
                                              "(this one stays under Compare runs).", 6000)
         self._load_small_dataset()
         self.lesson_panel.set_lesson(spec)
+        self._show_views()
         self._update_actions()
         self._update_title()
+
+    def _show_views(self) -> None:
+        """The dashboard, or the lab of a network that trains differently, loaded with the
+        current network unless one of its runs is going on."""
+        lab = self.active_lab()
+        self.views.setCurrentWidget(lab or self.dashboard)
+        if lab is not None and not lab.running:
+            lab.load(self.document.spec if self._network_valid() else None)
+
+    def _lab_started(self) -> None:
+        self.document.locked = True  # like a dashboard run: the network cannot change under it
+        self.trained_since_save = True
+        self._update_actions()
+        self._update_title()
+
+    def _lab_finished(self) -> None:
+        if self._running_lab() is None:
+            self.document.locked = False
+        self._update_actions()
 
     def _show_lesson(self) -> None:
         spec = self.document.spec
         self.lesson_panel.set_lesson(spec)
+        self._show_views()
         self.dashboard.update_tabs()
         self.dashboard.show_panel(self._preferred_panel(spec))
         self.lesson_dock.raise_()
@@ -494,7 +547,7 @@ class MainWindow(QMainWindow):
         spec = self.document.spec
         self.model.set_history(MetricHistory())
         self._read_count = self._epochs_read = 0
-        if self.document.analysis.problems:
+        if self.document.analysis.problems or self.active_lab() is not None:  # a lab builds its own
             self.network = self.network_spec = self.network_signature = None
             self.model.set_network(spec)
             self.model.set_weights(None)
@@ -532,6 +585,15 @@ class MainWindow(QMainWindow):
 
     def train(self) -> None:
         state = self.state
+        lab = self._running_lab() or self.active_lab()
+        if lab is not None:
+            if state == "paused":
+                lab.pause(False)
+            elif state == "idle" and self._network_valid():
+                lab.load(self.document.spec)
+                lab.train()
+            self._update_actions()
+            return
         if state == "paused":
             self.job.control.resume()
             self.statusBar().showMessage("Training…", 2000)
@@ -540,7 +602,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def pause(self) -> None:
-        if self.state == "running":
+        lab = self._running_lab()
+        if lab is not None:
+            lab.pause(True)
+        elif self.state == "running":
             self.job.control.pause()
             self.statusBar().showMessage("Paused. Press Space or Continue to go on, Step for one mini-batch.", 5000)
         self._update_actions()
@@ -553,7 +618,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def stop(self) -> None:
-        if self.job is not None and self.state in ("running", "paused"):
+        lab = self._running_lab()
+        if lab is not None:
+            lab.stop(wait=False)
+        elif self.job is not None and self.state in ("running", "paused"):
             self._stopping = True
             self.job.control.stop()
             self.statusBar().showMessage("Stopping…", 2000)
@@ -772,6 +840,9 @@ class MainWindow(QMainWindow):
     def _replace(self, spec, weights=None, history=None, path: Path | None = None) -> None:
         """Show another network (lesson, file, new): stop training, keep the old run for comparison."""
         self.stop_training(wait=True)
+        lab = self._running_lab()
+        if lab is not None:
+            lab.stop(wait=True)
         self.keep_current_run()
         self.model.set_history(MetricHistory())
         self.document.locked = False
@@ -1026,6 +1097,8 @@ class MainWindow(QMainWindow):
         """Stop and join every thread this window started (never abort one)."""
         self._closing = True
         self.autosave_timer.stop()
+        for lab in dict.fromkeys(self.labs.values()):
+            lab.shutdown()
         if self._download is not None:
             self._download.stop_and_join()
         self.stop_training(wait=True)

@@ -14,7 +14,7 @@ from ..engine.initializers import INITIALIZERS
 from ..engine.optimizers import OPTIMIZERS
 
 DATASETS = ("mnist", "fashion-mnist", "idx", "digits", "circle", "xor", "gaussians", "spiral", "moons",
-            "parity", "function", "csv")
+            "parity", "function", "csv", "adding", "numbers", "copy", "reverse", "pairs")
 FUNCTIONS = ("sine", "abs", "step", "bump")
 
 
@@ -27,6 +27,12 @@ class DatasetSettings:
     n_bits: int = option(8, help="Bits of the parity problem.", minimum=1, maximum=16)
     function: str = option("sine", help="Target of the function-regression set.", choices=FUNCTIONS)
     label_column: str = option("label", help="Label column of a CSV file.")
+    sequence_length: int = option(50, help="Time steps of each generated sequence (the adding problem).",
+                                  minimum=2, maximum=10_000)
+    max_number: int = option(999_999, help="Number translation: numbers 0 to this are written out in Czech and "
+                             "English words.", minimum=10, maximum=999_999_999)
+    token_level: str = option("word", help="Number translation and pairs files: tokens are words or characters.",
+                              choices=("word", "char"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,15 @@ class TrainingSettings:
     seed: int = option(0, help="Seed for initial weights, shuffling and dropout.", minimum=0, maximum=2**31 - 1)
     train_limit: int = option(0, help="Use only the first N training examples (0: all).", minimum=0,
                               maximum=10_000_000)
+    clip_norm: float = option(0.0, help="Recurrent nets: rescale the whole gradient to this norm when it is longer "
+                              "(gradient clipping; 0: off). Each clip is counted.", minimum=0.0, maximum=1e6)
+    bptt_steps: int = option(0, help="Recurrent nets: backpropagate through time in blocks of this many steps "
+                             "(truncated BPTT; 0: through the whole sequence).", minimum=0, maximum=100_000)
+    reverse_source: str = option("no", help="Encoder-decoders: feed each source sequence backwards (Sutskever et "
+                                 "al.), so its first token is read last, next to the first output.",
+                                 choices=("no", "yes"))
+    beam_width: int = option(1, help="Encoder-decoders: hypotheses kept while decoding held-out sources "
+                             "(1: greedy, the likeliest token at every step).", minimum=1, maximum=16)
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,29 @@ class AugmentationSettings:
         return bool(self.shift or self.rotation or self.scale or self.elastic or self.noise)
 
 
+FINE_TUNE_MODES = ("none", "classifier", "autoencoder")
+
+
+@dataclass(frozen=True)
+class PretrainingSettings:
+    """Greedy layer-wise pretraining of a stack of RBMs (the ``pretraining`` entry of the
+    ``training`` section), and what follows it.  The fine-tuning itself uses the rest of the
+    ``training`` section (epochs, learning rate, mini-batch, cost) like any network."""
+    epochs: int = option(5, help="Passes over the training set for each RBM of the stack.", minimum=1,
+                         maximum=100_000)
+    batch_size: int = option(20, help="Examples per contrastive-divergence mini-batch.", minimum=1, maximum=100_000)
+    fine_tune: str = option("none", help="After pretraining: none; classifier (backprop through the stack and "
+                            "its softmax layer); autoencoder (unroll into encoder and mirrored decoder, trained "
+                            "on reconstruction).", choices=FINE_TUNE_MODES)
+    monitor_examples: int = option(1000, help="Training and validation examples the epoch figures (free energy, "
+                                   "reconstruction error, pseudo-likelihood) are measured on.", minimum=10,
+                                   maximum=1_000_000)
+
+
+def pretraining_from_dict(data) -> PretrainingSettings:
+    return config_from_dict(PretrainingSettings, data)
+
+
 def augmentation_from_dict(data) -> AugmentationSettings:
     return config_from_dict(AugmentationSettings, data)
 
@@ -89,6 +127,7 @@ def training_from_dict(data: dict) -> tuple[TrainingSettings, DatasetSettings]:
     data = dict(data)
     dataset = data.pop("dataset", {})
     data.pop("augmentation", None)  # read by augmentation_from_dict
+    data.pop("pretraining", None)  # read by pretraining_from_dict
     if isinstance(dataset, str):
         dataset = {"name": dataset}
     return config_from_dict(TrainingSettings, data), config_from_dict(DatasetSettings, dataset)
@@ -107,5 +146,6 @@ def with_overrides(settings, **changes):
     return config_from_dict(type(settings), merged)
 
 
-__all__ = ["DATASETS", "AugmentationSettings", "DatasetSettings", "TrainingSettings", "augmentation_from_dict",
-           "augmentation_to_dict", "training_from_dict", "training_to_dict", "with_overrides"]
+__all__ = ["DATASETS", "FINE_TUNE_MODES", "AugmentationSettings", "DatasetSettings", "PretrainingSettings",
+           "TrainingSettings", "augmentation_from_dict", "augmentation_to_dict", "pretraining_from_dict",
+           "training_from_dict", "training_to_dict", "with_overrides"]

@@ -191,8 +191,8 @@ def test_a_shape_problem_marks_the_layer_and_its_edge(view, doc):
 
 
 def test_cards_show_shape_and_parameter_count(view, doc):
-    assert view.node_item("in").lines() == ["in", "input", "784", "no params"]
-    assert view.node_item("fc1").lines() == ["fc1", "dense · sigmoid", "30", "23,550 params"]
+    assert view.node_item("in").lines() == ["in", "Input", "784", "no params"]
+    assert view.node_item("fc1").lines() == ["fc1", "Dense · sigmoid", "30", "23,550 params"]
     doc.set_layer_config("fc1", "units", 50)
     assert view.node_item("fc1").lines()[2:] == ["50", "39,250 params"]
     assert view.node_item("out").lines()[3] == "510 params"
@@ -306,4 +306,4 @@ def test_palette_lists_every_registered_type_with_its_formula(qtbot, extra_layer
 
 def test_a_new_layer_type_needs_no_canvas_code(qtbot, view, doc, extra_layer_type):
     new = view.add_layer_in_view(extra_layer_type)
-    assert new == "scale_test1" and view.node_item(new).lines()[1] == "scale_test · fast"
+    assert new == "scale_test1" and view.node_item(new).lines()[1] == "Scale test · fast"

@@ -63,6 +63,7 @@ class AvgPool2DConfig:
 @register_layer
 class AvgPool2D(Pool2D):
     type_id = "avgpool2d"
+    display_name = "AvgPool2D"
     Config = AvgPool2DConfig
     formula = "a[c,y,x] = mean over the window at (y,x) of x[c]"
     when_to_use = "Shrinks feature maps by averaging: smoother than max pooling, every input shares the gradient."

@@ -31,9 +31,15 @@ LAYER_TYPES: dict[str, type["Layer"]] = {}
 
 
 def register_layer(cls):
-    """Class decorator: make a layer type known under its stable ``type_id``."""
+    """Class decorator: make a layer type known under its stable ``type_id``.
+
+    A type that names no ``display_name`` of its own is shown as its id, capitalised
+    ("dense" → "Dense"), so a new layer file needs no GUI change to appear in the palette.
+    """
     if cls.type_id in LAYER_TYPES:
         raise RegistryError(f'layer type "{cls.type_id}" is registered twice')
+    if "display_name" not in cls.__dict__:
+        cls.display_name = cls.type_id.replace("_", " ").capitalize()
     LAYER_TYPES[cls.type_id] = cls
     return cls
 
@@ -51,6 +57,8 @@ class Layer:
     version: ClassVar[int] = 1
     #: palette group
     category: ClassVar[str]
+    #: how the palette, the canvas and the inspector name the type ("MaxPool2D", not "maxpool2d")
+    display_name: ClassVar[str]
     Config: ClassVar[type]
     #: palette tooltip: the formula, and one sentence on when to use it
     formula: ClassVar[str] = ""

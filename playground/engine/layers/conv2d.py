@@ -270,6 +270,7 @@ class Conv2DConfig:
 @register_layer
 class Conv2D(ActivatedLayer):
     type_id = "conv2d"
+    display_name = "Conv2D"
     category = "Convolutional"
     Config = Conv2DConfig
     formula = "a[f,y,x] = f(b_f + Σ w_f ⋆ x[window at y,x])"

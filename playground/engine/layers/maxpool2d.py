@@ -113,6 +113,7 @@ class MaxPool2DConfig:
 @register_layer
 class MaxPool2D(Pool2D):
     type_id = "maxpool2d"
+    display_name = "MaxPool2D"
     Config = MaxPool2DConfig
     formula = "a[c,y,x] = max over the window at (y,x) of x[c]"
     when_to_use = "After a convolution: keeps whether a feature occurred in a region, shrinks the maps."

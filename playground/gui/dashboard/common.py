@@ -8,6 +8,7 @@ and redraws only what changed, and only while it is visible.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +52,8 @@ class DashboardModel:
         self.dataset_version = 0
         self.runs: list[RunRecord] = []
         self.runs_version = 0
+        self.augmentation = None        # the document's AugmentationSettings (edited while idle)
+        self.augmentation_version = 0
 
     # --- writers --------------------------------------------------------------------------
     def set_network(self, spec, weights=None) -> None:
@@ -83,6 +86,11 @@ class DashboardModel:
 
     def runs_changed(self) -> None:
         self.runs_version += 1
+
+    def set_augmentation(self, settings) -> None:
+        if settings != self.augmentation:
+            self.augmentation = settings
+            self.augmentation_version += 1
 
     # --- readers --------------------------------------------------------------------------
     def color(self, layer_id: str, index: int = 0) -> QColor:
@@ -283,10 +291,45 @@ def pen(color, width: float = 1.6, alpha: int = 255, style=None):
     return pg.mkPen(**kwargs)
 
 
+#: signed values (weights, gradients): blue below 0, white at 0, red above
+SIGNED_COLORMAP = "CET-D1A"
+#: values that cannot be negative (ReLU maps, probabilities): dark to bright
+UNSIGNED_COLORMAP = "viridis"
+#: pictures of the data: ink bright on black, as MNIST stores it
+IMAGE_COLORMAP = "CET-L1"
+
+
+def symmetric_limit(arrays) -> float:
+    """The largest magnitude over ``arrays``: a colour scale ±limit puts 0 at the centre, so the
+    same colour means the same value on every tile drawn with it (1 where all are 0 or NaN)."""
+    limit = 0.0
+    for array in arrays:
+        finite = np.abs(array[np.isfinite(array)])
+        if finite.size:
+            limit = max(limit, float(finite.max()))
+    return limit if limit > 0 else 1.0
+
+
+def tile_mosaic(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
+    """``tiles`` (n, h, w) laid out row by row, ``columns`` per row, NaN (background) between them."""
+    n, h, w = tiles.shape
+    columns = max(1, min(columns, n))
+    rows = max(1, math.ceil(n / columns))
+    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, np.float32)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[k]
+    return mosaic
+
+
 class Panel(QWidget):
     """A dashboard page.  Subclasses build their plots in ``__init__`` and draw in ``draw``."""
 
     title = "panel"
+    #: at least this many seconds between two redraws that were not forced: panels whose drawing
+    #: is dear (many images, a forward pass) redraw a few times per second, not on every snapshot
+    min_interval = 0.0
+    _drawn_at = -math.inf
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -308,7 +351,11 @@ class Panel(QWidget):
         seen = self.versions(model)
         if not force and seen == self._seen:
             return False
+        now = time.perf_counter()
+        if not force and now - self._drawn_at < self.min_interval:
+            return False  # what changed is drawn on a later refresh: ``_seen`` still differs
         self._seen = seen
+        self._drawn_at = now
         self.draw(model)
         return True
 
@@ -320,15 +367,20 @@ class Panel(QWidget):
         for label in self.wrapped_labels():
             shown = getattr(label, "_shown_text", None)
             if shown and shown[1] is not None:
-                set_text(label, shown[0], self.width() - 30)
+                set_text(label, shown[0], self.wrap_width())
         self._fit_layout()
 
     def say(self, text: str) -> None:
         """Set the panel's headline (wrapped to the panel's width)."""
         before = getattr(self.headline, "_shown_text", None)
-        set_text(self.headline, text, self.width() - 30)
+        set_text(self.headline, text, self.wrap_width())
         if getattr(self.headline, "_shown_text", None) != before:
             self._fit_layout()
+
+    def wrap_width(self) -> float:
+        """How wide a headline may be: the plots' width (a panel with controls beside its
+        plots gives them less than its own width)."""
+        return min(self.width(), self.graphics.width()) - 30
 
     def _fit_layout(self) -> None:
         """Size the plots to the view again: a headline that was wider a moment ago (wrapped

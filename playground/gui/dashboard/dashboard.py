@@ -14,9 +14,13 @@ from PySide6.QtWidgets import QApplication, QTabWidget
 from ...engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD, WEIGHT_NORM
 from ...model.project import MetricHistory
 from .activations import ActivationPanel
+from .augmentation import AugmentationPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
+from .convolution import ConvolutionPanel
 from .data import DataPanel
+from .feature_maps import FeatureMapsPanel
+from .filters import FiltersPanel
 from .gradients import GradientPanel
 from .loss import LossPanel
 from .weights import WeightPanel
@@ -37,8 +41,14 @@ def _without_svg_export() -> None:
 _without_svg_export()
 
 
+#: the panels by the names the View menu and ``playground --panel`` use
+PANEL_NAMES = ("loss", "gradients", "weights", "activations", "data", "filters", "feature-maps", "convolution",
+               "augmentation", "compare")
+
+
 class Dashboard(QTabWidget):
-    """Loss, gradients, weights, activations, the data view and run comparison, as tabs."""
+    """Loss, gradients, weights, activations, the data view, run comparison and, for image
+    networks, filters, feature maps, the convolution explained and the augmentation preview, as tabs."""
 
     keepRunRequested = Signal()
 
@@ -52,13 +62,23 @@ class Dashboard(QTabWidget):
         self.data = DataPanel()
         self.compare = ComparePanel()
         self.compare.keepRequested.connect(self.keepRunRequested)
+        self.filters = FiltersPanel()
+        self.feature_maps = FeatureMapsPanel()
+        self.convolution = ConvolutionPanel()
+        self.augmentation = AugmentationPanel()
+        #: tabs shown only where they mean something (conv layers, image input)
+        self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
         self.panels: list[Panel] = [self.loss, self.gradients, self.weights, self.activations, self.data,
-                                    self.compare]
+                                    *self.optional_panels, self.compare]
         tips = {"Loss": "Training and validation cost and accuracy", "Gradients": "Gradient magnitude per layer: "
                 "the speed at which each layer learns", "Weights": "The first layer's weights as images, and each "
                 "layer's weight histogram", "Activations": "Saturated units per layer",
                 "Boundary": "The network's output over the input plane (2D data) or its fitted curve (1-D data)",
-                "Compare": "Earlier runs overlaid on the current one"}
+                "Compare": "Earlier runs overlaid on the current one",
+                "Filters": "Every convolutional layer's kernels, on one shared colour scale",
+                "Feature maps": "What each convolution and pooling layer computes for one input, and the class "
+                "probabilities", "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at "
+                "each position", "Augmentation": "Training images and the variants augmentation fabricates"}
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
         self.setDocumentMode(True)
@@ -76,11 +96,14 @@ class Dashboard(QTabWidget):
         return self.currentWidget()
 
     def update_tabs(self) -> None:
-        """Show the data tab only where it means something, and name it for what it draws."""
+        """Show the data tab and the image tabs only where they mean something, and name the data
+        tab for what it draws."""
         mode = DataPanel.mode_for(self.model)
         index = self.indexOf(self.data)
         self.setTabVisible(index, mode is not None)
         self.setTabText(index, "Fit" if mode == "fit" else "Boundary")
+        for panel in self.optional_panels:
+            self.setTabVisible(self.indexOf(panel), panel.applies_to(self.model))
 
     def refresh(self, force: bool = False) -> bool:
         """Redraw the visible panel if what it shows has changed; hidden ones catch up when shown."""
@@ -124,10 +147,13 @@ class Dashboard(QTabWidget):
             panel.refresh(self.model, force=True)
 
     def show_panel(self, name: str) -> None:
-        panel = {"loss": self.loss, "gradients": self.gradients, "weights": self.weights,
-                 "activations": self.activations, "data": self.data, "compare": self.compare}[name]
+        panel = self.panel_named(name)
         if self.isTabVisible(self.indexOf(panel)):
             self.setCurrentWidget(panel)
+
+    def panel_named(self, name: str) -> Panel:
+        """The panel for a name of ``PANEL_NAMES`` (the View menu's and the command line's)."""
+        return getattr(self, name.replace("-", "_"))
 
     def keep_current_run(self, name: str):
         record = keep_run(self.model, name)
@@ -151,8 +177,14 @@ def set_curve_quality(item: pg.PlotDataItem, draft: bool) -> None:
 
 
 def export_png(panel: Panel, path: str | Path) -> None:
-    """Save a panel's plots as PNG through pyqtgraph's ImageExporter (its SVG exporter is broken)."""
-    exporter = ImageExporter(panel.export_item())
+    """Save a panel's plots as PNG through pyqtgraph's ImageExporter (its SVG exporter is broken);
+    a panel painted with QPainter (no plots to export) is grabbed as it shows on screen."""
+    item = panel.export_item()
+    if item is None:
+        if not panel.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return
+    exporter = ImageExporter(item)
     width = int(max(panel.graphics.width(), 400))
     exporter.parameters()["width"] = width
     if not exporter.export(str(path)) and not Path(path).exists():

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsItem, QGraphicsPathItem, Q
 
 from .document import LOCKED_MESSAGE, Document, layer_colors_for
 from .edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, positions_of
-from .items import ACCENT, EdgeItem, NodeItem, PortItem, edge_path
+from .items import ACCENT, EdgeItem, NodeItem, PortItem, StateEdgeItem, edge_path
 from .palette import LAYER_MIME
 
 #: Clipboard format of copied layers (network-file JSON); the text is offered as plain text too.
@@ -86,6 +86,7 @@ class CanvasView(QGraphicsView):
         self.setScene(self._scene)
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[tuple[str, str], EdgeItem] = {}
+        self._state_edges: dict[tuple[str, str], StateEdgeItem] = {}
         self._banner = ""
         self._wire: _Wire | None = None
         self._pan_from: QPointF | None = None
@@ -200,6 +201,22 @@ class CanvasView(QGraphicsView):
             if key not in self._edges:
                 self._edges[key] = EdgeItem(self._nodes[key[0]], self._nodes[key[1]])
                 self._scene.addItem(self._edges[key])
+        self._match_state_edges(spec)
+
+    def _match_state_edges(self, spec) -> None:
+        """The encoder-decoder's state connections (none in a plain chain), drawn read-only."""
+        wanted = [key for key in getattr(spec, "state_edges", []) if key[0] in self._nodes and key[1] in self._nodes]
+        for key, edge in list(self._state_edges.items()):
+            if key not in wanted or edge.source is not self._nodes[key[0]] or edge.target is not self._nodes[key[1]]:
+                edge.detach()
+                self._scene.removeItem(self._state_edges.pop(key))
+        for key in wanted:
+            if key not in self._state_edges:
+                self._state_edges[key] = StateEdgeItem(self._nodes[key[0]], self._nodes[key[1]])
+                self._scene.addItem(self._state_edges[key])
+
+    def state_edge_item(self, source_id: str, target_id: str) -> StateEdgeItem:
+        return self._state_edges[(source_id, target_id)]
 
     def _on_replaced(self) -> None:
         self._scene.clearSelection()

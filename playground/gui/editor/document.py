@@ -159,6 +159,10 @@ class Document(QObject):
     def set_dataset(self, field_name: str, value) -> bool:
         return self._edit(f"Set dataset {field_name}", edits.set_setting, "dataset", field_name, value) is not None
 
+    def set_augmentation(self, field_name: str, value) -> bool:
+        return self._edit(f"Set augmentation {field_name}", edits.set_setting, "augmentation", field_name,
+                          value) is not None
+
     def copy_payload(self, ids) -> str:
         """The layers ``ids`` and the edges among them as JSON text for the clipboard."""
         return edits.copy_payload(self._spec, ids)

@@ -197,7 +197,8 @@ def set_layer_config(spec: NetworkSpec, node_id: str, field_name: str, value) ->
 
 
 def set_setting(spec: NetworkSpec, section: str, field_name: str, value) -> NetworkSpec:
-    """Change one field of ``spec.training`` or ``spec.dataset`` (``section`` names which)."""
+    """Change one field of ``spec.training``, ``spec.dataset`` or ``spec.augmentation`` (``section``
+    names which)."""
     settings = _replaced_field(getattr(spec, section), field_name, value, section.capitalize())
     return dataclasses.replace(spec, **{section: settings})
 

@@ -1,6 +1,7 @@
-"""The inspector: the selected layer's settings, then how to train and on what data.
+"""The inspector: the selected layer's settings, then how to train, on what data, and with which
+fabricated examples (augmentation).
 
-All three sections are ``ConfigForm``s generated from dataclass fields.  Edits go to the
+All four sections are ``ConfigForm``s generated from dataclass fields.  Edits go to the
 Document (undoable, validated there); the forms redraw from the document after every
 change, so undo and the canvas keep them current with no bookkeeping here.
 """
@@ -10,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ...engine.layers import LAYER_TYPES
-from ...model import DatasetSettings, TrainingSettings
+from ...model import AugmentationSettings, DatasetSettings, TrainingSettings
 from .document import LOCKED_MESSAGE, Document
 from .forms import ConfigForm
 from .items import shape_text
@@ -59,6 +60,11 @@ class InspectorWidget(QWidget):
         self.training_form.edited.connect(lambda name, value: self._apply(document.set_training, name, value))
         self.dataset_form = ConfigForm(DatasetSettings)
         self.dataset_form.edited.connect(lambda name, value: self._apply(document.set_dataset, name, value))
+        self.augmentation_form = ConfigForm(AugmentationSettings)
+        self.augmentation_form.edited.connect(
+            lambda name, value: self._apply(document.set_augmentation, name, value))
+        self.augmentation_form.setToolTip("Fabricated training examples: every strength at 0 switches its "
+                                          "transformation off. The Augmentation tab previews them.")
 
         self._layer_box = QWidget()
         self._layer_layout = QVBoxLayout(self._layer_box)
@@ -71,7 +77,8 @@ class InspectorWidget(QWidget):
         column = QVBoxLayout(content)
         column.setContentsMargins(12, 4, 12, 12)
         for widget in (_section("Layer"), self.placeholder, self._layer_box, _section("Training"),
-                       self.training_form, _section("Dataset"), self.dataset_form):
+                       self.training_form, _section("Dataset"), self.dataset_form, _section("Augmentation"),
+                       self.augmentation_form):
             column.addWidget(widget)
         column.addStretch()
         scroll = QScrollArea()
@@ -112,7 +119,7 @@ class InspectorWidget(QWidget):
             cls = LAYER_TYPES[node.type]
             if self.layer_form is None or self.layer_form.config_type is not cls.Config:
                 self._replace_layer_form(cls.Config)
-            self.layer_title.setText(f"{node.id}  ·  {node.type}")
+            self.layer_title.setText(f"{node.id}  ·  {cls.display_name}")
             self.layer_formula.setText(cls.formula)
             self.layer_about.setText(cls.when_to_use)
             count = analysis.parameter_counts.get(node.id)
@@ -141,10 +148,11 @@ class InspectorWidget(QWidget):
             self.layer_form.show_values(spec.node(self.layer_id).config)
         self.training_form.show_values(spec.training)
         self.dataset_form.show_values(spec.dataset)
+        self.augmentation_form.show_values(spec.augmentation)
 
     def _on_locked(self, locked: bool) -> None:
         """While training runs the forms are read-only, and the banner says why."""
-        for form in (self.layer_form, self.training_form, self.dataset_form):
+        for form in (self.layer_form, self.training_form, self.dataset_form, self.augmentation_form):
             if form is not None:
                 form.setEnabled(not locked)
         self.message.setVisible(locked)

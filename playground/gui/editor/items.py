@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPath
 from ...engine.config import fields_of
 from ...model import Analysis, Node
 from .edits import NODE_HEIGHT, NODE_WIDTH
-from .palette import type_tooltip
+from .palette import type_title, type_tooltip
 
 HEADER_HEIGHT = 26.0
 RADIUS = 8.0
@@ -114,7 +114,7 @@ class NodeItem(HoverHighlight, QGraphicsItem):
         fields (a dense layer's activation) join the type on the card: they are short."""
         choices = [str(getattr(node.config, f.name)) for f in fields_of(type(node.config)) if f.kind == "choice"]
         self.title = node.id
-        self.subtitle = " · ".join([node.type, *choices])
+        self.subtitle = " · ".join([type_title(node.type), *choices])
         self.shape_text = shape_text(analysis.output_shapes.get(node.id))
         count = analysis.parameter_counts.get(node.id)
         self.params_text = "" if count is None else f"{count:,} params" if count else "no params"
@@ -255,3 +255,61 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(QPolygonF([tip, tip + QPointF(-5, -9), tip + QPointF(5, -9)]))
+
+
+#: the encoder-decoder's state connection: a colour no data edge uses
+STATE_EDGE = QColor("#7C3AED")
+
+
+class StateEdgeItem(EdgeItem):
+    """An encoder-decoder's state connection: the encoder's final state becomes the decoder's
+    initial state.  No activation flows along it, so it is drawn apart from the data edges:
+    dashed, sideways between the two cards, labelled "state".  It is read-only here (not
+    selectable, so Delete never reaches it); the network file and the inspector own it."""
+
+    LABEL = "state"
+
+    def __init__(self, source: NodeItem, target: NodeItem):
+        super().__init__(source, target)
+        self.setFlag(QGraphicsItem.ItemIsSelectable, False)
+        self.setZValue(0.5)
+        self.setToolTip(f"{source.node_id} → {target.node_id}: the encoder's final state is the decoder's "
+                        f"initial state")
+
+    def follow(self) -> None:
+        """From the side of one card that faces the other, as a sideways S-curve."""
+        self.prepareGeometryChange()
+        source, target = self.source, self.target
+        rightward = target.sceneBoundingRect().center().x() >= source.sceneBoundingRect().center().x()
+        start = source.mapToScene(QPointF(NODE_WIDTH if rightward else 0.0, NODE_HEIGHT / 2))
+        end = target.mapToScene(QPointF(0.0 if rightward else NODE_WIDTH, NODE_HEIGHT / 2))
+        end -= QPointF(4 if rightward else -4, 0)  # the arrow's tip rests on the card's edge
+        bend = max(40.0, abs(end.x() - start.x()) / 2) * (1 if rightward else -1)
+        path = QPainterPath(start)
+        path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+        self.rightward = rightward
+        self.setPath(path)
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-30, -14, 30, 14)  # room for the label
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        width = 3.0 if self._hovered else 2.0
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(STATE_EDGE, width, Qt.DashLine, Qt.RoundCap))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self.path())
+        tip = self.path().pointAtPercent(1.0)
+        back = -9 if self.rightward else 9
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(STATE_EDGE)
+        painter.drawPolygon(QPolygonF([tip, tip + QPointF(back, -5), tip + QPointF(back, 5)]))
+        painter.setFont(_font(11, bold=True))
+        middle = self.path().pointAtPercent(0.5)
+        text_width = painter.fontMetrics().horizontalAdvance(self.LABEL) + 12
+        box = QRectF(middle.x() - text_width / 2, middle.y() - 9, text_width, 18)
+        painter.setPen(QPen(STATE_EDGE, 1))
+        painter.setBrush(CARD)
+        painter.drawRoundedRect(box, 9, 9)
+        painter.setPen(STATE_EDGE)
+        painter.drawText(box, Qt.AlignCenter, self.LABEL)

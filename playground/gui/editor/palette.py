@@ -22,7 +22,8 @@ def type_tooltip(type_id: str) -> str:
 
 
 def type_title(type_id: str) -> str:
-    return type_id.replace("_", " ").capitalize()
+    """The name a learner reads ("MaxPool2D"), declared by the layer type itself."""
+    return LAYER_TYPES[type_id].display_name
 
 
 class _LayerTree(QTreeWidget):

@@ -1,0 +1,188 @@
+"""What SimpleRNN and LSTM share: the torch layout of their weights, the sequence API, the buffers.
+
+A recurrent layer reads a (batch, T, features) sequence and runs the same cell at every
+step, feeding its hidden state h_t into step t+1.  Unrolled over T steps it is a T-layer
+deep network with shared weights, trained by backpropagation through time; its error
+signal ‖∂C/∂h_t‖ along t (``time_grad_norms``) shows the vanishing gradient on the time
+axis, as the per-layer gradient norm does for deep feed-forward nets.
+
+Parameters follow ``torch.nn.RNN``/``torch.nn.LSTM`` (one layer, ``batch_first=True``):
+``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), ``bias_ih`` and ``bias_hh`` (G·H), with G = 1
+for the RNN and 4 gates for the LSTM, so a weights file maps one-to-one onto torch's
+``weight_ih_l0`` etc.
+
+Beyond the base protocol (for the encoder-decoder and the trainers):
+- ``forward(x, training, initial_state=None, lengths=None)``; afterwards ``final_state`` is
+  a tuple of (batch, H) arrays, (h,) or (h, c), read at each sequence's last valid step;
+- ``backward(dy, d_final_state=None)`` also sets ``d_initial_state`` (a tuple like
+  ``final_state``), so an encoder receives its decoder's error;
+- ``time_grad_norms`` (T,): ‖∂C/∂h_t‖ of the last backward, over the whole batch;
+- ``truncate``: BPTT truncated to blocks of that many steps (0: full); see recurrent.py.
+
+The arrays these return are the layer's work buffers, valid until its next forward or
+backward with the same batch size and length: copy what must outlive that.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ..config import option
+from ..initializers import initial_weight
+from ..recurrent import gather_final, project_inputs, recurrent_weight_gradients, to_batch_major
+from .base import Layer, ShapeError
+
+#: (batch, T) shapes whose buffers are kept at once: training, evaluation, a short last batch
+KEPT_SHAPES = 3
+
+
+def hidden_option():
+    return option(32, help="Size H of the hidden state h_t carried from step to step.", minimum=1, maximum=4096)
+
+
+def return_sequences_option():
+    return option("no", help="Output h_t at every step (yes: for a per-step head or a next recurrent layer) "
+                  "or only the final state (no: for one prediction per sequence).", choices=("no", "yes"))
+
+
+def sequence_shape(input_shape) -> tuple[int, int]:
+    """(T, features) of a sequence input, or ShapeError saying what is expected."""
+    if len(input_shape) != 2:
+        shown = "×".join(str(s) for s in input_shape)
+        raise ShapeError(f"needs a sequence input [time steps, features], not [{shown}]")
+    return int(input_shape[0]), int(input_shape[1])
+
+
+class RecurrentLayer(Layer):
+    """Base of SimpleRNN and LSTM (not registered itself); subclasses set ``gates`` and the cell kernels."""
+
+    category = "Sequence"
+    #: weight rows per hidden unit: 1 for the RNN, 4 (i, f, g, o) for the LSTM
+    gates: ClassVar[int] = 1
+    #: the cell's memory besides h (the LSTM's c); names of the state tuple's members
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    decaying = ("weight_ih", "weight_hh")
+    example_input_shape = (4, 3)
+
+    @classmethod
+    def infer_output_shape(cls, config, input_shape):
+        steps, _ = sequence_shape(input_shape)
+        return (steps, config.hidden) if config.return_sequences == "yes" else (config.hidden,)
+
+    @classmethod
+    def parameter_shapes(cls, config, input_shape):
+        _, features = sequence_shape(input_shape)
+        rows = cls.gates * config.hidden
+        return {"weight_ih": (rows, features), "weight_hh": (rows, config.hidden),
+                "bias_ih": (rows,), "bias_hh": (rows,)}
+
+    def __init__(self, layer_id, config, input_shape, dtype=np.float32):
+        super().__init__(layer_id, config, input_shape, dtype)
+        self.features = self.input_shape[1]
+        self.hidden = config.hidden
+        self.sequences = config.return_sequences == "yes"
+        self.truncate = 0
+        #: False when the input is the data itself (the layer follows the input layer): backward
+        #: then skips ∂C/∂x, a sixth of its products, and returns None
+        self.needs_input_gradient = True
+        self._shapes: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        self.final_state: tuple[np.ndarray, ...] = ()
+        self.d_initial_state: tuple[np.ndarray, ...] = ()
+        self.time_grad_norms = np.zeros(0)
+
+    def initialize(self, initializer, rng):
+        """Weights from the chosen initialiser (fan-in: the input size for W_ih, H for W_hh); biases 0."""
+        rows, hidden = self.gates * self.hidden, self.hidden
+        self.params["weight_ih"][...] = initial_weight(initializer, (rows, self.features), self.features, hidden,
+                                                       rng, self.dtype)
+        self.params["weight_hh"][...] = initial_weight(initializer, (rows, hidden), hidden, hidden, rng, self.dtype)
+        self.params["bias_ih"][...] = 0.0
+        self.params["bias_hh"][...] = 0.0
+
+    # --- buffers ----------------------------------------------------------------------------
+    def _buffers(self, batch: int, steps: int) -> dict[str, np.ndarray]:
+        """Work arrays for one (batch, T): allocated once, reused every step after."""
+        key = (batch, steps)
+        found = self._shapes.get(key)
+        if found is None:
+            if len(self._shapes) >= KEPT_SHAPES:
+                self._shapes.pop(next(iter(self._shapes)))
+            rows, hidden, dt = steps * batch, self.hidden, self.dtype
+            width = self.gates * hidden
+            found = {"xt": np.empty((rows, self.features), dt), "xp": np.empty((rows, width), dt),
+                     "hs": np.empty((rows + batch, hidden), dt), "deltas": np.empty((rows, width), dt),
+                     "dxt": np.empty((rows, self.features), dt), "dx": np.empty((batch, steps, self.features), dt),
+                     "bias": np.empty(width, dt), "lengths": np.full(batch, steps, np.int64),
+                     "norms": np.zeros(steps), "out": np.empty((batch, steps, hidden), dt)}
+            for name in self.state_names:
+                found[f"final_{name}"] = np.empty((batch, hidden), dt)
+                found[f"d_{name}"] = np.empty((batch, hidden), dt)
+                found[f"zero_{name}"] = np.zeros((batch, hidden), dt)
+            found.update(self._cell_buffers(batch, steps))
+            self._shapes[key] = found
+        return found
+
+    def _cell_buffers(self, batch: int, steps: int) -> dict[str, np.ndarray]:
+        return {}
+
+    def _check_lengths(self, lengths, batch: int, steps: int, own: np.ndarray) -> np.ndarray:
+        if lengths is None:
+            own[:] = steps
+            return own
+        lengths = np.asarray(lengths)
+        if lengths.shape != (batch,) or lengths.min() < 1 or lengths.max() > steps:
+            raise ValueError(f'layer "{self.id}": lengths must be {batch} whole numbers between 1 and {steps}')
+        own[:] = lengths
+        return own
+
+    # --- forward and backward ---------------------------------------------------------------
+    def forward(self, x, training, initial_state=None, lengths=None):
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if x.ndim != 3 or x.shape[2] != self.features:
+            raise ValueError(f'layer "{self.id}": expects (batch, time steps, {self.features}) inputs, '
+                             f'got {x.shape}')
+        batch, steps = x.shape[0], x.shape[1]
+        buf = self._buffers(batch, steps)
+        self._current = buf
+        self._batch, self._steps = batch, steps
+        self.lengths = self._check_lengths(lengths, batch, steps, buf["lengths"])
+        np.add(self.params["bias_ih"], self.params["bias_hh"], out=buf["bias"])
+        project_inputs(x, self.params["weight_ih"], buf["bias"], buf["xt"], buf["xp"])
+        for index, name in enumerate(self.state_names):
+            rows = buf["hs"] if name == "h" else buf["cs"]
+            rows[:batch] = 0.0 if initial_state is None else initial_state[index]
+        self._run_cell(buf, batch)
+        finals = []
+        for name in self.state_names:
+            rows = buf["hs"] if name == "h" else buf["cs"]
+            gather_final(rows, batch, self.lengths, buf[f"final_{name}"])
+            finals.append(buf[f"final_{name}"])
+        self.final_state = tuple(finals)
+        if not self.sequences:
+            return self.final_state[0]
+        to_batch_major(buf["hs"][batch:], batch, buf["out"])
+        return buf["out"]
+
+    def backward(self, dy, d_final_state=None):
+        buf, batch, steps = self._current, self._batch, self._steps
+        dy = np.ascontiguousarray(dy, dtype=self.dtype).reshape(batch, steps if self.sequences else 1, self.hidden)
+        finals = d_final_state if d_final_state is not None else tuple(buf[f"zero_{n}"] for n in self.state_names)
+        finals = tuple(np.ascontiguousarray(f, dtype=self.dtype) for f in finals)
+        self._run_cell_backward(buf, dy, finals)
+        self.time_grad_norms = buf["norms"]
+        self.d_initial_state = tuple(buf[f"d_{name}"] for name in self.state_names)
+        recurrent_weight_gradients(buf["deltas"], buf["xt"], buf["hs"], self.params["weight_ih"], batch,
+                                   self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"],
+                                   buf["dxt"], self.needs_input_gradient)
+        self.grads["bias_hh"][...] = self.grads["bias_ih"]
+        if not self.needs_input_gradient:
+            return None
+        to_batch_major(buf["dxt"], batch, buf["dx"])
+        return buf["dx"]
+
+    def _run_cell(self, buf, batch: int) -> None:
+        raise NotImplementedError
+
+    def _run_cell_backward(self, buf, dy, d_finals) -> None:
+        raise NotImplementedError

@@ -1,0 +1,269 @@
+"""The time loops of the recurrent layers (SimpleRNN and LSTM), forward and backward through time.
+
+Both layers keep their per-step arrays *time-major*, as 2D arrays whose rows
+``t·B … (t+1)·B`` are time step t of a batch of B sequences:
+
+- ``xt`` (T·B, I): the input, copied from the batch-major (B, T, I) layout once per batch;
+- ``xp`` (T·B, G): the input projection x_t·W_ihᵀ + b for *all* steps, computed by one GEMM
+  before the time loop, because it does not depend on the recurrence;
+- ``hs`` (T·B + B, H): h_{-1} (the initial state) in the first B rows, then h_0 … h_{T-1}.
+
+Only the product with W_hh has to wait for the previous step; that is one small GEMM per
+step (np.dot inside numba goes to scipy's BLAS), followed by one fused element-wise pass
+for the gates.  Backward mirrors it: one GEMM per step sends the error to h_{t-1}, and
+the weight gradients of all steps are summed by one GEMM each after the loop
+(∂C/∂W_hh = Σ_t δ_tᵀ·h_{t-1} is a single (G, T·B)·(T·B, H) product).  The products then
+take about three quarters of an LSTM step (``playground bench``, workload ``lstm``).
+
+Truncated BPTT (``truncate`` = k > 0): the error travels through the recurrence only
+inside blocks of k steps counted from the first input, [0, k), [k, 2k), …; at a block
+boundary the gradient into the previous block's state is cut.  That is exactly PyTorch's
+usual truncated BPTT: run the sequence chunk by chunk, ``detach()`` the (h, c) carried
+into each chunk, sum the losses and call ``backward()`` once.  The initial state belongs
+to the first block, so ∂C/∂h_{-1} still arrives when k ≥ 1.
+
+``lengths`` (B,) int64 gives each sequence's number of valid steps: the final state is
+read at step lengths[b] − 1 and its gradient enters there.  Padding after a sequence is
+still run through (its outputs are simply not read), which keeps the loops branch-free.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from .numeric import FAST_MATH, like
+
+#: |v| beyond which tanh(v) rounds to ±1 in float32; the rational form below is clamped there
+_TANH_CLAMP = 7.90531110763549805
+
+
+def squash(v):
+    """tanh(v), in the precision of ``v``'s type; compiled through the overload below."""
+    return np.tanh(v)
+
+
+@overload(squash, jit_options={"fastmath": FAST_MATH, "error_model": "numpy"}, inline="always")
+def _squash_for(v):
+    """float32: a rational approximation (Eigen's, within a few float32 ulps) built from
+    multiply-adds and one division, so LLVM vectorises the gate loops.  numba has no SVML
+    here, and a scalar ``tanhf`` per gate made the LSTM forward 10× slower than its GEMMs.
+    float64 (the gradient checks, the torch parity) keeps the exact ``np.tanh``."""
+    if v != types.float32:
+        return lambda v: np.tanh(v)
+
+    def rational(v):
+        x = min(max(v, np.float32(-_TANH_CLAMP)), np.float32(_TANH_CLAMP))
+        x2 = x * x
+        p = np.float32(-2.76076847742355e-16)
+        p = p * x2 + np.float32(2.00018790482477e-13)
+        p = p * x2 + np.float32(-8.60467152213735e-11)
+        p = p * x2 + np.float32(5.12229709037114e-08)
+        p = p * x2 + np.float32(1.48572235717979e-05)
+        p = p * x2 + np.float32(6.37261928875436e-04)
+        p = p * x2 + np.float32(4.89352455891786e-03)
+        q = np.float32(1.19825839466702e-06)
+        q = q * x2 + np.float32(1.18534705686654e-04)
+        q = q * x2 + np.float32(2.26843463243900e-03)
+        q = q * x2 + np.float32(4.89352518554385e-03)
+        return x * p / q
+    return rational
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def project_inputs(x, weight_ih, bias, xt, xp):
+    """xt = x in time-major rows; xp = xt·W_ihᵀ + bias for every step at once (one GEMM)."""
+    batch, steps, features = x.shape
+    for t in range(steps):
+        for b in range(batch):
+            row = t * batch + b
+            for k in range(features):
+                xt[row, k] = x[b, t, k]
+    np.dot(xt, weight_ih.T, xp)
+    for r in range(xp.shape[0]):
+        for j in range(xp.shape[1]):
+            xp[r, j] += bias[j]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_forward(xp, weight_hh, hs, batch):
+    """h_t = tanh(xp_t + h_{t-1}·W_hhᵀ), written into rows B(t+1) … B(t+2) of ``hs``."""
+    hidden = weight_hh.shape[0]
+    steps = xp.shape[0] // batch
+    for t in range(steps):
+        now = hs[(t + 1) * batch:(t + 2) * batch]
+        np.dot(hs[t * batch:(t + 1) * batch], weight_hh.T, now)
+        for b in range(batch):
+            row = t * batch + b
+            for j in range(hidden):
+                now[b, j] = squash(now[b, j] + xp[row, j])
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_forward(xp, weight_hh, hs, cs, acts, tanh_c, batch):
+    """One LSTM pass over all steps.
+
+    Gates in PyTorch's order (i, f, g, o): i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o),
+    c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t).  ``acts`` keeps the four activations
+    and ``tanh_c`` keeps tanh(c_t), which is all backward needs.  ``cs`` is laid out like ``hs``.
+    """
+    hidden = weight_hh.shape[1]
+    steps = xp.shape[0] // batch
+    half = like(xp, 0.5)
+    for t in range(steps):
+        z = acts[t * batch:(t + 1) * batch]
+        np.dot(hs[t * batch:(t + 1) * batch], weight_hh.T, z)
+        for b in range(batch):
+            row = t * batch + b
+            # simple loops from 0 over contiguous views, which LLVM vectorises (an index like
+            # 2H + j needs numba's negative-index test at every access, which keeps it scalar)
+            gates, projected = z[b], xp[row]
+            for k in range(4 * hidden):
+                gates[k] += projected[k]
+            sigmoids, candidate, output = gates[:2 * hidden], gates[2 * hidden:3 * hidden], gates[3 * hidden:]
+            # σ(v) = (1 + tanh(v/2))/2: one squash, and no overflow for any v
+            for k in range(2 * hidden):
+                sigmoids[k] = half + half * squash(half * sigmoids[k])
+            for k in range(hidden):
+                candidate[k] = squash(candidate[k])
+                output[k] = half + half * squash(half * output[k])
+            write, forget = gates[:hidden], gates[hidden:2 * hidden]
+            c_old, c_new, h_new, tc_row = cs[row], cs[row + batch], hs[row + batch], tanh_c[row]
+            for j in range(hidden):
+                c = forget[j] * c_old[j] + write[j] * candidate[j]
+                tc = squash(c)
+                c_new[j] = c
+                tc_row[j] = tc
+                h_new[j] = output[j] * tc
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _add_output_gradient(dh, dy, sequences, t, lengths, d_final, batch):
+    """dh += ∂C/∂y_t (every step, or only where the final state was read) + the final-state gradient."""
+    hidden = dh.shape[1]
+    for b in range(batch):
+        if sequences:
+            for j in range(hidden):
+                dh[b, j] += dy[b, t, j]
+        if lengths[b] - 1 == t:
+            if not sequences:
+                for j in range(hidden):
+                    dh[b, j] += dy[b, 0, j]
+            for j in range(hidden):
+                dh[b, j] += d_final[b, j]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _norm(array):
+    total = 0.0
+    for b in range(array.shape[0]):
+        for j in range(array.shape[1]):
+            total += array[b, j] * array[b, j]
+    return np.sqrt(total)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, deltas, norms):
+    """BPTT for the SimpleRNN: δ_t = (∂C/∂h_t) ⊙ (1 − h_t²) into ``deltas`` (T·B, H).
+
+    ``dh`` (B, H) carries ∂C/∂h from step t+1 down to t; at the end it holds ∂C/∂h_{-1}.
+    ``norms[t]`` = ‖∂C/∂h_t‖ over the batch, the figure the gradient-over-time view plots.
+    """
+    batch, hidden = dh.shape
+    steps = deltas.shape[0] // batch
+    zero = like(dh, 0.0)
+    one = like(dh, 1.0)
+    dh[:] = zero
+    for t in range(steps - 1, -1, -1):
+        _add_output_gradient(dh, dy, sequences, t, lengths, dh_final, batch)
+        norms[t] = _norm(dh)
+        delta = deltas[t * batch:(t + 1) * batch]
+        for b in range(batch):
+            for j in range(hidden):
+                h = hs[(t + 1) * batch + b, j]
+                delta[b, j] = dh[b, j] * (one - h * h)
+        if truncate > 0 and t > 0 and t % truncate == 0:
+            dh[:] = zero
+        else:
+            np.dot(delta, weight_hh, dh)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_backward(dy, sequences, cs, acts, tanh_c, weight_hh, lengths, dh_final, dc_final, truncate,
+                  dh, dc, deltas, norms):
+    """BPTT for the LSTM: δ_t = ∂C/∂z_t for the four gates' inputs, into ``deltas`` (T·B, 4H).
+
+    With dh = ∂C/∂h_t and dc the cell's error: ∂C/∂c_t = dc + dh ⊙ o ⊙ (1 − tanh²c_t), then
+    δ_i = dc·g·i(1−i), δ_f = dc·c_{t−1}·f(1−f), δ_g = dc·i·(1−g²), δ_o = dh·tanh c_t·o(1−o).
+    The cell's error reaches c_{t−1} multiplied by f alone: with f ≈ 1 it passes through many
+    steps undiminished, which is why the LSTM remembers where the SimpleRNN forgets.
+    """
+    batch, hidden = dh.shape
+    steps = deltas.shape[0] // batch
+    zero = like(dh, 0.0)
+    one = like(dh, 1.0)
+    dh[:] = zero
+    dc[:] = zero
+    for t in range(steps - 1, -1, -1):
+        _add_output_gradient(dh, dy, sequences, t, lengths, dh_final, batch)
+        for b in range(batch):
+            if lengths[b] - 1 == t:
+                for j in range(hidden):
+                    dc[b, j] += dc_final[b, j]
+        norms[t] = _norm(dh)
+        delta = deltas[t * batch:(t + 1) * batch]
+        gates = acts[t * batch:(t + 1) * batch]
+        cut = truncate > 0 and t > 0 and t % truncate == 0
+        for b in range(batch):
+            row = t * batch + b
+            # views from 0, so the loop vectorises (see lstm_forward)
+            g_row, d_row = gates[b], delta[b]
+            i, f, g, o = g_row[:hidden], g_row[hidden:2 * hidden], g_row[2 * hidden:3 * hidden], g_row[3 * hidden:]
+            d_i, d_f, d_g, d_o = d_row[:hidden], d_row[hidden:2 * hidden], d_row[2 * hidden:3 * hidden], d_row[3 * hidden:]
+            tc, c_old, dh_row, dc_row = tanh_c[row], cs[row], dh[b], dc[b]
+            for j in range(hidden):
+                dcell = dc_row[j] + dh_row[j] * o[j] * (one - tc[j] * tc[j])
+                d_i[j] = dcell * g[j] * i[j] * (one - i[j])
+                d_f[j] = dcell * c_old[j] * f[j] * (one - f[j])
+                d_g[j] = dcell * i[j] * (one - g[j] * g[j])
+                d_o[j] = dh_row[j] * tc[j] * o[j] * (one - o[j])
+                dc_row[j] = zero if cut else dcell * f[j]
+        if cut:
+            dh[:] = zero
+        else:
+            np.dot(delta, weight_hh, dh)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def recurrent_weight_gradients(deltas, xt, hs, weight_ih, batch, grad_ih, grad_hh, grad_bias, dxt, want_dx):
+    """Sum the gradients of all steps with one GEMM each: ∂C/∂W_ih = Σ_t δ_tᵀ·x_t,
+    ∂C/∂W_hh = Σ_t δ_tᵀ·h_{t−1}, ∂C/∂b = Σ_t Σ_b δ_t; and ∂C/∂x_t = δ_t·W_ih for all steps."""
+    rows = deltas.shape[0]
+    np.dot(deltas.T, xt, grad_ih)
+    np.dot(deltas.T, hs[:rows], grad_hh)
+    for j in range(grad_bias.shape[0]):
+        grad_bias[j] = 0.0
+    for r in range(rows):
+        for j in range(deltas.shape[1]):
+            grad_bias[j] += deltas[r, j]
+    if want_dx:
+        np.dot(deltas, weight_ih, dxt)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def to_batch_major(rows, batch, out):
+    """Copy time-major rows (T·B, F) into a batch-major (B, T, F) array."""
+    steps = out.shape[1]
+    for b in range(batch):
+        for t in range(steps):
+            for k in range(out.shape[2]):
+                out[b, t, k] = rows[t * batch + b, k]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def gather_final(rows, batch, lengths, out):
+    """out[b] = the row of step lengths[b] − 1 of sequence b in ``rows`` (which start with the initial state)."""
+    for b in range(batch):
+        r = lengths[b] * batch + b
+        for k in range(out.shape[1]):
+            out[b, k] = rows[r, k]

@@ -1,0 +1,105 @@
+"""One RBM run on the lab's worker thread, and the runner that trains the real stack.
+
+``RBMJob`` is the generic ``RunnerJob`` with the RBM lab's stream; ``track`` keeps the
+figures the status line and the "which layer is pretraining" label read.  ``StackRunner``
+is the lab's default runner: it loads the data and builds the stack on the worker, and it
+keeps the stack between runs, so Fine-tune continues from what Pretrain learned (and
+Fine-tune on a fresh stack is the "from random weights" comparison the DBN lesson asks for).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...training import EpochRecord, StepChunk
+from ...training.collaborative import RatingsEpoch
+from ...training.rbm_trainer import PretrainChunk, PretrainEpoch, RBMStack, RBMTrainer
+from ..jobs import JobProgress, RunnerJob
+from ..training import SNAPSHOT_SECONDS, DataStore
+from .stream import ExamplesReady, RBMSnapshot, RBMStream, clone_rbm
+
+#: validation examples sent to the views (the reconstructions, completions and the code scatter)
+EXAMPLES = 1000
+
+
+@dataclass
+class RBMProgress(JobProgress):
+    phase: str = "starting"       # "pretraining", "fine-tuning" or "ratings"
+    layer_index: int = 0
+    n_layers: int = 0
+    epochs: int = 0               # of the current phase
+
+
+@dataclass
+class RBMJob(RunnerJob):
+    stream: RBMStream = field(default_factory=RBMStream)
+    progress: RBMProgress = field(default_factory=RBMProgress)
+
+    def track(self, event) -> None:
+        progress = self.progress
+        if isinstance(event, PretrainChunk):
+            progress.phase, progress.layer_index, progress.n_layers = "pretraining", event.layer_index, event.n_layers
+            progress.steps, progress.epoch = event.first_step + event.steps, event.epoch
+            progress.epochs = getattr(getattr(self.spec, "pretraining", None), "epochs", 0)
+        elif isinstance(event, PretrainEpoch):
+            progress.epoch = event.epoch
+        elif isinstance(event, StepChunk):
+            if progress.phase != "fine-tuning":
+                progress.phase, progress.steps = "fine-tuning", 0
+                progress.epochs = getattr(getattr(self.spec, "training", None), "epochs", 0)
+            progress.steps, progress.epoch = event.first_step + event.steps, event.epoch
+        elif isinstance(event, EpochRecord):
+            progress.epoch = event.epoch
+        elif isinstance(event, RatingsEpoch):
+            progress.phase, progress.epoch, progress.epochs = "ratings", event.epoch, event.epochs
+
+
+def image_shape_of(n_visible: int) -> tuple[int, int] | None:
+    """(side, side) when the visible units are a square picture (MNIST's 784), else None."""
+    side = int(round(np.sqrt(n_visible)))
+    return (side, side) if side * side == n_visible and side >= 4 else None
+
+
+class StackRunner:
+    """``runner(spec, control)`` for the RBM lab: ``phases`` says which of pretraining and
+    fine-tuning the next run does; the stack and the data stay for the next run."""
+
+    def __init__(self, data: DataStore | None = None):
+        self.data = data or DataStore()
+        self.stack: RBMStack | None = None
+        self.pretrain, self.fine_tune = True, True
+
+    def phases(self, pretrain: bool, fine_tune: bool) -> None:
+        self.pretrain, self.fine_tune = pretrain, fine_tune
+
+    def __call__(self, spec, control):
+        training = spec.training
+        dataset, note = self.data.get(spec.dataset, training.seed, training.train_limit)
+        if self.pretrain or self.stack is None or self.stack.spec is not spec:
+            self.stack = RBMStack(spec)
+            self.stack.initialize(training.initializer, training.seed)
+        stack = self.stack
+        trainer = RBMTrainer(stack, dataset, control=control, pretrain=self.pretrain, fine_tune=self.fine_tune)
+        labels = dataset.y_val[:EXAMPLES] if dataset.task == "classification" else None
+        yield ExamplesReady(trainer.x_val[:EXAMPLES].copy(), labels, trainer.x_train.mean(axis=0),
+                            image_shape_of(stack.n_visible), dataset.source, note)
+        yield self._snapshot(trainer)
+        last = time.perf_counter()
+        for event in trainer.run():
+            now = time.perf_counter()
+            if now - last >= SNAPSHOT_SECONDS or isinstance(event, (PretrainEpoch, EpochRecord)):
+                # between events the trainer's generator is suspended: the weights are at rest
+                yield self._snapshot(trainer)
+                last = now
+            yield event
+        yield self._snapshot(trainer)
+
+    def _snapshot(self, trainer: RBMTrainer) -> RBMSnapshot:
+        network = trainer.fine_tune_network
+        if network is None:
+            return RBMSnapshot([clone_rbm(rbm) for rbm in trainer.stack.rbms])
+        state = network.copy_state()
+        return RBMSnapshot([clone_rbm(rbm, state) for rbm in trainer.stack.rbms], state,
+                           [layer.id for layer in network.layers if layer.params], trainer.pretraining.fine_tune)
