@@ -172,19 +172,18 @@ def _progress_bar(done: int, total: int, text: str) -> None:
 
 def command_train(args) -> int:
     from .engine.network import Network
-    from .model import build_network, load_weights_into, save_weights, with_overrides
+    from .model import build_network, load_weights_into, network_family, save_weights, with_overrides
     from .training import EpochRecord, Finished, StepChunk, Trainer
     from .training.data import load_training_data
     from .training.lessons import load_network_or_lesson
     from .training.metrics import JsonLinesWriter
 
     spec = load_network_or_lesson(args.network)
-    if any(node.type == "rbm" for node in spec.nodes):
-        return command_train_rbm_stack(spec, args)
-    if spec.state_edges:
-        return command_train_seq2seq(spec, args)
-    if any(node.type in ("simple_rnn", "lstm") for node in spec.nodes):
-        return command_train_recurrent(spec, args)
+    family = network_family(spec)
+    if family != "feedforward":  # these learn differently: from a stack without labels, or from sequences
+        trainer_command = {"rbm": command_train_rbm_stack, "encoder-decoder": command_train_seq2seq,
+                           "recurrent": command_train_recurrent}[family]
+        return trainer_command(spec, args)
     spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
                                    learning_rate=args.lr, l2=args.l2, seed=args.seed, train_limit=args.train_limit)
     spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
@@ -268,8 +267,8 @@ def command_train_seq2seq(spec, args) -> int:
                 if writer:
                     writer.write(json.dumps(event.record()) + "\n")
                     writer.flush()
-                print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  val loss {event.val_loss:.4f}  "
-                      f"exact match {100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  "
+                print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  "
+                      f"val loss {event.val_loss:.4f}  exact match {100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  "
                       f"{event.seconds:.1f} s  {event.samples_per_s:.0f} pairs/s", flush=True)
             elif isinstance(event, Finished):
                 finished = event

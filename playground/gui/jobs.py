@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from ..datasets import DatasetError
 from ..model import NetworkFileError

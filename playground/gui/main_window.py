@@ -35,6 +35,7 @@ from .dashboard import Dashboard, DashboardModel, metrics_csv
 from .downloads import DownloadDialog
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
 from .lesson_panel import LessonPanel
+from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
 from .training import DataStore, TrainingJob, TrainingThread, fresh_network
 
@@ -218,8 +219,9 @@ class MainWindow(QMainWindow):
         self.palette.layerRequested.connect(self.canvas.add_layer_in_view)
 
         self.sequence_lab = SequenceLab()
+        self.rbm_lab = RBMLab(data=self.data)  # the window's data store: one MNIST load for both
         #: the lab that trains and shows each family of network the dashboard does not
-        self.labs = {"recurrent": self.sequence_lab, "encoder-decoder": self.sequence_lab}
+        self.labs = {"recurrent": self.sequence_lab, "encoder-decoder": self.sequence_lab, "rbm": self.rbm_lab}
         self.views = QStackedWidget()
         self.views.addWidget(self.dashboard)
         for lab in dict.fromkeys(self.labs.values()):

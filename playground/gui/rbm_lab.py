@@ -22,7 +22,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..training import TrainingControl
 from .dashboard.loss import LossPanel
@@ -113,7 +120,7 @@ class RBMLab(QWidget):
         self.tabs.setDocumentMode(True)
         for view, tip in zip(self.views, tips):
             self.tabs.setTabToolTip(self.tabs.addTab(view, view.title), tip)
-        self.tabs.currentChanged.connect(lambda _: self.redraw(force=True))
+        self.tabs.currentChanged.connect(lambda _: self._tab_changed())
         layout.addWidget(self.tabs, 1)
 
         self.timer = QTimer(self)
@@ -254,8 +261,16 @@ class RBMLab(QWidget):
         if self.job is not None and (self.job.finished is not None or self.job.error) \
                 and not self.thread.isRunning():
             self._finish()
-        elif self.job is None and self.current_view() is self.samples and self.isVisible():
-            self.redraw()   # the chains keep running after training, while their tab is shown
+        elif self.job is None:
+            if self.current_view() is self.samples and self.isVisible():
+                self.redraw()   # the chains keep running after training, while their tab is shown
+            else:
+                self.timer.stop()
+
+    def _tab_changed(self) -> None:
+        self.redraw(force=True)
+        if self.current_view() is self.samples:
+            self.timer.start()   # the samples advance on the timer, also between runs
 
     def _on_thread_finished(self) -> None:
         if self.job is not None and not self.thread.isRunning():
@@ -278,8 +293,6 @@ class RBMLab(QWidget):
         self.pause_button.setChecked(False)
         self._update_controls()
         self.redraw(force=True)
-        if self.current_view() is not self.samples:
-            self.timer.stop()
 
     # --- status and buttons -----------------------------------------------------------------
     def _pause_toggled(self, paused: bool) -> None:

@@ -317,8 +317,9 @@ def _encoder_decoder_chains(spec: NetworkSpec, problems: list[Problem]) -> tuple
     source, target = spec.state_edges[0]
     inputs = [node.id for node in spec.nodes if node.type == "input"]
     if len(inputs) != 2:
-        problems.append(Problem(inputs[2] if len(inputs) > 2 else None, "an encoder-decoder needs two input layers, "
-                                f"one for the source tokens and one for the decoder's target tokens, not {len(inputs)}"))
+        problems.append(Problem(inputs[2] if len(inputs) > 2 else None,
+                                "an encoder-decoder needs two input layers, one for the source tokens and one for "
+                                f"the decoder's target tokens, not {len(inputs)}"))
         return [], []
     incoming, outgoing = _adjacency(spec, problems)
     chains = [_follow_chain(start, incoming, outgoing, problems) for start in inputs]
@@ -379,7 +380,8 @@ def build_encoder_decoder(spec: NetworkSpec, dtype=np.float32) -> EncoderDecoder
                                                                          analysis.order[split:]))
     return EncoderDecoder.from_specs([(n.id, n.type, n.config) for n in encoder],
                                      [(n.id, n.type, n.config) for n in decoder],
-                                     analysis.output_shapes[encoder[0].id], analysis.output_shapes[decoder[0].id], dtype)
+                                     analysis.output_shapes[encoder[0].id], analysis.output_shapes[decoder[0].id],
+                                     dtype)
 
 
 # --- reading and writing ------------------------------------------------------------------

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from ..datasets.dataset import DatasetError
-from ..datasets.sequences import (BOS, EOS, PAD, SEQUENCE_DATASETS, UNK, PairCorpus, copy_task, detokenize, load_pairs_tsv,
-                                  number_translation, reverse_task, reverse_within_lengths, tokenize)
+from ..datasets.sequences import (BOS, EOS, PAD, SEQUENCE_DATASETS, UNK, PairCorpus, copy_task, detokenize,
+                                  load_pairs_tsv, number_translation, reverse_task, reverse_within_lengths, tokenize)
 from ..engine.encoder_decoder import EncoderDecoder
 from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.optimizers import Optimizer, OptimizerSettings

@@ -62,7 +62,7 @@ def test_every_view_receives_data_while_an_rbm_trains(make_lab, qtbot):
     assert lab.running and lab.thread.isRunning()
     for view in (lab.curves, lab.reconstructions, lab.filters, lab.completion, lab.samples):
         lab.tabs.setCurrentWidget(view)
-        qtbot.waitUntil(lambda: view._seen == view.versions(lab.model), timeout=5_000)   # drew the newest
+        qtbot.waitUntil(lambda view=view: view._seen == view.versions(lab.model), timeout=5_000)   # drew the newest
     # the energy curves: the per-batch error, one validation point, which RBM is training
     assert len(lab.curves.curve("error", 0).xData) > 0
     assert len(lab.curves.curve("energy", 0, symbols=True).yData) == 1
@@ -79,6 +79,8 @@ def test_every_view_receives_data_while_an_rbm_trains(make_lab, qtbot):
     qtbot.waitUntil(lambda: not lab.running, timeout=30_000)
     assert "finished" in lab.status.text()
     assert [r.epoch for r in lab.model.pretrain_epochs] == [1, 2]
+    after = lab.samples.steps_done   # the chains keep advancing after the run while their tab is shown
+    qtbot.waitUntil(lambda: lab.samples.steps_done >= after + 4, timeout=5_000)
 
 
 def test_incomplete_data_shows_original_masked_completed_and_errors(make_lab, qtbot):

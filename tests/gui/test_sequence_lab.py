@@ -58,7 +58,6 @@ def fake_runner(kind: str = "lstm", epochs: int = 3, steps_per_epoch: int = 40, 
 
 
 def fake_epoch(epoch: int, step: int, translation: bool = True, noise: float | None = None) -> SequenceEpoch:
-    rng = np.random.default_rng(epoch)
     record = SequenceEpoch(epoch, step, loss=0.2 / epoch, val_loss=0.25 / epoch, seconds=0.1, samples_per_s=5000.0)
     if not translation:
         return record

@@ -45,7 +45,7 @@ def trained():
 
 
 def test_it_learns_to_translate_held_out_numbers(trained):
-    trainer, events = trained
+    _, events = trained
     records = epochs_of(events)
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
     assert records[0].exact_match < records[-1].exact_match
@@ -73,7 +73,7 @@ def test_the_views_get_their_figures(trained):
     json.dumps(record.record())
 
 
-def test_greedy_and_beam_decoding(trained):
+def test_greedy_and_beam_decoding():
     trainer = make_trainer(epochs=1, seed=2)
     list(trainer.run())  # an imperfect model, so the beam has something to find
     model, val = trainer.model, trainer.val

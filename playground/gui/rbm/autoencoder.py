@@ -13,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from ..dashboard.common import CLASS_COLORS, IMAGE_COLORMAP, Panel, RangeKeeper, set_title
+from ..dashboard.common import (
+    CLASS_COLORS,
+    IMAGE_COLORMAP,
+    Panel,
+    RangeKeeper,
+    set_title,
+)
 from ..dashboard.images import ImageBlock
 from ..sequences.hidden_pca import pca_2d
 from .model import RBMModel, picture_row

@@ -35,8 +35,8 @@ class EnergyCurvesView(Panel):
         self.stage.setTextFormat(Qt.RichText)
         stage.addWidget(self.stage, 1)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(260)
-        self.progress.setFormat("%p% of pretraining")
+        self.progress.setMinimumWidth(200)
+        self.progress.setFormat("pretraining %p%")
         stage.addWidget(self.progress)
         self.layout_.addLayout(stage)
         self.headline = self.graphics.addLabel("", row=0, col=0, colspan=2, justify="left", size="11pt")
@@ -60,7 +60,7 @@ class EnergyCurvesView(Panel):
         if slot not in self._curves:
             color = layer_color(index)
             style = Qt.DashLine if dashed else None
-            extra = dict(symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None) if symbols else {}
+            extra = {"symbol": "o", "symbolSize": 6, "symbolBrush": color, "symbolPen": None} if symbols else {}
             self._curves[slot] = self.plots[key].plot(pen=pen(color, 2, style=style), name=name, **extra)
         return self._curves[slot]
 

@@ -58,7 +58,7 @@ class RBMJob(RunnerJob):
 
 def image_shape_of(n_visible: int) -> tuple[int, int] | None:
     """(side, side) when the visible units are a square picture (MNIST's 784), else None."""
-    side = int(round(np.sqrt(n_visible)))
+    side = round(np.sqrt(n_visible))
     return (side, side) if side * side == n_visible and side >= 4 else None
 
 

@@ -43,7 +43,7 @@ class RatingsView(Panel):
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "RMSE (rating points)")
         self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
-        symbols = dict(symbol="o", symbolSize=6, symbolPen=None)
+        symbols = {"symbol": "o", "symbolSize": 6, "symbolPen": None}
         self.heldout = self.plot.plot(pen=pen(RBM_COLOR, 2), symbolBrush=RBM_COLOR, name="RBM, held-out", **symbols)
         self.train = self.plot.plot(pen=pen(TRAIN_COLOR, 2), name="RBM, training ratings")
         self.item_mean = self.plot.plot(pen=pen(ITEM_MEAN_COLOR, 2, style=Qt.DashLine), name="item means, held-out")
