@@ -172,9 +172,8 @@ def _progress_bar(done: int, total: int, text: str) -> None:
 
 def command_train(args) -> int:
     from .engine.network import Network
-    from .model import build_network, load_weights_into, network_family, save_weights, with_overrides
-    from .training import EpochRecord, Finished, StepChunk, Trainer
-    from .training.data import load_training_data
+    from .model import build_network, load_weights_into, network_family, with_overrides
+    from .training import EpochRecord, StepChunk, Trainer
     from .training.lessons import load_network_or_lesson
     from .training.metrics import JsonLinesWriter
 
@@ -191,13 +190,7 @@ def command_train(args) -> int:
         raise UserError("--dataset csv needs --data-file FILE (and --label-column NAME)")
     network: Network = build_network(spec)
     training = spec.training
-    dataset, note = load_training_data(spec.dataset, seed=training.seed, data_dir=args.data_dir,
-                                       data_file=args.data_file, chosen_by_user=args.dataset is not None,
-                                       progress=None if args.quiet else _download_progress)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    if training.train_limit:
-        dataset = dataset.limit_train(training.train_limit)
+    dataset = _load_dataset(spec, args)
     network.initialize(training.initializer, training.seed)
     if args.load_weights:
         load_weights_into(network, args.load_weights)
@@ -207,28 +200,65 @@ def command_train(args) -> int:
           f"{network.parameter_count():,} parameters", file=sys.stderr)
     steps_per_epoch = math.ceil(len(trainer.x_train) / trainer.batch_size)
     show_bar = not args.quiet and sys.stderr.isatty()
+
+    def show(event) -> None:
+        if writer:
+            writer.append(event)
+        if isinstance(event, StepChunk) and show_bar:
+            done = event.first_step + event.steps - (event.epoch - 1) * steps_per_epoch
+            _progress_bar(done, steps_per_epoch, f"epoch {event.epoch}/{training.epochs}  loss {event.losses[-1]:.4f}")
+        elif isinstance(event, EpochRecord):
+            if show_bar:
+                sys.stderr.write("\r" + " " * 79 + "\r")
+            print(_epoch_line(event, training.epochs), flush=True)
+
+    finished = _drive(trainer, show, writer)
+    return _save_and_report(args, network, finished)
+
+
+def _load_dataset(spec, args):
+    """The examples a lesson or file asks for (or the command line overrides), limited to
+    ``train_limit``; a note such as "using the synthetic digits" goes to stderr."""
+    from .training.data import load_training_data
+
+    dataset, note = load_training_data(spec.dataset, seed=spec.training.seed, data_dir=args.data_dir,
+                                       data_file=args.data_file, chosen_by_user=args.dataset is not None,
+                                       progress=None if args.quiet else _download_progress)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if spec.training.train_limit:
+        dataset = dataset.limit_train(spec.training.train_limit)
+    return dataset
+
+
+def _drive(trainer, show, writer=None):
+    """Run a trainer's generator to its end, showing each event; Ctrl+C stops it between
+    mini-batches, and the metrics file is closed either way.  Returns the ``Finished`` event."""
+    from .training import Finished
+
     finished = None
     try:
         for event in trainer.run():
-            if writer:
-                writer.append(event)
-            if isinstance(event, StepChunk) and show_bar:
-                done = event.first_step + event.steps - (event.epoch - 1) * steps_per_epoch
-                _progress_bar(done, steps_per_epoch, f"epoch {event.epoch}/{training.epochs}  loss {event.losses[-1]:.4f}")
-            elif isinstance(event, EpochRecord):
-                if show_bar:
-                    sys.stderr.write("\r" + " " * 79 + "\r")
-                print(_epoch_line(event, training.epochs), flush=True)
-            elif isinstance(event, Finished):
+            if isinstance(event, Finished):
                 finished = event
+            else:
+                show(event)
     except KeyboardInterrupt:
         trainer.control.stop()
         print("interrupted", file=sys.stderr)
     finally:
         if writer:
             writer.close()
+    return finished
+
+
+def _save_and_report(args, model, finished) -> int:
+    """Save the weights if asked (diverged runs keep their last good ones), and the exit
+    status: 1 when the loss exploded, with the layer where it did."""
+    from .model import save_weights
+
     if args.save_weights:
-        save_weights(args.save_weights, network.state())
+        save_weights(args.save_weights, model.state())
         print(f"weights saved to {args.save_weights}", file=sys.stderr)
     if finished and finished.reason == "diverged":
         print(f"playground: error: {finished.message}", file=sys.stderr)
@@ -240,9 +270,8 @@ def command_train_seq2seq(spec, args) -> int:
     """``train`` for an encoder-decoder: sentence pairs in, exact match on held-out pairs out."""
     import json
 
-    from .model import load_weights_into, save_weights, with_overrides
+    from .model import load_weights_into, with_overrides
     from .model.spec import build_encoder_decoder
-    from .training import Finished
     from .training.seq2seq import Seq2SeqTrainer, load_pair_corpus
     from .training.sequence_events import SequenceEpoch
 
@@ -260,34 +289,22 @@ def command_train_seq2seq(spec, args) -> int:
     print(f"{spec.name or args.network}: {corpus.description}; source reversed: {training.reverse_source}, "
           f"beam width {training.beam_width}; {model.parameter_count():,} parameters", file=sys.stderr)
     writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
-    finished = None
-    try:
-        for event in trainer.run():
-            if isinstance(event, SequenceEpoch):
-                if writer:
-                    writer.write(json.dumps(event.record()) + "\n")
-                    writer.flush()
-                print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  "
-                      f"val loss {event.val_loss:.4f}  exact match {100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  "
-                      f"{event.seconds:.1f} s  {event.samples_per_s:.0f} pairs/s", flush=True)
-            elif isinstance(event, Finished):
-                finished = event
-    except KeyboardInterrupt:
-        trainer.control.stop()
-        print("interrupted", file=sys.stderr)
-    finally:
-        if writer:
-            writer.close()
+
+    def show(event) -> None:
+        if isinstance(event, SequenceEpoch):
+            if writer:
+                writer.write(json.dumps(event.record()) + "\n")
+                writer.flush()
+            print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  "
+                  f"val loss {event.val_loss:.4f}  exact match {100 * event.exact_match:.1f}%  "
+                  f"tokens {100 * event.token_accuracy:.1f}%  {event.seconds:.1f} s  {event.samples_per_s:.0f} pairs/s",
+                  flush=True)
+
+    finished = _drive(trainer, show, writer)
     if trainer.history:
         for sample in trainer.history[-1].translations[:3]:
             print(f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})")
-    if args.save_weights:
-        save_weights(args.save_weights, model.state())
-        print(f"weights saved to {args.save_weights}", file=sys.stderr)
-    if finished and finished.reason == "diverged":
-        print(f"playground: error: {finished.message}", file=sys.stderr)
-        return 1
-    return 0
+    return _save_and_report(args, model, finished)
 
 
 def command_train_recurrent(spec, args) -> int:
@@ -348,9 +365,8 @@ def command_train_rbm_stack(spec, args) -> int:
     """
     import json
 
-    from .model import Node, load_weights_into, save_weights, with_overrides
-    from .training import EpochRecord, Finished
-    from .training.data import load_training_data
+    from .model import Node, load_weights_into, with_overrides
+    from .training import EpochRecord
     from .training.rbm_trainer import PretrainEpoch, RBMStack, RBMTrainer
 
     spec.pretraining = with_overrides(spec.pretraining, epochs=args.epochs, batch_size=args.batch_size)
@@ -361,13 +377,7 @@ def command_train_rbm_stack(spec, args) -> int:
             node.config, learning_rate=args.lr)) for node in spec.nodes]
     spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
     stack = RBMStack(spec)
-    dataset, note = load_training_data(spec.dataset, seed=spec.training.seed, data_dir=args.data_dir,
-                                       data_file=args.data_file, chosen_by_user=args.dataset is not None,
-                                       progress=None if args.quiet else _download_progress)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    if spec.training.train_limit:
-        dataset = dataset.limit_train(spec.training.train_limit)
+    dataset = _load_dataset(spec, args)
     stack.initialize(spec.training.initializer, spec.training.seed)
     if args.load_weights:
         load_weights_into(stack, args.load_weights)
@@ -376,30 +386,16 @@ def command_train_rbm_stack(spec, args) -> int:
     print(f"{spec.name or args.network}: {dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
           f"fine-tuning: {spec.pretraining.fine_tune}", file=sys.stderr)
     writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
-    finished = None
-    try:
-        for event in trainer.run():
-            if writer and isinstance(event, (PretrainEpoch, EpochRecord)):
-                writer.write(json.dumps(event.record()) + "\n")
-            if isinstance(event, PretrainEpoch):
-                print(_pretrain_line(event, spec.pretraining.epochs), flush=True)
-            elif isinstance(event, EpochRecord):
-                print("fine-tune " + _epoch_line(event, spec.training.epochs), flush=True)
-            elif isinstance(event, Finished):
-                finished = event
-    except KeyboardInterrupt:
-        trainer.control.stop()
-        print("interrupted", file=sys.stderr)
-    finally:
-        if writer:
-            writer.close()
-    if args.save_weights:
-        save_weights(args.save_weights, stack.state())
-        print(f"weights saved to {args.save_weights}", file=sys.stderr)
-    if finished and finished.reason == "diverged":
-        print(f"playground: error: {finished.message}", file=sys.stderr)
-        return 1
-    return 0
+
+    def show(event) -> None:
+        if writer and isinstance(event, (PretrainEpoch, EpochRecord)):
+            writer.write(json.dumps(event.record()) + "\n")
+        if isinstance(event, PretrainEpoch):
+            print(_pretrain_line(event, spec.pretraining.epochs), flush=True)
+        elif isinstance(event, EpochRecord):
+            print("fine-tune " + _epoch_line(event, spec.training.epochs), flush=True)
+
+    return _save_and_report(args, stack, _drive(trainer, show, writer))
 
 
 def _pretrain_line(record, epochs: int) -> str:

@@ -61,30 +61,35 @@ def _parse_row(fields: list[str], header: list[str], label_index: int) -> tuple[
     return values, label
 
 
-def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank rows, each with the line number it ends on."""
+def read_csv_rows(path: Path, what: str = "CSV file") -> list[tuple[int, list[str]]]:
+    """The rows with something in them, each with the line number it ends on (so every error
+    can name its line); an unreadable, non-UTF-8 or malformed file is one DatasetError."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
             reader = csv.reader(stream)
             try:
-                header = next(reader, None)
-                rows = [(reader.line_num, fields) for fields in reader if fields]
+                return [(reader.line_num, fields) for fields in reader if any(field.strip() for field in fields)]
             except csv.Error as exc:
                 raise DatasetError(f"{path.name} line {reader.line_num}: {exc}") from exc
     except OSError as exc:
-        raise DatasetError(f"cannot read CSV file {path}: {exc.strerror or exc}") from exc
+        raise DatasetError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path} is not a UTF-8 text file") from exc
-    if header is None:
+
+
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows, each with the line number it ends on."""
+    lines = read_csv_rows(path)
+    if not lines:
         raise DatasetError(f"{path.name} is empty; expected a header row naming the columns")
-    header = [name.strip() for name in header]
+    header, rows = [name.strip() for name in lines[0][1]], lines[1:]
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise DatasetError(f'{path.name} names the column "{duplicates[0]}" more than once in its header')
     return header, rows
 
 
-def _bad_rows_message(file_name: str, problems: list[str]) -> str:
+def bad_rows_message(file_name: str, problems: list[str]) -> str:
     if len(problems) == 1:
         return f"{file_name} {problems[0]}"
     shown = "; ".join(problems[:MAX_REPORTED_ROWS])
@@ -131,7 +136,7 @@ def load_csv(
         features.append(values)
         labels.append(label)
     if problems:
-        raise DatasetError(_bad_rows_message(path.name, problems))
+        raise DatasetError(bad_rows_message(path.name, problems))
     if len(labels) < 2:
         raise DatasetError(f"{path.name} holds {len(labels)} data row(s); at least 2 are needed to train and validate")
     targets, task, class_names = _encode_labels(labels)

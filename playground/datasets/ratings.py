@@ -17,13 +17,12 @@ Two sources:
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from playground.datasets.csv_import import _bad_rows_message
+from playground.datasets.csv_import import bad_rows_message, read_csv_rows
 from playground.datasets.dataset import DatasetError
 
 #: Share of the observed ratings held out for scoring, by the generator and the CSV loader.
@@ -162,17 +161,9 @@ def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
         if size > MAX_FILE_BYTES:
             raise DatasetError(f"{path.name} is {size / 1e6:.0f} MB; ratings files may be at most "
                                f"{MAX_FILE_BYTES / 1e6:.0f} MB")
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            reader = csv.reader(stream)
-            try:
-                lines = [(reader.line_num, [field.strip() for field in fields]) for fields in reader
-                         if any(field.strip() for field in fields)]
-            except csv.Error as exc:
-                raise DatasetError(f"{path.name} line {reader.line_num}: {exc}") from exc
     except OSError as exc:
         raise DatasetError(f"cannot read ratings file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path} is not a UTF-8 text file") from exc
+    lines = [(number, [field.strip() for field in fields]) for number, fields in read_csv_rows(path, "ratings file")]
     if not lines:
         raise DatasetError(f"{path.name} is empty; expected lines of user,item,rating")
     return lines[1:] if _is_header(lines[0][1]) else lines
@@ -219,7 +210,7 @@ def load_ratings_csv(data_file: str | Path, *, min_rating: int = 1, max_rating: 
         items.append(i)
         values.append(value)
     if problems:
-        raise DatasetError(_bad_rows_message(path.name, problems))
+        raise DatasetError(bad_rows_message(path.name, problems))
     if len(values) < 2:
         raise DatasetError(f"{path.name} holds {len(values)} rating(s); at least 2 are needed to learn and to score")
     if len(user_index) > MAX_USERS or len(item_index) > MAX_ITEMS:

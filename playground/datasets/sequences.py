@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.datasets.csv_import import _bad_rows_message
+from playground.datasets.csv_import import bad_rows_message
 from playground.datasets.dataset import VALIDATION_FRACTION, DatasetError
 
 #: the built-in and file data sets an encoder-decoder trains on (``dataset.name`` in a network file)
@@ -421,7 +421,7 @@ def load_pairs_tsv(path: str | Path, level: str = "word", *, seed: int = 0) -> P
         except ValueError as error:
             problems.append(f"line {number}: {error}")
     if problems:
-        raise DatasetError(_bad_rows_message(path.name, problems))
+        raise DatasetError(bad_rows_message(path.name, problems))
     if len(pairs) > MAX_PAIRS:
         raise DatasetError(f"{path.name} holds {len(pairs):,} pairs; at most {MAX_PAIRS:,} are supported")
     if len(pairs) < 2:

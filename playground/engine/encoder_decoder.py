@@ -21,6 +21,7 @@ from numba import njit
 from .layers import Layer, layer_class
 from .layers.recurrent_base import RecurrentLayer
 from .numeric import FAST_MATH
+from .parameters import LayerParameters
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -53,7 +54,7 @@ def _run(layer: Layer, x, training: bool, *, initial_state=None, lengths=None):
     return layer.forward(x, training)
 
 
-class EncoderDecoder:
+class EncoderDecoder(LayerParameters):
     """The built network of an encoder-decoder spec; parameters keyed like ``Network.state()``."""
 
     def __init__(self, encoder: list[Layer], decoder: list[Layer]):
@@ -70,7 +71,6 @@ class EncoderDecoder:
         self.decoder_recurrents = recurrent
         self.output = decoder[-1]
         self.dtype = encoder[0].dtype
-        self.trainable = [layer for layer in self.layers if layer.params]
         #: work arrays kept per shape: the encoder output's (zero) error and the head's δ
         self._buffers: dict[tuple, np.ndarray] = {}
 
@@ -84,30 +84,6 @@ class EncoderDecoder:
                 shape = layers[-1].output_shape
             return layers
         return cls(chain(encoder_specs, tuple(source_shape)), chain(decoder_specs, tuple(target_shape)))
-
-    # --- parameters: the same protocol as Network, so optimisers and weights files work -----
-    def initialize(self, initializer: str, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        for layer in self.layers:
-            layer.initialize(initializer, rng)
-
-    def slots(self):
-        return [(layer.params[name], layer.grads[name], name in layer.decaying)
-                for layer in self.trainable for name in layer.params]
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {f"{layer.id}.{name}": value for layer in self.trainable for name, value in layer.params.items()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        own = self.state()
-        for key, value in state.items():
-            own[key][...] = value
-
-    def copy_state(self) -> dict[str, np.ndarray]:
-        return {key: value.copy() for key, value in self.state().items()}
-
-    def parameter_count(self) -> int:
-        return sum(value.size for value in self.state().values())
 
     # --- training -----------------------------------------------------------------------------
     def encode(self, source: np.ndarray, lengths: np.ndarray, training: bool = False) -> tuple[np.ndarray, ...]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .costs import check_cost_fits, cost_and_delta, cost_code
 from .layers import Layer, layer_class
+from .parameters import LayerParameters
 
 
 @dataclass
@@ -26,7 +27,7 @@ class LayerReport:
     saturation: float | None
 
 
-class Network:
+class Network(LayerParameters):
     def __init__(self, layers: list[Layer], cost: str):
         if not layers:
             raise ValueError("a network needs at least one layer")
@@ -42,7 +43,6 @@ class Network:
         self.dtype = layers[0].dtype
         self.input_shape = layers[0].input_shape
         self.output_size = int(np.prod(output.output_shape))
-        self.trainable = [layer for layer in layers if layer.params]
 
     @classmethod
     def from_specs(cls, specs, input_shape, cost: str, dtype=np.float32) -> "Network":
@@ -54,33 +54,6 @@ class Network:
             layers.append(layer)
             shape = layer.output_shape
         return cls(layers, cost)
-
-    # --- parameters --------------------------------------------------------------------
-    def initialize(self, initializer: str, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        for layer in self.layers:
-            layer.initialize(initializer, rng)
-
-    def slots(self):
-        """(parameter, gradient, decays) for every parameter, in a fixed order."""
-        return [(layer.params[name], layer.grads[name], name in layer.decaying)
-                for layer in self.trainable for name in layer.params]
-
-    def state(self) -> dict[str, np.ndarray]:
-        """Parameters keyed ``"<layer_id>.<param>"``, as stored in a weights file (views, not copies)."""
-        return {f"{layer.id}.{name}": value for layer in self.trainable for name, value in layer.params.items()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Copy values in place, so buffers other objects hold (optimiser, fused kernels) stay valid."""
-        own = self.state()
-        for key, value in state.items():
-            own[key][...] = value
-
-    def copy_state(self) -> dict[str, np.ndarray]:
-        return {key: value.copy() for key, value in self.state().items()}
-
-    def parameter_count(self) -> int:
-        return sum(value.size for value in self.state().values())
 
     # --- forward and backward ----------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

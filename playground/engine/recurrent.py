@@ -71,18 +71,46 @@ def _squash_for(v):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def project_inputs(x, weight_ih, bias, xt, xp):
-    """xt = x in time-major rows; xp = xt·W_ihᵀ + bias for every step at once (one GEMM)."""
+def swap_step_blocks(blocks, spread, batch, to_spread):
+    """Between per-step blocks (T·G, B), block t = step t's (G, B), and ``spread`` (G, T·B):
+    the layout of one GEMM over all steps.  ``to_spread`` says which way the copy goes."""
+    width = spread.shape[0]
+    steps = spread.shape[1] // batch
+    for t in range(steps):
+        block = blocks[t * width:(t + 1) * width]
+        for k in range(width):
+            row = spread[k, t * batch:(t + 1) * batch]
+            if to_spread:
+                for b in range(batch):
+                    row[b] = block[k, b]
+            else:
+                for b in range(batch):
+                    block[k, b] = row[b]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
+    """xt = x in time-major rows; xp = the projection x·W_ihᵀ + bias of every step at once (one GEMM):
+    (T·B, G) rows, or with ``feature_major`` per-step (G, B) blocks (T·G, B), the LSTM's layout,
+    computed into ``spread`` (G, T·B) first (unused otherwise)."""
     batch, steps, features = x.shape
     for t in range(steps):
         for b in range(batch):
             row = t * batch + b
             for k in range(features):
                 xt[row, k] = x[b, t, k]
-    np.dot(xt, weight_ih.T, xp)
-    for r in range(xp.shape[0]):
-        for j in range(xp.shape[1]):
-            xp[r, j] += bias[j]
+    if feature_major:
+        np.dot(weight_ih, xt.T, spread)
+        for j in range(spread.shape[0]):
+            row, shift = spread[j], bias[j]
+            for r in range(row.shape[0]):
+                row[r] += shift
+        swap_step_blocks(xp, spread, batch, False)
+    else:
+        np.dot(xt, weight_ih.T, xp)
+        for r in range(xp.shape[0]):
+            for j in range(xp.shape[1]):
+                xp[r, j] += bias[j]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -100,41 +128,55 @@ def rnn_forward(xp, weight_hh, hs, batch):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_forward(xp, weight_hh, hs, cs, acts, tanh_c, batch):
-    """One LSTM pass over all steps.
+def lstm_forward(xp, weight_hh, hs, cs, h_now, cells, acts, tanh_c, batch):
+    """One LSTM pass over all steps, *feature-major*: every per-step array is (units, B).
 
     Gates in PyTorch's order (i, f, g, o): i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o),
-    c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t).  ``acts`` keeps the four activations
-    and ``tanh_c`` keeps tanh(c_t), which is all backward needs.  ``cs`` is laid out like ``hs``.
+    c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t).  Step t's gate block
+    ``acts[4H·t : 4H·(t+1)]`` (4H, B) is W_hh·h_{t−1} (one GEMM whose output is the tall
+    matrix: a third faster than the batch-major h·W_hhᵀ here), then the four activations;
+    ``tanh_c`` keeps tanh(c_t), ``cells`` c_{t−1} in block t, which is all backward needs.
+    ``xp`` is (4H, T·B).  h and c are also written batch-major into ``hs`` and ``cs``
+    (T·B + B, H), whose first B rows hold the initial state, for the output and the final state.
     """
     hidden = weight_hh.shape[1]
-    steps = xp.shape[0] // batch
+    width = 4 * hidden
+    steps = xp.shape[0] // width
     half = like(xp, 0.5)
+    for b in range(batch):
+        for j in range(hidden):
+            h_now[j, b] = hs[b, j]
+            cells[j, b] = cs[b, j]
     for t in range(steps):
-        z = acts[t * batch:(t + 1) * batch]
-        np.dot(hs[t * batch:(t + 1) * batch], weight_hh.T, z)
-        for b in range(batch):
-            row = t * batch + b
-            # simple loops from 0 over contiguous views, which LLVM vectorises (an index like
-            # 2H + j needs numba's negative-index test at every access, which keeps it scalar)
-            gates, projected = z[b], xp[row]
-            for k in range(4 * hidden):
-                gates[k] += projected[k]
-            sigmoids, candidate, output = gates[:2 * hidden], gates[2 * hidden:3 * hidden], gates[3 * hidden:]
-            # σ(v) = (1 + tanh(v/2))/2: one squash, and no overflow for any v
-            for k in range(2 * hidden):
-                sigmoids[k] = half + half * squash(half * sigmoids[k])
-            for k in range(hidden):
-                candidate[k] = squash(candidate[k])
-                output[k] = half + half * squash(half * output[k])
-            write, forget = gates[:hidden], gates[hidden:2 * hidden]
-            c_old, c_new, h_new, tc_row = cs[row], cs[row + batch], hs[row + batch], tanh_c[row]
-            for j in range(hidden):
-                c = forget[j] * c_old[j] + write[j] * candidate[j]
+        z = acts[t * width:(t + 1) * width]
+        np.dot(weight_hh, h_now, z)
+        # one 3D view per step, indexed [gate, j, b] from 0: no view per row (each costs a
+        # reference count) and no index like 2H + j (numba's negative-index test keeps such
+        # loops scalar), so the b loops vectorise
+        gates, projected = z.reshape(4, hidden, batch), xp[t * width:(t + 1) * width].reshape(4, hidden, batch)
+        c_old, c_new = cells[t * hidden:(t + 1) * hidden], cells[(t + 1) * hidden:(t + 2) * hidden]
+        tanh_now = tanh_c[t * hidden:(t + 1) * hidden]
+        for j in range(hidden):
+            for b in range(batch):
+                # σ(v) = (1 + tanh(v/2))/2: one squash, and no overflow for any v
+                write = half + half * squash(half * (gates[0, j, b] + projected[0, j, b]))
+                forget = half + half * squash(half * (gates[1, j, b] + projected[1, j, b]))
+                candidate = squash(gates[2, j, b] + projected[2, j, b])
+                output = half + half * squash(half * (gates[3, j, b] + projected[3, j, b]))
+                gates[0, j, b] = write
+                gates[1, j, b] = forget
+                gates[2, j, b] = candidate
+                gates[3, j, b] = output
+                c = forget * c_old[j, b] + write * candidate
                 tc = squash(c)
-                c_new[j] = c
-                tc_row[j] = tc
-                h_new[j] = output[j] * tc
+                c_new[j, b] = c
+                tanh_now[j, b] = tc
+                h_now[j, b] = output * tc
+        for b in range(batch):
+            h_out, c_out = hs[(t + 1) * batch + b], cs[(t + 1) * batch + b]
+            for j in range(hidden):
+                h_out[j] = h_now[j, b]
+                c_out[j] = c_new[j, b]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -189,55 +231,82 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_backward(dy, sequences, cs, acts, tanh_c, weight_hh, lengths, dh_final, dc_final, truncate,
-                  dh, dc, deltas, norms):
-    """BPTT for the LSTM: δ_t = ∂C/∂z_t for the four gates' inputs, into ``deltas`` (T·B, 4H).
+def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh, lengths, dh_final, dc_final, truncate,
+                  dh, dc, dh_now, dc_now, weight_hh_t, deltas, norms):
+    """BPTT for the LSTM: δ_t = ∂C/∂z_t for the four gates' inputs, into ``deltas`` (4H, T·B).
 
     With dh = ∂C/∂h_t and dc the cell's error: ∂C/∂c_t = dc + dh ⊙ o ⊙ (1 − tanh²c_t), then
     δ_i = dc·g·i(1−i), δ_f = dc·c_{t−1}·f(1−f), δ_g = dc·i·(1−g²), δ_o = dh·tanh c_t·o(1−o).
     The cell's error reaches c_{t−1} multiplied by f alone: with f ≈ 1 it passes through many
     steps undiminished, which is why the LSTM remembers where the SimpleRNN forgets.
+    Feature-major like ``lstm_forward``: the step's errors ``dh_now``, ``dc_now`` (H, B) and
+    ``delta`` (4H, B), so ∂C/∂h_{t−1} = W_hhᵀ·δ_t is again a tall GEMM; ``dh``, ``dc`` (B, H)
+    receive ∂C/∂h_{−1} and ∂C/∂c_{−1} at the end.
     """
     batch, hidden = dh.shape
-    steps = deltas.shape[0] // batch
+    width = 4 * hidden
+    steps = deltas.shape[0] // width
     zero = like(dh, 0.0)
     one = like(dh, 1.0)
-    dh[:] = zero
-    dc[:] = zero
+    weight_hh_t[:] = weight_hh.T
+    dh_now[:] = zero
+    dc_now[:] = zero
     for t in range(steps - 1, -1, -1):
-        _add_output_gradient(dh, dy, sequences, t, lengths, dh_final, batch)
         for b in range(batch):
+            if sequences:
+                for j in range(hidden):
+                    dh_now[j, b] += dy[b, t, j]
             if lengths[b] - 1 == t:
                 for j in range(hidden):
-                    dc[b, j] += dc_final[b, j]
-        norms[t] = _norm(dh)
-        delta = deltas[t * batch:(t + 1) * batch]
-        gates = acts[t * batch:(t + 1) * batch]
+                    dh_now[j, b] += dh_final[b, j] + (zero if sequences else dy[b, 0, j])
+                    dc_now[j, b] += dc_final[b, j]
+        norms[t] = _norm(dh_now)
+        gates = acts[t * width:(t + 1) * width].reshape(4, hidden, batch)
+        tanh_now, c_old = tanh_c[t * hidden:(t + 1) * hidden], cells[t * hidden:(t + 1) * hidden]
+        delta = deltas[t * width:(t + 1) * width]
+        step_deltas = delta.reshape(4, hidden, batch)
         cut = truncate > 0 and t > 0 and t % truncate == 0
-        for b in range(batch):
-            row = t * batch + b
-            # views from 0, so the loop vectorises (see lstm_forward)
-            g_row, d_row = gates[b], delta[b]
-            i, f, g, o = g_row[:hidden], g_row[hidden:2 * hidden], g_row[2 * hidden:3 * hidden], g_row[3 * hidden:]
-            d_i, d_f, d_g, d_o = d_row[:hidden], d_row[hidden:2 * hidden], d_row[2 * hidden:3 * hidden], d_row[3 * hidden:]
-            tc, c_old, dh_row, dc_row = tanh_c[row], cs[row], dh[b], dc[b]
-            for j in range(hidden):
-                dcell = dc_row[j] + dh_row[j] * o[j] * (one - tc[j] * tc[j])
-                d_i[j] = dcell * g[j] * i[j] * (one - i[j])
-                d_f[j] = dcell * c_old[j] * f[j] * (one - f[j])
-                d_g[j] = dcell * i[j] * (one - g[j] * g[j])
-                d_o[j] = dh_row[j] * tc[j] * o[j] * (one - o[j])
-                dc_row[j] = zero if cut else dcell * f[j]
+        for j in range(hidden):
+            for b in range(batch):
+                i, f, g, o = gates[0, j, b], gates[1, j, b], gates[2, j, b], gates[3, j, b]
+                tc = tanh_now[j, b]
+                dcell = dc_now[j, b] + dh_now[j, b] * o * (one - tc * tc)
+                step_deltas[0, j, b] = dcell * g * i * (one - i)
+                step_deltas[1, j, b] = dcell * c_old[j, b] * f * (one - f)
+                step_deltas[2, j, b] = dcell * i * (one - g * g)
+                step_deltas[3, j, b] = dh_now[j, b] * tc * o * (one - o)
+                dc_now[j, b] = zero if cut else dcell * f
         if cut:
-            dh[:] = zero
+            dh_now[:] = zero
         else:
-            np.dot(delta, weight_hh, dh)
+            np.dot(weight_hh_t, delta, dh_now)
+    for b in range(batch):
+        for j in range(hidden):
+            dh[b, j] = dh_now[j, b]
+            dc[b, j] = dc_now[j, b]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def recurrent_weight_gradients(deltas, xt, hs, weight_ih, batch, grad_ih, grad_hh, grad_bias, dxt, want_dx):
+def recurrent_weight_gradients(deltas, spread, xt, hs, weight_ih, feature_major, grad_ih, grad_hh, grad_bias, dxt,
+                               want_dx):
     """Sum the gradients of all steps with one GEMM each: ∂C/∂W_ih = Σ_t δ_tᵀ·x_t,
-    ∂C/∂W_hh = Σ_t δ_tᵀ·h_{t−1}, ∂C/∂b = Σ_t Σ_b δ_t; and ∂C/∂x_t = δ_t·W_ih for all steps."""
+    ∂C/∂W_hh = Σ_t δ_tᵀ·h_{t−1}, ∂C/∂b = Σ_t Σ_b δ_t; and ∂C/∂x_t = δ_t·W_ih for all steps.
+    ``deltas`` is (T·B, G), or with ``feature_major`` per-step blocks (T·G, B), first
+    copied into ``spread`` (G, T·B) so that each sum over the steps is one GEMM."""
+    if feature_major:
+        swap_step_blocks(deltas, spread, xt.shape[0] // deltas.shape[1], True)
+        deltas = spread
+        rows = deltas.shape[1]
+        np.dot(deltas, xt, grad_ih)
+        np.dot(deltas, hs[:rows], grad_hh)
+        for j in range(grad_bias.shape[0]):
+            total = like(grad_bias, 0.0)
+            for r in range(rows):
+                total += deltas[j, r]
+            grad_bias[j] = total
+        if want_dx:
+            np.dot(deltas.T, weight_ih, dxt)
+        return
     rows = deltas.shape[0]
     np.dot(deltas.T, xt, grad_ih)
     np.dot(deltas.T, hs[:rows], grad_hh)

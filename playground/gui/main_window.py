@@ -445,6 +445,8 @@ class MainWindow(QMainWindow):
         self.step_action.setEnabled(lab is None and ((state == "idle" and valid) or state == "paused"))
         self.stop_action.setEnabled(state in ("running", "paused"))
         self.reset_action.setEnabled(lab is None and state != "stopping" and valid)
+        # a lab run keeps the learning rate it started with; the box sets the next run's
+        self.rate_box.setEnabled(self._running_lab() is None)
         for action in self.dataset_actions.values():
             action.setEnabled(state == "idle")
         self.train_action.setText("Continue" if state == "paused" else "Train")
@@ -490,6 +492,9 @@ class MainWindow(QMainWindow):
         self.views.setCurrentWidget(lab or self.dashboard)
         if lab is not None and not lab.running:
             lab.load(self.document.spec if self._network_valid() else None)
+        # a lab reports its own progress; the status bar's figures describe dashboard runs
+        for widget in (self.progress_bar, self.epoch_label, self.step_label, self.rate_label):
+            widget.setVisible(lab is None)
 
     def _lab_started(self) -> None:
         self.document.locked = True  # like a dashboard run: the network cannot change under it

@@ -34,6 +34,7 @@ from ..engine.layers import layer_class
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.layers.rbm import RBM
 from ..engine.network import Network
+from ..engine.parameters import LayerParameters
 from ..engine.rbm_kernels import (
     CDRunner,
     free_energy,
@@ -96,7 +97,7 @@ class PretrainEpoch:
         return {"kind": "pretrain_epoch", **{key: value for key, value in asdict(self).items()}}
 
 
-class RBMStack:
+class RBMStack(LayerParameters):
     """The engine layers of a network file that holds RBMs, built from its validated spec.
 
     An RBM stack with no output layer cannot be an engine ``Network`` (nothing to compute
@@ -117,20 +118,6 @@ class RBMStack:
         self.dtype = np.dtype(dtype)
         self.n_visible = self.rbms[0].n_visible
         self.head = self.layers[self.layers.index(self.rbms[-1]) + 1:]
-
-    def initialize(self, initializer: str, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        for layer in self.layers:
-            layer.initialize(initializer, rng)
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {f"{layer.id}.{name}": value for layer in self.layers for name, value in layer.params.items()}
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        """Copy the values of the keys given (a subset is fine: a fine-tuned Dense copy has no visible biases)."""
-        own = self.state()
-        for key, value in state.items():
-            own[key][...] = value
 
     def encode(self, x: np.ndarray, depth: int | None = None, chunk: int = 2000) -> np.ndarray:
         """p(h | v) through the first ``depth`` RBMs (all by default): what the next RBM learns from."""

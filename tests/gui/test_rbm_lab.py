@@ -13,6 +13,8 @@ from playground.model.settings import with_overrides
 from playground.training.lessons import load_lesson
 from playground.training.rbm_trainer import PretrainEpoch
 
+from .helpers import shown_labs
+
 
 def small(name: str, train_limit: int = 400, pretrain_epochs: int = 1, fine_tune_epochs: int = 1):
     spec = load_lesson(name)
@@ -37,21 +39,8 @@ def make_lab(qtbot, mnist_dir):
     from playground.gui.rbm_lab import RBMLab
     from playground.gui.training import DataStore
 
-    labs = []
-
-    def make(spec, data_dir=mnist_dir):
-        lab = RBMLab(data=DataStore(data_dir))
-        qtbot.addWidget(lab)
-        lab.resize(1100, 750)
-        lab.show()
-        lab.load(spec)
-        labs.append(lab)
-        return lab
-
-    yield make
-    for lab in labs:
-        lab.shutdown()
-        assert not lab.thread.isRunning()
+    with shown_labs(qtbot) as show:
+        yield lambda spec, data_dir=mnist_dir: show(RBMLab(data=DataStore(data_dir)), spec)
 
 
 def test_every_view_receives_data_while_an_rbm_trains(make_lab, qtbot):

@@ -15,6 +15,8 @@ import pytest
 from playground.training import Finished
 from playground.training.sequence_events import HiddenStates, SequenceChunk, SequenceEpoch, Translation
 
+from .helpers import shown_labs
+
 PAIRS = [("jedna", "one"), ("dva", "two"), ("tři", "three"), ("dvacet jedna", "twenty-one"),
          ("sto dva", "one hundred two"), ("tři sta čtyřicet dva", "three hundred forty-two"),
          ("devět set devadesát", "nine hundred ninety"), ("sedm", "seven")]
@@ -85,21 +87,8 @@ def make_lab(qtbot):
     """Builds sequence labs and, at teardown, shuts each down: its worker must be joined."""
     from playground.gui.sequence_lab import SequenceLab
 
-    labs = []
-
-    def make(runner, spec=None):
-        lab = SequenceLab(runner=runner)
-        qtbot.addWidget(lab)
-        lab.resize(1100, 750)
-        lab.show()
-        lab.load(spec or fake_spec())
-        labs.append(lab)
-        return lab
-
-    yield make
-    for lab in labs:
-        lab.shutdown()
-        assert not lab.thread.isRunning()
+    with shown_labs(qtbot) as show:
+        yield lambda runner, spec=None: show(SequenceLab(runner=runner), spec or fake_spec())
 
 
 def test_every_view_receives_data_while_a_run_trains(make_lab, qtbot):

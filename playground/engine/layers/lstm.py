@@ -47,21 +47,26 @@ class LSTM(RecurrentLayer):
         super().initialize(initializer, rng)
         self.params["bias_ih"][self.hidden:2 * self.hidden] = self.config.forget_bias
 
+    feature_major = True
+
     def _cell_buffers(self, batch, steps):
-        rows, hidden, dt = steps * batch, self.hidden, self.dtype
-        return {"cs": np.empty((rows + batch, hidden), dt), "acts": np.empty((rows, 4 * hidden), dt),
-                "tanh_c": np.empty((rows, hidden), dt)}
+        hidden, dt = self.hidden, self.dtype
+        return {"cs": np.empty((steps * batch + batch, hidden), dt), "h_now": np.empty((hidden, batch), dt),
+                "cells": np.empty(((steps + 1) * hidden, batch), dt), "acts": np.empty((steps * 4 * hidden, batch), dt),
+                "tanh_c": np.empty((steps * hidden, batch), dt), "dh_now": np.empty((hidden, batch), dt),
+                "dc_now": np.empty((hidden, batch), dt), "weight_hh_t": np.empty((hidden, 4 * hidden), dt)}
 
     def _run_cell(self, buf, batch):
-        lstm_forward(buf["xp"], self.params["weight_hh"], buf["hs"], buf["cs"], buf["acts"], buf["tanh_c"], batch)
+        lstm_forward(buf["xp"], self.params["weight_hh"], buf["hs"], buf["cs"], buf["h_now"], buf["cells"],
+                     buf["acts"], buf["tanh_c"], batch)
 
     def _run_cell_backward(self, buf, dy, d_finals):
-        lstm_backward(dy, self.sequences, buf["cs"], buf["acts"], buf["tanh_c"], self.params["weight_hh"],
-                      self.lengths, d_finals[0], d_finals[1], self.truncate, buf["d_h"], buf["d_c"],
-                      buf["deltas"], buf["norms"])
+        lstm_backward(dy, self.sequences, buf["cells"], buf["acts"], buf["tanh_c"], self.params["weight_hh"],
+                      self.lengths, d_finals[0], d_finals[1], self.truncate, buf["d_h"], buf["d_c"], buf["dh_now"],
+                      buf["dc_now"], buf["weight_hh_t"], buf["deltas"], buf["norms"])
 
     @property
     def gate_means(self) -> dict[str, np.ndarray]:
         """Mean input-gate and forget-gate activation per time step of the last forward, over batch and units."""
-        acts = self._current["acts"].reshape(self._steps, self._batch, 4, self.hidden)
-        return {"input": acts[:, :, 0].mean(axis=(1, 2)), "forget": acts[:, :, 1].mean(axis=(1, 2))}
+        acts = self._current["acts"].reshape(self._steps, 4, self.hidden, self._batch)
+        return {"input": acts[:, 0].mean(axis=(1, 2)), "forget": acts[:, 1].mean(axis=(1, 2))}

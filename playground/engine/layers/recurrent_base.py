@@ -62,6 +62,9 @@ class RecurrentLayer(Layer):
     gates: ClassVar[int] = 1
     #: the cell's memory besides h (the LSTM's c); names of the state tuple's members
     state_names: ClassVar[tuple[str, ...]] = ("h",)
+    #: the projections ``xp`` and the errors ``deltas`` as (G·H, T·B) rather than (T·B, G·H): the
+    #: LSTM's kernels work on (units, B) blocks, where the per-step GEMMs are faster
+    feature_major: ClassVar[bool] = False
     decaying = ("weight_ih", "weight_hh")
     example_input_shape = (4, 3)
 
@@ -110,8 +113,9 @@ class RecurrentLayer(Layer):
                 self._shapes.pop(next(iter(self._shapes)))
             rows, hidden, dt = steps * batch, self.hidden, self.dtype
             width = self.gates * hidden
-            found = {"xt": np.empty((rows, self.features), dt), "xp": np.empty((rows, width), dt),
-                     "hs": np.empty((rows + batch, hidden), dt), "deltas": np.empty((rows, width), dt),
+            per_step = (steps * width, batch) if self.feature_major else (rows, width)
+            found = {"xt": np.empty((rows, self.features), dt), "xp": np.empty(per_step, dt),
+                     "hs": np.empty((rows + batch, hidden), dt), "deltas": np.empty(per_step, dt),
                      "dxt": np.empty((rows, self.features), dt), "dx": np.empty((batch, steps, self.features), dt),
                      "bias": np.empty(width, dt), "lengths": np.full(batch, steps, np.int64),
                      "norms": np.zeros(steps), "out": np.empty((batch, steps, hidden), dt)}
@@ -119,6 +123,8 @@ class RecurrentLayer(Layer):
                 found[f"final_{name}"] = np.empty((batch, hidden), dt)
                 found[f"d_{name}"] = np.empty((batch, hidden), dt)
                 found[f"zero_{name}"] = np.zeros((batch, hidden), dt)
+            # the all-steps GEMMs' (G·H, T·B) layout; the batch-major kernels do not use it
+            found["spread"] = np.empty((width, rows), dt) if self.feature_major else found["xp"]
             found.update(self._cell_buffers(batch, steps))
             self._shapes[key] = found
         return found
@@ -148,7 +154,8 @@ class RecurrentLayer(Layer):
         self._batch, self._steps = batch, steps
         self.lengths = self._check_lengths(lengths, batch, steps, buf["lengths"])
         np.add(self.params["bias_ih"], self.params["bias_hh"], out=buf["bias"])
-        project_inputs(x, self.params["weight_ih"], buf["bias"], buf["xt"], buf["xp"])
+        project_inputs(x, self.params["weight_ih"], buf["bias"], buf["xt"], buf["xp"], buf["spread"],
+                       self.feature_major)
         for index, name in enumerate(self.state_names):
             rows = buf["hs"] if name == "h" else buf["cs"]
             rows[:batch] = 0.0 if initial_state is None else initial_state[index]
@@ -172,7 +179,7 @@ class RecurrentLayer(Layer):
         self._run_cell_backward(buf, dy, finals)
         self.time_grad_norms = buf["norms"]
         self.d_initial_state = tuple(buf[f"d_{name}"] for name in self.state_names)
-        recurrent_weight_gradients(buf["deltas"], buf["xt"], buf["hs"], self.params["weight_ih"], batch,
+        recurrent_weight_gradients(buf["deltas"], buf["spread"], buf["xt"], buf["hs"], self.params["weight_ih"], self.feature_major,
                                    self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"],
                                    buf["dxt"], self.needs_input_gradient)
         self.grads["bias_hh"][...] = self.grads["bias_ih"]

@@ -74,6 +74,8 @@ class GradientOverTimeView(Panel):
         self.profile_plot.setLogMode(y=True)
         self.profile_plot.setLabel("bottom", "time step t (the loss is measured after the last)")
         self.profile_plot.setLabel("left", "‖∂C/∂h_t‖")
+        # powers of ten read directly; an SI multiplier on a log axis ("5·10¹ ×0.001") does not
+        self.profile_plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = self.profile_plot.addLegend(offset=(10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
         self.profile_ranges = RangeKeeper(self.profile_plot, log_y=True, x_mode="fit")
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
