@@ -294,7 +294,7 @@ def recurrent_weight_gradients(deltas, spread, xt, hs, weight_ih, feature_major,
     ``deltas`` is (T·B, G), or with ``feature_major`` per-step blocks (T·G, B), first
     copied into ``spread`` (G, T·B) so that each sum over the steps is one GEMM."""
     if feature_major:
-        swap_step_blocks(deltas, spread, xt.shape[0] // deltas.shape[1], True)
+        swap_step_blocks(deltas, spread, deltas.shape[1], True)
         deltas = spread
         rows = deltas.shape[1]
         np.dot(deltas, xt, grad_ih)

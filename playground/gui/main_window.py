@@ -598,7 +598,8 @@ class MainWindow(QMainWindow):
                 lab.pause(False)
             elif state == "idle" and self._network_valid():
                 lab.load(self.document.spec)
-                lab.train()
+                if lab.train():
+                    self._lab_started()  # at once; the thread's own signal arrives a moment later
             self._update_actions()
             return
         if state == "paused":

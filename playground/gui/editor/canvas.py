@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsItem, QGraphicsPathItem, Q
                                QMenu, QToolTip)
 
 from .document import LOCKED_MESSAGE, Document, layer_colors_for
-from .edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, positions_of
+from .edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, is_recurrent, positions_of
 from .items import ACCENT, EdgeItem, NodeItem, PortItem, StateEdgeItem, edge_path
 from .palette import LAYER_MIME
 
@@ -177,7 +177,7 @@ class CanvasView(QGraphicsView):
             item = self._nodes[node.id]
             item.setPos(*positions[node.id])  # edges follow through itemChange
             item.refresh(node, analysis, colours.get(node.id), node_problems.get(node.id, []))
-        for key, edge in self._edges.items():
+        for key, edge in [*self._edges.items(), *self._state_edges.items()]:
             edge.set_problem(edge_problems.get(key))
         self._update_actions()
         self.viewport().update()
@@ -204,8 +204,8 @@ class CanvasView(QGraphicsView):
         self._match_state_edges(spec)
 
     def _match_state_edges(self, spec) -> None:
-        """The encoder-decoder's state connections (none in a plain chain), drawn read-only."""
-        wanted = [key for key in getattr(spec, "state_edges", []) if key[0] in self._nodes and key[1] in self._nodes]
+        """The encoder-decoder's state connections (none in a plain chain), apart from the data edges."""
+        wanted = [key for key in spec.state_edges if key[0] in self._nodes and key[1] in self._nodes]
         for key, edge in list(self._state_edges.items()):
             if key not in wanted or edge.source is not self._nodes[key[0]] or edge.target is not self._nodes[key[1]]:
                 edge.detach()
@@ -268,10 +268,20 @@ class CanvasView(QGraphicsView):
         return self.add_layer_at(type_id, self.mapToScene(self.viewport().rect().center()))
 
     def delete_selection(self) -> None:
-        edges = [item.key for item in self._scene.selectedItems() if isinstance(item, EdgeItem)]
+        """Remove the selected layers and connections of both kinds, as one undo step."""
+        selected = self._scene.selectedItems()
+        state_edges = [item.key for item in selected if isinstance(item, StateEdgeItem)]
+        edges = [item.key for item in selected if isinstance(item, EdgeItem) and not isinstance(item, StateEdgeItem)]
         ids = self.selected_ids()
-        if ids or edges:
-            self._edit(self.document.remove_layers, ids, edges)
+        if ids or edges or state_edges:
+            self._edit(self.document.remove_layers, ids, edges, state_edges)
+
+    def feed_state(self, source_id: str, target_id: str) -> bool:
+        """Make ``source_id``'s final state ``target_id``'s initial state (encoder → decoder)."""
+        done = self._edit(self.document.connect, source_id, target_id, "state")
+        if done:
+            self.statusMessage.emit(f'"{target_id}" now starts from the final state of "{source_id}"')
+        return done
 
     def copy_selection(self) -> None:
         ids = self.selected_ids()
@@ -446,9 +456,45 @@ class CanvasView(QGraphicsView):
         self._commit_moves()
 
     def contextMenuEvent(self, event):
-        menu = QMenu(self)
-        menu.addActions(self._actions)
+        menu = self.context_menu(QPointF(event.pos()))
         menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def context_menu(self, view_point) -> QMenu:
+        """The right-click menu at ``view_point``.  A connection clicked on becomes the
+        selection, so the menu's Delete removes it; a recurrent card adds "Feed final state
+        to ▸", the one way to make an encoder-decoder's state connection."""
+        under = next((i for i in self.items(view_point.toPoint()) if isinstance(i, (PortItem, NodeItem, EdgeItem))),
+                     None)
+        if isinstance(under, EdgeItem):
+            self._scene.clearSelection()
+            under.setSelected(True)
+        menu = QMenu(self)
+        node = under.node if isinstance(under, PortItem) else under
+        if isinstance(node, NodeItem) and is_recurrent(node.type_id):
+            menu.addMenu(self._state_menu(node.node_id, menu))
+            menu.addSeparator()
+        menu.addActions(self._actions)
+        return menu
+
+    def _state_menu(self, source_id: str, parent: QMenu) -> QMenu:
+        """One entry per other recurrent layer.  Entries stay enabled even where the edit
+        would be refused: choosing one then says why, where a greyed entry would not."""
+        menu = QMenu("Feed final state to", parent)
+        menu.setToolTipsVisible(True)
+        targets = [node for node in self.document.spec.nodes if node.id != source_id and is_recurrent(node.type)]
+        for node in targets:
+            problem = self.document.connection_problem(source_id, node.id, "state")
+            action = menu.addAction(f"{node.id} ({node.type})")
+            action.setObjectName(node.id)
+            tip = problem or (f'"{node.id}" starts from the final state of "{source_id}": '
+                              f'"{source_id}" encodes, "{node.id}" decodes')
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _=False, target=node.id: self.feed_state(source_id, target))
+        if not targets:
+            menu.addAction("Add another SimpleRNN or LSTM layer to be the decoder").setEnabled(False)
+        return menu
 
     # --- drops from the palette ---------------------------------------------------------
     def dragEnterEvent(self, event):

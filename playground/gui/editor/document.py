@@ -130,24 +130,29 @@ class Document(QObject):
         result = self._edit(f"Add {type_id} layer", edits.add_layer, type_id, position)
         return result[1] if result else None
 
-    def remove_layers(self, ids, edges=()) -> bool:
-        """Remove the layers and their edges (and any extra ``edges``) in one step."""
-        ids, edges = list(ids), list(edges)
-        return self._edit(f"Delete {', '.join(ids) or 'connection'}", edits.remove_layers, ids, edges) is not None
+    def remove_layers(self, ids, edges=(), state_edges=()) -> bool:
+        """Remove the layers and their connections (and any extra ``edges`` and ``state_edges``) in one step."""
+        ids, edges, state_edges = list(ids), list(edges), list(state_edges)
+        return self._edit(f"Delete {', '.join(ids) or 'connection'}", edits.remove_layers, ids, edges,
+                          state_edges) is not None
 
     def move_layers(self, positions: dict, text: str = "Move layers") -> bool:
         """Move layers to new top-left positions; a whole drag (or auto layout) is one call, one step."""
         return self._edit(text, edits.move_layers, positions) is not None
 
-    def connection_problem(self, source_id: str, target_id: str) -> str | None:
-        """Why this connection would be refused, or None: lets the canvas judge a port while dragging."""
-        return edits.connection_problem(self._spec, source_id, target_id)
+    def connection_problem(self, source_id: str, target_id: str, kind: str = "data") -> str | None:
+        """Why this connection would be refused, or None: lets the canvas judge a port while
+        dragging, and grey out menu entries.  ``kind`` is "data" or "state" (``edits.EDGE_LISTS``)."""
+        return edits.connection_problem(self._spec, source_id, target_id, kind)
 
-    def connect(self, source_id: str, target_id: str) -> bool:
-        return self._edit(f"Connect {source_id} → {target_id}", edits.connect, source_id, target_id) is not None
+    def connect(self, source_id: str, target_id: str, kind: str = "data") -> bool:
+        """Add a data edge, or with ``kind="state"`` make ``source_id``'s final state ``target_id``'s initial state."""
+        text = f"Connect {source_id} → {target_id}" if kind == "data" else f"Feed {source_id}'s state to {target_id}"
+        return self._edit(text, edits.connect, source_id, target_id, kind) is not None
 
-    def disconnect(self, source_id: str, target_id: str) -> bool:
-        return self._edit(f"Disconnect {source_id} → {target_id}", edits.disconnect, source_id, target_id) is not None
+    def disconnect(self, source_id: str, target_id: str, kind: str = "data") -> bool:
+        text = f"Disconnect {source_id} → {target_id}" if kind == "data" else f"Remove state {source_id} → {target_id}"
+        return self._edit(text, edits.disconnect, source_id, target_id, kind) is not None
 
     def set_layer_config(self, node_id: str, field_name: str, value) -> bool:
         return self._edit(f"Set {node_id} {field_name}", edits.set_layer_config, node_id, field_name,

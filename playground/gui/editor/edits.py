@@ -13,6 +13,7 @@ import re
 
 from ...engine.config import ConfigError, check_value, fields_of
 from ...engine.layers import LAYER_TYPES
+from ...engine.layers.recurrent_base import RecurrentLayer
 from ...model import NetworkFileError, NetworkSpec, Node, spec_from_dict, spec_to_dict
 
 #: Canvas geometry the layout works in: a node card's size and the gaps between them.
@@ -24,6 +25,12 @@ COLUMN_STEP = NODE_WIDTH + 80.0
 
 #: Id prefixes where the type id is not the name people use ("fc1" for a dense layer).
 _ID_PREFIX = {"dense": "fc"}
+
+#: The two kinds of connection and the spec list each lives in: "data" edges carry
+#: activations along the chain; "state" edges join an encoder's recurrent layer to its
+#: decoder's (final state becomes initial state) and stay out of ``edges``, which the
+#: rest of the program reads as the feed-forward chain.
+EDGE_LISTS = {"data": "edges", "state": "state_edges"}
 
 
 class EditError(ValueError):
@@ -115,15 +122,20 @@ def add_layer(spec: NetworkSpec, type_id: str, position) -> tuple[NetworkSpec, s
     return _with_positions(spec, positions, nodes=[*spec.nodes, node]), node_id
 
 
-def remove_layers(spec: NetworkSpec, ids, edges=()) -> NetworkSpec:
-    """Without the layers ``ids`` and every edge touching them, and without ``edges``."""
+def remove_layers(spec: NetworkSpec, ids, edges=(), state_edges=()) -> NetworkSpec:
+    """Without the layers ``ids`` and every connection of either kind touching them, and
+    without ``edges`` and ``state_edges``."""
     gone = set(ids)
     for node_id in gone:
         _require(spec, node_id)
-    unwanted = {tuple(edge) for edge in edges}
-    kept_edges = [e for e in spec.edges if e not in unwanted and e[0] not in gone and e[1] not in gone]
+
+    def kept(connections, unwanted):
+        unwanted = {tuple(edge) for edge in unwanted}
+        return [e for e in connections if e not in unwanted and e[0] not in gone and e[1] not in gone]
+
     positions = {k: v for k, v in positions_of(spec).items() if k not in gone}
-    return _with_positions(spec, positions, nodes=[n for n in spec.nodes if n.id not in gone], edges=kept_edges)
+    return _with_positions(spec, positions, nodes=[n for n in spec.nodes if n.id not in gone],
+                           edges=kept(spec.edges, edges), state_edges=kept(spec.state_edges, state_edges))
 
 
 def move_layers(spec: NetworkSpec, positions) -> NetworkSpec:
@@ -133,12 +145,39 @@ def move_layers(spec: NetworkSpec, positions) -> NetworkSpec:
     return _with_positions(spec, {**positions_of(spec), **moved})
 
 
-def connection_problem(spec: NetworkSpec, source: str, target: str) -> str | None:
-    """Why ``source → target`` cannot be added, or None.  Networks here are chains, so a
-    layer takes one input and feeds one layer; the reasons name the layers involved."""
+def is_recurrent(type_id: str) -> bool:
+    """Whether layers of this type carry a state over time (SimpleRNN, LSTM): only those can pass one on."""
+    return issubclass(LAYER_TYPES[type_id], RecurrentLayer)
+
+
+def _state_connection_problem(spec: NetworkSpec, source: str, target: str) -> str | None:
+    """Why ``source``'s final state cannot become ``target``'s initial state.  Only what the
+    engine can never do is refused here; a mismatch the user can fix by editing a layer
+    (LSTM to SimpleRNN, unequal hidden sizes) is left to ``analyse``, which marks the edge."""
+    if source == target:
+        return f'"{source}" cannot pass its state to itself.'
+    if (source, target) in spec.state_edges:
+        return f'"{source}" already passes its final state to "{target}".'
+    for node_id in (source, target):
+        if not is_recurrent(spec.node(node_id).type):
+            return (f'"{node_id}" is a {spec.node(node_id).type} layer: a state connection joins two recurrent '
+                    "layers (SimpleRNN or LSTM).")
+    if spec.state_edges:
+        encoder, decoder = spec.state_edges[0]
+        return (f'The network already has a state connection ("{encoder}" → "{decoder}"), and an encoder-decoder '
+                "has one: delete it first.")
+    return None
+
+
+def connection_problem(spec: NetworkSpec, source: str, target: str, kind: str = "data") -> str | None:
+    """Why ``source → target`` of ``kind`` (see ``EDGE_LISTS``) cannot be added, or None.
+    Networks here are chains, so a layer takes one input and feeds one layer; the reasons
+    name the layers involved."""
     for node_id in (source, target):
         if node_id not in _ids(spec):
             return f'There is no layer "{node_id}".'
+    if kind == "state":
+        return _state_connection_problem(spec, source, target)
     if source == target:
         return f'"{source}" cannot feed itself.'
     if (source, target) in spec.edges:
@@ -164,17 +203,20 @@ def connection_problem(spec: NetworkSpec, source: str, target: str) -> str | Non
     return None
 
 
-def connect(spec: NetworkSpec, source: str, target: str) -> NetworkSpec:
-    problem = connection_problem(spec, source, target)
+def connect(spec: NetworkSpec, source: str, target: str, kind: str = "data") -> NetworkSpec:
+    problem = connection_problem(spec, source, target, kind)
     if problem:
         raise EditError(problem)
-    return dataclasses.replace(spec, edges=[*spec.edges, (source, target)])
+    field_name = EDGE_LISTS[kind]
+    return dataclasses.replace(spec, **{field_name: [*getattr(spec, field_name), (source, target)]})
 
 
-def disconnect(spec: NetworkSpec, source: str, target: str) -> NetworkSpec:
-    if (source, target) not in spec.edges:
-        raise EditError(f'"{source}" does not feed "{target}".')
-    return dataclasses.replace(spec, edges=[e for e in spec.edges if e != (source, target)])
+def disconnect(spec: NetworkSpec, source: str, target: str, kind: str = "data") -> NetworkSpec:
+    field_name = EDGE_LISTS[kind]
+    if (source, target) not in getattr(spec, field_name):
+        raise EditError(f'"{source}" does not feed "{target}".' if kind == "data"
+                        else f'"{source}" does not pass its state to "{target}".')
+    return dataclasses.replace(spec, **{field_name: [e for e in getattr(spec, field_name) if e != (source, target)]})
 
 
 def _replaced_field(config, field_name: str, value, owner: str):
@@ -205,12 +247,17 @@ def set_setting(spec: NetworkSpec, section: str, field_name: str, value) -> Netw
 
 # --- copy and paste -----------------------------------------------------------------------
 def copy_payload(spec: NetworkSpec, ids) -> str:
-    """The chosen layers, the edges among them and their positions, as network-file JSON,
-    so pasting reads it with the same strict loader as a file."""
+    """The chosen layers, the connections of either kind among them and their positions, as
+    network-file JSON, so pasting reads it with the same strict loader as a file."""
     chosen = [node for node in spec.nodes if node.id in set(ids)]
     chosen_ids = {node.id for node in chosen}
-    part = NetworkSpec(chosen, [e for e in spec.edges if e[0] in chosen_ids and e[1] in chosen_ids],
-                       ui={"positions": {k: list(v) for k, v in positions_of(spec).items() if k in chosen_ids}})
+
+    def among(connections):
+        return [e for e in connections if e[0] in chosen_ids and e[1] in chosen_ids]
+
+    part = NetworkSpec(chosen, among(spec.edges),
+                       ui={"positions": {k: list(v) for k, v in positions_of(spec).items() if k in chosen_ids}},
+                       state_edges=among(spec.state_edges))
     data = spec_to_dict(part)
     del data["training"]  # the clipboard carries layers, not how to train them
     return json.dumps(data)
@@ -233,7 +280,9 @@ def paste(spec: NetworkSpec, payload: str, offset) -> tuple[NetworkSpec, list[st
                                           for k, (x, y) in old_positions.items()}}
     nodes = [*spec.nodes, *(Node(renamed[n.id], n.type, n.config) for n in part.nodes)]
     edges = [*spec.edges, *((renamed[a], renamed[b]) for a, b in part.edges)]
-    return _with_positions(spec, positions, nodes=nodes, edges=edges), list(renamed.values())
+    state_edges = [*spec.state_edges, *((renamed[a], renamed[b]) for a, b in part.state_edges)]
+    return (_with_positions(spec, positions, nodes=nodes, edges=edges, state_edges=state_edges),
+            list(renamed.values()))
 
 
 # --- reading what a user typed ------------------------------------------------------------

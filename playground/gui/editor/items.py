@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPath
 
 from ...engine.config import fields_of
 from ...model import Analysis, Node
-from .edits import NODE_HEIGHT, NODE_WIDTH
+from .edits import NODE_HEIGHT, NODE_WIDTH, is_recurrent
 from .palette import type_title, type_tooltip
 
 HEADER_HEIGHT = 26.0
@@ -29,6 +29,8 @@ GOOD = QColor("#16A34A")
 EDGE = QColor("#94A3B8")
 #: header of layers without parameters (input, dropout): they get no plot colour
 NEUTRAL_HEADER = QColor("#64748B")
+#: how a recurrent layer's card says where its state connection is made
+STATE_HINT = "Right-click → Feed final state to ▸ another recurrent layer, to make an encoder-decoder."
 
 
 def _font(pixels: int, bold: bool = False) -> QFont:
@@ -120,7 +122,10 @@ class NodeItem(HoverHighlight, QGraphicsItem):
         self.params_text = "" if count is None else f"{count:,} params" if count else "no params"
         self.header_colour = colour or NEUTRAL_HEADER
         self.problems = problems
-        self.setToolTip("\n".join(problems) if problems else type_tooltip(node.type))
+        tips = problems or [type_tooltip(node.type)]
+        if is_recurrent(node.type):
+            tips = [*tips, STATE_HINT]
+        self.setToolTip("\n".join(tips))
         self.update()
 
     def lines(self) -> list[str]:
@@ -233,8 +238,12 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
 
     def set_problem(self, message: str | None) -> None:
         self.problem = message
-        self.setToolTip(message or f"{self.key[0]} → {self.key[1]}  (select and press Delete to remove)")
+        self.setToolTip(message or self.description())
         self.update()
+
+    def description(self) -> str:
+        """The tooltip while nothing is wrong with the connection."""
+        return f"{self.key[0]} → {self.key[1]}  (select and press Delete to remove)"
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -264,17 +273,20 @@ STATE_EDGE = QColor("#7C3AED")
 class StateEdgeItem(EdgeItem):
     """An encoder-decoder's state connection: the encoder's final state becomes the decoder's
     initial state.  No activation flows along it, so it is drawn apart from the data edges:
-    dashed, sideways between the two cards, labelled "state".  It is read-only here (not
-    selectable, so Delete never reaches it); the network file and the inspector own it."""
+    dashed, sideways between the two cards, labelled "state".  Made from a recurrent card's
+    context menu; selected and deleted like a data edge, and red with the reason when
+    ``analyse`` finds it impossible."""
 
     LABEL = "state"
 
     def __init__(self, source: NodeItem, target: NodeItem):
         super().__init__(source, target)
-        self.setFlag(QGraphicsItem.ItemIsSelectable, False)
         self.setZValue(0.5)
-        self.setToolTip(f"{source.node_id} → {target.node_id}: the encoder's final state is the decoder's "
-                        f"initial state")
+        self.set_problem(None)
+
+    def description(self) -> str:
+        return (f"{self.key[0]} → {self.key[1]}: the encoder's final state is the decoder's initial state  "
+                "(select and press Delete to remove)")
 
     def follow(self) -> None:
         """From the side of one card that faces the other, as a sideways S-curve."""
@@ -294,22 +306,23 @@ class StateEdgeItem(EdgeItem):
         return super().boundingRect().adjusted(-30, -14, 30, 14)  # room for the label
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        width = 3.0 if self._hovered else 2.0
+        colour = ERROR if self.problem else ACCENT if self.isSelected() else STATE_EDGE
+        width = 3.0 if self.isSelected() or self._hovered else 2.0
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(QPen(STATE_EDGE, width, Qt.DashLine, Qt.RoundCap))
+        painter.setPen(QPen(colour, width, Qt.DashLine, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
         tip = self.path().pointAtPercent(1.0)
         back = -9 if self.rightward else 9
         painter.setPen(Qt.NoPen)
-        painter.setBrush(STATE_EDGE)
+        painter.setBrush(colour)
         painter.drawPolygon(QPolygonF([tip, tip + QPointF(back, -5), tip + QPointF(back, 5)]))
         painter.setFont(_font(11, bold=True))
         middle = self.path().pointAtPercent(0.5)
         text_width = painter.fontMetrics().horizontalAdvance(self.LABEL) + 12
         box = QRectF(middle.x() - text_width / 2, middle.y() - 9, text_width, 18)
-        painter.setPen(QPen(STATE_EDGE, 1))
+        painter.setPen(QPen(colour, 1))
         painter.setBrush(CARD)
         painter.drawRoundedRect(box, 9, 9)
-        painter.setPen(STATE_EDGE)
+        painter.setPen(colour)
         painter.drawText(box, Qt.AlignCenter, self.LABEL)
