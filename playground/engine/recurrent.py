@@ -20,7 +20,7 @@ the gates and ``deltas`` as (T·4H, B)), so each step's product has the tall wei
 on the left: W_hh·h_{t−1} took 41 µs where h_{t−1}·W_hhᵀ took 51 µs (H = 128, B = 32, one
 thread), W_hhᵀ·δ_t 45 µs against 52, and the LSTM's kernels about 5% less in all,
 measured against the batch-major version in one process.  Its all-steps GEMMs read
-(4H, T·B) copies of those blocks (``swap_step_blocks``, about 90 µs each way).
+(4H, T·B) copies of those blocks (``spread_steps``, about 90 µs).
 
 Truncated BPTT (``truncate`` = k > 0): the error travels through the recurrence only
 inside blocks of k steps counted from the first input, [0, k), [k, 2k), …; at a block
@@ -78,21 +78,17 @@ def _squash_for(v):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def swap_step_blocks(blocks, spread, batch, to_spread):
-    """Between per-step blocks (T·G, B), block t = step t's (G, B), and ``spread`` (G, T·B):
-    the layout of one GEMM over all steps.  ``to_spread`` says which way the copy goes."""
+def spread_steps(blocks, spread, batch):
+    """Per-step blocks (T·G, B), block t = step t's (G, B), copied into ``spread`` (G, T·B):
+    the layout in which a sum over all steps is one GEMM."""
     width = spread.shape[0]
     steps = spread.shape[1] // batch
     for t in range(steps):
         block = blocks[t * width:(t + 1) * width]
         for k in range(width):
             row = spread[k, t * batch:(t + 1) * batch]
-            if to_spread:
-                for b in range(batch):
-                    row[b] = block[k, b]
-            else:
-                for b in range(batch):
-                    block[k, b] = row[b]
+            for b in range(batch):
+                row[b] = block[k, b]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -108,11 +104,13 @@ def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
                 xt[row, k] = x[b, t, k]
     if feature_major:
         np.dot(weight_ih, xt.T, spread)
-        for j in range(spread.shape[0]):
-            row, shift = spread[j], bias[j]
-            for r in range(row.shape[0]):
-                row[r] += shift
-        swap_step_blocks(xp, spread, batch, False)
+        width = spread.shape[0]
+        for t in range(steps):
+            block = xp[t * width:(t + 1) * width]
+            for k in range(width):
+                row, shift = spread[k, t * batch:(t + 1) * batch], bias[k]
+                for b in range(batch):
+                    block[k, b] = row[b] + shift
     else:
         np.dot(xt, weight_ih.T, xp)
         for r in range(xp.shape[0]):
@@ -272,21 +270,24 @@ def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh, lengths, dh_fin
                     dh_now[j, b] += dh_final[b, j] + (zero if sequences else dy[b, 0, j])
                     dc_now[j, b] += dc_final[b, j]
         norms[t] = _norm(dh_now)
-        gates = acts[t * width:(t + 1) * width].reshape(4, hidden, batch)
-        tanh_now, c_old = tanh_c[t * hidden:(t + 1) * hidden], cells[t * hidden:(t + 1) * hidden]
+        # flat views over each gate's H·B values, as in lstm_forward
+        units = hidden * batch
+        gates = acts[t * width:(t + 1) * width].reshape(width * batch)
+        i, f, g, o = gates[:units], gates[units:2 * units], gates[2 * units:3 * units], gates[3 * units:]
         delta = deltas[t * width:(t + 1) * width]
-        step_deltas = delta.reshape(4, hidden, batch)
+        flat = delta.reshape(width * batch)
+        d_i, d_f, d_g, d_o = flat[:units], flat[units:2 * units], flat[2 * units:3 * units], flat[3 * units:]
+        tc = tanh_c[t * hidden:(t + 1) * hidden].reshape(units)
+        c_old = cells[t * hidden:(t + 1) * hidden].reshape(units)
+        dh_flat, dc_flat = dh_now.reshape(units), dc_now.reshape(units)
         cut = truncate > 0 and t > 0 and t % truncate == 0
-        for j in range(hidden):
-            for b in range(batch):
-                i, f, g, o = gates[0, j, b], gates[1, j, b], gates[2, j, b], gates[3, j, b]
-                tc = tanh_now[j, b]
-                dcell = dc_now[j, b] + dh_now[j, b] * o * (one - tc * tc)
-                step_deltas[0, j, b] = dcell * g * i * (one - i)
-                step_deltas[1, j, b] = dcell * c_old[j, b] * f * (one - f)
-                step_deltas[2, j, b] = dcell * i * (one - g * g)
-                step_deltas[3, j, b] = dh_now[j, b] * tc * o * (one - o)
-                dc_now[j, b] = zero if cut else dcell * f
+        for k in range(units):
+            dcell = dc_flat[k] + dh_flat[k] * o[k] * (one - tc[k] * tc[k])
+            d_i[k] = dcell * g[k] * i[k] * (one - i[k])
+            d_f[k] = dcell * c_old[k] * f[k] * (one - f[k])
+            d_g[k] = dcell * i[k] * (one - g[k] * g[k])
+            d_o[k] = dh_flat[k] * tc[k] * o[k] * (one - o[k])
+            dc_flat[k] = zero if cut else dcell * f[k]
         if cut:
             dh_now[:] = zero
         else:
@@ -305,18 +306,17 @@ def recurrent_weight_gradients(deltas, spread, xt, hs, weight_ih, feature_major,
     ``deltas`` is (T·B, G), or with ``feature_major`` per-step blocks (T·G, B), first
     copied into ``spread`` (G, T·B) so that each sum over the steps is one GEMM."""
     if feature_major:
-        swap_step_blocks(deltas, spread, deltas.shape[1], True)
-        deltas = spread
-        rows = deltas.shape[1]
-        np.dot(deltas, xt, grad_ih)
-        np.dot(deltas, hs[:rows], grad_hh)
+        spread_steps(deltas, spread, deltas.shape[1])
+        rows = spread.shape[1]
+        np.dot(spread, xt, grad_ih)
+        np.dot(spread, hs[:rows], grad_hh)
         for j in range(grad_bias.shape[0]):
             total = like(grad_bias, 0.0)
             for r in range(rows):
-                total += deltas[j, r]
+                total += spread[j, r]
             grad_bias[j] = total
         if want_dx:
-            np.dot(deltas.T, weight_ih, dxt)
+            np.dot(spread.T, weight_ih, dxt)
         return
     rows = deltas.shape[0]
     np.dot(deltas.T, xt, grad_ih)

@@ -62,8 +62,8 @@ class RecurrentLayer(Layer):
     gates: ClassVar[int] = 1
     #: the cell's memory besides h (the LSTM's c); names of the state tuple's members
     state_names: ClassVar[tuple[str, ...]] = ("h",)
-    #: the projections ``xp`` and the errors ``deltas`` as (G·H, T·B) rather than (T·B, G·H): the
-    #: LSTM's kernels work on (units, B) blocks, where the per-step GEMMs are faster
+    #: the projections ``xp`` and the errors ``deltas`` as per-step (G·H, B) blocks, (T·G·H, B),
+    #: rather than (T·B, G·H) rows: the LSTM's per-step GEMMs are faster so (see recurrent.py)
     feature_major: ClassVar[bool] = False
     decaying = ("weight_ih", "weight_hh")
     example_input_shape = (4, 3)
@@ -179,9 +179,9 @@ class RecurrentLayer(Layer):
         self._run_cell_backward(buf, dy, finals)
         self.time_grad_norms = buf["norms"]
         self.d_initial_state = tuple(buf[f"d_{name}"] for name in self.state_names)
-        recurrent_weight_gradients(buf["deltas"], buf["spread"], buf["xt"], buf["hs"], self.params["weight_ih"], self.feature_major,
-                                   self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"],
-                                   buf["dxt"], self.needs_input_gradient)
+        recurrent_weight_gradients(buf["deltas"], buf["spread"], buf["xt"], buf["hs"], self.params["weight_ih"],
+                                   self.feature_major, self.grads["weight_ih"], self.grads["weight_hh"],
+                                   self.grads["bias_ih"], buf["dxt"], self.needs_input_gradient)
         self.grads["bias_hh"][...] = self.grads["bias_ih"]
         if not self.needs_input_gradient:
             return None
