@@ -300,7 +300,7 @@ def test_the_canvas_draws_the_state_connection_apart_from_the_data_edges(qtbot):
     state = canvas.state_edge_item("encoder", "decoder")
     assert isinstance(state, StateEdgeItem) and state.scene() is canvas.scene()
     assert ("encoder", "decoder") not in canvas._edges  # not a data edge: no activation flows along it
-    assert not state.flags() & state.GraphicsItemFlag.ItemIsSelectable
+    assert state.flags() & state.GraphicsItemFlag.ItemIsSelectable  # so Delete can remove it (test_editor_state_edges)
     encoder, decoder = canvas.node_item("encoder"), canvas.node_item("decoder")
     start, end = state.path().pointAtPercent(0), state.path().pointAtPercent(1)
     assert start.x() == pytest.approx(encoder.sceneBoundingRect().right() - 10)  # from the encoder's right side
