@@ -253,17 +253,27 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-8, -8, 8, 8)
 
+    #: how an unselected, valid edge of this kind is drawn
+    COLOUR = EDGE
+    LINE = Qt.SolidLine
+
+    def arrow_head(self, tip: QPointF) -> QPolygonF:
+        """Pointing down into the input port at the top of the card below."""
+        return QPolygonF([tip, tip + QPointF(-5, -9), tip + QPointF(5, -9)])
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        colour = ERROR if self.problem else ACCENT if self.isSelected() else EDGE
+        colour = self.current_colour()
         width = 3.0 if self.isSelected() or self._hovered else 2.0
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(QPen(colour, width, Qt.SolidLine, Qt.RoundCap))
+        painter.setPen(QPen(colour, width, self.LINE, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
-        tip = self.path().pointAtPercent(1.0)
         painter.setPen(Qt.NoPen)
         painter.setBrush(colour)
-        painter.drawPolygon(QPolygonF([tip, tip + QPointF(-5, -9), tip + QPointF(5, -9)]))
+        painter.drawPolygon(self.arrow_head(self.path().pointAtPercent(1.0)))
+
+    def current_colour(self) -> QColor:
+        return ERROR if self.problem else ACCENT if self.isSelected() else self.COLOUR
 
 
 #: the encoder-decoder's state connection: a colour no data edge uses
@@ -305,18 +315,17 @@ class StateEdgeItem(EdgeItem):
     def boundingRect(self) -> QRectF:
         return super().boundingRect().adjusted(-30, -14, 30, 14)  # room for the label
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        colour = ERROR if self.problem else ACCENT if self.isSelected() else STATE_EDGE
-        width = 3.0 if self.isSelected() or self._hovered else 2.0
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setPen(QPen(colour, width, Qt.DashLine, Qt.RoundCap))
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self.path())
-        tip = self.path().pointAtPercent(1.0)
+    COLOUR = STATE_EDGE
+    LINE = Qt.DashLine
+
+    def arrow_head(self, tip: QPointF) -> QPolygonF:
+        """Pointing sideways into the decoder's card."""
         back = -9 if self.rightward else 9
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(colour)
-        painter.drawPolygon(QPolygonF([tip, tip + QPointF(back, -5), tip + QPointF(back, 5)]))
+        return QPolygonF([tip, tip + QPointF(back, -5), tip + QPointF(back, 5)])
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        super().paint(painter, option, widget)
+        colour = self.current_colour()
         painter.setFont(_font(11, bold=True))
         middle = self.path().pointAtPercent(0.5)
         text_width = painter.fontMetrics().horizontalAdvance(self.LABEL) + 12

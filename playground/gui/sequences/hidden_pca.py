@@ -181,4 +181,11 @@ class HiddenStatePCAView(Panel):
         self.legend.clear()
         self._legend_samples = [pg.ScatterPlotItem(size=10, brush=c, pen=None) for c in colours]
         for category, sample in zip(categories, self._legend_samples):
-            self.legend.addItem(sample, str(category))
+            self.legend.addItem(sample, category_label(category))
+
+
+def category_label(value) -> str:
+    """A category as a reader writes it: the digit 3, not 3.0 (properties arrive as floats)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
