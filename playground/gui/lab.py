@@ -10,7 +10,9 @@ stream (``ingest``), what its status line shows (``_status_figures``) and which 
 controls and views it has.
 
 The API a window uses: ``load(spec)`` whenever the document changes, ``train()`` /
-``pause(bool)`` / ``stop(wait)`` from the window's actions, ``running``, and ``shutdown()``
+``pause(bool)`` / ``stop(wait)`` from the window's actions, ``running``, ``adopt(spec,
+weights)`` when a project is opened, ``trained_spec()`` / ``trained_state()`` when one is
+saved (so what a lab trained is not lost), and ``shutdown()``
 in the window's ``closeEvent`` (it stops and joins the worker); the window also listens to
 ``thread.started`` / ``thread.finished`` and ``pause_button.toggled`` and reads
 ``job.control.paused``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
@@ -107,6 +110,26 @@ class Lab(QWidget):
 
     def current_view(self):
         return self.tabs.currentWidget()
+
+    def adopt(self, spec, weights: dict[str, np.ndarray] | None) -> None:
+        """The document was replaced (a project, a lesson, a new network): keep the ``weights``
+        it brings for ``spec``, and forget what earlier runs left (None: nothing to keep)."""
+
+    def trained_spec(self):
+        """The network the weights of ``trained_state`` belong to, or None when there are none."""
+        trained = self._trained()
+        return None if trained is None else trained[0]
+
+    def trained_state(self) -> dict[str, np.ndarray] | None:
+        """A copy of the newest weights (the latest run's, or the opened project's), keyed
+        ``"<layer_id>.<param>"`` like any network's; None when there are none, and while a run
+        goes on, since the trainer changes them in place then."""
+        trained = None if self.running else self._trained()
+        return None if trained is None else {key: value.copy() for key, value in trained[1].items()}
+
+    def _trained(self) -> tuple[object, dict[str, np.ndarray]] | None:
+        """(spec, parameters) of the newest weights, or None (a subclass says where they live)."""
+        return None
 
     # --- runs ---------------------------------------------------------------------------------
     def _launch(self, job: RunnerJob, name: str) -> bool:

@@ -859,6 +859,9 @@ class MainWindow(QMainWindow):
         if weights is not None and self.network is not None:
             self.network.load_state(weights)
             self.model.set_weights(self.network.copy_state())
+        active = self.active_lab()
+        for lab in dict.fromkeys(self.labs.values()):  # a lab's network keeps the file's weights
+            lab.adopt(self.document.spec, weights if lab is active else None)
         if history is not None:
             self.model.set_history(history)
         self.file_path = path
@@ -908,10 +911,16 @@ class MainWindow(QMainWindow):
         return True
 
     def _project(self) -> Project:
-        """The current work as a project: weights and history only when they belong to this network."""
+        """The current work as a project: weights and history only when they belong to this network
+        (a lab's weights: those its latest run left, or the opened project's)."""
         spec = self.document.spec
         matches = self.network is not None and run_signature(spec) == self.network_signature
         weights = history = None
+        lab = self.active_lab()
+        if lab is not None:
+            trained_spec = lab.trained_spec()
+            if trained_spec is not None and run_signature(trained_spec) == run_signature(spec):
+                weights = lab.trained_state()
         if matches:
             if self.job is not None:
                 weights = self.job.weights.get()[0] or None

@@ -25,7 +25,7 @@ from .rbm.autoencoder import AutoencoderView
 from .rbm.completion import CompletionView
 from .rbm.curves import EnergyCurvesView
 from .rbm.filters import FiltersView
-from .rbm.job import RBMJob, StackRunner
+from .rbm.job import RBMJob, StackRunner, stack_snapshot
 from .rbm.model import RBMModel
 from .rbm.ratings import RatingsView, ratings_runner
 from .rbm.reconstructions import ReconstructionsView
@@ -93,6 +93,18 @@ class RBMLab(Lab):
             self._show_status(f"{getattr(spec, 'name', '') or 'RBM stack'} loaded: press Train or Pretrain."
                               if spec is not None else "")
         self._update_controls()
+
+    def adopt(self, spec, weights) -> None:
+        """An opened project's stack becomes the one the views show and Fine-tune continues
+        from (the reconstructions and completions wait for a run's validation digits)."""
+        stack = self.stack_runner.adopt(spec, weights)
+        if stack is not None:
+            self.model.set_snapshot(stack_snapshot(stack))
+            self.redraw(force=True)
+
+    def _trained(self):
+        stack = self.stack_runner.stack
+        return None if stack is None else (stack.spec, stack.state())
 
     def train(self) -> bool:
         """Pretrain from fresh weights, then fine-tune as the file says; False when a run is

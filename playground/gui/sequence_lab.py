@@ -24,7 +24,7 @@ from .lab import Lab
 from .sequences.gates import GateActivityView
 from .sequences.gradient_time import GradientOverTimeView
 from .sequences.hidden_pca import HiddenStatePCAView
-from .sequences.job import Runner, SequenceJob
+from .sequences.job import ModelBuilt, Runner, SequenceJob
 from .sequences.model import SequenceModel
 from .sequences.translations import TranslationsView
 
@@ -41,13 +41,18 @@ def describe_model(spec) -> str:
 def default_runner(spec, control: TrainingControl):
     """The real trainer for ``spec``: the encoder-decoder trainer when the network has a state
     connection, else the single-chain sequence trainer.  It runs on the worker, so building
-    the network and the data never blocks the window."""
+    the network and the data never blocks the window; its first event hands the job the
+    network, whose weights the lab keeps after the run."""
     if getattr(spec, "state_edges", None):
         model = build_encoder_decoder(spec)
         model.initialize(spec.training.initializer, spec.training.seed)
         corpus = load_pair_corpus(spec.dataset, seed=spec.training.seed)
-        return Seq2SeqTrainer(model, corpus, spec.training, control=control).run()
-    return sequence_trainer_for(spec, control=control).run()
+        trainer = Seq2SeqTrainer(model, corpus, spec.training, control=control)
+    else:
+        trainer = sequence_trainer_for(spec, control=control)
+        model = trainer.network
+    yield ModelBuilt(model)
+    yield from trainer.run()
 
 
 def variants_of(spec) -> list[tuple[str, object]]:
@@ -68,6 +73,8 @@ class SequenceLab(Lab):
         super().__init__(parent, runner or default_runner, SequenceModel())
         self._read_count = self._epochs_read = 0
         self._rate_samples: deque[tuple[float, int]] = deque()
+        #: (spec, parameters) of the latest finished run's network or of the opened project
+        self._kept: tuple[object, dict] | None = None
 
         self.variant = QComboBox()
         self.variant.setToolTip("Which network the next run trains (a lesson may compare two)")
@@ -100,6 +107,20 @@ class SequenceLab(Lab):
         if not self.running:
             self._show_status(f"{describe_model(spec)} loaded: press Train." if spec is not None else "")
         self._update_controls()
+
+    def adopt(self, spec, weights) -> None:
+        """Keep an opened project's weights so saving again keeps them; a new Train still starts
+        from fresh weights (a sequence run always does), and its network replaces them."""
+        self._kept = (spec, weights) if weights is not None else None
+
+    def _trained(self):
+        return self._kept
+
+    def _finish(self) -> None:
+        job = self.job
+        if job is not None and job.model is not None:  # the worker is done with it
+            self._kept = (job.spec, job.model.state())
+        super()._finish()
 
     def chosen_spec(self):
         """The network the next run trains: the loaded one, or the variant chosen to compare."""

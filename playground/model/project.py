@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write_bytes
-from .spec import NetworkFileError, NetworkSpec, build_network, load_spec, spec_from_dict, spec_to_dict
+from .spec import NetworkFileError, NetworkSpec, load_spec, parameter_arrays, spec_from_dict, spec_to_dict
 from .weights import WeightsError, check_weights
 
 FORMAT = "playground-project"
@@ -387,7 +387,7 @@ def read_project(data: bytes, where: str = "project") -> Project:
     weights = {name[len("weights/"):]: value for name, value in arrays.items() if name.startswith("weights/")}
     if weights:
         try:
-            expected = build_network(spec).state()
+            expected = parameter_arrays(spec)
         except (NetworkFileError, ValueError) as error:
             raise ProjectError(f"{where}: the file holds weights but its network cannot be built: {error}") from None
         try:

@@ -211,6 +211,24 @@ def analyse(spec: NetworkSpec) -> Analysis:
     return analysis
 
 
+def parameter_arrays(spec: NetworkSpec, dtype=np.float32) -> dict[str, np.ndarray]:
+    """Zeroed arrays of every parameter the network's layers hold, keyed as in a weights file.
+
+    What a weights file for this network must contain, found from shape inference alone:
+    a stack of RBMs without an output layer is not a network the feed-forward engine can
+    build, yet its weights are checked like any other's.
+    """
+    analysis = analyse(spec)
+    if analysis.problems:
+        raise NetworkFileError(analysis.problems[0].message)
+    arrays = {}
+    for node_id in analysis.order:
+        node = spec.node(node_id)
+        shapes = layer_class(node.type).parameter_shapes(node.config, analysis.input_shapes[node_id])
+        arrays.update({f"{node_id}.{name}": np.zeros(shape, dtype) for name, shape in shapes.items()})
+    return arrays
+
+
 def network_family(spec: NetworkSpec) -> str:
     """Which trainer and which views a network needs.
 

@@ -30,8 +30,11 @@ def fake_spec(kind: str = "lstm", translation: bool = False):
 
 
 def fake_runner(kind: str = "lstm", epochs: int = 3, steps_per_epoch: int = 40, chunk: int = 4, length: int = 12,
-                delay: float = 0.002, translation: bool = False):
-    """A runner yielding realistic events: ‖∂C/∂h_t‖ decays along time fast (RNN) or slowly (LSTM)."""
+                delay: float = 0.002, translation: bool = False, hold_after_first_epoch: bool = False):
+    """A runner yielding realistic events: ‖∂C/∂h_t‖ decays along time fast (RNN) or slowly (LSTM).
+
+    ``hold_after_first_epoch`` pauses the run itself after its first epoch record, so a test
+    can look at every view while the worker is alive however slow the machine is."""
     decay = 0.7 if kind == "simple_rnn" else 0.03
 
     def run(spec, control):
@@ -54,6 +57,8 @@ def fake_runner(kind: str = "lstm", epochs: int = 3, steps_per_epoch: int = 40, 
                 step += chunk
                 time.sleep(delay)
             yield fake_epoch(epoch, step, translation)
+            if hold_after_first_epoch and epoch == 1:
+                control.pause()
         yield Finished("completed", "", epochs_done=epochs, steps_done=step)
 
     return run
@@ -92,10 +97,12 @@ def make_lab(qtbot):
 
 
 def test_every_view_receives_data_while_a_run_trains(make_lab, qtbot):
-    lab = make_lab(fake_runner("lstm", epochs=3, delay=0.01, translation=True), fake_spec("lstm", translation=True))
+    lab = make_lab(fake_runner("lstm", epochs=3, delay=0.01, translation=True, hold_after_first_epoch=True),
+                   fake_spec("lstm", translation=True))
     assert lab.train()
+    # the run holds itself after epoch 1: every view is checked while the worker is alive
     qtbot.waitUntil(lambda: bool(lab.model.epochs) and len(lab.model.time_grads) > 0, timeout=10_000)
-    lab.pause()  # hold the run: every view is checked while the worker is alive
+    qtbot.waitUntil(lambda: lab.job.control.paused, timeout=10_000)
     assert lab.running and lab.thread.isRunning()
     for view in lab.views:
         lab.tabs.setCurrentWidget(view)

@@ -1,5 +1,12 @@
 """The window's toolbar drives the lab of a network the dashboard does not train."""
+import dataclasses
+
+import numpy as np
+
+from playground.model.project import load_project
+from playground.model.settings import with_overrides
 from playground.training.lessons import load_lesson
+from playground.training.rbm_trainer import RBMStack
 
 
 def test_toolbar_trains_pauses_and_stops_the_sequence_lab(qtbot, make_window):
@@ -46,3 +53,67 @@ def test_an_rbm_lesson_trains_in_the_rbm_lab(qtbot, make_window, mnist_dir):
     window.stop()
     qtbot.waitUntil(lambda: not window.rbm_lab.running, timeout=30000)
     assert window.state == "idle"
+
+
+def saved_weights(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {name[len("weights/"):]: archive[name] for name in archive.files if name.startswith("weights/")}
+
+
+def assert_same_weights(got, expected):
+    assert got is not None and set(got) == set(expected)
+    for key, value in expected.items():
+        np.testing.assert_array_equal(got[key], value, err_msg=key)
+
+
+def test_a_saved_project_keeps_what_the_rbm_lab_trained(qtbot, make_window, mnist_dir, tmp_path):
+    spec = load_lesson("rbm-mnist")
+    spec.training = with_overrides(spec.training, train_limit=300, epochs=1)
+    spec.pretraining = with_overrides(spec.pretraining, epochs=1, monitor_examples=100)
+    window = make_window(spec, warm_up=False, data_dir=mnist_dir)
+    lab = window.rbm_lab
+    assert lab.trained_state() is None  # nothing trained, nothing to save
+    window.train()
+    qtbot.waitUntil(lambda: lab.running, timeout=5000)
+    qtbot.waitUntil(lambda: not lab.running, timeout=30000)
+    trained = lab.trained_state()
+    initial = RBMStack(spec)
+    initial.initialize(spec.training.initializer, spec.training.seed)
+    assert any(not np.array_equal(trained[key], value) for key, value in initial.state().items())
+
+    assert window.save_to(tmp_path / "rbm.npz")
+    saved = saved_weights(tmp_path / "rbm.npz")
+    assert_same_weights(saved, trained)
+    reopened = make_window(warm_up=False, data_dir=mnist_dir)
+    assert reopened.open_path(tmp_path / "rbm.npz", ask=False)
+    assert reopened.views.currentWidget() is reopened.rbm_lab
+    assert_same_weights(reopened.rbm_lab.trained_state(), trained)
+    shown = reopened.rbm_lab.model.first_rbm  # the filters draw the opened stack
+    np.testing.assert_array_equal(shown.params["weight"], trained[f"{shown.id}.weight"])
+    # the stack Fine-tune continues from (its runner keeps a stack built for the lab's spec)
+    assert reopened.rbm_lab.stack_runner.stack.spec is reopened.rbm_lab.spec
+    assert reopened.save_to(tmp_path / "again.npz")  # saving again loses nothing either
+    assert_same_weights(saved_weights(tmp_path / "again.npz"), trained)
+
+
+def test_a_saved_project_keeps_what_the_sequence_lab_trained(qtbot, make_window, tmp_path):
+    spec = load_lesson("rnn-vs-lstm")
+    spec = dataclasses.replace(spec, dataset=dataclasses.replace(spec.dataset, n_samples=1200))
+    window = make_window(spec, warm_up=False)
+    lab = window.sequence_lab
+    window.train()
+    qtbot.waitUntil(lambda: lab.running, timeout=5000)
+    assert lab.trained_state() is None  # the trainer owns the weights while it runs
+    qtbot.waitUntil(lambda: not lab.running or lab.job.progress.steps > 2, timeout=60000)
+    window.stop()
+    qtbot.waitUntil(lambda: not lab.running, timeout=10000)
+    trained = lab.trained_state()
+    assert trained is not None
+
+    assert window.save_to(tmp_path / "sequence.npz")
+    reopened = make_window(warm_up=False)
+    assert reopened.open_path(tmp_path / "sequence.npz", ask=False)
+    assert reopened.views.currentWidget() is reopened.sequence_lab
+    assert_same_weights(reopened.sequence_lab.trained_state(), trained)
+    assert reopened.save_to(tmp_path / "again.npz")
+    assert_same_weights(load_project(tmp_path / "again.npz").weights, trained)

@@ -74,6 +74,16 @@ class StackRunner:
     def phases(self, pretrain: bool, fine_tune: bool) -> None:
         self.pretrain, self.fine_tune = pretrain, fine_tune
 
+    def adopt(self, spec, weights) -> RBMStack | None:
+        """The stack the next Fine-tune continues from: ``spec``'s with ``weights`` (an opened
+        project's), or none with None.  Only while no run goes on: the worker owns the stack then."""
+        self.stack = None
+        if weights is not None:
+            self.stack = RBMStack(spec)
+            self.stack.initialize(spec.training.initializer, spec.training.seed)
+            self.stack.load_state(weights)
+        return self.stack
+
     def __call__(self, spec, control):
         training = spec.training
         dataset, note = self.data.get(spec.dataset, training.seed, training.train_limit)
@@ -99,7 +109,12 @@ class StackRunner:
     def _snapshot(self, trainer: RBMTrainer) -> RBMSnapshot:
         network = trainer.fine_tune_network
         if network is None:
-            return RBMSnapshot([clone_rbm(rbm) for rbm in trainer.stack.rbms])
+            return stack_snapshot(trainer.stack)
         state = network.copy_state()
         return RBMSnapshot([clone_rbm(rbm, state) for rbm in trainer.stack.rbms], state,
                            [layer.id for layer in network.layers if layer.params], trainer.pretraining.fine_tune)
+
+
+def stack_snapshot(stack: RBMStack) -> RBMSnapshot:
+    """Copies of the stack's RBMs, for the pixel views to compute with on the GUI thread."""
+    return RBMSnapshot([clone_rbm(rbm) for rbm in stack.rbms])
