@@ -257,34 +257,48 @@ def _torch_available() -> bool:
     return True
 
 
+def compare_with_references(workload: str, target: str, n: int, repeats: int, engine_run, make_numpy_run,
+                            make_torch_run, best_threads: bool = True) -> dict:
+    """The engine's samples/s and its ratios to the references, all measured in this process.
+
+    With ``best_threads`` each reference runs at its better setting, 1 or 2 threads: a 2-thread
+    BLAS or torch intra-op pool collapses when the other core is busy (measured: torch 6.7k
+    samples/s on 1 thread, 0.5k on 2), and the ratio must not flatter the engine for that.
+    """
+    engine = samples_per_second(engine_run, n, repeats)
+    threads = {}
+    torch_rate = None
+    if best_threads:
+        reference, threads["numpy"] = _best_over_threads(make_numpy_run, n, repeats, "numpy")
+        if _torch_available():
+            torch_rate, threads["torch"] = _best_over_threads(make_torch_run, n, repeats, "torch")
+    else:
+        reference = samples_per_second(make_numpy_run(), n, repeats)
+        if _torch_available():
+            torch_rate = samples_per_second(make_torch_run(), n, repeats)
+    result = {"workload": workload, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
+              "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
+              "ratio_vs_numpy": round(engine / reference, 2),
+              "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
+              "target": target}
+    if threads:
+        result["reference_threads"] = threads
+    return result
+
+
 def measure(w: Workload, quick: bool) -> dict:
     n = 4000 if quick else 16000
     repeats = 3 if quick else 5
     if w.lesson:
         n //= 4  # a convolutional step costs about 40 dense ones
     x, y = _data(n, w.sizes[-1])
-    engine = samples_per_second(engine_epoch(w, x, y), n, repeats)
-    threads = {}
-    if w.lesson:
-        # The references' 2-thread BLAS and intra-op threads collapse when the other core is busy
-        # (measured: torch 6.7k samples/s on 1 thread, 0.5k on 2); compare with their better setting.
-        reference, threads["numpy"] = _best_over_threads(lambda: numpy_cnn_epoch(w, x, y), n, repeats, "numpy")
-        torch_rate = None
-        if _torch_available():
-            torch_rate, threads["torch"] = _best_over_threads(lambda: torch_epoch(w, x, y), n, repeats, "torch")
-    else:
-        reference = samples_per_second(numpy_epoch(w, x, y), n, repeats)
-        torch_rate = samples_per_second(torch_epoch(w, x, y), n, repeats) if _torch_available() else None
-    result = {"workload": w.id, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
-              "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
-              "ratio_vs_numpy": round(engine / reference, 2),
-              "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
-              "target": w.target}
-    if threads:
-        result["reference_threads"] = threads
+    numpy_reference = numpy_cnn_epoch if w.lesson else numpy_epoch
+    result = compare_with_references(w.id, w.target, n, repeats, engine_epoch(w, x, y),
+                                     lambda: numpy_reference(w, x, y), lambda: torch_epoch(w, x, y),
+                                     best_threads=bool(w.lesson))
     if w.instrument:
         bare = samples_per_second(engine_epoch(w, x, y, instrument=False), n, repeats)
-        result["instrumentation_cost"] = round(max(0.0, bare / engine - 1.0), 3)
+        result["instrumentation_cost"] = round(max(0.0, bare / result["engine_samples_per_s"] - 1.0), 3)
     return result
 
 

@@ -142,19 +142,9 @@ def torch_lstm_epoch(x, labels):
 
 def measure_lstm(quick: bool) -> dict:
     """Samples (sequences) per second of the engine and the references, in bench.py's result format."""
-    from .bench import _best_over_threads, _torch_available, samples_per_second
+    from .bench import compare_with_references
 
     n = 1024 if quick else 4096
-    repeats = 3 if quick else 5
     x, labels = lstm_data(n)
-    engine = samples_per_second(engine_lstm_epoch(x, labels), n, repeats)
-    threads = {}
-    reference, threads["numpy"] = _best_over_threads(lambda: numpy_lstm_epoch(x, labels), n, repeats, "numpy")
-    torch_rate = None
-    if _torch_available():
-        torch_rate, threads["torch"] = _best_over_threads(lambda: torch_lstm_epoch(x, labels), n, repeats, "torch")
-    return {"workload": "lstm", "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
-            "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
-            "ratio_vs_numpy": round(engine / reference, 2),
-            "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
-            "target": TARGET, "reference_threads": threads}
+    return compare_with_references("lstm", TARGET, n, 3 if quick else 5, engine_lstm_epoch(x, labels),
+                                   lambda: numpy_lstm_epoch(x, labels), lambda: torch_lstm_epoch(x, labels))

@@ -101,19 +101,9 @@ def torch_rbm_epoch(x: np.ndarray):
 def measure_rbm(quick: bool) -> dict:
     """Samples per second of the three, and the engine's ratios; each reference at its better
     thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
-    from .bench import _best_over_threads, _torch_available, samples_per_second
+    from .bench import compare_with_references
 
     n = 2000 if quick else 8000
-    repeats = 3 if quick else 5
     x = _data(n)
-    engine = samples_per_second(engine_rbm_epoch(x), n, repeats)
-    threads = {}
-    reference, threads["numpy"] = _best_over_threads(lambda: numpy_rbm_epoch(x), n, repeats, "numpy")
-    torch_rate = None
-    if _torch_available():
-        torch_rate, threads["torch"] = _best_over_threads(lambda: torch_rbm_epoch(x), n, repeats, "torch")
-    return {"workload": "rbm", "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
-            "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
-            "ratio_vs_numpy": round(engine / reference, 2),
-            "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
-            "target": TARGET, "reference_threads": threads}
+    return compare_with_references("rbm", TARGET, n, 3 if quick else 5, engine_rbm_epoch(x),
+                                   lambda: numpy_rbm_epoch(x), lambda: torch_rbm_epoch(x))

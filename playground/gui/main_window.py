@@ -222,9 +222,10 @@ class MainWindow(QMainWindow):
         self.rbm_lab = RBMLab(data=self.data)  # the window's data store: one MNIST load for both
         #: the lab that trains and shows each family of network the dashboard does not
         self.labs = {"recurrent": self.sequence_lab, "encoder-decoder": self.sequence_lab, "rbm": self.rbm_lab}
+        self.all_labs = (self.sequence_lab, self.rbm_lab)
         self.views = QStackedWidget()
         self.views.addWidget(self.dashboard)
-        for lab in dict.fromkeys(self.labs.values()):
+        for lab in self.all_labs:
             self.views.addWidget(lab)
             lab.thread.started.connect(self._lab_started)
             lab.thread.finished.connect(self._lab_finished)
@@ -414,7 +415,7 @@ class MainWindow(QMainWindow):
         return self.labs.get(network_family(self.document.spec))
 
     def _running_lab(self):
-        return next((lab for lab in dict.fromkeys(self.labs.values()) if lab.running), None)
+        return next((lab for lab in self.all_labs if lab.running), None)
 
     @property
     def state(self) -> str:
@@ -860,7 +861,7 @@ class MainWindow(QMainWindow):
             self.network.load_state(weights)
             self.model.set_weights(self.network.copy_state())
         active = self.active_lab()
-        for lab in dict.fromkeys(self.labs.values()):  # a lab's network keeps the file's weights
+        for lab in self.all_labs:  # a lab's network keeps the file's weights
             lab.adopt(self.document.spec, weights if lab is active else None)
         if history is not None:
             self.model.set_history(history)
@@ -1114,7 +1115,7 @@ class MainWindow(QMainWindow):
         """Stop and join every thread this window started (never abort one)."""
         self._closing = True
         self.autosave_timer.stop()
-        for lab in dict.fromkeys(self.labs.values()):
+        for lab in self.all_labs:
             lab.shutdown()
         if self._download is not None:
             self._download.stop_and_join()
