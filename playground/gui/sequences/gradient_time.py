@@ -30,6 +30,23 @@ def power_of_ten(exponent: int) -> str:
     return "10" + str(exponent).translate(SUPERSCRIPT)
 
 
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled at powers of ten, and at 2× and 5× them where the range holds fewer
+    than two powers: labelling every tick between (2·10⁻³, 3·10⁻³ … 9·10⁻³) piles the labels on
+    top of each other on a short axis.  A range with none of these keeps pyqtgraph's labels."""
+
+    def logTickStrings(self, values, scale, spacing):
+        mantissas = [round(10 ** (value - math.floor(value + 1e-9)), 6) for value in values]
+        wanted = (1.0,) if mantissas.count(1.0) >= 2 else (1.0, 2.0, 5.0)
+        if not any(m in wanted for m in mantissas):
+            return super().logTickStrings(values, scale, spacing)
+        labels = []
+        for value, mantissa in zip(values, mantissas):
+            power = power_of_ten(math.floor(value + 1e-9))
+            labels.append("" if mantissa not in wanted else power if mantissa == 1.0 else f"{mantissa:g}·{power}")
+        return labels
+
+
 def heat_columns(steps: np.ndarray, values: np.ndarray, max_columns: int = MAX_COLUMNS):
     """At most ``max_columns`` columns: equal groups of consecutive steps averaged (NaN ignored)."""
     k = max(1, math.ceil(len(steps) / max_columns))
@@ -70,7 +87,7 @@ class GradientOverTimeView(Panel):
         self.color_bar = pg.ColorBarItem(values=(-3, 0), colorMap="viridis", label="‖∂C/∂h_t‖ (log scale)",
                                          interactive=False, width=14)
         self.color_bar.setImageItem(self.image, insert_in=self.heat_plot)
-        self.profile_plot = self.graphics.addPlot(row=2, col=0)
+        self.profile_plot = self.graphics.addPlot(row=2, col=0, axisItems={"left": DecadeAxis("left")})
         self.profile_plot.setLogMode(y=True)
         self.profile_plot.setLabel("bottom", "time step t (the loss is measured after the last)")
         self.profile_plot.setLabel("left", "‖∂C/∂h_t‖")
