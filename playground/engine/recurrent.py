@@ -35,14 +35,19 @@ still run through (its outputs are simply not read), which keeps the loops branc
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
+import numba
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 from .numeric import FAST_MATH, like
 
 #: |v| beyond which tanh(v) rounds to ±1 in float32; the rational form below is clamped there
 _TANH_CLAMP = 7.90531110763549805
+#: the largest product (M·N·K) OpenBLAS hands to its small-matrix kernels (see product_in_row_blocks)
+SMALL_PRODUCT = 100 ** 3
 
 
 def squash(v):
@@ -75,6 +80,25 @@ def _squash_for(v):
         q = q * x2 + np.float32(4.89352518554385e-03)
         return x * p / q
     return rational
+
+
+@njit(nogil=True, cache=True)
+def product_in_row_blocks(a, b, out):
+    """out = a·b, computed in blocks of a's rows each at most ``SMALL_PRODUCT`` (M·N·K).
+
+    OpenBLAS multiplies products up to 100³ by its "small matrix" kernels, which skip the
+    packing of both operands into its panel layout; above that it repacks the whole weight
+    matrix at every call.  A step's W_hh·h_{t−1} for half a batch (512×128 by 128×16, just
+    over 100³) took 24.8 µs in one call and 16.6 µs as two blocks of 256 rows; W_hhᵀ·δ_t
+    (128×512 by 512×16) 26.5 µs and 18.9 µs as two of 64.  Where the BLAS has no such
+    kernels the blocks cost one call each, a microsecond or so."""
+    rows, inner = a.shape
+    per_block = max(1, SMALL_PRODUCT // max(1, inner * b.shape[1]))
+    blocks = (rows + per_block - 1) // per_block
+    per_block = (rows + blocks - 1) // blocks  # the same number of blocks, evened out
+    for start in range(0, rows, per_block):
+        stop = min(start + per_block, rows)
+        np.dot(a[start:stop], b, out[start:stop])
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -155,7 +179,7 @@ def lstm_forward(xp, weight_hh, hs, cs, h_now, cells, acts, tanh_c, batch):
             cells[j, b] = cs[b, j]
     for t in range(steps):
         z = acts[t * width:(t + 1) * width]
-        np.dot(weight_hh, h_now, z)
+        product_in_row_blocks(weight_hh, h_now, z)
         # each gate's (H, B) block is H·B contiguous values: flat loops from 0 over views
         # made once per step vectorise (an index like 2H + j needs numba's negative-index
         # test at every access, which keeps a loop scalar)
@@ -239,8 +263,8 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh, lengths, dh_final, dc_final, truncate,
-                  dh, dc, dh_now, dc_now, weight_hh_t, deltas, norms):
+def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh_t, lengths, dh_final, dc_final, truncate,
+                  dh, dc, dh_now, dc_now, deltas, norms):
     """BPTT for the LSTM: δ_t = ∂C/∂z_t for the four gates' inputs, into ``deltas`` (T·4H, B).
 
     With dh = ∂C/∂h_t and dc the cell's error: ∂C/∂c_t = dc + dh ⊙ o ⊙ (1 − tanh²c_t), then
@@ -257,7 +281,6 @@ def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh, lengths, dh_fin
     steps = deltas.shape[0] // width
     zero = like(dh, 0.0)
     one = like(dh, 1.0)
-    weight_hh_t[:] = weight_hh.T
     dh_now[:] = zero
     dc_now[:] = zero
     for t in range(steps - 1, -1, -1):
@@ -291,7 +314,7 @@ def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh, lengths, dh_fin
         if cut:
             dh_now[:] = zero
         else:
-            np.dot(weight_hh_t, delta, dh_now)
+            product_in_row_blocks(weight_hh_t, delta, dh_now)
     for b in range(batch):
         for j in range(hidden):
             dh[b, j] = dh_now[j, b]
@@ -347,3 +370,124 @@ def gather_final(rows, batch, lengths, out):
         r = lengths[b] * batch + b
         for k in range(out.shape[1]):
             out[b, k] = rows[r, k]
+
+
+# --- the batch in parts, one thread each ---------------------------------------------------
+
+#: A recurrent layer's work arrays for one (batch, T), each stacked over the P parts of the
+#: batch: part p works in ``array[p]`` alone, laid out as the kernels above expect for a
+#: batch of B/P.  ``norms``, ``grad_*`` hold each part's ‖∂C/∂h_t‖ and weight gradients,
+#: which the backward drivers combine.  (``spread`` is ``xp`` itself where not feature-major.)
+RecurrentWork = namedtuple("RecurrentWork", "xt xp spread hs deltas dxt norms grad_ih grad_hh grad_bias")
+#: The LSTM's own per-part arrays: c in rows like ``hs``; h_{t−1}, c, gate activations,
+#: tanh(c_t) and the step's errors feature-major (see lstm_forward, lstm_backward).
+LSTMWork = namedtuple("LSTMWork", "cs h_now cells acts tanh_c dh_now dc_now")
+
+
+def batch_parts(batch: int) -> int:
+    """Into how many equal parts a batch is split: the most, up to the threads numba runs, that divide it."""
+    return next(parts for parts in range(min(numba.get_num_threads(), batch), 0, -1) if batch % parts == 0)
+
+
+@njit(nogil=True, cache=True)
+def _copy_into(target, source):
+    """target[:len(source)] = source.  The drivers below call this rather than assign slices
+    themselves: written in a ``parallel=True`` function, ``cell.cs[p][:n] = c0[p]`` never
+    reached ``cs`` and the LSTM started from garbage (seen with numba 0.68)."""
+    target[:source.shape[0]] = source
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _start_part(x, p, weight_ih, bias, work, feature_major, h0):
+    """Part p's input projection of every step, and its initial state h_{−1}."""
+    project_inputs(x[p], weight_ih, bias, work.xt[p], work.xp[p], work.spread[p], feature_major)
+    _copy_into(work.hs[p], h0[p])
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _finish_part(work, p, lengths, final_h, sequences, out):
+    """Part p's final state and, with ``sequences``, its h_t of every step batch-major."""
+    n = lengths.shape[1]
+    gather_final(work.hs[p], n, lengths[p], final_h[p])
+    if sequences:
+        to_batch_major(work.hs[p][n:], n, out[p])
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
+    """Part p's share of the weight gradients and, with ``want_dx``, its ∂C/∂x batch-major."""
+    recurrent_weight_gradients(work.deltas[p], work.spread[p], work.xt[p], work.hs[p], weight_ih, feature_major,
+                               work.grad_ih[p], work.grad_hh[p], work.grad_bias[p], work.dxt[p], want_dx)
+    if want_dx:
+        to_batch_major(work.dxt[p], dx.shape[1], dx[p])
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _sum_over_parts(partials, total):
+    """total = Σ_p partials[p], added in part order so that runs repeat exactly."""
+    flat = total.reshape(total.size)
+    flat[:] = partials[0].reshape(total.size)
+    for p in range(1, partials.shape[0]):
+        part = partials[p].reshape(total.size)
+        for k in range(total.size):
+            flat[k] += part[k]
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
+    """The whole batch's weight gradients from the parts', and ‖∂C/∂h_t‖ over the whole batch."""
+    _sum_over_parts(work.grad_ih, grad_ih)
+    _sum_over_parts(work.grad_hh, grad_hh)
+    _sum_over_parts(work.grad_bias, grad_bias)
+    for t in range(norms.shape[0]):
+        total = 0.0
+        for p in range(work.norms.shape[0]):
+            total += work.norms[p, t] * work.norms[p, t]
+        norms[t] = np.sqrt(total)
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
+    """The SimpleRNN forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
+    for p in prange(x.shape[0]):
+        _start_part(x, p, weight_ih, bias, work, False, h0)
+        rnn_forward(work.xp[p], weight_hh, work.hs[p], x.shape[1])
+        _finish_part(work, p, lengths, final_h, sequences, out)
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_backward_parts(dy, sequences, weight_ih, weight_hh, lengths, dh_final, truncate, work, dh, want_dx, dx,
+                       grad_ih, grad_hh, grad_bias, norms):
+    """SimpleRNN BPTT and weight gradients, each part on its own thread, then the parts combined."""
+    for p in prange(dy.shape[0]):
+        rnn_backward(dy[p], sequences, work.hs[p], weight_hh, lengths[p], dh_final[p], truncate, dh[p],
+                     work.deltas[p], work.norms[p])
+        _part_weight_gradients(work, p, weight_ih, False, want_dx, dx)
+    _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences,
+                       out):
+    """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
+    for p in prange(x.shape[0]):
+        _start_part(x, p, weight_ih, bias, work, True, h0)
+        _copy_into(cell.cs[p], c0[p])
+        lstm_forward(work.xp[p], weight_hh, work.hs[p], cell.cs[p], cell.h_now[p], cell.cells[p], cell.acts[p],
+                     cell.tanh_c[p], x.shape[1])
+        _finish_part(work, p, lengths, final_h, sequences, out)
+        gather_final(cell.cs[p], x.shape[1], lengths[p], final_c[p])
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_backward_parts(dy, sequences, weight_ih, weight_hh, weight_hh_t, lengths, dh_final, dc_final, truncate,
+                        work, cell, dh, dc, want_dx, dx, grad_ih, grad_hh, grad_bias, norms):
+    """LSTM BPTT and weight gradients, each part on its own thread, then the parts combined;
+    ``weight_hh_t`` receives the contiguous W_hhᵀ the parts' products read."""
+    _copy_into(weight_hh_t, weight_hh.T)
+    for p in prange(dy.shape[0]):
+        lstm_backward(dy[p], sequences, cell.cells[p], cell.acts[p], cell.tanh_c[p], weight_hh_t, lengths[p],
+                      dh_final[p], dc_final[p], truncate, dh[p], dc[p], cell.dh_now[p], cell.dc_now[p],
+                      work.deltas[p], work.norms[p])
+        _part_weight_gradients(work, p, weight_ih, True, want_dx, dx)
+    _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import option
-from ..recurrent import lstm_backward, lstm_forward
+from ..recurrent import LSTMWork, lstm_backward_parts, lstm_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
 
@@ -49,24 +49,31 @@ class LSTM(RecurrentLayer):
 
     feature_major = True
 
-    def _cell_buffers(self, batch, steps):
+    def _cell_buffers(self, parts, size, steps):
         hidden, dt = self.hidden, self.dtype
-        return {"cs": np.empty((steps * batch + batch, hidden), dt), "h_now": np.empty((hidden, batch), dt),
-                "cells": np.empty(((steps + 1) * hidden, batch), dt), "acts": np.empty((steps * 4 * hidden, batch), dt),
-                "tanh_c": np.empty((steps * hidden, batch), dt), "dh_now": np.empty((hidden, batch), dt),
-                "dc_now": np.empty((hidden, batch), dt), "weight_hh_t": np.empty((hidden, 4 * hidden), dt)}
+        per_unit = (parts, hidden, size)
+        return {"cell": LSTMWork(cs=np.empty((parts, steps * size + size, hidden), dt), h_now=np.empty(per_unit, dt),
+                                 cells=np.empty((parts, (steps + 1) * hidden, size), dt),
+                                 acts=np.empty((parts, steps * 4 * hidden, size), dt),
+                                 tanh_c=np.empty((parts, steps * hidden, size), dt), dh_now=np.empty(per_unit, dt),
+                                 dc_now=np.empty(per_unit, dt)),
+                "weight_hh_t": np.empty((hidden, 4 * hidden), dt)}
 
-    def _run_cell(self, buf, batch):
-        lstm_forward(buf["xp"], self.params["weight_hh"], buf["hs"], buf["cs"], buf["h_now"], buf["cells"],
-                     buf["acts"], buf["tanh_c"], batch)
+    def _run_forward(self, buf, x, initial, finals, out):
+        lstm_forward_parts(x, self.params["weight_ih"], buf["bias"], self.params["weight_hh"], initial[0], initial[1],
+                           self._parts(self.lengths), buf["work"], buf["cell"], finals[0], finals[1], self.sequences,
+                           out)
 
-    def _run_cell_backward(self, buf, dy, d_finals):
-        lstm_backward(dy, self.sequences, buf["cells"], buf["acts"], buf["tanh_c"], self.params["weight_hh"],
-                      self.lengths, d_finals[0], d_finals[1], self.truncate, buf["d_h"], buf["d_c"], buf["dh_now"],
-                      buf["dc_now"], buf["weight_hh_t"], buf["deltas"], buf["norms"])
+    def _run_backward(self, buf, dy, d_finals, dx):
+        lstm_backward_parts(dy, self.sequences, self.params["weight_ih"], self.params["weight_hh"], buf["weight_hh_t"],
+                            self._parts(self.lengths), d_finals[0], d_finals[1], self.truncate, buf["work"],
+                            buf["cell"], self._parts(buf["d_h"]), self._parts(buf["d_c"]),
+                            self.needs_input_gradient, dx, self.grads["weight_ih"], self.grads["weight_hh"],
+                            self.grads["bias_ih"], buf["norms"])
 
     @property
     def gate_means(self) -> dict[str, np.ndarray]:
         """Mean input-gate and forget-gate activation per time step of the last forward, over batch and units."""
-        acts = self._current["acts"].reshape(self._steps, 4, self.hidden, self._batch)
-        return {"input": acts[:, 0].mean(axis=(1, 2)), "forget": acts[:, 1].mean(axis=(1, 2))}
+        acts = self._current["cell"].acts
+        acts = acts.reshape(acts.shape[0], self._steps, 4, self.hidden, acts.shape[2])
+        return {"input": acts[:, :, 0].mean(axis=(0, 2, 3)), "forget": acts[:, :, 1].mean(axis=(0, 2, 3))}

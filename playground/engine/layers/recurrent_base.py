@@ -30,7 +30,7 @@ import numpy as np
 
 from ..config import option
 from ..initializers import initial_weight
-from ..recurrent import gather_final, project_inputs, recurrent_weight_gradients, to_batch_major
+from ..recurrent import RecurrentWork, batch_parts
 from .base import Layer, ShapeError
 
 #: (batch, T) shapes whose buffers are kept at once: training, evaluation, a short last batch
@@ -105,32 +105,48 @@ class RecurrentLayer(Layer):
 
     # --- buffers ----------------------------------------------------------------------------
     def _buffers(self, batch: int, steps: int) -> dict[str, np.ndarray]:
-        """Work arrays for one (batch, T): allocated once, reused every step after."""
+        """Work arrays for one (batch, T): allocated once, reused every step after.
+
+        The per-step arrays are stacked over the parts of the batch (``batch_parts``), which
+        the kernels run on a thread each; the layer's inputs and results keep the (batch, …)
+        layout and are handed to the kernels as (parts, batch/parts, …) views."""
         key = (batch, steps)
         found = self._shapes.get(key)
         if found is None:
             if len(self._shapes) >= KEPT_SHAPES:
                 self._shapes.pop(next(iter(self._shapes)))
-            rows, hidden, dt = steps * batch, self.hidden, self.dtype
+            parts = batch_parts(batch)
+            size = batch // parts
+            rows, hidden, dt = steps * size, self.hidden, self.dtype
             width = self.gates * hidden
-            per_step = (steps * width, batch) if self.feature_major else (rows, width)
-            found = {"xt": np.empty((rows, self.features), dt), "xp": np.empty(per_step, dt),
-                     "hs": np.empty((rows + batch, hidden), dt), "deltas": np.empty(per_step, dt),
-                     "dxt": np.empty((rows, self.features), dt), "dx": np.empty((batch, steps, self.features), dt),
-                     "bias": np.empty(width, dt), "lengths": np.full(batch, steps, np.int64),
-                     "norms": np.zeros(steps), "out": np.empty((batch, steps, hidden), dt)}
+            per_step = (parts, steps * width, size) if self.feature_major else (parts, rows, width)
+            xp = np.empty(per_step, dt)
+            found = {"parts": parts, "bias": np.empty(width, dt), "lengths": np.full(batch, steps, np.int64),
+                     "norms": np.zeros(steps), "out": np.empty((batch, steps, hidden), dt),
+                     "dx": np.empty((batch, steps, self.features), dt),
+                     # the all-steps GEMMs' (G·H, T·B) layout; the batch-major kernels do not use it
+                     "work": RecurrentWork(
+                         xt=np.empty((parts, rows, self.features), dt), xp=xp,
+                         spread=np.empty((parts, width, rows), dt) if self.feature_major else xp,
+                         hs=np.empty((parts, rows + size, hidden), dt), deltas=np.empty(per_step, dt),
+                         dxt=np.empty((parts, rows, self.features), dt), norms=np.zeros((parts, steps)),
+                         grad_ih=np.empty((parts, width, self.features), dt),
+                         grad_hh=np.empty((parts, width, hidden), dt), grad_bias=np.empty((parts, width), dt))}
             for name in self.state_names:
                 found[f"final_{name}"] = np.empty((batch, hidden), dt)
                 found[f"d_{name}"] = np.empty((batch, hidden), dt)
                 found[f"zero_{name}"] = np.zeros((batch, hidden), dt)
-            # the all-steps GEMMs' (G·H, T·B) layout; the batch-major kernels do not use it
-            found["spread"] = np.empty((width, rows), dt) if self.feature_major else found["xp"]
-            found.update(self._cell_buffers(batch, steps))
+            found.update(self._cell_buffers(parts, size, steps))
             self._shapes[key] = found
         return found
 
-    def _cell_buffers(self, batch: int, steps: int) -> dict[str, np.ndarray]:
+    def _cell_buffers(self, parts: int, size: int, steps: int) -> dict:
         return {}
+
+    def _parts(self, array: np.ndarray) -> np.ndarray:
+        """A (batch, …) array as the (parts, batch/parts, …) view the kernels take."""
+        parts = self._current["parts"]
+        return array.reshape(parts, array.shape[0] // parts, *array.shape[1:])
 
     def _check_lengths(self, lengths, batch: int, steps: int, own: np.ndarray) -> np.ndarray:
         if lengths is None:
@@ -154,42 +170,32 @@ class RecurrentLayer(Layer):
         self._batch, self._steps = batch, steps
         self.lengths = self._check_lengths(lengths, batch, steps, buf["lengths"])
         np.add(self.params["bias_ih"], self.params["bias_hh"], out=buf["bias"])
-        project_inputs(x, self.params["weight_ih"], buf["bias"], buf["xt"], buf["xp"], buf["spread"],
-                       self.feature_major)
-        for index, name in enumerate(self.state_names):
-            rows = buf["hs"] if name == "h" else buf["cs"]
-            rows[:batch] = 0.0 if initial_state is None else initial_state[index]
-        self._run_cell(buf, batch)
-        finals = []
-        for name in self.state_names:
-            rows = buf["hs"] if name == "h" else buf["cs"]
-            gather_final(rows, batch, self.lengths, buf[f"final_{name}"])
-            finals.append(buf[f"final_{name}"])
-        self.final_state = tuple(finals)
-        if not self.sequences:
-            return self.final_state[0]
-        to_batch_major(buf["hs"][batch:], batch, buf["out"])
-        return buf["out"]
+        initial = tuple(buf[f"zero_{name}"] if initial_state is None else
+                        np.ascontiguousarray(np.broadcast_to(initial_state[index], (batch, self.hidden)), self.dtype)
+                        for index, name in enumerate(self.state_names))
+        finals = tuple(buf[f"final_{name}"] for name in self.state_names)
+        self._run_forward(buf, self._parts(x), tuple(self._parts(s) for s in initial),
+                          tuple(self._parts(f) for f in finals), self._parts(buf["out"]))
+        self.final_state = finals
+        return buf["out"] if self.sequences else finals[0]
 
     def backward(self, dy, d_final_state=None):
         buf, batch, steps = self._current, self._batch, self._steps
         dy = np.ascontiguousarray(dy, dtype=self.dtype).reshape(batch, steps if self.sequences else 1, self.hidden)
         finals = d_final_state if d_final_state is not None else tuple(buf[f"zero_{n}"] for n in self.state_names)
-        finals = tuple(np.ascontiguousarray(f, dtype=self.dtype) for f in finals)
-        self._run_cell_backward(buf, dy, finals)
+        finals = tuple(self._parts(np.ascontiguousarray(f, dtype=self.dtype)) for f in finals)
+        self._run_backward(buf, self._parts(dy), finals, self._parts(buf["dx"]))
+        self.grads["bias_hh"][...] = self.grads["bias_ih"]
         self.time_grad_norms = buf["norms"]
         self.d_initial_state = tuple(buf[f"d_{name}"] for name in self.state_names)
-        recurrent_weight_gradients(buf["deltas"], buf["spread"], buf["xt"], buf["hs"], self.params["weight_ih"],
-                                   self.feature_major, self.grads["weight_ih"], self.grads["weight_hh"],
-                                   self.grads["bias_ih"], buf["dxt"], self.needs_input_gradient)
-        self.grads["bias_hh"][...] = self.grads["bias_ih"]
-        if not self.needs_input_gradient:
-            return None
-        to_batch_major(buf["dxt"], batch, buf["dx"])
-        return buf["dx"]
+        return buf["dx"] if self.needs_input_gradient else None
 
-    def _run_cell(self, buf, batch: int) -> None:
+    def _run_forward(self, buf, x, initial, finals, out) -> None:
+        """The cell's forward kernel over the parts: x, the initial states, the final states and
+        the output, all as (parts, batch/parts, …) views."""
         raise NotImplementedError
 
-    def _run_cell_backward(self, buf, dy, d_finals) -> None:
+    def _run_backward(self, buf, dy, d_finals, dx) -> None:
+        """The cell's BPTT kernel over the parts, filling ``grads``, ``buf["norms"]`` and the
+        d_<state> buffers (∂C/∂ of the initial state); dy, d_finals and dx as part views."""
         raise NotImplementedError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..recurrent import rnn_backward, rnn_forward
+from ..recurrent import rnn_backward_parts, rnn_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
 
@@ -35,9 +35,12 @@ class SimpleRNN(RecurrentLayer):
     def can_saturate(self):
         return True
 
-    def _run_cell(self, buf, batch):
-        rnn_forward(buf["xp"], self.params["weight_hh"], buf["hs"], batch)
+    def _run_forward(self, buf, x, initial, finals, out):
+        rnn_forward_parts(x, self.params["weight_ih"], buf["bias"], self.params["weight_hh"], initial[0],
+                          self._parts(self.lengths), buf["work"], finals[0], self.sequences, out)
 
-    def _run_cell_backward(self, buf, dy, d_finals):
-        rnn_backward(dy, self.sequences, buf["hs"], self.params["weight_hh"], self.lengths, d_finals[0],
-                     self.truncate, buf["d_h"], buf["deltas"], buf["norms"])
+    def _run_backward(self, buf, dy, d_finals, dx):
+        rnn_backward_parts(dy, self.sequences, self.params["weight_ih"], self.params["weight_hh"],
+                           self._parts(self.lengths), d_finals[0], self.truncate, buf["work"], self._parts(buf["d_h"]),
+                           self.needs_input_gradient, dx, self.grads["weight_ih"], self.grads["weight_hh"],
+                           self.grads["bias_ih"], buf["norms"])
