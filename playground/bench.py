@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -230,23 +231,34 @@ def samples_per_second(run, n: int, repeats: int) -> float:
     return n / statistics.median(times)
 
 
-def _best_over_threads(make_run, n: int, repeats: int, library: str) -> tuple[float, int]:
-    """(samples/s, threads) of a reference at its better setting, 1 or 2 threads."""
-    from threadpoolctl import threadpool_limits
+@contextmanager
+def _threads(library: str, count: int | None):
+    """Run a reference at ``count`` threads (None: as its run set itself up)."""
+    if count is None:
+        yield
+    elif library == "torch":
+        import torch
 
+        before = torch.get_num_threads()
+        torch.set_num_threads(count)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+    else:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(count, user_api="blas"):
+            yield
+
+
+def _better_thread_count(run, n: int, library: str) -> int:
+    """1 or 2: the thread count at which a reference runs faster, from two timed passes at each."""
     rates = {}
     for count in (1, 2):
-        if library == "torch":
-            import torch
-
-            run = make_run()  # sets 2 threads; override after
-            torch.set_num_threads(count)
-            rates[count] = samples_per_second(run, n, repeats)
-        else:
-            with threadpool_limits(count, user_api="blas"):
-                rates[count] = samples_per_second(make_run(), n, repeats)
-    best = max(rates, key=rates.get)
-    return rates[best], best
+        with _threads(library, count):
+            rates[count] = samples_per_second(run, n, 2)
+    return max(rates, key=rates.get)
 
 
 def _torch_available() -> bool:
@@ -261,21 +273,34 @@ def compare_with_references(workload: str, target: str, n: int, repeats: int, en
                             make_torch_run, best_threads: bool = True) -> dict:
     """The engine's samples/s and its ratios to the references, all measured in this process.
 
-    With ``best_threads`` each reference runs at its better setting, 1 or 2 threads: a 2-thread
-    BLAS or torch intra-op pool collapses when the other core is busy (measured: torch 6.7k
-    samples/s on 1 thread, 0.5k on 2), and the ratio must not flatter the engine for that.
+    With ``best_threads`` each reference runs at its better setting, 1 or 2 threads, picked
+    first: a 2-thread BLAS or torch intra-op pool collapses when the other core is busy
+    (measured: torch 6.7k samples/s on 1 thread, 0.5k on 2), and the ratio must not flatter
+    the engine for that.  Then the engine and the references take turns, one timed pass each
+    per round over ``repeats`` rounds, and each figure is its median: the shared machine has
+    slow spells (the same engine pass ran at 9k and at 13k samples/s a minute apart), and
+    taking turns makes a spell hit every contender alike rather than whichever was running.
     """
-    engine = samples_per_second(engine_run, n, repeats)
+    contenders = {"engine": (engine_run, "", None), "numpy": (make_numpy_run(), "numpy", None)}
+    if _torch_available():
+        contenders["torch"] = (make_torch_run(), "torch", None)
     threads = {}
-    torch_rate = None
     if best_threads:
-        reference, threads["numpy"] = _best_over_threads(make_numpy_run, n, repeats, "numpy")
-        if _torch_available():
-            torch_rate, threads["torch"] = _best_over_threads(make_torch_run, n, repeats, "torch")
-    else:
-        reference = samples_per_second(make_numpy_run(), n, repeats)
-        if _torch_available():
-            torch_rate = samples_per_second(make_torch_run(), n, repeats)
+        for name in ("numpy", "torch"):
+            if name in contenders:
+                run, library, _ = contenders[name]
+                threads[name] = _better_thread_count(run, n, library)
+                contenders[name] = (run, library, threads[name])
+    seconds = {name: [] for name in contenders}
+    for round_index in range(repeats + 1):  # round 0 warms up: compilation, caches, allocator
+        for name, (run, library, count) in contenders.items():
+            with _threads(library, count):
+                start = time.perf_counter()
+                run()
+                if round_index:
+                    seconds[name].append(time.perf_counter() - start)
+    rates = {name: n / statistics.median(times) for name, times in seconds.items()}
+    engine, reference, torch_rate = rates["engine"], rates["numpy"], rates.get("torch")
     result = {"workload": workload, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
               "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
               "ratio_vs_numpy": round(engine / reference, 2),

@@ -52,7 +52,7 @@ class LSTM(RecurrentLayer):
     def _cell_buffers(self, parts, size, steps):
         hidden, dt = self.hidden, self.dtype
         per_unit = (parts, hidden, size)
-        return {"cell": LSTMWork(cs=np.empty((parts, steps * size + size, hidden), dt), h_now=np.empty(per_unit, dt),
+        return {"cell": LSTMWork(h_now=np.empty(per_unit, dt),
                                  cells=np.empty((parts, (steps + 1) * hidden, size), dt),
                                  acts=np.empty((parts, steps * 4 * hidden, size), dt),
                                  tanh_c=np.empty((parts, steps * hidden, size), dt), dh_now=np.empty(per_unit, dt),

@@ -30,7 +30,8 @@ import numpy as np
 
 from ..config import option
 from ..initializers import initial_weight
-from ..recurrent import RecurrentWork, batch_parts
+from ..parts import batch_parts
+from ..recurrent import RecurrentWork
 from .base import Layer, ShapeError
 
 #: (batch, T) shapes whose buffers are kept at once: training, evaluation, a short last batch

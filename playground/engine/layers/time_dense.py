@@ -2,23 +2,49 @@
 
 a_t = f(W·h_t + b) with one W for all steps, like Keras' ``TimeDistributed(Dense)`` or a
 ``torch.nn.Linear`` applied to a (batch, T, H) tensor.  The T steps of a batch are simply
-B·T rows of one matrix product, so the layer reuses Dense's kernels on those rows.  With
-softmax it is the per-step classifier head of a sequence tagger or a decoder: the cost is
-then summed over the steps and averaged over the batch.
+B·T rows of one matrix product, so the layer reuses Dense's kernels on those rows, split
+into parts that run on a thread each (parts.py), as the recurrent layer before it does.
+With softmax it is the per-step classifier head of a sequence tagger or a decoder: the
+cost is then summed over the steps and averaged over the batch.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from ..activations import ACTIVATIONS, activation_backward, activation_forward
 from ..config import option
 from ..initializers import initial_bias, initial_weight
+from ..numeric import FAST_MATH
+from ..parts import part_bounds, row_parts, sum_over_parts
 from .activated import ActivatedLayer, alpha_option
 from .base import ShapeError, register_layer
 from .buffers import BatchBuffers
 from .dense import dense_backward, dense_forward
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def time_dense_forward(x, weight, bias, code, alpha, parts, z, a):
+    """z = x·Wᵀ + b and a = f(z) for all B·T rows, in ``parts`` blocks of rows on a thread each."""
+    for p in prange(parts):
+        start, stop = part_bounds(x.shape[0], parts, p)
+        dense_forward(x[start:stop], weight, bias, z[start:stop])
+        activation_forward(code, z[start:stop], a[start:stop], alpha)
+
+
+@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def time_dense_backward(x, delta, weight, want_dx, weight_parts, bias_parts, weight_grad, bias_grad, dx):
+    """Dense's backward in blocks of rows on a thread each (one per ``weight_parts``), each
+    block's share of ∂C/∂W and ∂C/∂b then summed."""
+    parts = weight_parts.shape[0]
+    for p in prange(parts):
+        start, stop = part_bounds(x.shape[0], parts, p)
+        dense_backward(x[start:stop], delta[start:stop], weight, weight_parts[p], bias_parts[p], dx[start:stop],
+                       want_dx)
+    sum_over_parts(weight_parts, weight_grad)
+    sum_over_parts(bias_parts, bias_grad)
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,8 @@ class TimeDense(ActivatedLayer):
         super().__init__(layer_id, config, input_shape, dtype)
         self.n_in = self.input_shape[-1]
         self._buffers = BatchBuffers()
+        #: each part's share of the weight and bias gradients, by number of parts
+        self._partial_grads: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def initialize(self, initializer, rng):
         units = self.config.units
@@ -70,8 +98,8 @@ class TimeDense(ActivatedLayer):
         self.x = np.ascontiguousarray(x, dtype=self.dtype).reshape(rows, self.n_in)
         self.z = self._buffers.get(rows, "z", (units,), self.dtype)
         self.a = self._buffers.get(rows, "a", (units,), self.dtype)
-        dense_forward(self.x, self.params["weight"], self.params["bias"], self.z)
-        activation_forward(self.activation_code, self.z, self.a, self.config.alpha)
+        time_dense_forward(self.x, self.params["weight"], self.params["bias"], self.activation_code, self.config.alpha,
+                           row_parts(rows), self.z, self.a)
         return self.a.reshape(batch, steps, units)
 
     def backward(self, dy):
@@ -86,5 +114,12 @@ class TimeDense(ActivatedLayer):
         rows = self.x.shape[0]
         dx = self._buffers.get(rows, "dx", (self.n_in,), self.dtype)
         delta = np.ascontiguousarray(delta, dtype=self.dtype).reshape(rows, self.config.units)
-        dense_backward(self.x, delta, self.params["weight"], self.grads["weight"], self.grads["bias"], dx, want_dx)
+        parts = row_parts(rows)
+        if parts not in self._partial_grads:
+            units = self.config.units
+            self._partial_grads[parts] = (np.empty((parts, units, self.n_in), self.dtype),
+                                          np.empty((parts, units), self.dtype))
+        weight_parts, bias_parts = self._partial_grads[parts]
+        time_dense_backward(self.x, delta, self.params["weight"], want_dx, weight_parts, bias_parts, self.grads["weight"],
+                            self.grads["bias"], dx)
         return dx.reshape(rows // self.steps, self.steps, self.n_in)
