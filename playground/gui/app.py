@@ -9,8 +9,13 @@ EXIT_BAD_INPUT = 2
 
 
 def create_application():
-    """The QApplication (created once), with the names QSettings and the title bar use."""
+    """The QApplication (created once), with the names QSettings and the title bar use,
+    in a process whose numpy BLAS runs on one thread (see ``pin_numpy_blas_to_one_thread``)."""
     from PySide6.QtWidgets import QApplication
+
+    from ..engine.blas import pin_numpy_blas_to_one_thread
+
+    pin_numpy_blas_to_one_thread()
 
     app = QApplication.instance()
     if app is None:
