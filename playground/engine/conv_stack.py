@@ -24,12 +24,14 @@ adds is the order of the work, which is where the time goes on these machines:
 - The gradient norms come out of the optimiser's pass over the weights, as in ``dense_stack``.
 
 One thread.  Splitting the batch between two ``prange`` threads was measured and did not
-pay on these shared 2-core machines: the BLAS numba calls serialises concurrent products
-(two 32×2880×100 products on two threads took 0.59 ms, one after the other 0.55 ms), so
-only the convolutions' own loops can run side by side; with the other core busy (as it
-usually is, with other developers' work or the window's GUI thread) the whole step was
-no faster (2.96 ms on one thread, 3.05–3.64 ms on two, best of 40), and numba's default
-OpenMP layer spin-waits and made a parallel stage 3.4× slower.
+pay on these shared 2-core machines: with the other core busy (as it usually is, with
+other developers' work or the window's GUI thread) the whole step was no faster (2.96 ms
+on one thread, 3.05–3.64 ms on two, best of 40), and numba's default OpenMP layer
+spin-waits and made a parallel stage 3.4× slower.  (That measurement also blamed the
+BLAS for serialising concurrent products; measured again later it does not: two
+32×2880×100 products on two threads took 0.34 ms against 0.25 ms for one, and the
+recurrent layers run their batch in parts on that, see parts.py.  The convolutional
+step has not been re-measured since.)
 
 Differences from the layer-by-layer path: the winner of a window whose activations tie
 but whose weighted inputs differ (ReLU's zeros, a saturated sigmoid) can differ, but its

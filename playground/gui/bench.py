@@ -4,7 +4,9 @@ Offscreen, the main window trains a lesson (by default the MNIST vanishing-gradi
 ``--lesson cnn-mnist`` for the convolutional network) with the dashboard open, cycling
 through the tabs that lesson shows (its own first: filters and feature maps for a conv
 net), so each one's drawing cost is counted, while a 16 ms QTimer records when it actually
-fires.  Reported:
+fires.  A lesson the dashboard does not train (``--lesson translate-numbers``,
+``rnn-vs-lstm``: the sequence lab) is measured the same way in its lab, cycling through
+the lab's tabs.  Reported:
 
   * p50 / p99 / max gap between timer ticks (target: max under 50 ms): a gap is time the
     GUI thread could not react to anything;
@@ -53,29 +55,77 @@ def _spec(lesson: str):
     return spec
 
 
-def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
-    """Samples per second of the bare trainer (no window, no stream), after a short warm-up."""
-    from ..training import StepChunk, Trainer
+def _headless_events(spec, data):
+    """(the bare trainer's events, its control, its batch size): the dashboard's trainer, or
+    for a lab lesson the runner its lab uses."""
+    from ..model import network_family
+    from ..training import Trainer, TrainingControl
     from .training import fresh_network
 
+    if network_family(spec) in ("recurrent", "encoder-decoder"):
+        from .sequence_lab import default_runner
+
+        control = TrainingControl(0.01)
+        return default_runner(spec, control), control, spec.training.batch_size
     dataset, _ = data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
-    network = fresh_network(spec)
-    trainer = Trainer(network, dataset, spec.training)
+    trainer = Trainer(fresh_network(spec), dataset, spec.training)
+    return trainer.run(), trainer.control, trainer.batch_size
+
+
+def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
+    """Samples per second of the bare trainer (no window, no stream), after a short warm-up."""
+    events, control, batch_size = _headless_events(spec, data)
     started = time.perf_counter()
     t0 = None
     counted = 0
-    for event in trainer.run():
+    for event in events:
         now = time.perf_counter()
-        if isinstance(event, StepChunk):
+        if hasattr(event, "steps") and hasattr(event, "losses"):  # a chunk of mini-batches
             if t0 is None:
                 if now - started >= warmup:
                     t0 = now
             else:
-                counted += event.steps * trainer.batch_size
+                counted += event.steps * batch_size
         if t0 is not None and now - t0 >= seconds:
-            trainer.control.stop()
+            control.stop()
     elapsed = time.perf_counter() - t0
     return counted / elapsed
+
+
+class DashboardRun:
+    """The run the dashboard trains, as the bench reads and drives it."""
+
+    def __init__(self, window):
+        self.window = window
+        self.panels = shown_panels(window.dashboard)
+
+    @property
+    def job(self):
+        return self.window.job
+
+    def samples(self) -> int:
+        return self.job.progress.samples
+
+    def show(self, index: int) -> None:
+        self.window.dashboard.show_panel(self.panels[index])
+
+
+class LabRun(DashboardRun):
+    """The run a lab trains (the sequence lab...): its job counts mini-batches, its tabs are its views."""
+
+    def __init__(self, window, lab):
+        self.window, self.lab = window, lab
+        self.panels = list(range(lab.tabs.count()))
+
+    @property
+    def job(self):
+        return self.lab.job
+
+    def samples(self) -> int:
+        return self.job.progress.steps * self.window.document.spec.training.batch_size
+
+    def show(self, index: int) -> None:
+        self.lab.tabs.setCurrentIndex(self.panels[index])
 
 
 class OtherLoad:
@@ -135,8 +185,9 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     window.data = data  # the same loaded arrays as the headless runs
     window.prompt_on_close = False
     window.show()
-    panels = shown_panels(window.dashboard)
-    window.dashboard.show_panel(panels[0])
+    lab = window.active_lab()
+    run = DashboardRun(window) if lab is None else LabRun(window, lab)
+    run.show(0)
 
     clock = QElapsedTimer()
     clock.start()
@@ -147,13 +198,12 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
              "gui_samples": 0, "gui_seconds": 0.0, "panel": 0, "next_switch": 0.0}
 
     def begin_segment(now):
-        job = window.job
-        state.update(phase="measuring", start=now, samples=job.progress.samples, t=job.progress.last, last=None)
+        state.update(phase="measuring", start=now, samples=run.samples(), t=run.job.progress.last, last=None)
 
     def end_segment(now):
-        job = window.job
+        job = run.job
         job.control.pause()
-        state["gui_samples"] += job.progress.samples - state["samples"]
+        state["gui_samples"] += run.samples() - state["samples"]
         state["gui_seconds"] += job.progress.last - state["t"]
         state["segment"] += 1
         if state["segment"] < segments:
@@ -161,7 +211,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
             headless.append(headless_rate(spec, data, reference_seconds))
             # the next segment starts at the first chunk after the resume, so it is not charged
             # with the time the window's run stood paused
-            state.update(phase="resuming", last=None, samples=job.progress.samples)
+            state.update(phase="resuming", last=None, samples=run.samples())
             job.control.resume()
         else:
             state["phase"] = "done"
@@ -171,10 +221,10 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
 
     def tick():
         now = clock.nsecsElapsed() / 1e6
-        job = window.job
+        job = run.job
         phase = state["phase"]
         if phase in ("starting", "resuming"):
-            if job is not None and job.progress.samples > state["samples"] and not job.control.paused:
+            if job is not None and run.samples() > state["samples"] and not job.control.paused:
                 if phase == "starting":
                     state["next_switch"] = now + 1000 * PANEL_SECONDS
                 begin_segment(now)
@@ -185,8 +235,8 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
             gaps.append(now - state["last"])
         state["last"] = now
         if now >= state["next_switch"]:
-            state["panel"] = (state["panel"] + 1) % len(panels)
-            window.dashboard.show_panel(panels[state["panel"]])
+            state["panel"] = (state["panel"] + 1) % len(run.panels)
+            run.show(state["panel"])
             state["next_switch"] = now + 1000 * PANEL_SECONDS
         if now - state["start"] >= segment_ms:
             end_segment(now)
@@ -220,6 +270,7 @@ def shown_panels(dashboard) -> list[str]:
 
 def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: str = LESSON) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ..model import network_family
     from .training import DataStore
 
     seconds = 5.0 if quick else 20.0
@@ -228,7 +279,10 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
     spec = _spec(lesson)
     data_dir, story = _choose_data()
     data = DataStore(data_dir)
-    data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
+    if network_family(spec) in ("recurrent", "encoder-decoder"):
+        story = "the lesson's own generated data, in the sequence lab"
+    else:
+        data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
     headless_rate(spec, data, 0.5)  # load the kernels before anything is timed
     print(f"gui bench: {lesson} on {story}; {seconds:g} s of training in the window in {segments} segments, "
           f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training", file=sys.stderr)

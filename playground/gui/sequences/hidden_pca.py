@@ -19,6 +19,8 @@ from .model import SequenceModel
 #: a numeric property with at most this many distinct whole values is shown as categories
 MAX_CATEGORIES = len(CLASS_COLORS)
 COLOR_MAP = "viridis"
+#: distinct colours a continuous property is drawn in (more are not told apart by eye)
+COLOR_LEVELS = 64
 
 
 def pca_2d(states: np.ndarray, previous: np.ndarray | None = None):
@@ -164,14 +166,20 @@ class HiddenStatePCAView(Panel):
             colours = {c: CLASS_COLORS[i % len(CLASS_COLORS)] for i, c in enumerate(categories)}
             self._show_legend(categories, [colours[c] for c in categories])
             self.color_bar.hide()
-            return [pg.mkBrush(colours[v]) for v in values.tolist()]
+            # one brush per category, shared by its points: a brush per point made the
+            # redraw of 1,000 phrases cost tens of milliseconds on the GUI thread
+            brushes = {c: pg.mkBrush(colour) for c, colour in colours.items()}
+            return [brushes[v] for v in values.tolist()]
         self._show_legend([], [])
         numbers = values.astype(np.float64)
         low, high = float(np.nanmin(numbers)), float(np.nanmax(numbers))
         scale = (numbers - low) / (high - low) if high > low else np.zeros(n)
         self.color_bar.setLevels((low, high))
         self.color_bar.show()
-        return [pg.mkBrush(c) for c in pg.colormap.get(COLOR_MAP).map(scale, mode="qcolor")]
+        # the colour map in COLOR_LEVELS shared brushes, for the same reason as above
+        palette = [pg.mkBrush(c) for c in pg.colormap.get(COLOR_MAP).map(np.linspace(0.0, 1.0, COLOR_LEVELS),
+                                                                          mode="qcolor")]
+        return [palette[k] for k in np.rint(scale * (COLOR_LEVELS - 1)).astype(np.int64).tolist()]
 
     def _show_legend(self, categories: list, colours: list) -> None:
         key = (tuple(categories), tuple(colours))
