@@ -197,3 +197,67 @@ def test_a_per_step_softmax_head_trains_on_the_cost_of_every_step():
     for key, param in network.state().items():
         assert relative_error(analytic[key], numerical_gradient(loss, param)) < TOLERANCE, key
     assert network.predict(ids).shape == (3, steps * vocabulary)
+
+
+def _run_with_threads(threads, run):
+    """``run()`` with numba's thread count set to ``threads`` (the parts a batch is split into follow it)."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        return run()
+    finally:
+        numba.set_num_threads(before)
+
+
+needs_two_threads = pytest.mark.skipif(__import__("numba").config.NUMBA_NUM_THREADS < 2,
+                                       reason="numba runs one thread here, so a batch is never split")
+
+
+@needs_two_threads
+@pytest.mark.parametrize("kind", RECURRENT)
+@pytest.mark.parametrize("sequences", ["yes", "no"])
+def test_a_batch_split_into_parts_gives_what_one_part_gives(kind, sequences):
+    """Each half of an even batch runs its whole time loop on its own thread (engine/parts.py):
+    outputs, final states, ∂C/∂x, the initial state's gradient, every weight gradient and
+    ‖∂C/∂h_t‖ must equal the one-part run's, with lengths and truncation in play."""
+    rng = np.random.default_rng(5)
+    batch, steps = 6, 7
+    x = rng.standard_normal((batch, steps, 3))
+    lengths = np.array([7, 2, 5, 7, 1, 4])
+    dy = rng.standard_normal((batch, steps, 5) if sequences == "yes" else (batch, 5))
+
+    def run():
+        layer = recurrent(kind, sequences=sequences, steps=steps)
+        layer.truncate = 3
+        state = state_like(layer, batch, np.random.default_rng(6))
+        y = layer.forward(x, True, initial_state=state, lengths=lengths).copy()
+        finals = [f.copy() for f in layer.final_state]
+        dx = layer.backward(dy, state_like(layer, batch, np.random.default_rng(7))).copy()
+        return (layer._current["parts"], [y, *finals, dx, *[d.copy() for d in layer.d_initial_state],
+                                          *[g.copy() for g in layer.grads.values()], layer.time_grad_norms.copy()])
+
+    parts_one, whole = _run_with_threads(1, run)
+    parts_two, split = _run_with_threads(2, run)
+    assert (parts_one, parts_two) == (1, 2)
+    for expected, got in zip(whole, split):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@needs_two_threads
+def test_time_dense_rows_in_parts_give_what_one_part_gives():
+    rng = np.random.default_rng(8)
+    cls = layer_class("time_dense")
+    x = rng.standard_normal((5, 7, 4))  # 35 rows: parts of 17 and 18
+    delta = rng.standard_normal((35, 6))
+
+    def run():
+        layer = cls("out", cls.Config(units=6, activation="softmax"), (7, 4), np.float64)
+        layer.initialize("xavier", np.random.default_rng(0))
+        a = layer.forward(x, True).copy()
+        dx = layer.backward_from_delta(delta).copy()
+        return [a, dx, layer.grads["weight"].copy(), layer.grads["bias"].copy()]
+
+    for expected, got in zip(_run_with_threads(1, run), _run_with_threads(2, run)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
