@@ -21,18 +21,14 @@ from numba import njit
 from .numeric import FAST_MATH
 
 
-def thread_count() -> int:
-    return numba.get_num_threads()
-
-
 def batch_parts(batch: int) -> int:
     """Into how many equal parts a batch is split: the most, up to the threads numba runs, that divide it."""
-    return next(parts for parts in range(min(thread_count(), batch), 0, -1) if batch % parts == 0)
+    return next(parts for parts in range(min(numba.get_num_threads(), batch), 0, -1) if batch % parts == 0)
 
 
 def row_parts(rows: int) -> int:
     """Into how many (nearly equal) parts ``rows`` independent rows are split: one per thread."""
-    return max(1, min(thread_count(), rows))
+    return max(1, min(numba.get_num_threads(), rows))
 
 
 @njit(nogil=True, cache=True, inline="always")

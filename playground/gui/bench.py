@@ -74,13 +74,16 @@ def _headless_events(spec, data):
 
 def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
     """Samples per second of the bare trainer (no window, no stream), after a short warm-up."""
+    from ..training import StepChunk
+    from ..training.sequence_events import SequenceChunk
+
     events, control, batch_size = _headless_events(spec, data)
     started = time.perf_counter()
     t0 = None
     counted = 0
     for event in events:
         now = time.perf_counter()
-        if hasattr(event, "steps") and hasattr(event, "losses"):  # a chunk of mini-batches
+        if isinstance(event, (StepChunk, SequenceChunk)):
             if t0 is None:
                 if now - started >= warmup:
                     t0 = now
@@ -110,8 +113,9 @@ class DashboardRun:
         self.window.dashboard.show_panel(self.panels[index])
 
 
-class LabRun(DashboardRun):
-    """The run a lab trains (the sequence lab...): its job counts mini-batches, its tabs are its views."""
+class LabRun:
+    """The run a lab trains (the sequence lab...), read and driven as ``DashboardRun`` is: its job
+    counts mini-batches, its tabs are its views."""
 
     def __init__(self, window, lab):
         self.window, self.lab = window, lab

@@ -18,7 +18,7 @@ class ActivationPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.curves_plot = self.graphics.addPlot(row=1, col=0,
                                                  title="Saturated units per layer (σ′ below 1% of its peak)")
         self.curves_plot.setYRange(0, 1, padding=0.02)

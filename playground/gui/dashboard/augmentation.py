@@ -50,7 +50,7 @@ class AugmentationPanel(Panel):
         controls.setContentsMargins(6, 4, 6, 0)
         controls.addStretch()
         controls.addWidget(self.new_samples)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="10pt")
+        self.headline = self.add_headline(size="10pt")
         self.block = ImageBlock(self.graphics.ci, row=1)
         self.graphics.ci.layout.setRowStretchFactor(2, 10)
         self.layout_.addLayout(controls)

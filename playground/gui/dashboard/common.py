@@ -370,6 +370,10 @@ class Panel(QWidget):
                 set_text(label, shown[0], self.wrap_width())
         self._fit_layout()
 
+    def add_headline(self, colspan: int = 1, size: str = "11pt"):
+        """The label at the top of the plots that ``say`` writes to (row 0 of ``graphics``)."""
+        return self.graphics.addLabel("", row=0, col=0, colspan=colspan, justify="left", size=size)
+
     def say(self, text: str) -> None:
         """Set the panel's headline (wrapped to the panel's width)."""
         before = getattr(self.headline, "_shown_text", None)

@@ -47,7 +47,7 @@ class DataPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.plot = self.graphics.addPlot(row=1, col=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)

@@ -69,7 +69,7 @@ class FeatureMapsPanel(Panel):
         column.addStretch()
         side.setFixedWidth(self.pad.width() + 14)
 
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="10pt")
+        self.headline = self.add_headline(size="10pt")
         self.blocks: dict[str, ImageBlock] = {}
         self.probabilities = pg.PlotItem()
         self.probabilities.setMouseEnabled(False, False)

@@ -43,7 +43,7 @@ class FiltersPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, colspan=2, justify="left", size="10pt")
+        self.headline = self.add_headline(colspan=2, size="10pt")
         self.blocks: dict[str, ImageBlock] = {}
         self.color_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(SIGNED_COLORMAP),
                                          label="weight", interactive=False, rounding=1e-6, width=14)

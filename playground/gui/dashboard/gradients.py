@@ -57,7 +57,7 @@ class GradientPanel(Panel):
         controls.addWidget(self.measure)
         controls.addStretch(1)
         self.layout_.addLayout(controls)
-        self.headline = self.graphics.addLabel("", row=0, col=0, colspan=2, justify="left", size="11pt")
+        self.headline = self.add_headline(colspan=2)
         self.curves_plot = self.graphics.addPlot(row=1, col=0, colspan=2)
         self.curves_plot.setLogMode(y=True)
         self.curves_plot.setLabel("bottom", "mini-batch step")

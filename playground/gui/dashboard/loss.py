@@ -13,7 +13,7 @@ class LossPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.loss_plot = self.graphics.addPlot(row=1, col=0, title="Cost")
         self.accuracy_plot = self.graphics.addPlot(row=2, col=0, title="Accuracy")
         for plot in (self.loss_plot, self.accuracy_plot):

@@ -87,7 +87,7 @@ class CompletionView(Panel):
         side.addWidget(self.again)
         side.addStretch(1)
         row.addLayout(side)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.original = ImageBlock(self.graphics, row=1)
         self.masked = ImageBlock(self.graphics, row=3)
         self.completed = ImageBlock(self.graphics, row=5)

@@ -39,7 +39,7 @@ class EnergyCurvesView(Panel):
         self.progress.setFormat("pretraining %p%")
         stage.addWidget(self.progress)
         self.layout_.addLayout(stage)
-        self.headline = self.graphics.addLabel("", row=0, col=0, colspan=2, justify="left", size="11pt")
+        self.headline = self.add_headline(colspan=2)
         titles = {"error": "Reconstruction error (squared, per image)", "entropy": "Validation cross-entropy",
                   "energy": "Mean free energy: training ── validation - -", "pl": "Validation pseudo-likelihood"}
         self.plots = {}

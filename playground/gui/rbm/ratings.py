@@ -38,7 +38,7 @@ class RatingsView(Panel):
         controls.addWidget(self.train_button)
         controls.addStretch(1)
         self.layout_.addLayout(controls)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.plot = self.graphics.addPlot(row=1, col=0)
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "RMSE (rating points)")

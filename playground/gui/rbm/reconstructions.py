@@ -22,7 +22,7 @@ class ReconstructionsView(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.inputs = ImageBlock(self.graphics, row=1)
         self.outputs = ImageBlock(self.graphics, row=3)
         self.layout_.addWidget(self.graphics)

@@ -42,7 +42,7 @@ class SamplesView(Panel):
         controls.addWidget(self.restart_button)
         controls.addStretch(1)
         self.layout_.addLayout(controls)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.block = ImageBlock(self.graphics, row=1)
         self.layout_.addWidget(self.graphics)
         self.state: np.ndarray | None = None

@@ -23,7 +23,7 @@ class GateActivityView(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.profile_plot = self.graphics.addPlot(row=1, col=0, title="Mean gate value per time step")
         self.profile_plot.setLabel("bottom", "time step t")
         self.profile_plot.setYRange(0, 1, padding=0.02)

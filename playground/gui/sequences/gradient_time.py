@@ -77,7 +77,7 @@ class GradientOverTimeView(Panel):
         self.clear_button.clicked.connect(self.clearRequested)
         controls.addWidget(self.clear_button)
         self.layout_.addLayout(controls)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.heat_plot = self.graphics.addPlot(row=1, col=0)
         self.heat_plot.setLabel("bottom", "mini-batch step")
         self.heat_plot.setLabel("left", "time step t")

@@ -73,7 +73,7 @@ class HiddenStatePCAView(Panel):
         controls.addWidget(self.color_by)
         controls.addStretch(1)
         self.layout_.addLayout(controls)
-        self.headline = self.graphics.addLabel("", row=0, col=0, colspan=2, justify="left", size="11pt")
+        self.headline = self.add_headline(colspan=2)
         self.plot = self.graphics.addPlot(row=1, col=0)
         self.plot.setLabel("bottom", "principal component 1")
         self.plot.setLabel("left", "principal component 2")

@@ -55,7 +55,7 @@ class TranslationsView(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.headline = self.graphics.addLabel("", row=0, col=0, justify="left", size="11pt")
+        self.headline = self.add_headline()
         self.plot = self.graphics.addPlot(row=1, col=0)
         self.plot.setLabel("bottom", "epoch")
         self.plot.setYRange(0, 1, padding=0.02)
