@@ -46,6 +46,8 @@ def test_conv_views_receive_data_while_training(qtbot, make_window, mnist_dir):
     board.refresh(force=True)
     before = board.filters.blocks["conv1"].image.image.copy()
     window.train()
+    # with a cold numba cache the conv kernels compile first (tens of seconds on 2 cores)
+    qtbot.waitUntil(lambda: window._tick() is None and len(window.model.history) >= 1, timeout=180000)
     qtbot.waitUntil(lambda: window._tick() is None and len(window.model.history) >= 60, timeout=20000)
     board.refresh()
     during = board.filters.blocks["conv1"].image.image.copy()
