@@ -274,13 +274,17 @@ def shown_panels(dashboard) -> list[str]:
 
 def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: str = LESSON) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..model import network_family
+    from ..model import NetworkFileError, network_family
     from .training import DataStore
 
     seconds = 5.0 if quick else 20.0
     segments = 2 if quick else 4
     reference_seconds = 1.0 if quick else 2.0
     spec = _spec(lesson)
+    if network_family(spec) == "rbm":
+        raise NetworkFileError(f'"{lesson}" trains in the RBM lab, which the window benchmark does not measure; '
+                               f"it measures the dashboard's lessons and the sequence lab's (rnn-vs-lstm, "
+                               f"translate-numbers, copy-reverse)")
     data_dir, story = _choose_data()
     data = DataStore(data_dir)
     if network_family(spec) in ("recurrent", "encoder-decoder"):

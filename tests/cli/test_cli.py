@@ -84,6 +84,11 @@ def test_bad_inputs_get_one_line_each(tmp_path):
     assert "must be greater than 0" in one_line_error(run_cli("train", "toy-2d", "--lr", "-1"))
 
 
+def test_the_window_benchmark_names_the_lessons_it_cannot_measure():
+    message = one_line_error(run_cli("bench", "--gui", "--quick", "--lesson", "rbm-mnist"))
+    assert "RBM lab" in message and "translate-numbers" in message
+
+
 def test_nan_in_a_csv_is_reported_with_its_line(tmp_path):
     csv = tmp_path / "data.csv"
     csv.write_text("x1,x2,label\n0.1,0.2,a\n0.3,nan,b\n0.5,0.6,a\n")
