@@ -42,8 +42,9 @@ def install_error_dialog(window) -> None:
         showing["now"] = True
         try:
             QMessageBox.critical(window, "Something went wrong",
-                                 f"Internal error: {kind.__name__}: {value}\n\nYour work is still open; saving it "
-                                 f"now is a good idea. Please report this (details are on the terminal).")
+                                 f"Internal error: {kind.__name__}: {value}\n\nYour work is still open. To keep a copy, use "
+                                 f"File › Save As… with a new name, so no good file is overwritten. Please "
+                                 f"report this (details are on the terminal).")
         finally:
             showing["now"] = False
 

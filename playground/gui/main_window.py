@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QLabel,
                                QMessageBox, QProgressBar, QSplitter, QStackedWidget, QStyle, QToolBar)
 
 from ..datasets import is_cached
-from ..model import NetworkFileError, network_family, save_spec, sequential_spec, spec_to_dict
+from ..model import NetworkFileError, analyse, network_family, save_spec, sequential_spec, spec_to_dict
+from ..model.files import failure_message
 from ..model.project import (EpochSummary, MetricHistory, Project, ProjectError, open_file, save_project)
 from ..training.lessons import lesson_names, load_lesson
 from .dashboard import Dashboard, DashboardModel, metrics_csv
@@ -548,8 +549,9 @@ class MainWindow(QMainWindow):
         self.dashboard.refresh()
 
     # --- runs ---------------------------------------------------------------------------
-    def _start_new_run(self, keep_previous: bool = True) -> None:
-        """A fresh network from the current spec, its initial weights, an empty history."""
+    def _start_new_run(self, keep_previous: bool = True, network=None) -> None:
+        """A fresh network from the current spec (or ``network``, already built for it), its
+        initial weights, an empty history."""
         if keep_previous:
             self.keep_current_run()
         spec = self.document.spec
@@ -561,10 +563,10 @@ class MainWindow(QMainWindow):
             self.model.set_weights(None)
         else:
             try:
-                self.network = fresh_network(spec)
-            except (NetworkFileError, ValueError) as error:
+                self.network = network if network is not None else fresh_network(spec)
+            except (NetworkFileError, ValueError, MemoryError) as error:
                 self.network = None
-                self.statusBar().showMessage(str(error), 8000)
+                self.statusBar().showMessage(failure_message(error), 8000)
                 return
             self.network_spec = spec
             self.network_signature = run_signature(spec)
@@ -846,8 +848,18 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.Discard
 
-    def _replace(self, spec, weights=None, history=None, path: Path | None = None) -> None:
-        """Show another network (lesson, file, new): stop training, keep the old run for comparison."""
+    def _replace(self, spec, weights=None, history=None, path: Path | None = None) -> bool:
+        """Show another network (lesson, file, new): stop training, keep the old run for comparison.
+
+        Everything that can fail (building the network, loading its weights) happens before
+        anything changes, so a failed open leaves the document, its file name, its weights and
+        its history exactly as they were, with one dialog.  False then.
+        """
+        try:
+            network = self._network_for(spec, weights)
+        except Exception as error:  # noqa: BLE001 - whatever building it raised, the current work stays
+            self.show_error("Cannot open the network", failure_message(error))
+            return False
         self.stop_training(wait=True)
         lab = self._running_lab()
         if lab is not None:
@@ -856,10 +868,9 @@ class MainWindow(QMainWindow):
         self.model.set_history(MetricHistory())
         self.document.locked = False
         self.document.set_spec(spec)
-        self._start_new_run(keep_previous=False)
-        if weights is not None and self.network is not None:
-            self.network.load_state(weights)
-            self.model.set_weights(self.network.copy_state())
+        self._start_new_run(keep_previous=False, network=network)
+        if network is not None:
+            self.model.set_weights(network.copy_state())
         active = self.active_lab()
         for lab in self.all_labs:  # a lab's network keeps the file's weights
             lab.adopt(self.document.spec, weights if lab is active else None)
@@ -873,6 +884,18 @@ class MainWindow(QMainWindow):
         self._show_lesson()
         self._update_progress(reset=True)
         self.dashboard.refresh(force=True)
+        return True
+
+    def _network_for(self, spec, weights):
+        """The engine network the dashboard trains for ``spec``, built and loaded with ``weights``;
+        None where there is nothing to build (a network with problems, one a lab trains).  Raises
+        whatever building raises (a bad weight, a MemoryError), before anything has changed."""
+        if analyse(spec).problems or self.labs.get(network_family(spec)) is not None:
+            return None
+        network = fresh_network(spec)
+        if weights is not None:
+            network.load_state(weights)
+        return network
 
     def load_lesson(self, name: str) -> bool:
         try:
@@ -880,9 +903,8 @@ class MainWindow(QMainWindow):
         except NetworkFileError as error:
             self.show_error("Cannot load the lesson", str(error))
             return False
-        if not self._confirm_discard("loading the lesson"):
+        if not self._confirm_discard("loading the lesson") or not self._replace(spec):
             return False
-        self._replace(spec)
         self.statusBar().showMessage(f"Lesson loaded: {(spec.lesson or {}).get('title', name)}", 5000)
         return True
 
@@ -901,12 +923,13 @@ class MainWindow(QMainWindow):
         path = Path(path)
         try:
             project = open_file(path)
-        except ProjectError as error:
-            self.show_error("Cannot open the file", str(error))
+        except Exception as error:  # noqa: BLE001 - a ProjectError, or a file that exhausts memory or recursion
+            self.show_error("Cannot open the file", failure_message(error, path))
             return False
         if ask and not self._confirm_discard("opening another file"):
             return False
-        self._replace(project.spec, project.weights, project.history, path)
+        if not self._replace(project.spec, project.weights, project.history, path):
+            return False
         self._add_recent(path)
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         return True
@@ -1050,10 +1073,11 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.Yes:
             try:
                 project = open_file(path)
-            except ProjectError as error:
-                self.show_error("Cannot recover", str(error))
+            except Exception as error:  # noqa: BLE001 - as in open_path: one dialog, nothing changed
+                self.show_error("Cannot recover", failure_message(error, path))
                 return
-            self._replace(project.spec, project.weights, project.history, None)
+            if not self._replace(project.spec, project.weights, project.history, None):
+                return
             self.trained_since_save = True  # recovered work is not saved anywhere yet
             self._update_title()
         else:

@@ -28,3 +28,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def failure_message(error: BaseException, path: str | Path | None = None) -> str:
+    """One line for a user about why opening or building something failed, whatever was raised.
+
+    A reader's own errors already say what is wrong; running out of memory or of recursion
+    depth on a hostile file is the file's fault too and is said in the same words, never as
+    a traceback or an "internal error".
+    """
+    where = f"{Path(path).name}: " if path is not None else ""
+    if isinstance(error, MemoryError):
+        return f"{where}not enough memory for it on this machine"
+    if isinstance(error, RecursionError):
+        return f"{where}it is nested too deeply to read"
+    text = str(error)
+    if isinstance(error, (ValueError, OSError)):
+        return text if path is None or Path(path).name in text else where + text
+    return f"{where}{error.__class__.__name__}: {text}"

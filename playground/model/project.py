@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, failure_message
 from .spec import NetworkFileError, NetworkSpec, load_spec, parameter_arrays, spec_from_dict, spec_to_dict
 from .weights import WeightsError, check_weights
 
@@ -420,12 +420,14 @@ def load_project(path: str | Path) -> Project:
 def open_file(path: str | Path) -> Project:
     """A project (``.npz``) or a plain network file (``.json``): what File > Open accepts."""
     path = Path(path)
-    if path.suffix.lower() == ".json":
-        try:
+    try:
+        if path.suffix.lower() == ".json":
             return Project(load_spec(path))
-        except NetworkFileError as error:
-            raise ProjectError(str(error)) from None
-    return load_project(path)
+        return load_project(path)
+    except NetworkFileError as error:
+        raise ProjectError(str(error)) from None
+    except (MemoryError, RecursionError) as error:  # a hostile file's doing: said like any other problem
+        raise ProjectError(failure_message(error, path)) from None
 
 
 __all__ = ["EpochSummary", "FORMAT", "FORMAT_VERSION", "MetricHistory", "Project", "ProjectError", "load_project",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..budgets import MAX_PARAMETERS, parameter_budget_message
 from ..engine.config import ConfigError, config_from_dict, config_to_dict
 from ..engine.costs import check_cost_fits
 from ..engine.layers import LAYER_TYPES, ShapeError, layer_class
@@ -189,6 +190,15 @@ def _infer_chain_shapes(spec: NetworkSpec, order: list[str], analysis: Analysis)
         previous = node_id
 
 
+def _parameter_budget_problems(analysis: Analysis) -> list[Problem]:
+    """A network too large for this machine, blamed on its largest layer (see ``budgets``)."""
+    total = sum(analysis.parameter_counts.values())
+    if total <= MAX_PARAMETERS:
+        return []
+    largest = max(analysis.parameter_counts, key=analysis.parameter_counts.get)
+    return [Problem(largest, _layer_prefix(largest) + parameter_budget_message(total))]
+
+
 def analyse(spec: NetworkSpec) -> Analysis:
     """Shape inference and validation; never raises, so the window can show every problem."""
     if spec.state_edges:
@@ -197,6 +207,7 @@ def analyse(spec: NetworkSpec) -> Analysis:
     order = _chain_order(spec, problems)
     analysis = Analysis(order, {}, {}, {}, problems)
     _infer_chain_shapes(spec, order, analysis)
+    problems.extend(_parameter_budget_problems(analysis))
     if not problems and order:
         problems.extend(rbm_stack_problems(spec, order))
     if not problems and order and spec.node(order[-1]).type != "rbm":  # an RBM stack learns without an output
@@ -380,6 +391,7 @@ def analyse_encoder_decoder(spec: NetworkSpec) -> Analysis:
     if encoder and decoder:
         _infer_chain_shapes(spec, encoder, analysis)
         _infer_chain_shapes(spec, decoder, analysis)
+        problems.extend(_parameter_budget_problems(analysis))
     if not problems and encoder and decoder:
         problems.extend(_decoder_problems(spec, decoder, analysis))
     return analysis

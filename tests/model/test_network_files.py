@@ -149,3 +149,16 @@ def test_a_save_that_fails_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["net.json"]  # no temporary left behind
     assert json.loads(before)["name"] == ""
+
+
+def test_a_network_over_the_parameter_budget_is_refused_before_anything_is_allocated():
+    from playground.budgets import MAX_PARAMETERS
+    from playground.model import analyse, build_network
+
+    wide = sequential_spec([784, 100000, 100000, 10], activation="sigmoid", output="sigmoid", cost="quadratic",
+                           initializer="xavier")
+    assert sum(analyse(wide).parameter_counts.values()) > MAX_PARAMETERS
+    problem = analyse(wide).problems[0]
+    assert problem.node == "fc2" and "parameter budget" in problem.message
+    with pytest.raises(NetworkFileError, match="parameter budget"):
+        build_network(wide)
