@@ -171,249 +171,81 @@ def _progress_bar(done: int, total: int, text: str) -> None:
 
 
 def command_train(args) -> int:
-    from .engine.network import Network
-    from .model import build_network, load_weights_into, network_family, with_overrides
-    from .training import EpochRecord, StepChunk, Trainer
+    """``train``: whatever the network's family, one run through the family registry, one line per
+    epoch on stdout, every event into the metrics file."""
+    from .training.families import family_of
     from .training.lessons import load_network_or_lesson
-    from .training.metrics import JsonLinesWriter
 
     spec = load_network_or_lesson(args.network)
-    family = network_family(spec)
-    if family != "feedforward":  # these learn differently: from a stack without labels, or from sequences
-        trainer_command = {"rbm": command_train_rbm_stack, "encoder-decoder": command_train_seq2seq,
-                           "recurrent": command_train_recurrent}[family]
-        return trainer_command(spec, args)
-    spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
-                                   learning_rate=args.lr, l2=args.l2, seed=args.seed, train_limit=args.train_limit)
-    spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
-    if spec.dataset.name == "csv" and args.data_file is None:
+    if args.dataset == "csv" and args.data_file is None:
         raise UserError("--dataset csv needs --data-file FILE (and --label-column NAME)")
-    network: Network = build_network(spec)
-    training = spec.training
-    dataset = _load_dataset(spec, args)
-    network.initialize(training.initializer, training.seed)
-    if args.load_weights:
-        load_weights_into(network, args.load_weights)
-    trainer = Trainer(network, dataset, training, augmentation=spec.augmentation)
-    writer = JsonLinesWriter(args.metrics_out) if args.metrics_out else None
-    print(f"{spec.name or args.network}: {dataset.source}; {len(trainer.x_train)} training examples, "
-          f"{network.parameter_count():,} parameters", file=sys.stderr)
-    steps_per_epoch = math.ceil(len(trainer.x_train) / trainer.batch_size)
-    show_bar = not args.quiet and sys.stderr.isatty()
-
-    def show(event) -> None:
-        if writer:
-            writer.append(event)
-        if isinstance(event, StepChunk) and show_bar:
-            done = event.first_step + event.steps - (event.epoch - 1) * steps_per_epoch
-            _progress_bar(done, steps_per_epoch, f"epoch {event.epoch}/{training.epochs}  loss {event.losses[-1]:.4f}")
-        elif isinstance(event, EpochRecord):
-            if show_bar:
-                sys.stderr.write("\r" + " " * 79 + "\r")
-            print(_epoch_line(event, training.epochs), flush=True)
-
-    finished = _drive(trainer, show, writer)
-    return _save_and_report(args, network, finished)
+    return _run_family(family_of(spec), spec, _run_options(args), args, spec.name or args.network)
 
 
-def _load_dataset(spec, args):
-    """The examples a lesson or file asks for (or the command line overrides), limited to
-    ``train_limit``; a note such as "using the synthetic digits" goes to stderr."""
-    from .training.data import load_training_data
+def _run_options(args):
+    from .training.families import RunOptions
 
-    dataset, note = load_training_data(spec.dataset, seed=spec.training.seed, data_dir=args.data_dir,
-                                       data_file=args.data_file, chosen_by_user=args.dataset is not None,
-                                       progress=None if args.quiet else _download_progress)
-    if note:
+    def chosen(name):
+        return getattr(args, name, None)
+
+    return RunOptions(dataset=chosen("dataset"), data_dir=chosen("data_dir"), data_file=chosen("data_file"),
+                      label_column=chosen("label_column"), epochs=chosen("epochs"), batch_size=chosen("batch_size"),
+                      learning_rate=chosen("lr"), l2=chosen("l2"), seed=chosen("seed"),
+                      train_limit=chosen("train_limit"), reverse_source=chosen("reverse_source"),
+                      beam_width=chosen("beam_width"), load_weights=chosen("load_weights"),
+                      hidden_units=chosen("hidden"), min_rating=chosen("min_rating") or 1,
+                      max_rating=chosen("max_rating") or 5,
+                      progress=None if chosen("quiet") else _download_progress)
+
+
+def _run_family(family, spec, options, args, name: str) -> int:
+    """Prepare the run, drive its trainer to the end, print what the family says of each event, save
+    the weights if asked (diverged runs keep their last good ones).  Exit status 1 when the loss
+    exploded, with the layer where it did; Ctrl+C stops between mini-batches."""
+    from .model import save_weights
+    from .training import ChunkEvent, Finished, RunStarted
+    from .training.metrics import JsonLinesWriter
+
+    run = family.prepare(spec, options)
+    for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
-    if spec.training.train_limit:
-        dataset = dataset.limit_train(spec.training.train_limit)
-    return dataset
-
-
-def _drive(trainer, show, writer=None):
-    """Run a trainer's generator to its end, showing each event; Ctrl+C stops it between
-    mini-batches, and the metrics file is closed either way.  Returns the ``Finished`` event."""
-    from .training import Finished
-
+    if run.description:
+        print(f"{name}: {run.description}", file=sys.stderr)
+    writer = JsonLinesWriter(args.metrics_out) if getattr(args, "metrics_out", None) else None
+    show_bar = run.steps_per_epoch is not None and not getattr(args, "quiet", False) and sys.stderr.isatty()
     finished = None
     try:
-        for event in trainer.run():
+        for event in run.trainer.run():
+            if writer:
+                writer.append(event)
             if isinstance(event, Finished):
                 finished = event
-            else:
-                show(event)
+            elif isinstance(event, RunStarted):
+                print(f"{event.label}: {event.description}", file=sys.stderr)
+            elif isinstance(event, ChunkEvent) and show_bar:
+                done = event.first_step + event.steps - (event.epoch - 1) * run.steps_per_epoch
+                _progress_bar(done, run.steps_per_epoch, f"epoch {event.epoch}/{run.epochs}  "
+                              f"loss {event.losses[-1]:.4f}")
+            line = family.event_line(event, run)
+            if line is not None:
+                if show_bar:
+                    sys.stderr.write("\r" + " " * 79 + "\r")
+                print(line, flush=True)
     except KeyboardInterrupt:
-        trainer.control.stop()
+        run.trainer.control.stop()
         print("interrupted", file=sys.stderr)
     finally:
         if writer:
             writer.close()
-    return finished
-
-
-def _save_and_report(args, model, finished) -> int:
-    """Save the weights if asked (diverged runs keep their last good ones), and the exit
-    status: 1 when the loss exploded, with the layer where it did."""
-    from .model import save_weights
-
-    if args.save_weights:
-        save_weights(args.save_weights, model.state())
+    for line in family.summary(run):
+        print(line)
+    if getattr(args, "save_weights", None):
+        save_weights(args.save_weights, run.model.state())
         print(f"weights saved to {args.save_weights}", file=sys.stderr)
     if finished and finished.reason == "diverged":
         print(f"playground: error: {finished.message}", file=sys.stderr)
         return 1
     return 0
-
-
-def command_train_seq2seq(spec, args) -> int:
-    """``train`` for an encoder-decoder: sentence pairs in, exact match on held-out pairs out."""
-    import json
-
-    from .model import load_weights_into, with_overrides
-    from .model.spec import build_encoder_decoder
-    from .training.seq2seq import Seq2SeqTrainer, load_pair_corpus
-    from .training.sequence_events import SequenceEpoch
-
-    spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
-                                   learning_rate=args.lr, l2=args.l2, seed=args.seed,
-                                   reverse_source=args.reverse_source, beam_width=args.beam_width)
-    spec.dataset = with_overrides(spec.dataset, name=args.dataset)
-    training = spec.training
-    model = build_encoder_decoder(spec)
-    corpus = load_pair_corpus(spec.dataset, seed=training.seed, data_file=args.data_file)
-    model.initialize(training.initializer, training.seed)
-    if args.load_weights:
-        load_weights_into(model, args.load_weights)
-    trainer = Seq2SeqTrainer(model, corpus, training)
-    print(f"{spec.name or args.network}: {corpus.description}; source reversed: {training.reverse_source}, "
-          f"beam width {training.beam_width}; {model.parameter_count():,} parameters", file=sys.stderr)
-    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
-
-    def show(event) -> None:
-        if isinstance(event, SequenceEpoch):
-            if writer:
-                writer.write(json.dumps(event.record()) + "\n")
-                writer.flush()
-            print(f"epoch {event.epoch:>3}/{training.epochs}  loss {event.loss:.4f}  "
-                  f"val loss {event.val_loss:.4f}  exact match {100 * event.exact_match:.1f}%  "
-                  f"tokens {100 * event.token_accuracy:.1f}%  {event.seconds:.1f} s  {event.samples_per_s:.0f} pairs/s",
-                  flush=True)
-
-    finished = _drive(trainer, show, writer)
-    if trainer.history:
-        for sample in trainer.history[-1].translations[:3]:
-            print(f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})")
-    return _save_and_report(args, model, finished)
-
-
-def command_train_recurrent(spec, args) -> int:
-    """``train`` for a single-chain recurrent net (the adding problem): its run, then the run its
-    lesson compares it with (``rnn-vs-lstm``: the same net with a SimpleRNN), on the same data."""
-    import json
-
-    import numpy as np
-
-    from .model import save_weights, with_overrides
-    from .training import Finished
-    from .training.sequence_events import SequenceChunk, SequenceEpoch
-    from .training.sequence_trainer import comparison_specs, sequence_trainer_for, time_decay_ratio
-
-    spec.training = with_overrides(spec.training, epochs=args.epochs, batch_size=args.batch_size,
-                                   learning_rate=args.lr, l2=args.l2, seed=args.seed)
-    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
-    summary, status = [], 0
-    try:
-        for label, run_spec in comparison_specs(spec):
-            trainer = sequence_trainer_for(run_spec)
-            print(f"{label}: the adding problem, T = {run_spec.dataset.sequence_length}; {len(trainer.x_train)} "
-                  f"training sequences, {trainer.network.parameter_count():,} parameters", file=sys.stderr)
-            norms, finished = [], None
-            for event in trainer.run():
-                if isinstance(event, SequenceChunk):
-                    norms.append(event.time_grad_norms)
-                elif isinstance(event, SequenceEpoch):
-                    if writer:
-                        writer.write(json.dumps({"run": label, **event.record()}) + "\n")
-                    print(f"{label:<11} epoch {event.epoch:>3}/{spec.training.epochs}  loss {event.loss:.4f}  "
-                          f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s", flush=True)
-                elif isinstance(event, Finished):
-                    finished = event
-            if finished and finished.reason == "diverged":
-                print(f"playground: error: {label}: {finished.message}", file=sys.stderr)
-                status = 1
-            if trainer.history:
-                summary.append((label, trainer.history[-1].val_mse, time_decay_ratio(np.concatenate(norms))))
-            if args.save_weights and run_spec is spec:
-                save_weights(args.save_weights, trainer.network.state())
-                print(f"weights saved to {args.save_weights}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    finally:
-        if writer:
-            writer.close()
-    for label, mse, ratio in summary:
-        print(f"{label:<11} validation MSE {mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = {ratio:.2e} (median over the steps)")
-    return status
-
-
-def command_train_rbm_stack(spec, args) -> int:
-    """``train`` for a file with RBMs: greedy pretraining, then the fine-tuning its file names.
-
-    ``--epochs`` and ``--batch-size`` set each RBM's pretraining; fine-tuning keeps the
-    file's ``training`` values (``--lr`` and ``--seed`` apply to both).
-    """
-    import json
-
-    from .model import Node, load_weights_into, with_overrides
-    from .training import EpochRecord
-    from .training.rbm_trainer import PretrainEpoch, RBMStack, RBMTrainer
-
-    spec.pretraining = with_overrides(spec.pretraining, epochs=args.epochs, batch_size=args.batch_size)
-    spec.training = with_overrides(spec.training, learning_rate=args.lr, l2=args.l2, seed=args.seed,
-                                   train_limit=args.train_limit)
-    if args.lr is not None:
-        spec.nodes = [node if node.type != "rbm" else Node(node.id, node.type, with_overrides(
-            node.config, learning_rate=args.lr)) for node in spec.nodes]
-    spec.dataset = with_overrides(spec.dataset, name=args.dataset, label_column=args.label_column)
-    stack = RBMStack(spec)
-    dataset = _load_dataset(spec, args)
-    stack.initialize(spec.training.initializer, spec.training.seed)
-    if args.load_weights:
-        load_weights_into(stack, args.load_weights)
-    trainer = RBMTrainer(stack, dataset)
-    sizes = "-".join(str(n) for n in [stack.n_visible] + [rbm.config.units for rbm in stack.rbms])
-    print(f"{spec.name or args.network}: {dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
-          f"fine-tuning: {spec.pretraining.fine_tune}", file=sys.stderr)
-    writer = args.metrics_out.open("w", encoding="utf-8") if args.metrics_out else None  # one line per epoch
-
-    def show(event) -> None:
-        if writer and isinstance(event, (PretrainEpoch, EpochRecord)):
-            writer.write(json.dumps(event.record()) + "\n")
-        if isinstance(event, PretrainEpoch):
-            print(_pretrain_line(event, spec.pretraining.epochs), flush=True)
-        elif isinstance(event, EpochRecord):
-            print("fine-tune " + _epoch_line(event, spec.training.epochs), flush=True)
-
-    return _save_and_report(args, stack, _drive(trainer, show, writer))
-
-
-def _pretrain_line(record, epochs: int) -> str:
-    parts = [f"RBM {record.layer_index + 1}/{record.n_layers} ({record.layer_id})", f"epoch {record.epoch:>3}/{epochs}",
-             f"recon error {record.train_reconstruction_error:.3f}", f"val {record.reconstruction_error:.3f}",
-             f"free energy {record.free_energy_train:.1f} / val {record.free_energy_validation:.1f}"]
-    if math.isfinite(record.pseudo_likelihood):
-        parts.append(f"pseudo-LL {record.pseudo_likelihood:.1f}")
-    parts.append(f"{record.seconds:.1f} s")
-    return "  ".join(parts)
-
-
-def _epoch_line(record, epochs: int) -> str:
-    parts = [f"epoch {record.epoch:>3}/{epochs}", f"loss {record.loss:.4f}", f"val loss {record.val_loss:.4f}"]
-    if record.train_accuracy is not None:
-        parts += [f"train {100 * record.train_accuracy:.2f}%", f"val {100 * record.val_accuracy:.2f}%"]
-    parts += [f"{record.seconds:.1f} s", f"{record.samples_per_s / 1000:.0f}k samples/s"]
-    return "  ".join(parts)
 
 
 def _download_progress(done: int, total: int) -> None:
@@ -466,30 +298,9 @@ def command_bench(args) -> int:
 
 def command_ratings(args) -> int:
     """``ratings``: train the collaborative-filtering RBM, print per-epoch RMSE, then RBM against the baselines."""
-    import dataclasses
+    from .training.families import family_named
 
-    from .datasets.ratings import load_ratings_csv, synthetic_ratings
-    from .training.collaborative import RatingsRBMSettings, train_ratings_rbm
-
-    chosen = {"hidden_units": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size,
-              "learning_rate": args.lr, "seed": args.seed}
-    settings = dataclasses.replace(RatingsRBMSettings(), **{key: value for key, value in chosen.items()
-                                                            if value is not None})
-    if args.data_file is None:
-        ratings = synthetic_ratings(seed=settings.seed)
-    else:
-        ratings = load_ratings_csv(args.data_file, min_rating=args.min_rating, max_rating=args.max_rating,
-                                   seed=settings.seed)
-    print(f"{ratings.source}; RBM with {settings.hidden_units} hidden units, {ratings.levels}-way softmax items",
-          file=sys.stderr)
-    last = None
-    for last in train_ratings_rbm(ratings, settings):
-        print(f"epoch {last.epoch:>3}/{last.epochs}  train RMSE {last.train_rmse:.4f}  held-out RMSE "
-              f"{last.heldout_rmse:.4f}  {last.seconds:.2f} s", flush=True)
-    if last is not None:
-        print(f"held-out RMSE: RBM {last.heldout_rmse:.4f}  item mean {last.item_mean_rmse:.4f}  "
-              f"global mean {last.global_mean_rmse:.4f}  ({len(ratings.heldout_values):,} held-out ratings)")
-    return 0
+    return _run_family(family_named("ratings"), None, _run_options(args), args, "ratings")
 
 
 def command_window(args) -> int:

@@ -8,6 +8,7 @@ trainer passes λ/n and not λ.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,3 +112,18 @@ class Optimizer:
             else:
                 adam_update(param, grad, self.first[index], self.second[index], lr,
                             s.beta1, s.beta2, s.eps, self.steps, l2_here, l1_here)
+
+
+def clip_by_norm(grads, max_norm: float) -> tuple[float, bool]:
+    """Rescale every gradient by c/‖g‖ when the whole gradient's norm ‖g‖ exceeds c = ``max_norm``.
+
+    The cure for exploding gradients (Pascanu et al. 2013): the direction is kept, only the
+    step is shortened.  Off when ``max_norm`` ≤ 0; a non-finite norm is left for the trainer's
+    divergence check to report.  Returns (‖g‖ before clipping, whether it clipped).
+    """
+    norm = math.sqrt(sum(float(np.dot(grad.reshape(-1), grad.reshape(-1))) for grad in grads))
+    if max_norm <= 0 or norm <= max_norm or not math.isfinite(norm):
+        return norm, False
+    for grad in grads:
+        grad *= grad.dtype.type(max_norm / norm)
+    return norm, True

@@ -59,7 +59,7 @@ def _headless_events(spec, data):
     """(the bare trainer's events, its control, its batch size): the dashboard's trainer, or
     for a lab lesson the runner its lab uses."""
     from ..model import network_family
-    from ..training import Trainer, TrainingControl
+    from ..training import FeedForwardTrainer, TrainingControl
     from .training import fresh_network
 
     if network_family(spec) in ("recurrent", "encoder-decoder"):
@@ -68,7 +68,7 @@ def _headless_events(spec, data):
         control = TrainingControl(0.01)
         return default_runner(spec, control), control, spec.training.batch_size
     dataset, _ = data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
-    trainer = Trainer(fresh_network(spec), dataset, spec.training)
+    trainer = FeedForwardTrainer(fresh_network(spec), dataset, spec.training)
     return trainer.run(), trainer.control, trainer.batch_size
 
 

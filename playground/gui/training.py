@@ -1,7 +1,7 @@
 """The bridge between the window and the headless trainer.
 
 One ``TrainingThread`` (a QThread owned by the main window) runs one ``TrainingJob`` at a
-time.  The job drives the foundation's ``Trainer.run()`` generator: it loads the data,
+time.  The job drives the foundation's ``FeedForwardTrainer.run()`` generator: it loads the data,
 builds the trainer and appends every event to a metric stream.  Nothing crosses threads
 per mini-batch: the stream is a ring buffer the window reads on its own timer, the
 current weights go into a latest-wins slot at most every ``SNAPSHOT_SECONDS``, and the
@@ -27,7 +27,7 @@ from PySide6.QtCore import QThread
 from ..datasets import Dataset, DatasetError, is_cached
 from ..model import NetworkFileError, build_network
 from ..model.settings import DatasetSettings, TrainingSettings
-from ..training import DataMismatch, EpochRecord, Finished, StepChunk, Trainer, TrainingControl
+from ..training import DataMismatch, EpochRecord, Finished, StepChunk, FeedForwardTrainer, TrainingControl
 from ..training.data import IMAGE_SETS, load_training_data
 from ..training.metrics import MetricStream
 
@@ -145,7 +145,7 @@ class TrainingJob:
         if self.control.stopped:
             return
         extra = {} if self.augmentation is None else {"augmentation": self.augmentation}
-        trainer = Trainer(self.network, self.dataset, settings, control=self.control, **extra)
+        trainer = FeedForwardTrainer(self.network, self.dataset, settings, control=self.control, **extra)
         self.uses_fast_path = trainer.uses_fast_path
         progress = self.progress
         progress.steps_per_epoch = math.ceil(len(trainer.x_train) / trainer.batch_size)

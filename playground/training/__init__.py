@@ -1,6 +1,11 @@
-"""Training without a display: the trainer generator, its control, metric streams and lessons."""
+"""Training without a display: one training protocol (events, the shared loop), the trainer of
+each family, their control, metric streams and lessons."""
 from .control import TrainingControl
-from .trainer import DataMismatch, EpochRecord, Finished, StepChunk, Trainer, evaluate, prepare_data
+from .protocol import ChunkEvent, EpochEvent, Event, Finished, RunStarted, Trainer
+from .trainer import DataMismatch, EpochRecord, FeedForwardTrainer, StepChunk, evaluate, prepare_data
 
-__all__ = ["DataMismatch", "EpochRecord", "Finished", "StepChunk", "Trainer", "TrainingControl", "evaluate",
-           "prepare_data"]
+# every family's module registers it on import: importing the package fills the registry
+from . import collaborative, rbm_trainer, seq2seq, sequence_trainer  # noqa: E402, F401  isort: skip
+
+__all__ = ["ChunkEvent", "DataMismatch", "EpochEvent", "EpochRecord", "Event", "FeedForwardTrainer", "Finished",
+           "RunStarted", "StepChunk", "Trainer", "TrainingControl", "evaluate", "prepare_data"]

@@ -23,6 +23,7 @@ baselines, stopping between mini-batches when the shared ``TrainingControl`` say
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -30,12 +31,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numba import njit
 
-from ..datasets.ratings import Ratings
+from ..datasets.ratings import Ratings, load_ratings_csv, synthetic_ratings
 from ..engine.dense_stack import STOP
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.numeric import FAST_MATH
 from ..engine.rbm_kernels import softplus
 from .control import TrainingControl
+from .families import Family, PreparedRun, RunOptions, register_family
+from .protocol import STOPPED, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
+
+#: seconds of training between two looks at the control (pause, stop, single steps)
+CHUNK_SECONDS = 0.05
 
 
 # --- kernels ----------------------------------------------------------------------------------
@@ -84,11 +90,12 @@ def momentum_step(parameter, step, gradient, momentum, scale, decay):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def ratings_cd1_batches(starts, items, levels, order, batch, first_batch, weight, visible_bias, hidden_bias,
+def ratings_cd1_batches(starts, items, levels, order, batch, first_batch, count, weight, visible_bias, hidden_bias,
                         weight_step, visible_step, hidden_step, weight_gradient, visible_gradient, hidden_gradient,
                         positive_h, hidden_sample, negative_h, reconstruction, learning_rate, momentum,
                         weight_cost, control):
-    """CD-1 on the mini-batches of ``batch`` users of ``order`` from ``first_batch`` to the epoch's end.
+    """CD-1 on ``count`` mini-batches of ``batch`` users of ``order`` from ``first_batch`` (at most to the
+    epoch's end).
 
     Per user: p(h | V) at the data, a binary hidden sample, the softmax reconstruction of
     the rated items (expected values, Hinton's practical guide: less noise than a
@@ -100,7 +107,7 @@ def ratings_cd1_batches(starts, items, levels, order, batch, first_batch, weight
     n_users = order.shape[0]
     n_hidden = hidden_bias.shape[0]
     n_levels = visible_bias.shape[1]
-    n_batches = (n_users + batch - 1) // batch
+    n_batches = min((n_users + batch - 1) // batch, first_batch + count)
     flat_weight, flat_weight_step = weight.reshape(-1), weight_step.reshape(-1)
     flat_weight_gradient = weight_gradient.reshape(-1)
     flat_visible, flat_visible_step = visible_bias.reshape(-1), visible_step.reshape(-1)
@@ -262,7 +269,7 @@ def item_mean_predictions(ratings: Ratings, items: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class RatingsEpoch:
+class RatingsEpoch(EpochEvent):
     """One epoch's figures; the baselines are the same every epoch, repeated so a plot needs one record.
 
     ``train_rmse`` scores the training ratings by the same prediction as the held-out
@@ -299,6 +306,7 @@ class RatingsRBMTrainer:
         self.global_mean_rmse = rmse(np.full(len(ratings.heldout_values), ratings.train_values.mean()),
                                      ratings.heldout_values)
         self.history: list[RatingsEpoch] = []
+        self.steps_done = 0
 
     def evaluate(self) -> tuple[float, float]:
         """(train RMSE, held-out RMSE) of the current model."""
@@ -309,7 +317,7 @@ class RatingsRBMTrainer:
                        ratings.heldout_values)
         return train, heldout
 
-    def run(self) -> Iterator[RatingsEpoch]:
+    def run(self) -> Iterator[RatingsEpoch | Finished]:
         settings, ratings, model = self.settings, self.ratings, self.model
         seed_kernel_random(settings.seed)  # numba's generator is per thread: seed it on the training thread
         starts, levels = ratings.user_starts, _levels(ratings)
@@ -321,24 +329,31 @@ class RatingsRBMTrainer:
         positive_h, hidden_sample, negative_h = (np.zeros(hidden_units) for _ in range(3))
         batch = min(settings.batch_size, ratings.n_users)
         n_batches = -(-ratings.n_users // batch)
+        sizer = ChunkSizer(seconds=CHUNK_SECONDS)
         for epoch in range(1, settings.epochs + 1):
             momentum = settings.initial_momentum if epoch < settings.momentum_switch_epoch else settings.final_momentum
             order = self.rng.permutation(ratings.n_users).astype(np.int64)
             started = time.perf_counter()
-            done = 0
-            while done < n_batches:  # a pause returns from the kernel early; carry on where it stopped
-                self.control.wait_while_paused()
-                if self.control.stopped:
-                    return
-                done += ratings_cd1_batches(starts, ratings.train_items, levels, order, batch, done, model.weight,
-                                            model.visible_bias, model.hidden_bias, *steps, *gradients, positive_h,
-                                            hidden_sample, negative_h, reconstruction, self.control.learning_rate,
-                                            momentum, settings.weight_cost, self.control.array)
+
+            def train_chunk(first: int, count: int) -> ChunkResult:
+                # a pause or stop returns from the kernel early; the loop carries on where it stopped
+                done = ratings_cd1_batches(starts, ratings.train_items, levels, order, batch, first, count,
+                                           model.weight, model.visible_bias, model.hidden_bias, *steps, *gradients,
+                                           positive_h, hidden_sample, negative_h, reconstruction,
+                                           self.control.learning_rate, momentum, settings.weight_cost,
+                                           self.control.array)
+                self.steps_done += done
+                return ChunkResult(done, None)
+
+            if (yield from run_batches(self.control, n_batches, train_chunk, sizer)) is STOPPED:
+                yield Finished.stopped(epoch - 1, self.steps_done, self.history)
+                return
             train, heldout = self.evaluate()
             record = RatingsEpoch(epoch, settings.epochs, train, heldout, self.item_mean_rmse, self.global_mean_rmse,
                                   time.perf_counter() - started)
             self.history.append(record)
             yield record
+        yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
 
 
 def train_ratings_rbm(ratings: Ratings, settings: RatingsRBMSettings | None = None,
@@ -350,4 +365,42 @@ def train_ratings_rbm(ratings: Ratings, settings: RatingsRBMSettings | None = No
     mini-batches, when ``control.stop()`` is called from another thread, and waits while
     ``control`` is paused.  For the trained model itself, use ``RatingsRBMTrainer``.
     """
-    return RatingsRBMTrainer(ratings, settings, control).run()
+    return (event for event in RatingsRBMTrainer(ratings, settings, control).run() if isinstance(event, RatingsEpoch))
+
+
+# --- the ratings family --------------------------------------------------------------------------------
+def prepare_ratings(spec, options: RunOptions) -> PreparedRun:
+    """The ratings RBM is not a layer graph, so no network file describes it (``spec`` is None):
+    ``playground ratings`` and the RBM lab's Ratings tab start it, from a CSV or the built-in example."""
+    chosen = {"hidden_units": options.hidden_units, "epochs": options.epochs, "batch_size": options.batch_size,
+              "learning_rate": options.learning_rate, "seed": options.seed}
+    settings = dataclasses.replace(RatingsRBMSettings(), **{key: value for key, value in chosen.items()
+                                                            if value is not None})
+    if options.data_file is None:
+        ratings = synthetic_ratings(seed=settings.seed)
+    else:
+        ratings = load_ratings_csv(options.data_file, min_rating=options.min_rating, max_rating=options.max_rating,
+                                   seed=settings.seed)
+    trainer = RatingsRBMTrainer(ratings, settings)
+    return PreparedRun(trainer, trainer.model, f"{ratings.source}; RBM with {settings.hidden_units} hidden units, "
+                       f"{ratings.levels}-way softmax items", settings.epochs)
+
+
+def _ratings_line(event, run: PreparedRun) -> str | None:
+    if not isinstance(event, RatingsEpoch):
+        return None
+    return (f"epoch {event.epoch:>3}/{event.epochs}  train RMSE {event.train_rmse:.4f}  held-out RMSE "
+            f"{event.heldout_rmse:.4f}  {event.seconds:.2f} s")
+
+
+def _ratings_summary(run: PreparedRun) -> list[str]:
+    history = run.trainer.history
+    if not history:
+        return []
+    last = history[-1]
+    return [f"held-out RMSE: RBM {last.heldout_rmse:.4f}  item mean {last.item_mean_rmse:.4f}  "
+            f"global mean {last.global_mean_rmse:.4f}  ({len(run.trainer.ratings.heldout_values):,} held-out ratings)"]
+
+
+RATINGS = register_family(Family("ratings", lab="rbm", precedence=40, matches=lambda spec: False,
+                                 prepare=prepare_ratings, event_line=_ratings_line, summary=_ratings_summary))

@@ -32,3 +32,14 @@ def load_training_data(settings: DatasetSettings, *, seed: int, data_dir: str | 
     options = {key: value for key, value in values.items() if key in accepted}
     return load_dataset(name, seed=seed, allow_download=chosen_by_user, progress=progress, cancel=cancel,
                         **options), None
+
+
+def load_run_data(spec, options) -> tuple[Dataset, list[str]]:
+    """The examples ``spec`` asks for, as a run chose them (``families.RunOptions``), limited to
+    ``train_limit``; with the notes to show, such as "using the synthetic digits"."""
+    dataset, note = load_training_data(spec.dataset, seed=spec.training.seed, data_dir=options.data_dir,
+                                       data_file=options.data_file, chosen_by_user=options.dataset is not None,
+                                       progress=options.progress)
+    if spec.training.train_limit:
+        dataset = dataset.limit_train(spec.training.train_limit)
+    return dataset, [note] if note else []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .protocol import EpochEvent, Event, RunStarted
 from .trainer import EpochRecord, StepChunk
 
 
@@ -94,18 +95,21 @@ class MetricStream:
 
 
 class JsonLinesWriter:
-    """Writes one JSON object per step and per epoch, flushed each epoch."""
+    """Writes every event's JSON Lines records (``Event.records``), flushed after each epoch, for
+    every family alike.  After a ``RunStarted`` (a lesson comparing networks), each record carries
+    that run's label, so one file tells the runs apart."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("w", encoding="utf-8")
+        self._label: dict = {}
 
-    def append(self, event) -> None:
-        if isinstance(event, StepChunk):
-            self._file.writelines(json.dumps(record) + "\n" for record in event.records())
-        elif isinstance(event, EpochRecord):
-            self._file.write(json.dumps(event.record()) + "\n")
+    def append(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._label = {"run": event.label}
+        self._file.writelines(json.dumps({**self._label, **record}) + "\n" for record in event.records())
+        if isinstance(event, EpochEvent):
             self._file.flush()
 
     def close(self) -> None:

@@ -10,19 +10,20 @@ trained RBMs below give for the data (Hinton, Osindero and Teh 2006).  Then, as 
 
 - ``classifier``: the stack and its softmax layer are an ordinary network; each RBM is a
   sigmoid Dense layer with the same weight and hidden bias (the weight layouts are the
-  same), so the feed-forward ``Trainer`` runs it on its fused fast path, and the tuned
+  same), so the ``FeedForwardTrainer`` runs it on its fused fast path, and the tuned
   weights are copied back.
 - ``autoencoder``: the stack is unrolled (Hinton and Salakhutdinov 2006): the encoder is
   the RBMs as sigmoid Dense layers, the decoder their mirror image, whose initial weights
   are the transposed RBM weights and whose biases are the visible biases; the whole is
-  fine-tuned by backprop on reconstruction (cross-entropy), again by the ``Trainer``.
+  fine-tuned by backprop on reconstruction (cross-entropy), again by the ``FeedForwardTrainer``.
 
 Events: ``PretrainChunk`` (per-batch reconstruction errors of the RBM training now),
 ``PretrainEpoch`` (the monitoring figures of one RBM after one epoch), then the
-``Trainer``'s own ``StepChunk``/``EpochRecord`` while fine-tuning, and one ``Finished``.
+``FeedForwardTrainer``'s own ``StepChunk``/``EpochRecord`` while fine-tuning, and one ``Finished``.
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -42,16 +43,20 @@ from ..engine.rbm_kernels import (
     mean_pseudo_likelihood,
     reconstruct,
 )
+from ..model import Node, load_weights_into, with_overrides
 from ..model.spec import NetworkFileError, NetworkSpec, analyse
 from .control import TrainingControl
-from .trainer import DataMismatch, EpochRecord, Finished, StepChunk, Trainer
+from .data import load_run_data
+from .families import Family, PreparedRun, RunOptions, register_family
+from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
+from .trainer import DataMismatch, EpochRecord, FeedForwardTrainer, StepChunk, epoch_line
 
 #: the chunks of mini-batches between two yields last about this long, so stop and pause stay prompt
 CHUNK_SECONDS = 0.05
 
 
 @dataclass
-class PretrainChunk:
+class PretrainChunk(ChunkEvent):
     """Consecutive mini-batches of one RBM: each one's reconstruction error (squared, per example)."""
     layer_id: str
     layer_index: int
@@ -61,12 +66,13 @@ class PretrainChunk:
     errors: np.ndarray
 
     @property
-    def steps(self) -> int:
-        return len(self.errors)
+    def losses(self) -> np.ndarray:
+        """The reconstruction errors are what a chunk's losses are for an RBM."""
+        return self.errors
 
 
 @dataclass
-class PretrainEpoch:
+class PretrainEpoch(EpochEvent):
     """The monitoring figures of one RBM after one epoch.
 
     Reconstruction errors are per example, from one deterministic up-down pass.  The
@@ -242,28 +248,22 @@ class RBMTrainer:
         if runner.persistent:
             runner.start_chains(train[rng.permutation(len(train))[:batch]])
         n_batches = len(train) // batch
-        seconds_per_batch = None
+        sizer = ChunkSizer(seconds=CHUNK_SECONDS)
         for epoch in range(1, self.pretraining.epochs + 1):
             config = rbm.config
             momentum = config.initial_momentum if epoch < config.momentum_switch_epoch else config.final_momentum
             order = rng.permutation(len(train)).astype(np.int64)
             started = time.perf_counter()
-            done = 0
-            while done < n_batches:
-                self.control.wait_while_paused()
-                if self.control.stopped:
-                    return
-                wanted = n_batches - done
-                wanted = max(1, min(wanted, int(CHUNK_SECONDS / seconds_per_batch))) if seconds_per_batch else 1
-                wanted = self.control.take_budget(wanted)
-                tick = time.perf_counter()
-                errors = runner.run(train, order, done, wanted, self.control.array, momentum)
-                if len(errors):
-                    seconds_per_batch = (time.perf_counter() - tick) / len(errors)
-                    yield PretrainChunk(rbm.id, index, len(self.stack.rbms), epoch, self.steps_done, errors)
-                done += len(errors)
+
+            def train_chunk(first: int, count: int) -> ChunkResult:
+                errors = runner.run(train, order, first, count, self.control.array, momentum)
+                chunk = PretrainChunk(rbm.id, index, len(self.stack.rbms), epoch, self.steps_done, errors)
                 self.steps_done += len(errors)
-            record = self._monitor(rbm, index, epoch, train, val, time.perf_counter() - started, done * batch)
+                return ChunkResult(len(errors), chunk if len(errors) else None)
+
+            if (yield from run_batches(self.control, n_batches, train_chunk, sizer)) is STOPPED:
+                return
+            record = self._monitor(rbm, index, epoch, train, val, time.perf_counter() - started, n_batches * batch)
             self.history.append(record)
             yield record
 
@@ -278,7 +278,7 @@ class RBMTrainer:
 
     # --- fine-tuning ------------------------------------------------------------------------
     def fine_tune(self) -> Iterator[StepChunk | EpochRecord | Finished]:
-        """Backprop through the unrolled or topped stack with the feed-forward Trainer; the tuned
+        """Backprop through the unrolled or topped stack with the FeedForwardTrainer; the tuned
         encoder weights are copied back into the RBMs (the decoder's stay with the network)."""
         if self.pretraining.fine_tune == "autoencoder":
             network = self.stack.autoencoder()
@@ -287,7 +287,7 @@ class RBMTrainer:
             network = self.stack.classifier(self.settings.cost)
             dataset = self.dataset
         self.fine_tune_network = network
-        trainer = Trainer(network, dataset, self.settings, control=self.control)
+        trainer = FeedForwardTrainer(network, dataset, self.settings, control=self.control)
         for event in trainer.run():
             if isinstance(event, Finished):
                 self.stack.load_state({key: value for key, value in network.state().items()
@@ -298,15 +298,59 @@ class RBMTrainer:
         if self.do_pretrain:
             yield from self.pretrain()
             if self.control.stopped:
-                yield Finished("stopped", "pretraining stopped", None, 0, self.steps_done, list(self.history))
+                yield Finished.stopped(0, self.steps_done, list(self.history), what="pretraining")
                 return
         if self.do_fine_tune:
-            yield from self.fine_tune()  # ends with the Trainer's own Finished
+            yield from self.fine_tune()  # ends with the FeedForwardTrainer's own Finished
             return
-        yield Finished("completed", f"pretrained {len(self.stack.rbms)} RBM(s) for {self.pretraining.epochs} "
-                       f"epochs each", None, self.pretraining.epochs, self.steps_done, list(self.history))
+        yield Finished.completed(f"pretrained {len(self.stack.rbms)} RBM(s) for {self.pretraining.epochs} epochs each",
+                                 self.pretraining.epochs, self.steps_done, list(self.history))
 
 
 def stack_of(spec: NetworkSpec) -> bool:
     """Whether a network file holds RBMs, so that it trains by pretraining rather than backprop alone."""
     return any(node.type == "rbm" for node in spec.nodes)
+
+
+# --- the RBM-stack family ---------------------------------------------------------------------------
+def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions) -> PreparedRun:
+    """The chosen epochs and batch size are each RBM's pretraining; fine-tuning keeps the file's
+    (the learning rate and the seed apply to both)."""
+    spec.pretraining = with_overrides(spec.pretraining, epochs=options.epochs, batch_size=options.batch_size)
+    spec.training = with_overrides(spec.training, learning_rate=options.learning_rate, l2=options.l2,
+                                   seed=options.seed, train_limit=options.train_limit)
+    if options.learning_rate is not None:
+        spec.nodes = [node if node.type != "rbm" else Node(node.id, node.type, with_overrides(
+            node.config, learning_rate=options.learning_rate)) for node in spec.nodes]
+    spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
+    stack = RBMStack(spec)
+    dataset, notes = load_run_data(spec, options)
+    stack.initialize(spec.training.initializer, spec.training.seed)
+    if options.load_weights:
+        load_weights_into(stack, options.load_weights)
+    trainer = RBMTrainer(stack, dataset)
+    sizes = "-".join(str(n) for n in [stack.n_visible] + [rbm.config.units for rbm in stack.rbms])
+    return PreparedRun(trainer, stack, f"{dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
+                       f"fine-tuning: {spec.pretraining.fine_tune}", spec.pretraining.epochs, notes=notes)
+
+
+def pretrain_line(record: PretrainEpoch, epochs: int) -> str:
+    parts = [f"RBM {record.layer_index + 1}/{record.n_layers} ({record.layer_id})", f"epoch {record.epoch:>3}/{epochs}",
+             f"recon error {record.train_reconstruction_error:.3f}", f"val {record.reconstruction_error:.3f}",
+             f"free energy {record.free_energy_train:.1f} / val {record.free_energy_validation:.1f}"]
+    if math.isfinite(record.pseudo_likelihood):
+        parts.append(f"pseudo-LL {record.pseudo_likelihood:.1f}")
+    parts.append(f"{record.seconds:.1f} s")
+    return "  ".join(parts)
+
+
+def _rbm_stack_line(event, run: PreparedRun) -> str | None:
+    if isinstance(event, PretrainEpoch):
+        return pretrain_line(event, run.epochs)
+    if isinstance(event, EpochRecord):
+        return "fine-tune " + epoch_line(event, run.trainer.settings.epochs)
+    return None
+
+
+RBM_STACK = register_family(Family("rbm", lab="rbm", precedence=20, matches=stack_of, prepare=prepare_rbm_stack,
+                                   event_line=_rbm_stack_line))

@@ -26,11 +26,14 @@ from ..datasets.sequences import (BOS, EOS, PAD, SEQUENCE_DATASETS, UNK, PairCor
                                   load_pairs_tsv, number_translation, reverse_task, reverse_within_lengths, tokenize)
 from ..engine.encoder_decoder import EncoderDecoder
 from ..engine.layers.recurrent_base import RecurrentLayer
-from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
+from ..model import build_network, load_weights_into, with_overrides
 from ..model.settings import DatasetSettings, TrainingSettings
 from .control import TrainingControl
-from .sequence_events import HiddenStates, SequenceChunk, SequenceEpoch, Translation
-from .trainer import DataMismatch, Finished
+from .families import Family, PreparedRun, RunOptions, register_family
+from .sequence_events import HiddenStates, SequenceChunk, SequenceEpoch, Translation, gate_means_of
+from .protocol import STOPPED, ChunkResult, ChunkSizer, Finished, run_batches
+from .trainer import DataMismatch
 
 #: held-out numbers of the number task: exact match is then measured in steps of 0.1%
 NUMBER_HELD_OUT = 1000
@@ -186,16 +189,6 @@ def token_figures(predicted: np.ndarray, target: np.ndarray, target_lengths: np.
 
 
 # --- the trainer --------------------------------------------------------------------------------
-def clip_by_norm(slots, max_norm: float) -> tuple[float, bool]:
-    """Rescale every gradient together when their joint norm exceeds ``max_norm``; (norm, clipped)."""
-    norm = math.sqrt(sum(float(np.dot(grad.reshape(-1), grad.reshape(-1))) for _, grad, _ in slots))
-    if max_norm <= 0 or norm <= max_norm or not math.isfinite(norm):
-        return norm, False
-    for _, grad, _ in slots:
-        grad *= max_norm / norm
-    return norm, True
-
-
 class Seq2SeqTrainer:
     """Trains an ``EncoderDecoder`` on a ``PairCorpus``; ``run()`` yields the sequence events."""
 
@@ -222,6 +215,7 @@ class Seq2SeqTrainer:
         self.batch_size = min(settings.batch_size, len(self.train))
         self.steps_done = 0
         self.clips_total = 0
+        self._epoch_loss = 0.0
         self.history: list[SequenceEpoch] = []
 
     # --- one mini-batch ------------------------------------------------------------------------
@@ -231,7 +225,7 @@ class Seq2SeqTrainer:
                                                 data.decoder_input[rows], data.target[rows])
         if not math.isfinite(loss):
             return loss, False
-        _, clipped = clip_by_norm(self.model.slots(), self.settings.clip_norm)
+        _, clipped = clip_by_norm([grad for _, grad, _ in self.model.slots()], self.settings.clip_norm)
         n = len(data)
         self.optimizer.step(self.control.learning_rate, self.settings.l2 / n, self.settings.l1 / n)
         return loss, clipped
@@ -271,69 +265,85 @@ class Seq2SeqTrainer:
                              sample, self.probe_states())
 
     # --- the run -------------------------------------------------------------------------------
+    def _chunk(self, epoch: int, order: np.ndarray, first: int, count: int) -> ChunkResult:
+        """Train ``count`` mini-batches from batch index ``first``; diverges at the first non-finite loss."""
+        batch = self.batch_size
+        first_step, losses, norms, clips = self.steps_done, [], [], 0
+        divergence = None
+        for k in range(first, first + count):
+            loss, clipped = self._step(order[k * batch:(k + 1) * batch])
+            if not math.isfinite(loss):
+                divergence = epoch
+                break
+            self.steps_done += 1
+            clips += clipped
+            losses.append(loss)
+            norms.append(self.model.encoder_recurrent.time_grad_norms.copy())
+        self.clips_total += clips
+        self._epoch_loss += sum(losses)
+        chunk = SequenceChunk(epoch, first_step, np.array(losses), np.array(norms), clips,
+                              *gate_means_of(self.model.encoder_recurrent),
+                              self.model.encoder_recurrent.id) if losses else None
+        return ChunkResult(len(losses), chunk, divergence)
+
     def run(self) -> Iterator[SequenceChunk | SequenceEpoch | Finished]:
         settings, control = self.settings, self.control
         rng = np.random.default_rng(settings.seed)
         n, batch = len(self.train), self.batch_size
+        batches = n // batch  # full batches only: the shapes never change
+        sizer = ChunkSizer(seconds=self.chunk_seconds)
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(n)
-            pending = _PendingChunk(self.model.encoder_recurrent, epoch, self.steps_done)
-            epoch_loss = 0.0
-            for start in range(0, n - batch + 1, batch):  # full batches only: the shapes never change
-                if control.paused and pending.losses:  # show what the single steps did before waiting
-                    yield pending.take(self.steps_done)
-                control.wait_while_paused()
-                if control.stopped:
-                    yield Finished("stopped", "training stopped", None, epoch - 1, self.steps_done, self.history)
-                    return
-                control.take_budget(1)
-                loss, clipped = self._step(order[start:start + batch])
-                if not math.isfinite(loss):
-                    yield Finished("diverged", f"the loss exploded: NaN or infinity at step {self.steps_done} "
-                                   f"(epoch {epoch}); try a smaller learning rate or gradient clipping",
-                                   self.model.encoder_recurrent.id, epoch - 1, self.steps_done, self.history)
-                    return
-                self.steps_done += 1
-                self.clips_total += clipped
-                epoch_loss += loss
-                pending.add(loss, clipped)
-                if time.perf_counter() - pending.started >= self.chunk_seconds:
-                    yield pending.take(self.steps_done)
-            if pending.losses:
-                yield pending.take(self.steps_done)
-            batches = n // batch
+            self._epoch_loss = 0.0
+            outcome = yield from run_batches(
+                control, batches, lambda first, count: self._chunk(epoch, order, first, count), sizer)
+            if outcome is STOPPED:
+                yield Finished.stopped(epoch - 1, self.steps_done, self.history)
+                return
+            if outcome is not None:
+                yield Finished.diverged(self.model.encoder_recurrent.id, self.steps_done, epoch, self.steps_done,
+                                        self.history, "Try a smaller learning rate or gradient clipping (clip_norm).",
+                                        located=False)
+                return
             seconds = time.perf_counter() - started
-            record = self._epoch_event(epoch, epoch_loss / batches, seconds, batches * batch)
+            record = self._epoch_event(epoch, self._epoch_loss / batches, seconds, batches * batch)
             self.history.append(record)
             yield record
-        yield Finished("completed", f"trained {settings.epochs} epochs", None, settings.epochs, self.steps_done,
-                       self.history)
+        yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
 
 
-class _PendingChunk:
-    """The figures of the mini-batches since the last ``SequenceChunk`` was yielded."""
+# --- the encoder-decoder family ----------------------------------------------------------------------
+def prepare_encoder_decoder(spec, options: RunOptions) -> PreparedRun:
+    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
+                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
+                                   reverse_source=options.reverse_source, beam_width=options.beam_width)
+    spec.dataset = with_overrides(spec.dataset, name=options.dataset)
+    training = spec.training
+    model = build_network(spec)
+    corpus = load_pair_corpus(spec.dataset, seed=training.seed, data_file=options.data_file)
+    model.initialize(training.initializer, training.seed)
+    if options.load_weights:
+        load_weights_into(model, options.load_weights)
+    return PreparedRun(Seq2SeqTrainer(model, corpus, training), model,
+                       f"{corpus.description}; source reversed: {training.reverse_source}, beam width "
+                       f"{training.beam_width}; {model.parameter_count():,} parameters", training.epochs)
 
-    def __init__(self, encoder: RecurrentLayer, epoch: int, first_step: int):
-        self.encoder, self.epoch = encoder, epoch
-        self._reset(first_step)
 
-    def _reset(self, first_step: int) -> None:
-        self.first_step, self.started = first_step, time.perf_counter()
-        self.losses: list[float] = []
-        self.norms: list[np.ndarray] = []
-        self.clips = 0
+def _encoder_decoder_line(event, run: PreparedRun) -> str | None:
+    if not isinstance(event, SequenceEpoch):
+        return None
+    return (f"epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  val loss {event.val_loss:.4f}  exact match "
+            f"{100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  {event.seconds:.1f} s  "
+            f"{event.samples_per_s:.0f} pairs/s")
 
-    def add(self, loss: float, clipped: bool) -> None:
-        self.losses.append(loss)
-        self.norms.append(self.encoder.time_grad_norms.copy())
-        self.clips += clipped
 
-    def take(self, next_step: int) -> SequenceChunk:
-        """The chunk so far (gate means of its last mini-batch); the next one starts at ``next_step``."""
-        gates = getattr(self.encoder, "gate_means", None)
-        chunk = SequenceChunk(self.epoch, self.first_step, np.array(self.losses), np.array(self.norms), self.clips,
-                              None if gates is None else gates["forget"].copy(),
-                              None if gates is None else gates["input"].copy(), self.encoder.id)
-        self._reset(next_step)
-        return chunk
+def _encoder_decoder_summary(run: PreparedRun) -> list[str]:
+    history = run.trainer.history
+    return [f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})"
+            for sample in (history[-1].translations[:3] if history else [])]
+
+
+ENCODER_DECODER = register_family(Family(
+    "encoder-decoder", lab="sequence", precedence=10, matches=lambda spec: bool(spec.state_edges),
+    prepare=prepare_encoder_decoder, event_line=_encoder_decoder_line, summary=_encoder_decoder_summary))

@@ -6,7 +6,8 @@ They are the time-axis twins of the feed-forward trainer's ``StepChunk`` and
 RNN over 50 steps is a 50-layer-deep network whose gradient vanishes along time.  The
 window's sequence views (gradient over time, gate activity, translations, hidden-state
 PCA) read these and nothing else, so the trainer and the views can change on their own.
-The run still ends with the feed-forward trainer's ``Finished``.
+The run ends with the shared ``Finished`` (``protocol.py``); a chunk's per-time-step figures
+stay out of metrics files, which keep one line per epoch.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .protocol import ChunkEvent, EpochEvent
+
 
 @dataclass
-class SequenceChunk:
+class SequenceChunk(ChunkEvent):
     """Figures of one or more consecutive mini-batches."""
     epoch: int
     first_step: int
@@ -32,10 +35,6 @@ class SequenceChunk:
     input_gate: np.ndarray | None = None
     #: which recurrent layer the figures describe, e.g. "lstm" or "encoder"
     layer_id: str = ""
-
-    @property
-    def steps(self) -> int:
-        return len(self.losses)
 
 
 @dataclass
@@ -59,7 +58,7 @@ class HiddenStates:
 
 
 @dataclass
-class SequenceEpoch:
+class SequenceEpoch(EpochEvent):
     """After each pass over the training set, measured on the held-out set."""
     epoch: int
     step: int
@@ -84,3 +83,10 @@ class SequenceEpoch:
             if value is not None:
                 out[name] = value
         return out
+
+
+def gate_means_of(layer) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Copies of an LSTM's mean forget- and input-gate activations per time step (its last
+    mini-batch), or (None, None) for a layer without gates (a SimpleRNN)."""
+    gates = getattr(layer, "gate_means", None)
+    return (None, None) if gates is None else (gates["forget"].copy(), gates["input"].copy())

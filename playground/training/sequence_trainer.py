@@ -1,6 +1,6 @@
 """The trainer of single-chain recurrent networks: input → SimpleRNN/LSTM → Dense or TimeDense head.
 
-A plain generator, like the feed-forward ``Trainer``: the command line iterates it, the
+A plain generator, like the ``FeedForwardTrainer``: the command line iterates it, the
 window runs it in a worker thread, and between mini-batches it honours the shared
 ``TrainingControl`` (stop, pause, single steps, a new learning rate).  It yields the
 sequence events of ``sequence_events.py``: a ``SequenceChunk`` every few steps with, for
@@ -30,17 +30,19 @@ from typing import Iterator
 import numpy as np
 
 from ..datasets.adding import adding_problem
-from ..engine.costs import cost_and_delta
 from ..engine.layers import layer_class
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.network import Network
-from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
 from ..model.settings import DatasetSettings, TrainingSettings
+from ..model import load_weights_into, with_overrides
 from ..model.spec import NetworkSpec, build_network
 from .control import TrainingControl
-from .sequence_events import SequenceChunk, SequenceEpoch
-from .trainer import DataMismatch, Finished
+from .families import Family, PreparedRun, RunOptions, register_family
+from .protocol import STOPPED, ChunkResult, ChunkSizer, Event, Finished, RunStarted, run_batches
+from .sequence_events import SequenceChunk, SequenceEpoch, gate_means_of
+from .trainer import DataMismatch, evaluate
 
 #: examples the adding problem generates when the file says 0; a fifth is held out
 ADDING_DEFAULT_SAMPLES = 10_000
@@ -139,32 +141,12 @@ class SequenceTrainer:
 
     # --- one step -------------------------------------------------------------------------
     def _clip(self) -> bool:
-        """Rescale every gradient by c/‖g‖ when the whole gradient's norm ‖g‖ exceeds c = clip_norm."""
-        limit = self.settings.clip_norm
-        if limit <= 0:
-            return False
-        norm = np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in self.grads))
-        if norm <= limit:
-            return False
-        for grad in self.grads:
-            grad *= grad.dtype.type(limit / norm)
-        return True
+        """Clip the whole gradient to norm ``clip_norm`` (off at 0); whether it did."""
+        return clip_by_norm(self.grads, self.settings.clip_norm)[1]
 
     def evaluate(self, x: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> tuple[float, float | None]:
         """Mean cost over a set and, for per-step classes, the fraction of steps right."""
-        out_layer = self.network.layers[-1]
-        total, correct = 0.0, 0
-        for start in range(0, len(x), chunk):
-            output = self.network.forward(x[start:start + chunk], training=False)
-            rows = out_layer.z.shape
-            t = targets[start:start + chunk].reshape(rows)
-            delta = np.empty(rows, self.network.dtype)
-            total += cost_and_delta(self.network.cost_code, out_layer.activation_code, out_layer.z,
-                                    output.reshape(rows), t, delta, out_layer.config.alpha)
-            if self.classify:
-                correct += int((output.reshape(rows).argmax(axis=1) == t.argmax(axis=1)).sum())
-        steps = targets.shape[1] if self.classify else 1
-        return total / len(x), (correct / (len(x) * steps) if self.classify else None)
+        return evaluate(self.network, x, targets, self.classify, chunk)
 
     def train_chunk(self, epoch: int, order: np.ndarray, first: int, count: int):
         """Run ``count`` mini-batches from batch index ``first``; returns (chunk, diverged_at or None)."""
@@ -186,10 +168,16 @@ class SequenceTrainer:
         return self._make_chunk(epoch, losses, norms, clips), None
 
     def _make_chunk(self, epoch, losses, norms, clips) -> SequenceChunk:
-        gates = getattr(self.recurrent, "gate_means", None)
-        return SequenceChunk(epoch, self.steps_done, losses, norms, clips,
-                             None if gates is None else gates["forget"].copy(),
-                             None if gates is None else gates["input"].copy(), self.recurrent.id)
+        return SequenceChunk(epoch, self.steps_done, losses, norms, clips, *gate_means_of(self.recurrent),
+                             self.recurrent.id)
+
+    def _chunk(self, epoch: int, order: np.ndarray, first: int, count: int) -> ChunkResult:
+        chunk, bad_rows = self.train_chunk(epoch, order, first, count)
+        self.clips_total += chunk.clips
+        if bad_rows is None:
+            self.steps_done += count
+        # a divergence: the rows of the bad mini-batch and its step
+        return ChunkResult(count, chunk, None if bad_rows is None else (bad_rows, self.steps_done + chunk.steps - 1))
 
     # --- the run ----------------------------------------------------------------------------
     def run(self) -> Iterator[SequenceChunk | SequenceEpoch | Finished]:
@@ -197,28 +185,21 @@ class SequenceTrainer:
         rng = np.random.default_rng(settings.seed)
         seed_kernel_random(settings.seed)
         batches = len(self.x_train) // self.batch_size  # a short last batch is left for the next epoch's shuffle
+        sizer = ChunkSizer(steps=self.chunk_steps)
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(len(self.x_train)).astype(np.int64)
-            batch_index = 0
-            while batch_index < batches:
-                self.control.wait_while_paused()
-                if self.control.stopped:
-                    yield Finished("stopped", "training stopped", None, epoch - 1, self.steps_done, self.history)
-                    return
-                count = self.control.take_budget(min(self.chunk_steps, batches - batch_index))
-                chunk, bad_rows = self.train_chunk(epoch, order, batch_index, count)
-                self.clips_total += chunk.clips
-                yield chunk
-                if bad_rows is not None:
-                    layer = self.network.first_nonfinite_layer(self.x_train[bad_rows], self.t_train[bad_rows])
-                    yield Finished("diverged", f'the loss exploded: NaN or infinity first appeared in layer "{layer}" '
-                                   f'at step {self.steps_done + chunk.steps - 1} (epoch {epoch}). Try a smaller '
-                                   f'learning rate or gradient clipping (clip_norm).', layer, epoch - 1,
-                                   self.steps_done, self.history)
-                    return
-                self.steps_done += count
-                batch_index += count
+            outcome = yield from run_batches(self.control, batches,
+                                             lambda first, count: self._chunk(epoch, order, first, count), sizer)
+            if outcome is STOPPED:
+                yield Finished.stopped(epoch - 1, self.steps_done, self.history)
+                return
+            if outcome is not None:
+                bad_rows, step = outcome
+                layer = self.network.first_nonfinite_layer(self.x_train[bad_rows], self.t_train[bad_rows])
+                yield Finished.diverged(layer, step, epoch, self.steps_done,
+                                        self.history, "Try a smaller learning rate or gradient clipping (clip_norm).")
+                return
             seconds = time.perf_counter() - started
             loss, _ = self.evaluate(self.x_train[:len(self.x_val)], self.t_train[:len(self.x_val)])
             val_loss, accuracy = self.evaluate(self.x_val, self.t_val)
@@ -228,8 +209,7 @@ class SequenceTrainer:
                                    token_accuracy=accuracy)
             self.history.append(record)
             yield record
-        yield Finished("completed", f"trained {settings.epochs} epochs", None, settings.epochs, self.steps_done,
-                       self.history)
+        yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
 
     def validation_mse(self) -> float:
         """Mean squared error per output on the validation set (what the adding problem's bar is stated in)."""
@@ -253,3 +233,75 @@ def time_decay_ratio(time_grad_norms: np.ndarray) -> float:
     """
     norms = np.atleast_2d(time_grad_norms)
     return float(np.median(norms[:, 0] / np.maximum(norms[:, -1], 1e-300)))
+
+
+class ComparisonTrainer:
+    """Trains a lesson's networks one after the other on the same data (``comparison_specs``):
+    ``rnn-vs-lstm`` trains its LSTM, then the same network with a SimpleRNN.  Each run begins
+    with a ``RunStarted``; one that diverges is reported and the next still runs; the comparison
+    ends with one ``Finished``, "diverged" if any run did."""
+
+    def __init__(self, runs: list[tuple[str, SequenceTrainer]], control: TrainingControl):
+        self.runs, self.control = runs, control
+        self.current_label = ""
+        #: per run: (label, the trainer, its ‖∂C/∂h_t‖ of every step)
+        self.results: list[tuple[str, SequenceTrainer, list[np.ndarray]]] = []
+
+    def run(self) -> Iterator[Event]:
+        diverged = []
+        for label, trainer in self.runs:
+            self.current_label = label
+            yield RunStarted(label, f"the adding problem, T = {trainer.x_train.shape[1]}; {len(trainer.x_train)} "
+                             f"training sequences, {trainer.network.parameter_count():,} parameters")
+            norms = []
+            self.results.append((label, trainer, norms))
+            for event in trainer.run():
+                if isinstance(event, SequenceChunk):
+                    norms.append(event.time_grad_norms)
+                if not isinstance(event, Finished):
+                    yield event
+                elif event.reason == "stopped":
+                    yield event
+                    return
+                elif event.reason == "diverged":
+                    diverged.append(f"{label}: {event.message}")
+        first = self.runs[0][1]
+        if diverged:
+            yield Finished("diverged", "; ".join(diverged), None, first.settings.epochs, first.steps_done,
+                           first.history)
+        else:
+            yield Finished.completed(f"trained {len(self.runs)} networks", first.settings.epochs,
+                                     first.steps_done, first.history)
+
+
+def prepare_recurrent(spec: NetworkSpec, options: RunOptions) -> PreparedRun:
+    """The file's network and the one its lesson compares it with, sharing one control."""
+    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
+                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed)
+    control = TrainingControl(spec.training.learning_rate)
+    runs = []
+    for label, run_spec in comparison_specs(spec):
+        trainer = sequence_trainer_for(run_spec, control)
+        if options.load_weights and run_spec is spec:
+            load_weights_into(trainer.network, options.load_weights)
+        runs.append((label, trainer))
+    return PreparedRun(ComparisonTrainer(runs, control), runs[0][1].network, "", spec.training.epochs)
+
+
+def _recurrent_line(event, run: PreparedRun) -> str | None:
+    if not isinstance(event, SequenceEpoch):
+        return None
+    return (f"{run.trainer.current_label:<11} epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  "
+            f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s")
+
+
+def _recurrent_summary(run: PreparedRun) -> list[str]:
+    return [f"{label:<11} validation MSE {trainer.history[-1].val_mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = "
+            f"{time_decay_ratio(np.concatenate(norms)):.2e} (median over the steps)"
+            for label, trainer, norms in run.trainer.results if trainer.history]
+
+
+RECURRENT = register_family(Family(
+    "recurrent", lab="sequence", precedence=30,
+    matches=lambda spec: any(issubclass(layer_class(node.type), RecurrentLayer) for node in spec.nodes),
+    prepare=prepare_recurrent, event_line=_recurrent_line, summary=_recurrent_summary))

@@ -12,8 +12,9 @@ the network as initialised.
 """
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -25,9 +26,13 @@ from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, STOP, WEIGHT
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..model import build_network, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
 from .control import TrainingControl
+from .data import load_run_data
+from .families import Family, PreparedRun, RunOptions, register_family
+from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
 
 
 #: the epoch's train figures are measured on at most this many training examples, so that a
@@ -40,7 +45,7 @@ class DataMismatch(ValueError):
 
 
 @dataclass
-class StepChunk:
+class StepChunk(ChunkEvent):
     epoch: int
     first_step: int
     losses: np.ndarray             # mean cost of each mini-batch
@@ -48,10 +53,6 @@ class StepChunk:
     layer_ids: list[str]
     layer_metrics: np.ndarray      # (steps, layers, 4): weight-grad norm, bias-grad norm, weight norm, saturation
     samples: int
-
-    @property
-    def steps(self) -> int:
-        return len(self.losses)
 
     def records(self) -> Iterator[dict]:
         """One JSON-ready dict per step, as written to a JSON Lines metrics file."""
@@ -71,7 +72,7 @@ class StepChunk:
 
 
 @dataclass
-class EpochRecord:
+class EpochRecord(EpochEvent):
     epoch: int
     step: int
     loss: float
@@ -87,16 +88,6 @@ class EpochRecord:
         if self.train_accuracy is not None:
             out.update(train_accuracy=self.train_accuracy, val_accuracy=self.val_accuracy)
         return out
-
-
-@dataclass
-class Finished:
-    reason: str                    # "completed", "stopped" or "diverged"
-    message: str = ""
-    layer: str | None = None       # where NaN/inf first appeared, for "diverged"
-    epochs_done: int = 0
-    steps_done: int = 0
-    history: list[EpochRecord] = field(default_factory=list)
 
 
 def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_outputs: int, dataset_name: str):
@@ -126,24 +117,28 @@ def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_ou
 
 def evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, classify: bool,
              chunk: int = 2000) -> tuple[float, float | None]:
-    """Mean cost and (for classifiers) accuracy over a whole set, without training."""
+    """Mean cost per example and (for classifiers) the fraction of predictions right, over a whole
+    set, without training.  A per-step head (a recurrent network's) predicts at every time step:
+    its rows are the (example, step) pairs, and the accuracy counts steps."""
     if len(inputs) == 0:
         return float("nan"), None
     out_layer = network.layers[-1]
     total = 0.0
-    correct = 0
+    correct = rows_seen = 0
     for start in range(0, len(inputs), chunk):
-        x, t = inputs[start:start + chunk], targets[start:start + chunk]
-        output = network.forward(x, training=False)
-        delta = np.empty_like(output)
+        output = network.forward(inputs[start:start + chunk], training=False)
+        rows = out_layer.z.shape
+        output, t = output.reshape(rows), targets[start:start + chunk].reshape(rows)
+        delta = np.empty(rows, network.dtype)
         total += cost_and_delta(network.cost_code, out_layer.activation_code, out_layer.z, output, t, delta,
                                 out_layer.config.alpha)
         if classify:
             correct += int((output.argmax(axis=1) == t.argmax(axis=1)).sum())
-    return total / len(inputs), (correct / len(inputs) if classify else None)
+            rows_seen += rows[0]
+    return total / len(inputs), (correct / rows_seen if classify else None)
 
 
-class Trainer:
+class FeedForwardTrainer:
     """Trains ``network`` on arrays from a Dataset according to ``settings``.
 
     With ``augmentation`` switched on, every epoch trains on freshly augmented copies of the
@@ -218,8 +213,9 @@ class Trainer:
             self.optimizer.step(self.control.learning_rate, l2, l1)
         return n_batches, False, losses, correct, metrics
 
-    def _chunk(self, epoch, order, first_batch, n_batches, batch_size):
-        """Run up to ``n_batches``; returns (done, diverged, StepChunk)."""
+    def _chunk(self, epoch, order, first_batch, n_batches, batch_size) -> ChunkResult:
+        """Run up to ``n_batches`` from batch ``first_batch``; the divergence is the index of the
+        batch whose loss or gradients were not finite."""
         if self._runner is not None and batch_size == self.batch_size:
             l2, l1 = self._regularisation()
             done, ended, losses, correct, metrics = self._runner.run(
@@ -236,14 +232,16 @@ class Trainer:
             done, diverged, losses, correct, metrics = self._generic_steps(order, first_batch, n_batches, batch_size)
         chunk = StepChunk(epoch, self.steps_done, losses, correct / batch_size if self.classify else None,
                           self.layer_ids, metrics, done * batch_size)
-        return done, diverged, chunk
+        divergence = first_batch + done if diverged else None
+        if divergence is None:
+            self.steps_done += done
+        return ChunkResult(done, chunk if chunk.steps else None, divergence)
 
     def _diverged(self, order, batch_index, batch_size, epoch) -> Finished:
         rows = order[batch_index * batch_size:(batch_index + 1) * batch_size]
         layer = self.network.first_nonfinite_layer(self._inputs[rows], self.t_train[rows])
-        return Finished("diverged", f'the loss exploded: NaN or infinity first appeared in layer "{layer}" at step '
-                        f'{self.steps_done} (epoch {epoch}); training stopped and the last good weights are kept. '
-                        f'Try a smaller learning rate.', layer, epoch - 1, self.steps_done, self.history)
+        return Finished.diverged(layer, self.steps_done, epoch, self.steps_done, self.history,
+                                 "Try a smaller learning rate.")
 
     def run(self) -> Iterator[StepChunk | EpochRecord | Finished]:
         settings = self.settings
@@ -251,40 +249,28 @@ class Trainer:
         seed_kernel_random(settings.seed)  # numba's generator is per thread: seed it on the training thread
         n = len(self.x_train)
         full_batches, tail = divmod(n, self.batch_size)
-        seconds_per_batch = None
+        sizer = ChunkSizer(seconds=self.chunk_seconds)
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(n).astype(np.int64)
             if self.augmenter is not None:
                 self._inputs = self.augmenter.apply(self.x_train, out=self._augmented)
-            samples = 0
             # the full mini-batches, then the short last batch (if the set does not divide) on its own
             segments = [(order, full_batches, self.batch_size)]
             if tail:
                 segments.append((order[full_batches * self.batch_size:], 1, tail))
             for source, count, batch_size in segments:
-                batch_index = 0
-                while batch_index < count:
-                    self.control.wait_while_paused()
-                    if self.control.stopped:
-                        yield Finished("stopped", "training stopped", None, epoch - 1, self.steps_done, self.history)
-                        return
-                    wanted = count - batch_index
-                    # size chunks to about chunk_seconds, so stop/pause and the metrics stay prompt
-                    wanted = max(1, min(wanted, int(self.chunk_seconds / seconds_per_batch))) if seconds_per_batch else 1
-                    wanted = self.control.take_budget(wanted)
-                    tick = time.perf_counter()
-                    done, diverged, chunk = self._chunk(epoch, source, batch_index, wanted, batch_size)
-                    if done:
-                        seconds_per_batch = (time.perf_counter() - tick) / done
-                    if chunk.steps:
-                        yield chunk
-                    if diverged:
-                        yield self._diverged(source, batch_index + done, batch_size, epoch)
-                        return
-                    self.steps_done += done
-                    batch_index += done
-                    samples += done * batch_size
+                outcome = yield from run_batches(
+                    self.control, count,
+                    lambda first, wanted, source=source, size=batch_size: self._chunk(epoch, source, first, wanted,
+                                                                                       size),
+                    sizer)
+                if outcome is STOPPED:
+                    yield Finished.stopped(epoch - 1, self.steps_done, self.history)
+                    return
+                if outcome is not None:
+                    yield self._diverged(source, outcome, batch_size, epoch)
+                    return
             seconds = time.perf_counter() - started
             # train figures are evaluated afresh (no dropout, weights fixed), so train and
             # validation compare like with like: the gap between them is the overfitting lesson
@@ -292,8 +278,39 @@ class Trainer:
                                                   self.t_train[:TRAIN_EVALUATION_LIMIT], self.classify)
             val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
             record = EpochRecord(epoch, self.steps_done, train_loss, val_loss, train_accuracy, val_accuracy,
-                                 seconds, samples / seconds if seconds > 0 else 0.0)
+                                 seconds, n / seconds if seconds > 0 else 0.0)
             self.history.append(record)
             yield record
-        yield Finished("completed", f"trained {settings.epochs} epochs", None, settings.epochs, self.steps_done,
-                       self.history)
+        yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
+
+
+# --- the feed-forward family ----------------------------------------------------------------------
+def prepare_feedforward(spec, options: RunOptions) -> PreparedRun:
+    """Apply the chosen options, load the data, build and initialise (or load) the network."""
+    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
+                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
+                                   train_limit=options.train_limit)
+    spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
+    network = build_network(spec)
+    dataset, notes = load_run_data(spec, options)
+    network.initialize(spec.training.initializer, spec.training.seed)
+    if options.load_weights:
+        load_weights_into(network, options.load_weights)
+    trainer = FeedForwardTrainer(network, dataset, spec.training, augmentation=spec.augmentation)
+    return PreparedRun(trainer, network, f"{dataset.source}; {len(trainer.x_train)} training examples, "
+                       f"{network.parameter_count():,} parameters", spec.training.epochs,
+                       math.ceil(len(trainer.x_train) / trainer.batch_size), notes)
+
+
+def epoch_line(record: EpochRecord, epochs: int) -> str:
+    """One line per epoch: the losses, the accuracies of a classifier, the time and the rate."""
+    parts = [f"epoch {record.epoch:>3}/{epochs}", f"loss {record.loss:.4f}", f"val loss {record.val_loss:.4f}"]
+    if record.train_accuracy is not None:
+        parts += [f"train {100 * record.train_accuracy:.2f}%", f"val {100 * record.val_accuracy:.2f}%"]
+    parts += [f"{record.seconds:.1f} s", f"{record.samples_per_s / 1000:.0f}k samples/s"]
+    return "  ".join(parts)
+
+
+FEEDFORWARD = register_family(Family(
+    "feedforward", lab="dashboard", precedence=100, matches=lambda spec: True, prepare=prepare_feedforward,
+    event_line=lambda event, run: epoch_line(event, run.epochs) if isinstance(event, EpochRecord) else None))

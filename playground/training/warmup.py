@@ -14,7 +14,7 @@ import numpy as np
 from ..datasets import Dataset
 from ..model import build_network, sequential_spec
 from ..model.settings import TrainingSettings
-from .trainer import Trainer
+from .trainer import FeedForwardTrainer
 
 
 def warm_up() -> None:
@@ -29,5 +29,5 @@ def warm_up() -> None:
     network = build_network(spec)
     network.initialize("xavier", 0)
     # batch size 5 leaves a short last batch of 2, which takes the generic path
-    for _ in Trainer(network, data, TrainingSettings(cost="log-likelihood", batch_size=5, epochs=1)).run():
+    for _ in FeedForwardTrainer(network, data, TrainingSettings(cost="log-likelihood", batch_size=5, epochs=1)).run():
         pass

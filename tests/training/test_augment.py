@@ -9,7 +9,7 @@ import pytest
 from playground.datasets import load_dataset
 from playground.model import AugmentationSettings, NetworkFileError, sequential_spec, spec_from_dict, spec_to_dict
 from playground.model.spec import build_network
-from playground.training import DataMismatch, EpochRecord, Trainer
+from playground.training import DataMismatch, EpochRecord, FeedForwardTrainer
 from playground.training.augment import Augmenter, augmentation_grid
 
 
@@ -99,7 +99,7 @@ def test_trainer_augments_training_batches_only(digits):
     spec, network = network_for((784,))
     settings = dataclasses.replace(spec.training, epochs=2, batch_size=50)
     original = digits.x_train.copy()
-    trainer = Trainer(network, digits, settings, augmentation=AugmentationSettings(shift=2, noise=0.3))
+    trainer = FeedForwardTrainer(network, digits, settings, augmentation=AugmentationSettings(shift=2, noise=0.3))
     events = list(trainer.run())
     assert np.array_equal(digits.x_train, original)
     assert not np.allclose(trainer._inputs, trainer.x_train)  # the last epoch trained on fabricated images
@@ -114,7 +114,7 @@ def test_augmentation_needs_images():
     circle = load_dataset("circle", seed=0)
     spec = sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood", initializer="xavier")
     with pytest.raises(DataMismatch, match="augmentation needs images"):
-        Trainer(build_network(spec), circle, spec.training, augmentation=AugmentationSettings(noise=0.1))
+        FeedForwardTrainer(build_network(spec), circle, spec.training, augmentation=AugmentationSettings(noise=0.1))
 
 
 def test_the_network_file_carries_the_augmentation():

@@ -9,7 +9,7 @@ import time
 from playground.cli import main
 from playground.datasets import load_dataset
 from playground.model import build_network
-from playground.training import Trainer
+from playground.training import FeedForwardTrainer
 from playground.training.lessons import load_lesson
 
 from .test_lessons import train
@@ -35,7 +35,7 @@ def test_cnn_mnist_reaches_97_percent_in_10_epochs_and_beats_fc_mnist(mnist_dir,
 def test_cnn_mnist_trains_on_the_fused_kernel(mnist_dir):
     spec = load_lesson("cnn-mnist")
     network = build_network(spec)
-    trainer = Trainer(network, load_dataset("mnist", data_dir=mnist_dir), spec.training)
+    trainer = FeedForwardTrainer(network, load_dataset("mnist", data_dir=mnist_dir), spec.training)
     assert trainer.uses_fast_path
 
 

@@ -11,7 +11,7 @@ import pytest
 from playground.datasets import load_dataset
 from playground.model import analyse, build_network, load_weights_into, save_weights, spec_from_dict, spec_to_dict
 from playground.model.spec import NetworkFileError
-from playground.training import EpochRecord, Finished, StepChunk, Trainer
+from playground.training import EpochRecord, Finished, StepChunk, FeedForwardTrainer
 from playground.training.lessons import load_lesson
 
 
@@ -35,7 +35,7 @@ def small_cnn(pool_type="maxpool2d", **training):
 
 def test_the_fused_kernel_and_the_short_last_batch_train_together(digits):
     spec, network = small_cnn(epochs=3, batch_size=32, learning_rate=0.1)  # 480 = 15 × 32: no tail
-    trainer = Trainer(network, digits.limit_train(470), spec.training)    # 470 = 14 × 32 + 22: a tail
+    trainer = FeedForwardTrainer(network, digits.limit_train(470), spec.training)    # 470 = 14 × 32 + 22: a tail
     assert trainer.uses_fast_path
     result = list(trainer.run())
     chunks = [e for e in result if isinstance(e, StepChunk)]
@@ -50,7 +50,7 @@ def test_the_fused_kernel_and_the_short_last_batch_train_together(digits):
 
 def test_average_pooling_trains_on_the_generic_path(digits):
     spec, network = small_cnn("avgpool2d", epochs=2, batch_size=20, learning_rate=0.1)
-    trainer = Trainer(network, digits, spec.training)
+    trainer = FeedForwardTrainer(network, digits, spec.training)
     assert not trainer.uses_fast_path
     epochs = [e for e in trainer.run() if isinstance(e, EpochRecord)]
     assert epochs[-1].loss < 0.7 * np.log(10) and epochs[-1].val_accuracy > 0.4  # chance: ln 10 and 10%
@@ -101,6 +101,6 @@ def test_a_conv_net_can_start_from_flat_data_through_reshape(digits):
     spec.training = dataclasses.replace(spec.training, epochs=1, batch_size=50)
     network = build_network(spec)
     network.initialize("he", 0)
-    trainer = Trainer(network, digits, spec.training)
+    trainer = FeedForwardTrainer(network, digits, spec.training)
     assert trainer.uses_fast_path
     assert isinstance(list(trainer.run())[-1], Finished)

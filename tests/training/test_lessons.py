@@ -9,7 +9,7 @@ import pytest
 from playground.datasets import load_dataset
 from playground.engine.dense_stack import BIAS_GRAD
 from playground.model import build_network
-from playground.training import EpochRecord, StepChunk, Trainer
+from playground.training import EpochRecord, StepChunk, FeedForwardTrainer
 from playground.training.data import load_training_data
 from playground.training.lessons import lesson_names, load_lesson, load_network_or_lesson
 from playground.training.rbm_trainer import RBMStack
@@ -24,7 +24,7 @@ def train(name, dataset=None, **changes):
         dataset, _ = load_training_data(spec.dataset, seed=spec.training.seed)
     if spec.training.train_limit:
         dataset = dataset.limit_train(spec.training.train_limit)
-    events = list(Trainer(network, dataset, spec.training, augmentation=spec.augmentation).run())
+    events = list(FeedForwardTrainer(network, dataset, spec.training, augmentation=spec.augmentation).run())
     return network, events, [e for e in events if isinstance(e, EpochRecord)]
 
 
@@ -64,7 +64,7 @@ def test_vanishing_gradients_first_hidden_layer_learns_far_slower_than_the_last(
     for seed in range(3):
         network = build_network(spec)
         network.initialize(spec.training.initializer, seed)
-        trainer = Trainer(network, dataset, dataclasses.replace(spec.training, seed=seed, epochs=1))
+        trainer = FeedForwardTrainer(network, dataset, dataclasses.replace(spec.training, seed=seed, epochs=1))
         first = next(e for e in trainer.run() if isinstance(e, StepChunk))
         assert first.first_step == 0  # step 0: the network as initialised
         speeds = speeds_of_learning(first)

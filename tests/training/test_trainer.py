@@ -11,7 +11,7 @@ from playground.datasets import load_dataset
 from playground.engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD
 from playground.model import build_network, sequential_spec
 from playground.model.settings import TrainingSettings
-from playground.training import DataMismatch, EpochRecord, Finished, StepChunk, Trainer, TrainingControl
+from playground.training import DataMismatch, EpochRecord, Finished, StepChunk, FeedForwardTrainer, TrainingControl
 from playground.training.metrics import JsonLinesWriter, MetricStream
 
 
@@ -30,7 +30,7 @@ def events(trainer):
 
 def test_a_small_network_learns_the_circle():
     network, settings = circle_net()
-    result = events(Trainer(network, load_dataset("circle", seed=0), settings))
+    result = events(FeedForwardTrainer(network, load_dataset("circle", seed=0), settings))
     epochs = [e for e in result if isinstance(e, EpochRecord)]
     assert isinstance(result[-1], Finished) and result[-1].reason == "completed"
     assert len(epochs) == 30
@@ -41,7 +41,7 @@ def test_a_small_network_learns_the_circle():
 def test_steps_are_numbered_from_zero_and_cover_every_batch():
     network, settings = circle_net(epochs=2, batch_size=64)
     dataset = load_dataset("circle", seed=0)
-    chunks = [e for e in events(Trainer(network, dataset, settings)) if isinstance(e, StepChunk)]
+    chunks = [e for e in events(FeedForwardTrainer(network, dataset, settings)) if isinstance(e, StepChunk)]
     steps = np.concatenate([c.first_step + np.arange(c.steps) for c in chunks])
     per_epoch = -(-len(dataset.x_train) // 64)  # the short last batch is trained too
     np.testing.assert_array_equal(steps, np.arange(2 * per_epoch))
@@ -50,7 +50,7 @@ def test_steps_are_numbered_from_zero_and_cover_every_batch():
 def test_step_zero_describes_the_network_as_initialised():
     network, settings = circle_net(epochs=1, batch_size=len(load_dataset("circle").x_train))
     dataset = load_dataset("circle", seed=0)
-    trainer = Trainer(network, dataset, settings)
+    trainer = FeedForwardTrainer(network, dataset, settings)
     initial = network.copy_state()
     first = next(e for e in trainer.run() if isinstance(e, StepChunk))
     twin, _ = circle_net(epochs=1)
@@ -65,7 +65,7 @@ def test_step_zero_describes_the_network_as_initialised():
 def test_same_seed_same_run_and_another_seed_differs():
     def run(seed):
         network, settings = circle_net(epochs=3, seed=seed)
-        events(Trainer(network, load_dataset("circle", seed=0), settings))
+        events(FeedForwardTrainer(network, load_dataset("circle", seed=0), settings))
         return network.copy_state()
     a, b, c = run(1), run(1), run(2)
     for key in a:
@@ -75,7 +75,7 @@ def test_same_seed_same_run_and_another_seed_differs():
 
 def test_stop_is_honoured_between_batches():
     network, settings = circle_net(epochs=50)
-    trainer = Trainer(network, load_dataset("circle", seed=0), settings)
+    trainer = FeedForwardTrainer(network, load_dataset("circle", seed=0), settings)
     seen = []
     for event in trainer.run():
         seen.append(event)
@@ -88,7 +88,7 @@ def test_stop_is_honoured_between_batches():
 def test_pause_blocks_the_generator_until_resumed_and_step_runs_one_batch():
     network, settings = circle_net(epochs=1)
     control = TrainingControl(settings.learning_rate)
-    trainer = Trainer(network, load_dataset("circle", seed=0), settings, control=control)
+    trainer = FeedForwardTrainer(network, load_dataset("circle", seed=0), settings, control=control)
     run = trainer.run()
     next(run)
     control.step(1)  # one batch, then paused again
@@ -103,7 +103,7 @@ def test_pause_blocks_the_generator_until_resumed_and_step_runs_one_batch():
 
 def test_learning_rate_can_change_while_running():
     network, settings = circle_net(epochs=1, learning_rate=0.3)
-    trainer = Trainer(network, load_dataset("circle", seed=0), settings)
+    trainer = FeedForwardTrainer(network, load_dataset("circle", seed=0), settings)
     run = trainer.run()
     next(run)
     before = network.copy_state()
@@ -120,7 +120,7 @@ def test_learning_rate_can_change_while_running():
 def test_an_exploding_loss_stops_with_the_layer_named_and_the_last_good_weights_kept(sizes, activation):
     network, settings = circle_net(activation=activation, output="linear", cost="quadratic", sizes=sizes,
                                    learning_rate=1e4, epochs=5)
-    trainer = Trainer(network, load_dataset("function", seed=0), settings)
+    trainer = FeedForwardTrainer(network, load_dataset("function", seed=0), settings)
     result = events(trainer)
     final = result[-1]
     assert final.reason == "diverged"
@@ -132,17 +132,17 @@ def test_an_exploding_loss_stops_with_the_layer_named_and_the_last_good_weights_
 def test_data_that_does_not_fit_the_network_is_named():
     network, settings = circle_net(sizes=(3, 4, 2))
     with pytest.raises(DataMismatch, match=r'layer "in": expects examples of shape \[3\] but the dataset "circle" gives \[2\]'):
-        Trainer(network, load_dataset("circle"), settings)
+        FeedForwardTrainer(network, load_dataset("circle"), settings)
     network, settings = circle_net(sizes=(2, 4, 3))
     with pytest.raises(DataMismatch, match='layer "out": has 3 outputs but the dataset "circle" has 2 classes'):
-        Trainer(network, load_dataset("circle"), settings)
+        FeedForwardTrainer(network, load_dataset("circle"), settings)
 
 
 def test_metrics_reach_the_stream_and_json_lines(tmp_path):
     network, settings = circle_net(activation="sigmoid", epochs=2)
     stream = MetricStream(capacity=100)
     writer = JsonLinesWriter(tmp_path / "m.jsonl")
-    for event in Trainer(network, load_dataset("circle", seed=0), settings).run():
+    for event in FeedForwardTrainer(network, load_dataset("circle", seed=0), settings).run():
         stream.append(event)
         writer.append(event)
     writer.close()
@@ -164,6 +164,6 @@ def test_metrics_reach_the_stream_and_json_lines(tmp_path):
 def test_regression_reports_no_accuracy():
     network, settings = circle_net(activation="tanh", output="linear", cost="quadratic", sizes=(1, 8, 1),
                                    epochs=2, learning_rate=0.05)
-    result = events(Trainer(network, load_dataset("function", seed=0), settings))
+    result = events(FeedForwardTrainer(network, load_dataset("function", seed=0), settings))
     epoch = next(e for e in result if isinstance(e, EpochRecord))
     assert epoch.val_accuracy is None and np.isfinite(epoch.val_loss)
