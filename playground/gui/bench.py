@@ -58,11 +58,11 @@ def _spec(lesson: str):
 def _headless_events(spec, data):
     """(the bare trainer's events, its control, its batch size): the dashboard's trainer, or
     for a lab lesson the runner its lab uses."""
-    from ..model import network_family
     from ..training import FeedForwardTrainer, TrainingControl
-    from .training import fresh_network
+    from ..training.families import family_of
+    from ..runs.feedforward import fresh_network
 
-    if network_family(spec) in ("recurrent", "encoder-decoder"):
+    if family_of(spec).lab == "sequence":
         from .sequence_lab import default_runner
 
         control = TrainingControl(0.01)
@@ -274,20 +274,22 @@ def shown_panels(dashboard) -> list[str]:
 
 def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: str = LESSON) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..model import NetworkFileError, network_family
-    from .training import DataStore
+    from ..model import NetworkFileError
+    from ..training.families import family_of
+    from ..runs.data import DataStore
 
     seconds = 5.0 if quick else 20.0
     segments = 2 if quick else 4
     reference_seconds = 1.0 if quick else 2.0
     spec = _spec(lesson)
-    if network_family(spec) == "rbm":
+    lab = family_of(spec).lab
+    if lab == "rbm":
         raise NetworkFileError(f'"{lesson}" trains in the RBM lab, which the window benchmark does not measure; '
                                f"it measures the dashboard's lessons and the sequence lab's (rnn-vs-lstm, "
                                f"translate-numbers, copy-reverse)")
     data_dir, story = _choose_data()
     data = DataStore(data_dir)
-    if network_family(spec) in ("recurrent", "encoder-decoder"):
+    if lab == "sequence":
         story = "the lesson's own generated data, in the sequence lab"
     else:
         data.get(spec.dataset, spec.training.seed, spec.training.train_limit)

@@ -25,8 +25,8 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from .jobs import Runner, RunnerJob
-from .training import TrainingThread
+from ..runs.jobs import Runner, RunnerJob
+from .worker import TrainingThread
 
 #: the pull timer's period (about 30 looks a second) and the least time between two redraws:
 #: every millisecond the GUI thread paints it holds the GIL the trainer's Python glue needs

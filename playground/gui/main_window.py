@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -28,9 +27,10 @@ from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QLabel,
                                QMessageBox, QProgressBar, QSplitter, QStackedWidget, QStyle, QToolBar)
 
 from ..datasets import is_cached
-from ..model import NetworkFileError, analyse, network_family, save_spec, sequential_spec, spec_to_dict
+from ..model import NetworkFileError, analyse, save_spec, sequential_spec, spec_to_dict
 from ..model.files import failure_message
-from ..model.project import (EpochSummary, MetricHistory, Project, ProjectError, open_file, save_project)
+from ..model.project import (EpochSummary, MetricHistory, Project, open_file, save_project)
+from ..training.families import family_of
 from ..training.lessons import lesson_names, load_lesson
 from .dashboard import Dashboard, DashboardModel, metrics_csv
 from .downloads import DownloadDialog
@@ -38,7 +38,10 @@ from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_
 from .lesson_panel import LessonPanel
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
-from .training import DataStore, TrainingJob, TrainingThread, fresh_network
+from ..runs.data import DataStore
+from ..runs.feedforward import TrainingJob, fresh_network
+from ..runs.jobs import RateMeter
+from .worker import TrainingThread
 
 APP_TITLE = "Deep Learning Playground"
 DEFAULT_LESSON = "vanishing-gradients"
@@ -163,7 +166,7 @@ class MainWindow(QMainWindow):
         self._read_count = 0
         self._epochs_read = 0
         self._weights_seen = 0
-        self._rate_samples: deque = deque(maxlen=64)
+        self._rate = RateMeter()
         self._last_redraw = 0.0
         self._dataset_key = None
         self._stopping = False
@@ -222,7 +225,7 @@ class MainWindow(QMainWindow):
         self.sequence_lab = SequenceLab()
         self.rbm_lab = RBMLab(data=self.data)  # the window's data store: one MNIST load for both
         #: the lab that trains and shows each family of network the dashboard does not
-        self.labs = {"recurrent": self.sequence_lab, "encoder-decoder": self.sequence_lab, "rbm": self.rbm_lab}
+        self.labs = {"sequence": self.sequence_lab, "rbm": self.rbm_lab}  # by the lab a family names
         self.all_labs = (self.sequence_lab, self.rbm_lab)
         self.views = QStackedWidget()
         self.views.addWidget(self.dashboard)
@@ -413,7 +416,7 @@ class MainWindow(QMainWindow):
     # --- state --------------------------------------------------------------------------
     def active_lab(self):
         """The lab showing the current network, or None where the dashboard shows it."""
-        return self.labs.get(network_family(self.document.spec))
+        return self.labs.get(family_of(self.document.spec).lab)
 
     def _running_lab(self):
         return next((lab for lab in self.all_labs if lab.running), None)
@@ -661,7 +664,7 @@ class MainWindow(QMainWindow):
         step_offset = history.last_step + 1
         epoch_offset = int(history.epoch_of_step[-1]) if len(history) else 0
         epoch_offset = max(epoch_offset, history.epochs[-1].epoch if history.epochs else 0)
-        job = TrainingJob(self.network, spec.training, spec.dataset, self.data,
+        job = TrainingJob.for_network(self.network, spec.training, spec.dataset, self.data,
                           step_offset=step_offset, epoch_offset=epoch_offset,
                           augmentation=getattr(spec, "augmentation", None))
         job.control.set_learning_rate(self.rate_box.value())
@@ -670,7 +673,7 @@ class MainWindow(QMainWindow):
         self.job = job
         self._read_count = self._epochs_read = 0
         self._weights_seen = 0
-        self._rate_samples.clear()
+        self._rate.clear()
         self._stopping = False
         self._data_announced = None
         self.document.locked = True
@@ -780,18 +783,14 @@ class MainWindow(QMainWindow):
         self.epoch_label.setText(f"epoch {job.epoch_offset + p.epoch}/{job.epoch_offset + p.epochs}"
                                  if p.epochs else "epoch –")
         self.step_label.setText(f"step {job.step_offset + p.steps}")
-        now = time.perf_counter()
-        self._rate_samples.append((now, p.samples))
-        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.5:
-            self._rate_samples.popleft()
+        rate = self._rate.add(p.samples)
         state = self.state
         if state == "paused":
             self.rate_label.setText("paused")
         elif p.samples == 0:
             self.rate_label.setText("starting…")
-        elif len(self._rate_samples) >= 2 and self._rate_samples[-1][0] > self._rate_samples[0][0]:
-            (t0, s0), (t1, s1) = self._rate_samples[0], self._rate_samples[-1]
-            self.rate_label.setText(f"{(s1 - s0) / (t1 - t0):,.0f} samples/s")
+        elif rate is not None:
+            self.rate_label.setText(f"{rate:,.0f} samples/s")
 
     def _on_thread_finished(self) -> None:
         if self.job is not None and not self.thread.isRunning():
@@ -890,7 +889,7 @@ class MainWindow(QMainWindow):
         """The engine network the dashboard trains for ``spec``, built and loaded with ``weights``;
         None where there is nothing to build (a network with problems, one a lab trains).  Raises
         whatever building raises (a bad weight, a MemoryError), before anything has changed."""
-        if analyse(spec).problems or self.labs.get(network_family(spec)) is not None:
+        if analyse(spec).problems or self.labs.get(family_of(spec).lab) is not None:
             return None
         network = fresh_network(spec)
         if weights is not None:

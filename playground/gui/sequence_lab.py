@@ -7,8 +7,6 @@ a ``SequenceJob``.  Wiring into a window: ``lab = SequenceLab(parent)``, then as
 """
 from __future__ import annotations
 
-import time
-from collections import deque
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
@@ -24,7 +22,8 @@ from .lab import Lab
 from .sequences.gates import GateActivityView
 from .sequences.gradient_time import GradientOverTimeView
 from .sequences.hidden_pca import HiddenStatePCAView
-from .sequences.job import ModelBuilt, Runner, SequenceJob
+from ..runs.jobs import RateMeter
+from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from .sequences.model import SequenceModel
 from .sequences.translations import TranslationsView
 
@@ -72,7 +71,7 @@ class SequenceLab(Lab):
     def __init__(self, parent=None, runner: Runner | None = None):
         super().__init__(parent, runner or default_runner, SequenceModel())
         self._read_count = self._epochs_read = 0
-        self._rate_samples: deque[tuple[float, int]] = deque()
+        self._rate = RateMeter()
         #: (spec, parameters) of the latest finished run's network or of the opened project
         self._kept: tuple[object, dict] | None = None
 
@@ -138,7 +137,7 @@ class SequenceLab(Lab):
         training = getattr(spec, "training", None)
         control = TrainingControl(getattr(training, "learning_rate", 0.01))
         self._read_count = self._epochs_read = 0
-        self._rate_samples.clear()
+        self._rate.clear()
         return self._launch(SequenceJob(spec, self.runner, control=control), describe_model(spec))
 
     def clear_comparison(self) -> None:
@@ -162,14 +161,9 @@ class SequenceLab(Lab):
     # --- status -------------------------------------------------------------------------------
     def _status_figures(self, job: SequenceJob) -> str:
         parts = [f"<b>{self.model.run_name}</b>", f"epoch {job.progress.epoch}", f"step {job.progress.steps:,}"]
-        now = time.perf_counter()
-        self._rate_samples.append((now, job.progress.steps))
-        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.5:
-            self._rate_samples.popleft()
-        (t0, s0), (t1, s1) = self._rate_samples[0], self._rate_samples[-1]
+        rate = self._rate.add(job.progress.steps)
         batch = getattr(getattr(job.spec, "training", None), "batch_size", None)
-        if self.job is not None and t1 > t0 and s1 > s0:
-            rate = (s1 - s0) / (t1 - t0)
+        if self.job is not None and rate:
             parts.append(f"{rate * batch:,.0f} samples/s" if batch else f"{rate:,.1f} steps/s")
         elif self.model.epochs:
             parts.append(f"{self.model.epochs[-1].samples_per_s:,.0f} samples/s")

@@ -6,7 +6,7 @@ import pytest
 
 from playground.gui.colors import layer_color
 from playground.gui.editor import LOCKED_MESSAGE, Document, layer_colors_for
-from playground.gui.editor.edits import auto_layout, chains
+from playground.model.edits import auto_layout, chains
 from playground.model import NetworkSpec, Node
 from playground.engine.layers import layer_class
 

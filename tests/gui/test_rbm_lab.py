@@ -37,7 +37,7 @@ def pausing_after_first_epoch(inner):
 def make_lab(qtbot, mnist_dir):
     """Builds RBM labs reading the shared MNIST; at teardown each is shut down and its worker joined."""
     from playground.gui.rbm_lab import RBMLab
-    from playground.gui.training import DataStore
+    from playground.runs.data import DataStore
 
     with shown_labs(qtbot) as show:
         yield lambda spec, data_dir=mnist_dir: show(RBMLab(data=DataStore(data_dir)), spec)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsItem, QGraphicsPathItem, Q
                                QMenu, QToolTip)
 
 from .document import LOCKED_MESSAGE, Document, layer_colors_for
-from .edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, is_recurrent, positions_of
+from ...model.edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, is_recurrent, positions_of
 from .items import ACCENT, EdgeItem, NodeItem, PortItem, StateEdgeItem, edge_path
 from .palette import LAYER_MIME
 

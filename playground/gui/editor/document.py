@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoStac
 
 from ...model import Analysis, NetworkSpec, analyse
 from ..colors import layer_colors
-from . import edits
-from .edits import EditError
+from ...model import edits
+from ...model.edits import EditError
 
 LOCKED_MESSAGE = "Stop training before editing the network"
 

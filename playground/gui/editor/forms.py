@@ -15,7 +15,7 @@ from ...engine.activations import ACTIVATIONS
 from ...engine.config import FieldInfo, fields_of
 from ...engine.costs import COSTS
 from ...engine.initializers import INITIALIZERS
-from .edits import parse_number, parse_shape
+from ...model.edits import parse_number, parse_shape
 
 #: Per-choice explanations, by field name: shown as each choice's tooltip.
 CHOICE_HELP = {

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPath
 
 from ...engine.config import fields_of
 from ...model import Analysis, Node
-from .edits import NODE_HEIGHT, NODE_WIDTH, is_recurrent
+from ...model.edits import NODE_HEIGHT, NODE_WIDTH, is_recurrent
 from .palette import type_title, type_tooltip
 
 HEADER_HEIGHT = 26.0

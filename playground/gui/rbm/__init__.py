@@ -1,4 +1,4 @@
-"""The RBM lab's views (one per file), the model they read, the worker's stream and job.
+"""The RBM lab's views (one per file), the model they read (the worker's stream and job are Qt-free: ``playground.runs``).
 
 ``rbm_lab.RBMLab`` puts them together; each view also runs on its own with an ``RBMModel``
 filled by hand or by a short run, which is how the tests drive them.
@@ -7,12 +7,10 @@ from .autoencoder import AutoencoderView
 from .completion import CompletionView, hidden_mask
 from .curves import EnergyCurvesView
 from .filters import FiltersView
-from .job import RBMJob, StackRunner
 from .model import RBMModel
 from .ratings import RatingsView
 from .reconstructions import ReconstructionsView
 from .samples import SamplesView
-from .stream import RBMStream
 
-__all__ = ["AutoencoderView", "CompletionView", "EnergyCurvesView", "FiltersView", "RBMJob", "RBMModel", "RBMStream",
-           "RatingsView", "ReconstructionsView", "SamplesView", "StackRunner", "hidden_mask"]
+__all__ = ["AutoencoderView", "CompletionView", "EnergyCurvesView", "FiltersView", "RBMModel",
+           "RatingsView", "ReconstructionsView", "SamplesView", "hidden_mask"]

@@ -23,7 +23,7 @@ from ..dashboard.common import (
 from ..dashboard.images import ImageBlock
 from ..sequences.hidden_pca import pca_2d
 from .model import RBMModel, picture_row
-from .stream import RBMSnapshot
+from ...runs.rbm_stream import RBMSnapshot
 
 #: digits whose reconstructions are shown
 COUNT = 10

@@ -15,7 +15,7 @@ from ...training.collaborative import RatingsEpoch
 from ...training.metrics import Snapshot
 from ...training.rbm_trainer import PretrainEpoch
 from ..dashboard.common import DashboardModel, tile_mosaic
-from .stream import ExamplesReady, RBMSnapshot
+from ...runs.rbm_stream import ExamplesReady, RBMSnapshot
 
 
 class RBMModel(DashboardModel):

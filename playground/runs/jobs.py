@@ -1,6 +1,6 @@
-"""One run of any trainer on a lab's worker thread.
+"""One run of any trainer on a worker thread, and the latest-wins slot it leaves snapshots in.
 
-A lab (the sequence lab, the RBM lab) gives ``TrainingThread`` a ``RunnerJob``: the job asks
+Every lab (the dashboard, the sequence lab, the RBM lab) gives the window's worker a ``RunnerJob``: the job asks
 a *runner* for the trainer's event generator (building the data and the network happens
 there, off the GUI thread), appends every event to the lab's stream (ring buffers and
 latest-wins slots the lab's timer reads) and lets ``track`` keep a few live figures for
@@ -10,8 +10,10 @@ pick the real trainer for the spec, tests pass fake ones that yield the same eve
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,6 +22,30 @@ from ..model import NetworkFileError
 from ..training import Finished, TrainingControl
 
 Runner = Callable[[object, TrainingControl], Iterable]
+
+#: the worker puts a copy of the weights in its slot at most this often (and when paused or done)
+SNAPSHOT_SECONDS = 0.1
+
+
+class LatestSlot:
+    """Holds the newest value only: a writer never waits for a reader, a reader never sees a queue."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._value = None
+        self._version = 0
+
+    def put(self, value) -> None:
+        with self._lock:
+            self._value = value
+            self._version += 1
+
+    def get(self):
+        """(value, version); the version grows with every put."""
+        with self._lock:
+            return self._value, self._version
+
+
 
 
 @dataclass
@@ -68,3 +94,24 @@ class RunnerJob:
 
     def track(self, event) -> None:
         """Update ``progress`` from one event (the step count and epoch the status line shows)."""
+
+
+class RateMeter:
+    """Samples (or steps) per second over the last ~1.5 s, from a count the status line reads
+    on every tick: a rate that follows the run without jumping at each chunk."""
+
+    def __init__(self, window_seconds: float = 1.5):
+        self.window_seconds = window_seconds
+        self._samples: deque = deque(maxlen=64)
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+    def add(self, count: float, now: float | None = None) -> float | None:
+        """Record ``count`` (a running total) now; the rate since the oldest sample kept, or None."""
+        now = time.perf_counter() if now is None else now
+        self._samples.append((now, count))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.window_seconds:
+            self._samples.popleft()
+        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
+        return (c1 - c0) / (t1 - t0) if t1 > t0 else None

@@ -11,10 +11,10 @@ import dataclasses
 import json
 import re
 
-from ...engine.config import ConfigError, check_value, fields_of
-from ...engine.layers import LAYER_TYPES
-from ...engine.layers.recurrent_base import RecurrentLayer
-from ...model import NetworkFileError, NetworkSpec, Node, spec_from_dict, spec_to_dict
+from ..engine.config import ConfigError, check_value, fields_of
+from ..engine.layers import LAYER_TYPES
+from ..engine.layers.recurrent_base import RecurrentLayer
+from . import NetworkFileError, NetworkSpec, Node, spec_from_dict, spec_to_dict
 
 #: Canvas geometry the layout works in: a node card's size and the gaps between them.
 #: The presets space their chains 110 apart, so a card is shorter than that.

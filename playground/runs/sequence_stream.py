@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...training.sequence_events import SequenceChunk, SequenceEpoch
-from ..training import LatestSlot
+from ..training.sequence_events import SequenceChunk, SequenceEpoch
+from .jobs import LatestSlot
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...training.sequence_events import SequenceChunk, SequenceEpoch
-from ..jobs import Runner, RunnerJob
-from .stream import SequenceStream
+from ..training.sequence_events import SequenceChunk, SequenceEpoch
+from .jobs import Runner, RunnerJob
+from .sequence_stream import SequenceStream
 
 __all__ = ["ModelBuilt", "Runner", "SequenceJob"]
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...training import EpochRecord, StepChunk
-from ...training.collaborative import RatingsEpoch
-from ...training.rbm_trainer import PretrainChunk, PretrainEpoch, RBMStack, RBMTrainer
-from ..jobs import JobProgress, RunnerJob
-from ..training import SNAPSHOT_SECONDS, DataStore
-from .stream import ExamplesReady, RBMSnapshot, RBMStream, clone_rbm
+from ..training import EpochRecord, StepChunk
+from ..training.collaborative import RatingsEpoch
+from ..training.rbm_trainer import PretrainChunk, PretrainEpoch, RBMStack, RBMTrainer
+from .jobs import JobProgress, RunnerJob
+from .data import DataStore
+from .jobs import SNAPSHOT_SECONDS
+from .rbm_stream import ExamplesReady, RBMSnapshot, RBMStream, clone_rbm
 
 #: validation examples sent to the views (the reconstructions, completions and the code scatter)
 EXAMPLES = 1000

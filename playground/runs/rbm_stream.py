@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine.layers.rbm import RBM
-from ...training import EpochRecord, StepChunk
-from ...training.collaborative import RatingsEpoch
-from ...training.metrics import MetricStream
-from ...training.rbm_trainer import PretrainChunk, PretrainEpoch
-from ..training import LatestSlot
+from ..engine.layers.rbm import RBM
+from ..training import EpochRecord, StepChunk
+from ..training.collaborative import RatingsEpoch
+from ..training.metrics import MetricStream
+from ..training.rbm_trainer import PretrainChunk, PretrainEpoch
+from .jobs import LatestSlot
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""A dashboard run: the window's network trained by the ``FeedForwardTrainer`` on its worker.
+
+The job is the generic ``RunnerJob``: its runner loads the data (once, through the
+``DataStore``), builds the trainer around the network the window handed over and yields
+the trainer's events, which go into a ring-buffer ``MetricStream`` the window reads on
+its own timer.  The current weights go into a latest-wins slot at most every
+``SNAPSHOT_SECONDS``.  Nothing crosses threads per mini-batch.
+
+While a job runs, the network belongs to the worker: the window never calls it, it
+reads the weights from the slot.  Stop, pause, single steps and the learning rate go
+through the shared ``TrainingControl``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ..datasets import Dataset
+from ..model import build_network
+from ..model.settings import AugmentationSettings, DatasetSettings, TrainingSettings
+from ..training import EpochRecord, FeedForwardTrainer, StepChunk, TrainingControl
+from ..training.metrics import MetricStream
+from .data import DataStore
+from .jobs import SNAPSHOT_SECONDS, JobProgress, LatestSlot, RunnerJob
+
+
+@dataclass
+class Progress(JobProgress):
+    """Figures the worker updates between chunks and the window reads (plain attributes: one
+    writer, readers tolerate a value one chunk old)."""
+    samples: int = 0
+    steps_per_epoch: int = 0
+    epochs: int = 0
+    train_seconds: float = 0.0
+
+
+@dataclass
+class TrainingJob(RunnerJob):
+    """One run of the ``FeedForwardTrainer`` on ``network``, which the job owns until it finishes.
+
+    ``step_offset`` and ``epoch_offset`` number a run that continues an earlier one."""
+    network: object = None
+    settings: TrainingSettings = None
+    dataset_settings: DatasetSettings = None
+    data: DataStore = None
+    augmentation: AugmentationSettings | None = None
+    stream: MetricStream = field(default_factory=MetricStream)
+    weights: LatestSlot = field(default_factory=LatestSlot)
+    progress: Progress = field(default_factory=Progress)
+    step_offset: int = 0
+    epoch_offset: int = 0
+    dataset: Dataset | None = None
+    note: str | None = None
+    uses_fast_path: bool = False
+
+    @classmethod
+    def for_network(cls, network, settings: TrainingSettings, dataset_settings: DatasetSettings, data: DataStore,
+                    **options) -> TrainingJob:
+        job = cls(None, None, TrainingControl(settings.learning_rate), network=network, settings=settings,
+                  dataset_settings=dataset_settings, data=data, **options)
+        job.runner = job._events
+        return job
+
+    def _events(self, _spec, control: TrainingControl):
+        settings = self.settings
+        self.dataset, self.note = self.data.get(self.dataset_settings, settings.seed, settings.train_limit)
+        if control.stopped:
+            return
+        extra = {} if self.augmentation is None else {"augmentation": self.augmentation}
+        trainer = FeedForwardTrainer(self.network, self.dataset, settings, control=control, **extra)
+        self.uses_fast_path = trainer.uses_fast_path
+        self.progress.steps_per_epoch = math.ceil(len(trainer.x_train) / trainer.batch_size)
+        self.progress.epochs = settings.epochs
+        self._batch_size = trainer.batch_size
+        last_snapshot = 0.0
+        for event in trainer.run():
+            yield event
+            now = time.perf_counter()
+            if now - last_snapshot >= SNAPSHOT_SECONDS or control.paused:
+                # between chunks the generator is suspended, so the weights are at rest
+                self.weights.put(self.network.copy_state())
+                last_snapshot = now
+        self.weights.put(self.network.copy_state())
+
+    def track(self, event) -> None:
+        progress = self.progress
+        if isinstance(event, StepChunk):
+            progress.steps += event.steps
+            progress.samples += event.steps * self._batch_size
+            progress.epoch = event.epoch
+        elif isinstance(event, EpochRecord):
+            progress.epoch = event.epoch
+        progress.train_seconds = time.perf_counter() - progress.started
+
+
+def fresh_network(spec, dtype=None):
+    """Build and initialise the engine network for ``spec`` (raises NetworkFileError)."""
+    network = build_network(spec) if dtype is None else build_network(spec, dtype)
+    network.initialize(spec.training.initializer, spec.training.seed)
+    return network
