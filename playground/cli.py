@@ -271,7 +271,7 @@ def command_train_seq2seq(spec, args) -> int:
     import json
 
     from .model import load_weights_into, with_overrides
-    from .model.spec import build_encoder_decoder
+    from .model import build_encoder_decoder
     from .training.seq2seq import Seq2SeqTrainer, load_pair_corpus
     from .training.sequence_events import SequenceEpoch
 

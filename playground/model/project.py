@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write_bytes, failure_message
-from .spec import NetworkFileError, NetworkSpec, load_spec, parameter_arrays, spec_from_dict, spec_to_dict
+from .analysis import NetworkFileError, NetworkSpec, load_spec, parameter_arrays, spec_from_dict, spec_to_dict
 from .weights import WeightsError, check_weights
 
 FORMAT = "playground-project"

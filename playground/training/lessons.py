@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..model.spec import NetworkFileError, NetworkSpec, load_spec
+from ..model import NetworkFileError, NetworkSpec, load_spec
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
 

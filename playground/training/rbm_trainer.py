@@ -42,7 +42,7 @@ from ..engine.rbm_kernels import (
     mean_pseudo_likelihood,
     reconstruct,
 )
-from ..model.spec import NetworkFileError, NetworkSpec, analyse
+from ..model import NetworkFileError, NetworkSpec, analyse
 from .control import TrainingControl
 from .trainer import DataMismatch, EpochRecord, Finished, StepChunk, Trainer
 

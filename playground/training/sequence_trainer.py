@@ -37,7 +37,7 @@ from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings
 from ..model.settings import DatasetSettings, TrainingSettings
-from ..model.spec import NetworkSpec, build_network
+from ..model import NetworkSpec, build_network
 from .control import TrainingControl
 from .sequence_events import SequenceChunk, SequenceEpoch
 from .trainer import DataMismatch, Finished

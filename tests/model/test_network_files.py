@@ -10,7 +10,7 @@ import pytest
 from playground.engine.layers import LAYER_TYPES, layer_class
 from playground.model import (NetworkFileError, analyse, build_network, load_spec, save_spec, sequential_spec,
                               spec_from_dict, spec_to_dict)
-from playground.model.spec import Node
+from playground.model import Node
 from playground.training.lessons import PRESETS_DIR, lesson_names
 
 

@@ -11,7 +11,7 @@ from playground.engine.encoder_decoder import EncoderDecoder
 from playground.engine.layers import layer_class
 from playground.model import (NetworkFileError, Node, analyse, build_network, load_spec, load_weights_into,
                               save_spec, save_weights, spec_from_dict, spec_to_dict)
-from playground.model.spec import encoder_decoder_spec
+from playground.model import encoder_decoder_spec
 from playground.training.lessons import PRESETS_DIR
 
 
