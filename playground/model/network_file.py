@@ -135,14 +135,23 @@ def load_spec(path: str | Path) -> NetworkSpec:
         raise NetworkFileError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise NetworkFileError(f"{path}: cannot read it ({error.__class__.__name__})") from None
+    return spec_from_json(text, str(path))
+
+
+def spec_from_json(text: str, source: str) -> NetworkSpec:
+    """The network in a file's text; every error begins with ``source``, the file it came from.
+
+    Apart from ``load_spec`` because a lesson is package data, read through ``importlib.resources``
+    rather than from a path.
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise NetworkFileError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise NetworkFileError(f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
     try:
         return spec_from_dict(data)
     except NetworkFileError as error:
-        raise NetworkFileError(f"{path}: {error}") from None
+        raise NetworkFileError(f"{source}: {error}") from None
 
 
 def save_spec(spec: NetworkSpec, path: str | Path) -> None:

@@ -11,7 +11,7 @@ from playground.engine.layers import LAYER_TYPES, layer_class
 from playground.model import (NetworkFileError, analyse, build_network, load_spec, save_spec, sequential_spec,
                               spec_from_dict, spec_to_dict)
 from playground.model import Node
-from playground.training.lessons import PRESETS_DIR, lesson_names
+from playground.training.lessons import LESSONS, lesson_names
 
 
 def mlp_dict(**training):
@@ -24,7 +24,7 @@ def mlp_dict(**training):
 
 @pytest.mark.parametrize("name", lesson_names())
 def test_every_preset_makes_the_round_trip(name, tmp_path):
-    spec = load_spec(PRESETS_DIR / f"{name}.json")
+    spec = load_spec(LESSONS / f"{name}.json")
     save_spec(spec, tmp_path / "copy.json")
     again = load_spec(tmp_path / "copy.json")
     assert spec_to_dict(again) == spec_to_dict(spec)
