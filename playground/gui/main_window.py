@@ -31,11 +31,12 @@ from ..datasets import is_cached
 from ..model import NetworkFileError, analyse, network_family, save_spec, sequential_spec, spec_to_dict
 from ..model.files import failure_message
 from ..model.project import (EpochSummary, MetricHistory, Project, ProjectError, open_file, save_project)
-from ..training.lessons import lesson_names, load_lesson
+from ..training.lessons import load_lesson
 from .dashboard import Dashboard, DashboardModel, metrics_csv
 from .downloads import DownloadDialog
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
 from .lesson_panel import LessonPanel
+from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
 from .training import DataStore, TrainingJob, TrainingThread, fresh_network
@@ -343,15 +344,7 @@ class MainWindow(QMainWindow):
         training_menu.addSeparator()
         training_menu.addAction(self.keep_action)
 
-        lessons_menu = bar.addMenu("&Lessons")
-        for name in lesson_names():
-            try:
-                title = (load_lesson(name).lesson or {}).get("title") or name
-            except NetworkFileError:
-                continue
-            action = QAction(f"{name}: {title}", self)
-            action.triggered.connect(lambda _=False, n=name: self.load_lesson(n))
-            lessons_menu.addAction(action)
+        fill_lessons_menu(bar.addMenu("&Lessons"), self.load_lesson)
 
         self.dataset_menu = bar.addMenu("&Dataset")
         self.dataset_group = QActionGroup(self)
