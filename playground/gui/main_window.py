@@ -512,12 +512,12 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _preferred_panel(spec) -> str:
-        if spec.dataset.name in ("circle", "xor", "gaussians", "spiral", "moons", "function"):
-            return "data"
-        lesson = spec.lesson or {}
-        if "gradient" in (lesson.get("what_to_watch", "") + lesson.get("title", "")).lower():
-            return "gradients"
-        return "loss"
+        """The panel the lesson names; a network without one opens on its data where that can be
+        drawn (points in the plane, a function), and on the loss otherwise."""
+        panel = (spec.lesson or {}).get("panel")
+        if panel:
+            return panel
+        return "data" if spec.dataset.name in ("circle", "xor", "gaussians", "spiral", "moons", "function") else "loss"
 
     def _load_small_dataset(self) -> None:
         """Generated 2D/1-D sets load in a millisecond: load them now, so the decision boundary

@@ -27,6 +27,11 @@ from .spec import NetworkFileError, NetworkSpec, Node, layer_prefix
 
 FORMAT = "playground-network"
 FORMAT_VERSION = 1
+#: the views a lesson can open on (its ``"panel"``): the window's dashboard tabs, named as the View
+#: menu and ``playground --panel`` name them.  Here, not in the window, so a misspelt panel in a lesson
+#: file is an error on loading, found by the tests that load every lesson, not a tab that never shows.
+PANEL_NAMES = ("loss", "gradients", "weights", "activations", "data", "filters", "feature-maps", "convolution",
+               "augmentation", "compare")
 
 
 def _parse_node(raw, index: int) -> Node:
@@ -97,6 +102,8 @@ def spec_from_dict(data) -> NetworkSpec:
     lesson = data.get("lesson")
     if not isinstance(ui, dict) or (lesson is not None and not isinstance(lesson, dict)):
         raise NetworkFileError('"ui" and "lesson" must be objects')
+    if lesson is not None and lesson.get("panel", PANEL_NAMES[0]) not in PANEL_NAMES:
+        raise NetworkFileError(f'lesson: unknown panel {lesson["panel"]!r} (choose from {", ".join(PANEL_NAMES)})')
     spec = NetworkSpec(nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson, augmentation,
                        state_edges)
     try:
