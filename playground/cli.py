@@ -272,11 +272,15 @@ def command_new(args) -> int:
 
 
 def command_lessons(args) -> int:
-    from .training.lessons import lesson_names, load_lesson
+    """The lessons chapter by chapter, in the order the lecture teaches them (the Lessons menu's order)."""
+    from .training.lessons import curriculum, load_lesson
 
-    for name in lesson_names():
-        lesson = load_lesson(name).lesson or {}
-        print(f"{name:<28} {lesson.get('title', '')}")
+    for number, chapter in enumerate(curriculum(), start=1):
+        print(f"{number}. {chapter.title}")
+        for name in chapter.lessons:
+            print(f"   {name:<28} {(load_lesson(name).lesson or {}).get('title', '')}")
+        if not chapter.lessons:
+            print("   (coming)")
     return 0
 
 

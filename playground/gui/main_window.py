@@ -31,11 +31,12 @@ from ..model import NetworkFileError, analyse, save_spec, sequential_spec, spec_
 from ..model.files import failure_message
 from ..model.project import (EpochSummary, MetricHistory, Project, open_file, save_project)
 from ..training.families import family_of
-from ..training.lessons import lesson_names, load_lesson
+from ..training.lessons import load_lesson
 from .dashboard import Dashboard, DashboardModel, metrics_csv
 from .downloads import DownloadDialog
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
 from .lesson_panel import LessonPanel
+from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
 from ..runs.data import DataStore
@@ -346,15 +347,7 @@ class MainWindow(QMainWindow):
         training_menu.addSeparator()
         training_menu.addAction(self.keep_action)
 
-        lessons_menu = bar.addMenu("&Lessons")
-        for name in lesson_names():
-            try:
-                title = (load_lesson(name).lesson or {}).get("title") or name
-            except NetworkFileError:
-                continue
-            action = QAction(f"{name}: {title}", self)
-            action.triggered.connect(lambda _=False, n=name: self.load_lesson(n))
-            lessons_menu.addAction(action)
+        fill_lessons_menu(bar.addMenu("&Lessons"), self.load_lesson)
 
         self.dataset_menu = bar.addMenu("&Dataset")
         self.dataset_group = QActionGroup(self)
@@ -522,12 +515,12 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _preferred_panel(spec) -> str:
-        if spec.dataset.name in ("circle", "xor", "gaussians", "spiral", "moons", "function"):
-            return "data"
-        lesson = spec.lesson or {}
-        if "gradient" in (lesson.get("what_to_watch", "") + lesson.get("title", "")).lower():
-            return "gradients"
-        return "loss"
+        """The panel the lesson names; a network without one opens on its data where that can be
+        drawn (points in the plane, a function), and on the loss otherwise."""
+        panel = (spec.lesson or {}).get("panel")
+        if panel:
+            return panel
+        return "data" if spec.dataset.name in ("circle", "xor", "gaussians", "spiral", "moons", "function") else "loss"
 
     def _load_small_dataset(self) -> None:
         """Generated 2D/1-D sets load in a millisecond: load them now, so the decision boundary

@@ -11,8 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
-from ..model import NetworkSpec
-from ..model.spec import build_encoder_decoder
+from ..model import NetworkSpec, build_encoder_decoder
 from ..training import TrainingControl
 from ..training.seq2seq import Seq2SeqTrainer, load_pair_corpus
 from ..training.sequence_trainer import comparison_specs, sequence_trainer_for

@@ -29,8 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import parameter_arrays
 from .files import atomic_write_bytes, failure_message
-from .spec import NetworkFileError, NetworkSpec, load_spec, parameter_arrays, spec_from_dict, spec_to_dict
+from .network_file import load_spec, spec_from_dict, spec_to_dict
+from .spec import NetworkFileError, NetworkSpec
 from .weights import WeightsError, check_weights
 
 FORMAT = "playground-project"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model.spec import NetworkSpec
+from ..model import NetworkSpec
 from .protocol import Event, Trainer
 
 #: the window's labs a family can name

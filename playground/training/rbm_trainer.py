@@ -43,8 +43,7 @@ from ..engine.rbm_kernels import (
     mean_pseudo_likelihood,
     reconstruct,
 )
-from ..model import Node, load_weights_into, with_overrides
-from ..model.spec import NetworkFileError, NetworkSpec, analyse
+from ..model import NetworkFileError, NetworkSpec, Node, analyse, load_weights_into, with_overrides
 from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family

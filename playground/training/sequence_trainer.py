@@ -36,8 +36,7 @@ from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
 from ..model.settings import DatasetSettings, TrainingSettings
-from ..model import load_weights_into, with_overrides
-from ..model.spec import NetworkSpec, build_network
+from ..model import NetworkSpec, build_network, load_weights_into, with_overrides
 from .control import TrainingControl
 from .families import Family, PreparedRun, RunOptions, register_family
 from .protocol import STOPPED, ChunkResult, ChunkSizer, Event, Finished, RunStarted, run_batches

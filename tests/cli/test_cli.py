@@ -114,3 +114,17 @@ def test_an_exploding_loss_ends_with_the_layer_named(tmp_path):
                      "--save-weights", str(tmp_path / "w.npz"))
     assert result.returncode == 1
     assert "NaN or infinity first appeared in layer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_lessons_are_listed_chapter_by_chapter_in_teaching_order():
+    from playground.training.lessons import curriculum
+
+    result = run_cli("lessons")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    headings = [line for line in lines if not line.startswith(" ")]
+    assert headings == [f"{number}. {chapter.title}" for number, chapter in enumerate(curriculum(), start=1)]
+    listed = [line.split()[0] for line in lines if line.startswith(" ") and line.strip() != "(coming)"]
+    assert listed == [name for chapter in curriculum() for name in chapter.lessons]
+    toy = lines[lines.index(headings[0]) + 1]
+    assert toy.split()[0] == "toy-2d" and "Classifying points in the plane" in toy

@@ -10,8 +10,8 @@ import pytest
 from playground.engine.layers import LAYER_TYPES, layer_class
 from playground.model import (NetworkFileError, analyse, build_network, load_spec, save_spec, sequential_spec,
                               spec_from_dict, spec_to_dict)
-from playground.model.spec import Node
-from playground.training.lessons import PRESETS_DIR, lesson_names
+from playground.model import Node
+from playground.training.lessons import LESSONS, lesson_names
 
 
 def mlp_dict(**training):
@@ -24,7 +24,7 @@ def mlp_dict(**training):
 
 @pytest.mark.parametrize("name", lesson_names())
 def test_every_preset_makes_the_round_trip(name, tmp_path):
-    spec = load_spec(PRESETS_DIR / f"{name}.json")
+    spec = load_spec(LESSONS / f"{name}.json")
     save_spec(spec, tmp_path / "copy.json")
     again = load_spec(tmp_path / "copy.json")
     assert spec_to_dict(again) == spec_to_dict(spec)
@@ -162,3 +162,20 @@ def test_a_network_over_the_parameter_budget_is_refused_before_anything_is_alloc
     assert problem.node == "fc2" and "parameter budget" in problem.message
     with pytest.raises(NetworkFileError, match="parameter budget"):
         build_network(wide)
+
+
+def test_a_lesson_names_the_panel_it_opens_on_and_keeps_it(tmp_path):
+    data = mlp_dict()
+    data["lesson"] = {"title": "A lesson", "panel": "gradients"}
+    save_spec(spec_from_dict(data), tmp_path / "lesson.json")
+    assert load_spec(tmp_path / "lesson.json").lesson["panel"] == "gradients"
+    for name in lesson_names():
+        assert load_spec(LESSONS / f"{name}.json").lesson["panel"], name
+
+
+def test_an_unknown_panel_in_a_lesson_is_named_on_loading(tmp_path):
+    data = mlp_dict()
+    data["lesson"] = {"title": "A lesson", "panel": "gradient"}
+    (tmp_path / "lesson.json").write_text(json.dumps(data))
+    with pytest.raises(NetworkFileError, match=r"lesson\.json: lesson: unknown panel 'gradient' \(choose from loss, "):
+        load_spec(tmp_path / "lesson.json")

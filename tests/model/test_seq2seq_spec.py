@@ -11,8 +11,8 @@ from playground.engine.encoder_decoder import EncoderDecoder
 from playground.engine.layers import layer_class
 from playground.model import (NetworkFileError, Node, analyse, build_network, load_spec, load_weights_into,
                               save_spec, save_weights, spec_from_dict, spec_to_dict)
-from playground.model.spec import encoder_decoder_spec
-from playground.training.lessons import PRESETS_DIR
+from playground.model import encoder_decoder_spec
+from playground.training.lessons import LESSONS
 
 
 def small_spec(**changes) -> object:
@@ -100,7 +100,7 @@ def test_a_state_connection_within_one_chain_is_refused():
 
 
 def test_preset_and_weights_make_the_round_trip(tmp_path):
-    spec = load_spec(PRESETS_DIR / "translate-numbers.json")
+    spec = load_spec(LESSONS / "translate-numbers.json")
     assert spec.state_edges == [("encoder", "decoder")] and analyse(spec).ok
     model = build_network(spec)
     assert isinstance(model, EncoderDecoder)

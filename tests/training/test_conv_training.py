@@ -10,8 +10,8 @@ import pytest
 
 from playground.datasets import load_dataset
 from playground.model import analyse, build_network, load_weights_into, save_weights, spec_from_dict, spec_to_dict
-from playground.model.spec import NetworkFileError
-from playground.training import EpochRecord, Finished, StepChunk, FeedForwardTrainer
+from playground.model import NetworkFileError
+from playground.training import EpochRecord, Finished, FeedForwardTrainer, StepChunk
 from playground.training.lessons import load_lesson
 
 

@@ -17,7 +17,7 @@ from playground.model import (
     save_spec,
     save_weights,
 )
-from playground.model.spec import Node
+from playground.model import Node
 from playground.training import EpochRecord, Finished, TrainingControl
 from playground.training.lessons import load_lesson
 from playground.training.rbm_trainer import (

@@ -10,7 +10,7 @@ import pytest
 from playground.cli import main
 from playground.datasets.sequences import BOS, EOS, PAD
 from playground.model.settings import DatasetSettings, TrainingSettings
-from playground.model.spec import build_encoder_decoder, encoder_decoder_spec
+from playground.model import build_encoder_decoder, encoder_decoder_spec
 from playground.training import DataMismatch, Finished, TrainingControl
 from playground.training.lessons import load_lesson
 from playground.training.seq2seq import (Seq2SeqTrainer, beam_decode, greedy_decode, load_pair_corpus,

@@ -15,7 +15,8 @@
     compare      earlier runs overlaid on the current one
     preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)
 """
+from ...model.network_file import PANEL_NAMES  # the tabs by name, as lesson files and --panel name them
 from .common import DashboardModel, Panel, RunRecord
-from .dashboard import PANEL_NAMES, Dashboard, export_png, metrics_csv
+from .dashboard import Dashboard, export_png, metrics_csv
 
 __all__ = ["PANEL_NAMES", "Dashboard", "DashboardModel", "Panel", "RunRecord", "export_png", "metrics_csv"]

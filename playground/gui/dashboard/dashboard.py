@@ -41,11 +41,6 @@ def _without_svg_export() -> None:
 _without_svg_export()
 
 
-#: the panels by the names the View menu and ``playground --panel`` use
-PANEL_NAMES = ("loss", "gradients", "weights", "activations", "data", "filters", "feature-maps", "convolution",
-               "augmentation", "compare")
-
-
 class Dashboard(QTabWidget):
     """Loss, gradients, weights, activations, the data view, run comparison and, for image
     networks, filters, feature maps, the convolution explained and the augmentation preview, as tabs."""
