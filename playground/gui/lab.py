@@ -1,28 +1,28 @@
-"""What every lab shares: one worker, a pull timer, Train / Pause / Stop, a status line, tabs.
+"""What every lab shares: one worker, a pull timer, pause and stop, and the API the window drives.
 
-A *lab* trains and shows a family of networks the dashboard does not (the sequence lab, the
-RBM lab).  Each owns one worker (``TrainingThread`` running a ``RunnerJob``); the worker
-appends to ring buffers and latest-wins slots, and a ~30 Hz timer here copies what is new
-into the lab's model and redraws the visible tab only if what it shows changed.  Nothing is
-signalled per batch.  ``Lab`` exists so that this machinery, and the API the main window
-drives every lab through, is written once; a subclass only says what it pulls from its
-stream (``ingest``), what its status line shows (``_status_figures``) and which extra
-controls and views it has.
+A *lab* trains and shows one family of networks (the family registry names it): the
+dashboard for feed-forward networks, the sequence lab, the RBM lab.  Each owns one worker
+(``TrainingThread`` running a ``RunnerJob``); the worker appends to ring buffers and
+latest-wins slots, and a ~30 Hz timer here copies what is new into the lab's model and
+redraws the visible view only if what it shows changed.  Nothing is signalled per batch.
 
-The API a window uses: ``load(spec)`` whenever the document changes, ``train()`` /
-``pause(bool)`` / ``stop(wait)`` from the window's actions, ``running``, ``adopt(spec,
-weights)`` when a project is opened, ``trained_spec()`` / ``trained_state()`` when one is
-saved (so what a lab trained is not lost), and ``shutdown()``
-in the window's ``closeEvent`` (it stops and joins the worker); the window also listens to
-``thread.started`` / ``thread.finished`` and ``pause_button.toggled`` and reads
-``job.control.paused``.
+``LabBase`` is that machinery and the API the main window drives every lab through:
+``load(spec)`` whenever the document changes, ``train()`` / ``pause(bool)`` / ``stop(wait)``
+from the window's actions, ``state``, ``running``, ``adopt(spec, weights, history)`` when a
+project is opened, ``trained_spec()`` / ``trained_state()`` / ``trained_history()`` when one is
+saved (so what a lab trained is not lost), and ``shutdown()`` in the window's ``closeEvent``
+(it stops and joins the worker).  ``stateChanged`` tells the window to update its actions.
+A subclass says what it pulls from its stream (``ingest``) and what its status shows.
+
+``Lab`` adds the chrome of the sequence and RBM labs: its own Train / Pause / Stop buttons,
+a status line and tabs of views.  The dashboard uses the window's toolbar and status bar.
 """
 from __future__ import annotations
 
 import time
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ..runs.jobs import Runner, RunnerJob
@@ -34,10 +34,16 @@ PULL_MS = 33
 REDRAW_SECONDS = 0.1
 
 
-class Lab(QWidget):
-    """Train / pause / stop, a status line and tabs of views over one worker thread."""
+class LabBase(QWidget):
+    """One worker thread, the timer that pulls from it, and the API the window drives."""
 
-    def __init__(self, parent, runner: Runner, model):
+    #: a run started, paused, resumed or ended: the window's actions follow
+    stateChanged = Signal()
+    #: the lab can step one mini-batch at a time and re-initialise its weights (the dashboard)
+    can_step = False
+    can_reset = False
+
+    def __init__(self, parent, runner: Runner | None, model, redraw_seconds: float = REDRAW_SECONDS):
         super().__init__(parent)
         self.runner = runner
         self.model = model
@@ -46,61 +52,51 @@ class Lab(QWidget):
         self.thread = TrainingThread(self)
         self.thread.finished.connect(self._on_thread_finished)
         self.runs_started = 0
+        self.redraw_seconds = redraw_seconds
         self._slot_versions: dict[object, int] = {}
         self._last_redraw = 0.0
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        #: Train, Pause, Stop and the status line; subclasses insert their own controls
-        self.controls = QHBoxLayout()
-        self.train_button = QPushButton("Train")
-        self.train_button.clicked.connect(self.train)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.toggled.connect(self._pause_toggled)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(lambda: self.stop(wait=False))
-        for button in (self.train_button, self.pause_button, self.stop_button):
-            self.controls.addWidget(button)
-        self.status = QLabel("")
-        self.status.setMinimumWidth(200)
-        self.controls.addWidget(self.status, 1)
-        layout.addLayout(self.controls)
-        self.views: list = []
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        layout.addWidget(self.tabs, 1)
-
+        self._stopping = False
         self.timer = QTimer(self)
         self.timer.setInterval(PULL_MS)
         self.timer.timeout.connect(self._tick)
-
-    def _add_views(self, views_and_tips) -> None:
-        """The tabs, in order: (view, tooltip) pairs; each view has ``title`` and ``refresh``."""
-        for view, tip in views_and_tips:
-            self.views.append(view)
-            self.tabs.setTabToolTip(self.tabs.addTab(view, view.title), tip)
-        self.tabs.currentChanged.connect(lambda _: self._tab_changed())
+        #: what the window shows of the lab (the lab itself, unless a subclass says otherwise)
+        self.widget: QWidget = self
 
     # --- the API a window uses --------------------------------------------------------------
     @property
     def running(self) -> bool:
         return self.job is not None
 
+    @property
+    def state(self) -> str:
+        """"idle", "running", "paused" or "stopping"."""
+        if self.job is None:
+            return "idle"
+        if self._stopping or self.job.control.stopped:
+            return "stopping"
+        return "paused" if self.job.control.paused else "running"
+
     def stop(self, wait: bool = True) -> None:
         """Ask the run to stop; with ``wait``, join the worker and take in its last figures."""
         if self.job is None:
             return
+        self._stopping = True
         self.job.control.stop()
+        self.stateChanged.emit()
         if wait:
             self.thread.wait()
             self._finish()
 
     def pause(self, paused: bool = True) -> None:
-        """Pause or resume the run (also one that paused itself, whose button was not pressed)."""
-        if self.pause_button.isChecked() == paused:
-            self._pause_toggled(paused)
-        self.pause_button.setChecked(paused)
+        """Pause or resume the run (also one that paused itself after a single step)."""
+        if self.job is None:
+            return
+        if paused:
+            self.job.control.pause()
+        else:
+            self.job.control.resume()
+        self._update_status()
+        self.stateChanged.emit()
 
     def shutdown(self) -> None:
         """Stop the run and join the worker thread (call before the lab is destroyed)."""
@@ -109,11 +105,12 @@ class Lab(QWidget):
         self.thread.stop_and_join()
 
     def current_view(self):
-        return self.tabs.currentWidget()
+        """The view on show, which ``redraw`` refreshes."""
+        return None
 
-    def adopt(self, spec, weights: dict[str, np.ndarray] | None) -> None:
+    def adopt(self, spec, weights: dict[str, np.ndarray] | None, history=None) -> None:
         """The document was replaced (a project, a lesson, a new network): keep the ``weights``
-        it brings for ``spec``, and forget what earlier runs left (None: nothing to keep)."""
+        (and metric ``history``) it brings for ``spec``, and forget what earlier runs left."""
 
     def trained_spec(self):
         """The network the weights of ``trained_state`` belong to, or None when there are none."""
@@ -127,6 +124,10 @@ class Lab(QWidget):
         trained = None if self.running else self._trained()
         return None if trained is None else {key: value.copy() for key, value in trained[1].items()}
 
+    def trained_history(self):
+        """The metric history a project keeps with the weights (None: the lab keeps none)."""
+        return None
+
     def _trained(self) -> tuple[object, dict[str, np.ndarray]] | None:
         """(spec, parameters) of the newest weights, or None (a subclass says where they live)."""
         return None
@@ -136,15 +137,23 @@ class Lab(QWidget):
         """Start ``job`` on the worker as the run called "``name`` · run N"."""
         self.runs_started += 1
         self.model.new_run(f"{name} · run {self.runs_started}")
+        return self._start_job(job)
+
+    def _start_job(self, job: RunnerJob) -> bool:
         self.job = job
+        self._stopping = False
         self._slot_versions = {}
         self.thread.launch(job)
         self.timer.start()
-        self._update_controls()
+        self.stateChanged.emit()
         self.redraw(force=True)
         return True
 
     # --- pulling from the worker --------------------------------------------------------------
+    def ingest(self) -> bool:
+        """Copy what the worker produced since the last look into the model; True if anything was new."""
+        return False
+
     def _take_fresh(self, slot, use) -> bool:
         """Hands ``use`` the value in a latest-wins slot of the job's stream if the worker put
         one since the last look; True if it did."""
@@ -173,7 +182,7 @@ class Lab(QWidget):
     def _tick(self) -> None:
         self.ingest()
         now = time.perf_counter()
-        if now - self._last_redraw >= REDRAW_SECONDS:
+        if now - self._last_redraw >= self.redraw_seconds:
             self._last_redraw = now
             self.redraw()
             self._update_status()
@@ -186,50 +195,108 @@ class Lab(QWidget):
             else:
                 self.timer.stop()
 
-    def _tab_changed(self) -> None:
-        self.redraw()
-
     def _on_thread_finished(self) -> None:
         if self.job is not None and not self.thread.isRunning():
             self._finish()
 
     def _finish(self) -> None:
+        """The worker is done: take in its last figures, then ``_report`` how the run ended."""
         job = self.job
         if job is None:
             return
         self.ingest()
         self.job = None
+        self._stopping = False
         if not self._keeps_ticking():
             self.timer.stop()
+        self._report(job)
+        self.redraw(force=True)
+        self.stateChanged.emit()
+
+    def _report(self, job: RunnerJob) -> None:
+        """Say how ``job`` ended (its ``error`` or its ``finished``)."""
+
+    def _update_status(self) -> None:
+        """Show the running job's figures."""
+
+
+class Lab(LabBase):
+    """A lab with its own Train / Pause / Stop buttons, a status line and tabs of views."""
+
+    def __init__(self, parent, runner: Runner, model):
+        super().__init__(parent, runner, model)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        #: Train, Pause, Stop and the status line; subclasses insert their own controls
+        self.controls = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(self.train)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(lambda: self.stop(wait=False))
+        for button in (self.train_button, self.pause_button, self.stop_button):
+            self.controls.addWidget(button)
+        self.status = QLabel("")
+        self.status.setMinimumWidth(200)
+        self.controls.addWidget(self.status, 1)
+        layout.addLayout(self.controls)
+        self.views: list = []
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs, 1)
+        self.stateChanged.connect(self._update_controls)
+
+    def _add_views(self, views_and_tips) -> None:
+        """The tabs, in order: (view, tooltip) pairs; each view has ``title`` and ``refresh``."""
+        for view, tip in views_and_tips:
+            self.views.append(view)
+            self.tabs.setTabToolTip(self.tabs.addTab(view, view.title), tip)
+        self.tabs.currentChanged.connect(lambda _: self._tab_changed())
+
+    def current_view(self):
+        return self.tabs.currentWidget()
+
+    def train(self) -> bool:
+        """Start a run of the loaded network (a subclass says which job)."""
+        raise NotImplementedError
+
+    def pause(self, paused: bool = True) -> None:
+        super().pause(paused)
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused and self.running)
+        self.pause_button.blockSignals(False)
+        self._update_controls()
+
+    def _tab_changed(self) -> None:
+        self.redraw()
+
+    def _report(self, job: RunnerJob) -> None:
         if job.error:
             self._show_status(f"<b>{self.model.run_name}</b> · <span style='color:#B91C1C'>{job.error}</span>")
-        else:
-            finished = job.finished
-            ended = {"completed": "finished", "stopped": "stopped"}.get(finished.reason, finished.reason)
-            if finished.reason == "diverged":
-                ended = f"<span style='color:#B91C1C'>diverged: {finished.message}</span>"
-            self._show_status(f"{self._status_figures(job)} · {ended}")
-        self.pause_button.setChecked(False)
-        self._update_controls()
-        self.redraw(force=True)
+            return
+        finished = job.finished
+        ended = {"completed": "finished", "stopped": "stopped"}.get(finished.reason, finished.reason)
+        if finished.reason == "diverged":
+            ended = f"<span style='color:#B91C1C'>diverged: {finished.message}</span>"
+        self._show_status(f"{self._status_figures(job)} · {ended}")
 
     # --- status and buttons -----------------------------------------------------------------
-    def _pause_toggled(self, paused: bool) -> None:
-        if self.job is None:
-            return
-        if paused:
-            self.job.control.pause()
-        else:
-            self.job.control.resume()
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self._update_status()
-
     def _update_controls(self) -> None:
         self.train_button.setEnabled(not self.running and self.spec is not None)
         self.pause_button.setEnabled(self.running)
         self.stop_button.setEnabled(self.running)
-        if not self.running:
-            self.pause_button.setText("Pause")
+        paused = self.state == "paused"
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if not self.running and self.pause_button.isChecked():
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.blockSignals(False)
+
+    def _status_figures(self, job: RunnerJob) -> str:
+        """The run's name and figures (a subclass adds what its runs report)."""
+        return f"<b>{self.model.run_name}</b>"
 
     def _starting_note(self, job: RunnerJob) -> str:
         """What the status line adds while ``job`` has produced nothing yet ("" once it has)."""

@@ -94,7 +94,7 @@ class RBMLab(Lab):
                               if spec is not None else "")
         self._update_controls()
 
-    def adopt(self, spec, weights) -> None:
+    def adopt(self, spec, weights, history=None) -> None:
         """An opened project's stack becomes the one the views show and Fine-tune continues
         from (the reconstructions and completions wait for a run's validation digits)."""
         stack = self.stack_runner.adopt(spec, weights)

@@ -106,7 +106,7 @@ class SequenceLab(Lab):
             self._show_status(f"{describe_model(spec)} loaded: press Train." if spec is not None else "")
         self._update_controls()
 
-    def adopt(self, spec, weights) -> None:
+    def adopt(self, spec, weights, history=None) -> None:
         """Keep an opened project's weights so saving again keeps them; a new Train still starts
         from fresh weights (a sequence run always does), and its network replaces them."""
         self._kept = (spec, weights) if weights is not None else None

@@ -9,6 +9,7 @@ pick the real trainer for the spec, tests pass fake ones that yield the same eve
 """
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..datasets import DatasetError
-from ..model import NetworkFileError
+from ..model import NetworkFileError, spec_to_dict
 from ..training import Finished, TrainingControl
 
 Runner = Callable[[object, TrainingControl], Iterable]
@@ -115,3 +116,16 @@ class RateMeter:
             self._samples.popleft()
         (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
         return (c1 - c0) / (t1 - t0) if t1 > t0 else None
+
+
+def run_signature(spec) -> str:
+    """What makes two trainings the same run: everything but layout, text, the learning rate and epochs
+    (those may change between a stop and a continue)."""
+    data = spec_to_dict(spec)
+    for key in ("ui", "lesson", "name"):
+        data.pop(key, None)
+    training = dict(data["training"])
+    training.pop("learning_rate", None)
+    training.pop("epochs", None)
+    data["training"] = training
+    return json.dumps(data, sort_keys=True, default=str)

@@ -78,16 +78,17 @@ def test_every_failed_open_leaves_the_project_untouched(qtbot, make_window, dial
     good = tmp_path / "good.json"
     save_spec(sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood",
                               initializer="xavier"), good)
-    import playground.gui.main_window as main_window
+    import playground.gui.dashboard_lab as dashboard_lab
+    import playground.gui.window_files as window_files
 
     for error in BUILD_FAILURES:
         with monkeypatch.context() as patch:
-            patch.setattr(main_window, "fresh_network", _fail_with(error))
+            patch.setattr(dashboard_lab, "fresh_network", _fail_with(error))
             assert not window.open_path(good), error
         failures += 1
         _assert_unchanged(window, before)
     with monkeypatch.context() as patch:  # the reader itself raising something unforeseen
-        patch.setattr(main_window, "open_file", _fail_with(OSError("Input/output error")))
+        patch.setattr(window_files, "open_file", _fail_with(OSError("Input/output error")))
         assert not window.open_path(good)
     failures += 1
     _assert_unchanged(window, before)

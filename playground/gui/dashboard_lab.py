@@ -1,0 +1,415 @@
+"""The dashboard lab: feed-forward networks trained by mini-batches, watched on the dashboard.
+
+A lab like the sequence and RBM labs (``lab.LabBase``): one worker runs a ``TrainingJob``,
+the pull timer copies the metric stream into the ``DashboardModel`` and the dashboard redraws
+the tab on show.  What sets it apart is that a run *continues*: Train after Stop goes on
+from the same weights with steps numbered on, Step trains one mini-batch, and Reset draws
+fresh weights and keeps the old run under Compare runs.  It drives the window's toolbar and
+reports in the window's status bar (the progress widgets here are placed there), so the
+dashboard keeps the whole height for its plots.
+
+While a run is in progress the network belongs to the worker: the lab reads the metric
+stream and the weights slot and never calls the network.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QProgressBar
+
+from ..model import NetworkFileError, analyse
+from ..model.files import failure_message
+from ..model.project import EpochSummary, MetricHistory
+from ..runs.data import DataStore
+from ..runs.feedforward import TrainingJob, fresh_network
+from ..runs.jobs import RateMeter, run_signature
+from .dashboard import Dashboard, DashboardModel
+from .lab import LabBase
+
+#: plots redraw at most this often while training (≈12 per second): pyqtgraph paints in Python,
+#: and every millisecond the GUI thread holds the GIL can delay the trainer's next chunk
+REDRAW_SECONDS = 0.08
+#: generated sets small enough to load the moment a network names them
+SMALL_DATASETS = ("circle", "xor", "gaussians", "spiral", "moons", "function", "parity")
+
+
+def describe_run(spec, number: int) -> str:
+    """A short name for a run in the comparison list: what differs between lessons' experiments."""
+    activations = []
+    dropout = False
+    for node in spec.nodes:
+        if node.type == "dense":
+            activations.append(node.config.activation)
+        dropout = dropout or node.type == "dropout"
+    hidden = activations[:-1] or activations
+    kinds = sorted(set(hidden), key=hidden.index)
+    t = spec.training
+    layers = "/".join(kinds) + (f" ×{len(hidden)}" if len(hidden) > 1 else "")
+    parts = [f"Run {number}", layers, f"η={t.learning_rate:g}"]
+    if t.l2:
+        parts.append(f"L2 λ={t.l2:g}")
+    if dropout:
+        parts.append("dropout")
+    if t.optimizer != "sgd":
+        parts.append(t.optimizer)
+    parts.append(t.initializer)
+    return " · ".join(parts)
+
+
+def preferred_panel(spec) -> str:
+    """The panel the lesson names; a network without one opens on its data where that can be
+    drawn (points in the plane, a function), and on the loss otherwise."""
+    panel = (spec.lesson or {}).get("panel")
+    if panel:
+        return panel
+    return "data" if spec.dataset.name in SMALL_DATASETS and spec.dataset.name != "parity" else "loss"
+
+
+def network_for(spec, weights=None):
+    """The engine network the dashboard trains for ``spec``, built and loaded with ``weights``; None
+    for a network with problems.  Raises whatever building raises (a bad weight, a MemoryError),
+    so a caller can try before it changes anything."""
+    if analyse(spec).problems:
+        return None
+    network = fresh_network(spec)
+    if weights is not None:
+        network.load_state(weights)
+    return network
+
+
+class DashboardLab(LabBase):
+    """The feed-forward lab: the window's toolbar drives it, its progress shows in the status bar."""
+
+    can_step = True
+    can_reset = True
+    #: a line for the window's status bar, and how long it stays (ms)
+    message = Signal(str, int)
+    #: (kind, title, text) of a dialog: the run could not start ("critical"), or its loss exploded ("warning")
+    problem = Signal(str, str, str)
+    #: the learning rate the run ended with, for the document to keep
+    learningRateEnded = Signal(float)
+
+    def __init__(self, data: DataStore, parent=None):
+        # the lab has no parent widget and is never shown: a child of the window outside its
+        # layouts would paint over it
+        super().__init__(parent, None, DashboardModel(), REDRAW_SECONDS)
+        self.data = data
+        self.dashboard = Dashboard(self.model)
+        self.dashboard.keepRunRequested.connect(self.keep_current_run)
+        #: the window shows the dashboard itself; the lab is never shown
+        self.widget = self.dashboard
+        self.network = self.network_spec = self.network_signature = None
+        self.run_count = 0
+        self._kept_history = None
+        self._read_count = self._epochs_read = self._weights_seen = 0
+        self._rate = RateMeter()
+        self._dataset_key = None
+        self._data_announced = None
+        self._build_status_widgets()
+
+    def _build_status_widgets(self) -> None:
+        """The figures the window places in its status bar: data, progress, epoch, step, samples/s."""
+        self.data_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(150)
+        self.progress_bar.setTextVisible(False)
+        self.epoch_label = QLabel("epoch –")
+        self.step_label = QLabel("step –")
+        self.rate_label = QLabel("")
+        # fixed widths: a label that grows with its number would re-lay out the status bar every tick
+        for label, sample in ((self.epoch_label, "epoch 1000/1000"), (self.step_label, "step 10000000"),
+                              (self.rate_label, "1,000,000 samples/s")):
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance(sample) + 8)
+        self.status_widgets = (self.data_label, self.progress_bar, self.epoch_label, self.step_label,
+                               self.rate_label)
+
+    # --- the API a window uses ----------------------------------------------------------------
+    def current_view(self):
+        return self.dashboard.current_panel()
+
+    def redraw(self, force: bool = False) -> bool:
+        return self.dashboard.refresh(force)
+
+    def load(self, spec, colors=None) -> None:
+        """The document changed: follow it (a network nothing was trained on yet is rebuilt at
+        once; a trained one stays until the next Train starts a new run).  None: the network on
+        the canvas is another lab's."""
+        self.spec = spec
+        if spec is None:
+            if self.state == "idle" and self.network is not None and len(self.model.history) == 0:
+                self.start_new_run(keep_previous=False)
+            return
+        if colors is not None:
+            self.model.set_colors(colors)
+        self.model.set_augmentation(spec.augmentation)
+        if self.state != "idle":
+            return
+        valid = not analyse(spec).problems
+        if valid and run_signature(spec) != self.network_signature:
+            if len(self.model.history) == 0:
+                self.start_new_run(keep_previous=False)  # nothing trained yet: follow the edit at once
+            else:
+                self.message.emit("The network changed: the next Train starts a new run (this one stays "
+                                  "under Compare runs).", 6000)
+        self._load_small_dataset()
+
+    def adopt(self, spec, weights=None, history=None, network=None) -> None:
+        """A project, lesson or new network replaced the document: its ``network`` (built by
+        ``network_for`` before anything changed), its history, and a fresh comparison entry."""
+        self.keep_current_run()
+        self.spec = spec
+        self.model.set_history(MetricHistory())
+        self.start_new_run(keep_previous=False, network=network)
+        if network is not None:
+            self.model.set_weights(network.copy_state())
+        if history is not None:
+            self.model.set_history(history)
+        self.data_label.setText("")
+        self._load_small_dataset()
+        self._update_progress(reset=True)
+        self.dashboard.refresh(force=True)
+
+    def _trained(self):
+        if self.network is None or self.spec is None or run_signature(self.spec) != self.network_signature:
+            return None
+        return self.network_spec, self.network.state()
+
+    def trained_state(self):
+        """The newest weights: the worker's latest snapshot while a run goes on."""
+        if self._trained() is None:
+            return None
+        if self.job is not None:
+            return self.job.weights.get()[0] or None
+        return self.network.copy_state()
+
+    def trained_history(self):
+        return self.model.history if self._trained() is not None else None
+
+    # --- runs ----------------------------------------------------------------------------------
+    def start_new_run(self, keep_previous: bool = True, network=None) -> None:
+        """A fresh network from the current spec (or ``network``, already built for it), its
+        initial weights, an empty history."""
+        if keep_previous:
+            self.keep_current_run()
+        spec = self.spec
+        self.model.set_history(MetricHistory())
+        self._read_count = self._epochs_read = 0
+        if spec is None or analyse(spec).problems:
+            self.network = self.network_spec = self.network_signature = None
+            if spec is not None:
+                self.model.set_network(spec)
+            self.model.set_weights(None)
+        else:
+            try:
+                self.network = network if network is not None else fresh_network(spec)
+            except (NetworkFileError, ValueError, MemoryError) as error:
+                self.network = None
+                self.message.emit(failure_message(error), 8000)
+                return
+            self.network_spec = spec
+            self.network_signature = run_signature(spec)
+            self.model.set_network(spec, self.network.copy_state())
+        self.dashboard.update_tabs()
+        self.dashboard.prime()
+        self._update_progress(reset=True)
+
+    def keep_current_run(self) -> None:
+        """Add the current run's curves to Compare runs (once per run)."""
+        history = self.model.history
+        if len(history) == 0 or history is self._kept_history:
+            return
+        self.run_count += 1
+        spec = self.network_spec or self.spec
+        if self.dashboard.keep_current_run(describe_run(spec, self.run_count)):
+            self._kept_history = history
+
+    def train(self, learning_rate: float | None = None, single_step: bool = False) -> bool:
+        """Continue a paused run, or start one (continuing the weights a stopped run left)."""
+        if self.state == "paused":
+            if single_step:
+                self.job.control.step(1)
+            else:
+                self.job.control.resume()
+                self.message.emit("Training…", 2000)
+            self.stateChanged.emit()
+            return True
+        if self.state != "idle" or self.spec is None:
+            return False
+        spec = self.spec
+        problems = analyse(spec).problems
+        if problems:
+            self.message.emit(f"Cannot train: {problems[0].message}", 6000)
+            return False
+        if self.network is None or run_signature(spec) != self.network_signature:
+            self.start_new_run(keep_previous=True)
+            if self.network is None:
+                return False
+        history = self.model.history
+        step_offset = history.last_step + 1
+        epoch_offset = int(history.epoch_of_step[-1]) if len(history) else 0
+        epoch_offset = max(epoch_offset, history.epochs[-1].epoch if history.epochs else 0)
+        job = TrainingJob.for_network(self.network, spec.training, spec.dataset, self.data,
+                                      step_offset=step_offset, epoch_offset=epoch_offset,
+                                      augmentation=spec.augmentation)
+        if learning_rate is not None:
+            job.control.set_learning_rate(learning_rate)
+        if single_step:
+            job.control.step(1)
+        self._read_count = self._epochs_read = self._weights_seen = 0
+        self._rate.clear()
+        self._data_announced = None
+        self.dashboard.set_draft(True)
+        loading = self.data.cached(spec.dataset, spec.training.seed, spec.training.train_limit) is None
+        self._start_job(job)
+        self.message.emit("Loading data…" if loading else "Training…", 3000)
+        return True
+
+    def pause(self, paused: bool = True) -> None:
+        super().pause(paused)
+        if paused and self.state == "paused":
+            self.message.emit("Paused. Press Space or Continue to go on, Step for one mini-batch.", 5000)
+
+    def reset(self) -> None:
+        """Re-initialise the weights (the spec's initialiser and seed) and start a new run."""
+        self.stop(wait=True)
+        if self.spec is not None and not analyse(self.spec).problems:
+            self.start_new_run(keep_previous=True)
+            t = self.spec.training
+            self.message.emit(f"Weights re-initialised ({t.initializer}, seed {t.seed}); the previous run is kept "
+                              f"under Compare runs.", 6000)
+        self.stateChanged.emit()
+
+    def set_learning_rate(self, value: float) -> bool:
+        """A new η for the running run, from its next mini-batch; False when there is no run."""
+        if self.job is None or self.state not in ("running", "paused"):
+            return False
+        try:
+            self.job.control.set_learning_rate(value)
+        except ValueError as error:
+            self.message.emit(str(error), 5000)
+            return True
+        self.message.emit(f"Learning rate η = {value:g} from the next mini-batch.", 4000)
+        return True
+
+    # --- data -----------------------------------------------------------------------------------
+    def _load_small_dataset(self) -> None:
+        """Generated 2D/1-D sets load in a millisecond: load them now, so the decision boundary
+        shows the points (and the untrained network's output) before the first Train.  Data of
+        another spec is dropped, so no plot pairs a network with data it was not built for."""
+        if self.state != "idle" or self.spec is None:
+            return
+        spec = self.spec
+        key = (spec.dataset, spec.training.seed, spec.training.train_limit)
+        if key == self._dataset_key and self.model.dataset is not None:
+            return
+        dataset = None
+        if spec.dataset.name in SMALL_DATASETS:
+            try:
+                dataset, _ = self.data.get(*key)
+            except Exception:  # noqa: BLE001 - a bad setting is reported when training starts
+                dataset = None
+        self._dataset_key = key if dataset is not None else None
+        self.model.set_dataset(dataset)
+        self.data_label.setText("")
+        self.dashboard.update_tabs()
+        self.dashboard.refresh()
+
+    def _announce_data(self, job: TrainingJob) -> None:
+        dataset, note = job.dataset, job.note
+        wanted = job.dataset_settings.name
+        short = dataset.name if not note else f"{dataset.name} (instead of {wanted})"
+        self.data_label.setText(f"data: {short}")
+        self.data_label.setToolTip(dataset.source + (f"\n\n{note}" if note else ""))
+        if note:
+            label = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get(wanted, wanted)
+            self.message.emit(f"{label} is not downloaded yet, so this run uses the built-in synthetic digits. "
+                              f"Dataset ▸ {label} downloads the real set.", 20000)
+        self.model.set_dataset(dataset)
+        self._dataset_key = (job.dataset_settings, job.settings.seed, job.settings.train_limit)
+        self.dashboard.update_tabs()
+
+    # --- pulling from the worker -----------------------------------------------------------------
+    def ingest(self) -> bool:
+        """Copy what the worker produced since the last look into the dashboard model."""
+        job = self.job
+        if job is None:
+            return False
+        changed = False
+        total, new = job.stream.read_since(self._read_count, self._epochs_read)
+        self._read_count = total
+        self._epochs_read += len(new.epoch_records)
+        history = self.model.history
+        if len(new.steps):
+            history.append(new.steps + job.step_offset, new.epochs + job.epoch_offset, new.losses, new.accuracies,
+                           new.layer_ids, new.layer_metrics)
+            changed = True
+        for record in new.epoch_records:
+            summary = EpochSummary.from_record(record)
+            summary.epoch += job.epoch_offset
+            summary.step += job.step_offset
+            history.add_epoch(summary)
+            changed = True
+        if changed:
+            self.model.history_changed()
+        weights, version = job.weights.get()
+        if version != self._weights_seen and weights is not None:
+            self._weights_seen = version
+            self.model.set_weights(weights)
+        if job.dataset is not None and self._data_announced is not job.dataset:
+            self._data_announced = job.dataset
+            self._announce_data(job)
+        return changed
+
+    def _tick(self) -> None:
+        super()._tick()
+        if self.job is None:  # between runs the figures describe the history
+            self._update_progress()
+
+    def _update_status(self) -> None:
+        self._update_progress()
+
+    def _update_progress(self, reset: bool = False) -> None:
+        job = self.job
+        history = self.model.history
+        if reset or job is None:
+            if reset:
+                self.progress_bar.setValue(0)
+            last_epoch = history.epochs[-1].epoch if history.epochs else 0
+            self.epoch_label.setText(f"epoch {last_epoch}")
+            self.step_label.setText(f"step {history.last_step + 1}")
+            self.rate_label.setText("")
+            return
+        p = job.progress
+        total = p.epochs * p.steps_per_epoch
+        if total:
+            self.progress_bar.setValue(int(1000 * p.steps / total))
+        self.epoch_label.setText(f"epoch {job.epoch_offset + p.epoch}/{job.epoch_offset + p.epochs}"
+                                 if p.epochs else "epoch –")
+        self.step_label.setText(f"step {job.step_offset + p.steps}")
+        rate = self._rate.add(p.samples)
+        if self.state == "paused":
+            self.rate_label.setText("paused")
+        elif p.samples == 0:
+            self.rate_label.setText("starting…")
+        elif rate is not None:
+            self.rate_label.setText(f"{rate:,.0f} samples/s")
+
+    def _report(self, job: TrainingJob) -> None:
+        """The worker is done: the network is the lab's again; say how the run ended."""
+        self.dashboard.set_draft(False)
+        if self.network is not None:
+            self.model.set_weights(self.network.copy_state())
+        self.learningRateEnded.emit(job.control.learning_rate)
+        self._update_progress()
+        finished = job.finished
+        if job.error:
+            self.message.emit("Training could not start.", 8000)
+            self.problem.emit("critical", "Training could not start", job.error)
+        elif finished is not None and finished.reason == "diverged":
+            self.message.emit("The loss exploded; training stopped.", 10000)
+            self.problem.emit("warning", "The loss exploded", finished.message[0].upper() + finished.message[1:])
+        elif finished is not None and finished.reason == "completed":
+            self.progress_bar.setValue(1000)
+            self.message.emit(f"Finished: {finished.message}. Train again to continue.", 10000)
+        else:
+            self.message.emit("Stopped. Train continues from these weights; Reset starts over.", 6000)

@@ -1,0 +1,37 @@
+"""Small widgets the window's toolbar uses."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDoubleSpinBox
+
+
+class LearningRateBox(QDoubleSpinBox):
+    """η, shown compactly (0.5, 1e-05) and stepped by factors of two."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setRange(1e-9, 1e4)  # the limits of the training settings
+        self.setDecimals(12)
+        self.setKeyboardTracking(False)
+        self.setMinimumWidth(90)
+        self.setToolTip("Learning rate η. It can be changed while training runs.")
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text, pos):
+        from PySide6.QtGui import QValidator
+        try:
+            value = float(text)
+            state = QValidator.Acceptable if self.minimum() <= value <= self.maximum() else QValidator.Intermediate
+        except ValueError:
+            state = QValidator.Intermediate
+        return state, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self.value() * 2.0 ** steps)
