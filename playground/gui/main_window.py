@@ -18,10 +18,8 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QToolBar
 
-from ..datasets import is_cached
 from ..model import sequential_spec
 from ..model.files import failure_message
 from ..runs.data import DataStore
@@ -29,23 +27,18 @@ from ..training.families import family_of
 from ..training.lessons import load_lesson
 from . import actions
 from .dashboard_lab import DashboardLab, network_for, preferred_panel
-from .downloads import DownloadDialog
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
 from .lesson_panel import LessonPanel
 from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
 from .widgets import LearningRateBox
+from .window_datasets import WindowDatasets
 from .window_files import WindowFiles
 
 APP_TITLE = "Deep Learning Playground"
 DEFAULT_LESSON = "vanishing-gradients"
 AUTOSAVE_MS = 3 * 60 * 1000
-DATASET_MENU = (("mnist", "MNIST handwritten digits"), ("fashion-mnist", "Fashion-MNIST clothes"), None,
-                ("digits", "Synthetic digits (built in, offline)"), ("circle", "Circle (2D)"), ("xor", "XOR (2D)"),
-                ("gaussians", "Two Gaussians (2D)"), ("spiral", "Spiral (2D)"), ("moons", "Moons (2D)"),
-                ("parity", "Parity of bits"), ("function", "Function to fit (1-D regression)"))
-DOWNLOADABLE = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def default_new_spec():
@@ -61,7 +54,7 @@ def _warm_up_kernels() -> None:
         pass
 
 
-class MainWindow(WindowFiles, QMainWindow):
+class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def __init__(self, spec=None, *, settings: QSettings | None = None, autosave_dir: str | Path | None = None,
                  data_dir: str | Path | None = None, autosave: bool = True, offer_recovery: bool = True,
                  autosave_ms: int = AUTOSAVE_MS, warm_up: bool = True, parent=None):
@@ -76,7 +69,7 @@ class MainWindow(WindowFiles, QMainWindow):
         self.file_path: Path | None = None
         self.trained_since_save = False
         self._autosave_thread: threading.Thread | None = None
-        self._download: DownloadDialog | None = None
+        self._download = None  # the download dialog, while one is open
         self._closing = False
         self.prompt_on_close = True
 
@@ -168,28 +161,6 @@ class MainWindow(WindowFiles, QMainWindow):
     def _add_dock_toggles(self, menu) -> None:
         for dock in (self.palette_dock, self.lesson_dock, self.inspector_dock):
             menu.addAction(dock.toggleViewAction())
-
-    def _add_dataset_menu(self, menu) -> None:
-        self.dataset_menu = menu
-        self.dataset_group = QActionGroup(self)
-        self.dataset_actions = {}
-        for entry in DATASET_MENU:
-            if entry is None:
-                menu.addSeparator()
-                continue
-            name, label = entry
-            action = QAction(label, self)
-            action.setCheckable(True)
-            action.triggered.connect(lambda _=False, n=name: self.choose_dataset(n))
-            self.dataset_group.addAction(action)
-            menu.addAction(action)
-            self.dataset_actions[name] = action
-        menu.addSeparator()
-        self.download_actions = {name: actions.make_action(self, f"Download {label}…",
-                                                           lambda n=name: self.download_dataset(n))
-                                 for name, label in DOWNLOADABLE.items()}
-        menu.addActions(list(self.download_actions.values()))
-        menu.aboutToShow.connect(self._update_dataset_menu)
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Training", self)
@@ -445,45 +416,6 @@ class MainWindow(WindowFiles, QMainWindow):
     def new_project(self) -> None:
         if self._confirm_discard("starting a new network"):
             self._replace(default_new_spec())
-
-    # --- datasets -------------------------------------------------------------------------
-    def _update_dataset_menu(self) -> None:
-        current = self.document.spec.dataset.name
-        labels = dict(entry for entry in DATASET_MENU if entry)
-        for name, action in self.dataset_actions.items():
-            action.setChecked(name == current)
-            if name in DOWNLOADABLE:
-                action.setText(labels[name] if is_cached(name) else f"{labels[name]} (download…)")
-
-    def choose_dataset(self, name: str) -> None:
-        if self.state != "idle":
-            self.statusBar().showMessage("Stop training before changing the dataset.", 5000)
-            self._update_dataset_menu()
-            return
-        if name in DOWNLOADABLE and not is_cached(name) and self.data.data_dir is None:
-            if not self.download_dataset(name):
-                self._update_dataset_menu()
-                return
-        if self.document.set_dataset("name", name):
-            self.statusBar().showMessage(f"Dataset: {name}. The network's input and output must fit it "
-                                         f"(a mismatch is reported when training starts).", 6000)
-
-    def download_dataset(self, name: str, downloader=None) -> bool:
-        """Download with a cancellable progress dialog; True when the data is then cached."""
-        kwargs = {} if downloader is None else {"downloader": downloader}
-        dialog = DownloadDialog(name, self, **kwargs)
-        self._download = dialog
-        dialog.exec()
-        dialog.stop_and_join()
-        self._download = None
-        if dialog.error:
-            self.show_error("Download failed", dialog.error)
-            return False
-        if dialog.result_ok:
-            self.statusBar().showMessage(f"{dialog.title} downloaded; it now loads from the cache.", 6000)
-            return True
-        self.statusBar().showMessage("Download cancelled.", 4000)
-        return False
 
     def about(self) -> None:
         QMessageBox.about(self, APP_TITLE, f"<b>{APP_TITLE}</b><p>Build neural networks and watch them learn.</p>")

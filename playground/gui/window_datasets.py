@@ -1,0 +1,84 @@
+"""The window's Dataset menu: choose the data a network trains on, download MNIST-like sets.
+
+A mixin of ``MainWindow`` (like ``window_files``): it uses the window's ``document``, ``data``
+(the ``DataStore``), ``state``, ``show_error`` and status bar.  A download runs in a
+cancellable dialog; a set that is not downloaded is offered for download when chosen.
+"""
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup
+
+from ..datasets import is_cached
+from . import actions
+from .downloads import DownloadDialog
+
+DATASET_MENU = (("mnist", "MNIST handwritten digits"), ("fashion-mnist", "Fashion-MNIST clothes"), None,
+                ("digits", "Synthetic digits (built in, offline)"), ("circle", "Circle (2D)"), ("xor", "XOR (2D)"),
+                ("gaussians", "Two Gaussians (2D)"), ("spiral", "Spiral (2D)"), ("moons", "Moons (2D)"),
+                ("parity", "Parity of bits"), ("function", "Function to fit (1-D regression)"))
+DOWNLOADABLE = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+class WindowDatasets:
+    """The Dataset menu and the downloads it starts."""
+
+    def _add_dataset_menu(self, menu) -> None:
+        self.dataset_menu = menu
+        self.dataset_group = QActionGroup(self)
+        self.dataset_actions = {}
+        for entry in DATASET_MENU:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            name, label = entry
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, n=name: self.choose_dataset(n))
+            self.dataset_group.addAction(action)
+            menu.addAction(action)
+            self.dataset_actions[name] = action
+        menu.addSeparator()
+        self.download_actions = {name: actions.make_action(self, f"Download {label}…",
+                                                           lambda n=name: self.download_dataset(n))
+                                 for name, label in DOWNLOADABLE.items()}
+        menu.addActions(list(self.download_actions.values()))
+        menu.aboutToShow.connect(self._update_dataset_menu)
+
+    def _update_dataset_menu(self) -> None:
+        current = self.document.spec.dataset.name
+        labels = dict(entry for entry in DATASET_MENU if entry)
+        for name, action in self.dataset_actions.items():
+            action.setChecked(name == current)
+            if name in DOWNLOADABLE:
+                action.setText(labels[name] if is_cached(name) else f"{labels[name]} (download…)")
+
+    def choose_dataset(self, name: str) -> None:
+        if self.state != "idle":
+            self.statusBar().showMessage("Stop training before changing the dataset.", 5000)
+            self._update_dataset_menu()
+            return
+        if name in DOWNLOADABLE and not is_cached(name) and self.data.data_dir is None:
+            if not self.download_dataset(name):
+                self._update_dataset_menu()
+                return
+        if self.document.set_dataset("name", name):
+            self.statusBar().showMessage(f"Dataset: {name}. The network's input and output must fit it "
+                                         f"(a mismatch is reported when training starts).", 6000)
+
+    def download_dataset(self, name: str, downloader=None) -> bool:
+        """Download with a cancellable progress dialog; True when the data is then cached."""
+        kwargs = {} if downloader is None else {"downloader": downloader}
+        dialog = DownloadDialog(name, self, **kwargs)
+        self._download = dialog
+        dialog.exec()
+        dialog.stop_and_join()
+        self._download = None
+        if dialog.error:
+            self.show_error("Download failed", dialog.error)
+            return False
+        if dialog.result_ok:
+            self.statusBar().showMessage(f"{dialog.title} downloaded; it now loads from the cache.", 6000)
+            return True
+        self.statusBar().showMessage("Download cancelled.", 4000)
+        return False
+
