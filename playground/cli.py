@@ -1,6 +1,7 @@
 """The ``playground`` command: the window by default, and headless sub-commands.
 
     playground                      open the window (vanishing-gradients lesson)
+    playground FILE.json|FILE.npz   open a network or a project in the window
     playground train NET|LESSON     train from the terminal
     playground new mlp 784,30,10    write a network file
     playground lessons              list the lessons
@@ -90,6 +91,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _window_options() -> argparse.ArgumentParser:
+    """The window's options, which the command line takes when no sub-command is given."""
+    options = _Parser(prog="playground", add_help=False)
+    options.add_argument("--lesson", help="open the window with this lesson loaded")
+    options.add_argument("--train-seconds", type=_non_negative_float, default=None,
+                         help="train for this many seconds after opening (with --screenshot)")
+    options.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
+    options.add_argument("--panel", help="dashboard tab to show: loss, gradients, weights, activations, data, "
+                         "filters, feature-maps, convolution, augmentation or compare")
+    options.add_argument("--data-dir", type=Path, dest="window_data_dir",
+                         help="folder of IDX files (MNIST, Fashion-MNIST) for the window")
+    return options
+
+
+def _take_window_file(argv: list[str]) -> tuple[str | None, list[str]]:
+    """``playground FILE [options]``: the file to open in the window, and the arguments without it.
+
+    argparse cannot put an optional positional beside sub-commands (it reads FILE as an unknown
+    command), so the first word that is neither a window option nor its value is taken out first
+    when it looks like a file (a .json or .npz name, or a path that exists) and no word names a
+    sub-command; anything else, a mistyped command included, is left to argparse as before.
+    """
+    _, rest = _window_options().parse_known_args(argv)
+    if not rest or any(word in COMMANDS for word in rest):
+        return None, argv
+    if not (Path(rest[0]).suffix.lower() in (".json", ".npz") or Path(rest[0]).exists()):
+        return None, argv
+    index = argv.index(rest[0])
+    return rest[0], argv[:index] + argv[index + 1:]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import DATASET_NAMES
     from .datasets.sequences import SEQUENCE_DATASETS
@@ -97,15 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .engine.costs import COSTS
     from .engine.initializers import INITIALIZERS
 
-    parser = _Parser(prog="playground", description="Build neural networks and watch them learn.")
-    parser.add_argument("--lesson", help="open the window with this lesson loaded")
-    parser.add_argument("--train-seconds", type=_non_negative_float, default=None,
-                        help="train for this many seconds after opening (with --screenshot)")
-    parser.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
-    parser.add_argument("--panel", help="dashboard tab to show: loss, gradients, weights, activations, data, "
-                        "filters, feature-maps, convolution, augmentation or compare")
-    parser.add_argument("--data-dir", type=Path, dest="window_data_dir",
-                        help="folder of IDX files (MNIST, Fashion-MNIST) for the window")
+    parser = _Parser(prog="playground", parents=[_window_options()],
+                     description="Build neural networks and watch them learn. `playground FILE.json|FILE.npz` "
+                                 "opens a network or a project in the window.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a network file or a lesson from the terminal")
@@ -313,7 +339,7 @@ def command_window(args) -> int:
     except ImportError as error:
         raise UserError(f"the window cannot start: {error}") from None
     return run_app(lesson=args.lesson, train_seconds=args.train_seconds, screenshot=args.screenshot,
-                   panel=args.panel, data_dir=args.window_data_dir)
+                   panel=args.panel, data_dir=args.window_data_dir, path=args.file)
 
 
 COMMANDS = {"train": command_train, "new": command_new, "lessons": command_lessons, "download": command_download,
@@ -321,7 +347,9 @@ COMMANDS = {"train": command_train, "new": command_new, "lessons": command_lesso
 
 
 def main(argv: list[str] | None = None) -> int:
+    path, argv = _take_window_file(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
+    args.file = path
     try:
         return COMMANDS[args.command](args)
     except _user_errors() as error:

@@ -1,4 +1,4 @@
-"""Starting the window: ``playground`` (and ``--lesson``, ``--train-seconds``, ``--screenshot``)."""
+"""Starting the window: ``playground [FILE]`` (and ``--lesson``, ``--train-seconds``, ``--screenshot``)."""
 from __future__ import annotations
 
 import os
@@ -53,21 +53,26 @@ def install_error_dialog(window) -> None:
 
 def run_app(lesson: str | None = None, train_seconds: float | None = None,
             screenshot: str | Path | None = None, panel: str | None = None,
-            data_dir: str | Path | None = None) -> int:
-    """Open the main window with ``lesson`` (default: vanishing gradients) and run until it closes.
+            data_dir: str | Path | None = None, path: str | Path | None = None) -> int:
+    """Open the main window with ``lesson`` (default: vanishing gradients), or with the network
+    or project in ``path``, and run until it closes.
 
     With ``screenshot``: train for ``train_seconds`` (if given), save a PNG of the window
     mid-training, stop and join the worker, and exit 0.  ``panel`` picks the dashboard tab
     shown (one of ``PANEL_NAMES``); ``data_dir`` is a folder of IDX files for MNIST-like sets.
-    A bad lesson or panel name prints one line and returns 2.
+    A bad lesson, file or panel name prints one line and returns 2.
     """
     from ..model import NetworkFileError
+    from ..model.project import ProjectError, open_file
     from ..training.lessons import load_lesson
     from .main_window import DEFAULT_LESSON
 
     try:
-        spec = load_lesson(lesson or DEFAULT_LESSON)
-    except NetworkFileError as error:
+        if path is not None and lesson is not None:
+            raise NetworkFileError(f"open {path} or the lesson {lesson}, not both")
+        # the file is read here first so that a bad one is one line on the terminal, not a dialog
+        spec = open_file(path).spec if path is not None else load_lesson(lesson or DEFAULT_LESSON)
+    except (NetworkFileError, ProjectError) as error:
         print(f"playground: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -92,6 +97,8 @@ def run_app(lesson: str | None = None, train_seconds: float | None = None,
     if not shooting:
         install_error_dialog(window)
     window.show()
+    if path is not None:
+        window.open_path(path, ask=False)  # with its weights and history, as File › Open does
     if panel is not None:
         window.dashboard.show_panel(panel)
     outcome = {"code": 0}

@@ -11,7 +11,7 @@ must be told where, not shown a traceback.
      "edges": [{"from": "in", "to": "fc1"}, ...],
      "training": {..., "dataset": {"name": "mnist"}, "augmentation": {"shift": 2}},
      "ui": {"positions": {"in": [0, 0]}},
-     "lesson": {"title": ..., "what_to_do": ..., "what_to_watch": ..., "why": ...}}
+     "lesson": {"title": ..., "panel": "loss", "what_to_do": ..., "what_to_watch": ..., "why": ...}}
 """
 from __future__ import annotations
 

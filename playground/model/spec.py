@@ -1,5 +1,6 @@
 """The network description: layers (nodes), their connections (edges), how to train them, and
-where the window drew them, plus the two words for what is wrong with one.
+where the window drew them; the two words for what is wrong with one; and the two descriptions
+the program writes itself (Nielsen's multilayer perceptron, Sutskever's encoder-decoder).
 
 Everything else in ``playground.model`` works on these dataclasses: ``analysis`` infers shapes
 and finds problems, ``families`` holds the rules of each kind of network, ``build`` makes the

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -128,3 +129,37 @@ def test_lessons_are_listed_chapter_by_chapter_in_teaching_order():
     assert listed == [name for chapter in curriculum() for name in chapter.lessons]
     toy = lines[lines.index(headings[0]) + 1]
     assert toy.split()[0] == "toy-2d" and "Classifying points in the plane" in toy
+
+
+def test_a_file_the_window_cannot_open_is_one_line_and_exit_2(tmp_path, capsys):
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{ nope")
+    not_a_project = tmp_path / "junk.npz"
+    not_a_project.write_bytes(b"junk")
+    for path, reason in ((tmp_path / "missing.json", "no such file"), (bad_json, "not valid JSON"),
+                         (not_a_project, "not a playground project")):
+        assert main([str(path), "--panel", "loss"]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1, err
+        assert str(path) in err and reason in err
+    assert main([str(bad_json), "--lesson", "toy-2d"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_a_network_file_or_a_project_opens_in_the_window(tmp_path):
+    from playground.model import save_spec
+    from playground.model.project import Project, save_project
+    from playground.training.lessons import load_lesson
+
+    network, project = tmp_path / "net.json", tmp_path / "project.npz"
+    save_spec(load_lesson("toy-2d"), network)
+    save_project(project, Project(load_lesson("parity")))
+    # the window keeps recent files in the user's settings: give it a home of its own
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    for path in (network, project):
+        shot = tmp_path / f"{path.stem}.png"
+        result = subprocess.run([sys.executable, "-m", "playground", str(path), "--screenshot", str(shot)],
+                                capture_output=True, text=True, env=env, timeout=180)
+        assert result.returncode == 0, result.stderr
+        assert shot.stat().st_size > 10_000
+        assert str(path) in (tmp_path / "playground" / "playground.conf").read_text()  # opened, not the default
