@@ -232,7 +232,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
     from .training import ChunkEvent, Finished, RunStarted
     from .training.metrics import JsonLinesWriter
 
-    run = family.prepare(spec, options)
+    run = family.start(spec, options)
     for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
     if run.description:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
-from ..model import NetworkSpec, build_encoder_decoder
+from ..model import NetworkSpec
 from ..training import TrainingControl
-from ..training.seq2seq import Seq2SeqTrainer, load_pair_corpus
-from ..training.sequence_trainer import comparison_specs, sequence_trainer_for
+from ..training.families import RunOptions, family_of
+from ..training.sequence_trainer import comparison_specs
 from .dashboard.compare import RUN_COLORS
 from .dashboard.loss import LossPanel
 from .lab import Lab
@@ -37,20 +37,13 @@ def describe_model(spec) -> str:
 
 
 def default_runner(spec, control: TrainingControl):
-    """The real trainer for ``spec``: the encoder-decoder trainer when the network has a state
-    connection, else the single-chain sequence trainer.  It runs on the worker, so building
-    the network and the data never blocks the window; its first event hands the job the
-    network, whose weights the lab keeps after the run."""
-    if getattr(spec, "state_edges", None):
-        model = build_encoder_decoder(spec)
-        model.initialize(spec.training.initializer, spec.training.seed)
-        corpus = load_pair_corpus(spec.dataset, seed=spec.training.seed)
-        trainer = Seq2SeqTrainer(model, corpus, spec.training, control=control)
-    else:
-        trainer = sequence_trainer_for(spec, control=control)
-        model = trainer.network
-    yield ModelBuilt(model)
-    yield from trainer.run()
+    """The real trainer for ``spec``, from its family (the encoder-decoder's, or the recurrent
+    network's for the variant the learner picked).  It runs on the worker, so building the
+    network and the data never blocks the window; its first event hands the job the network,
+    whose weights the lab keeps after the run."""
+    run = family_of(spec).start(spec, RunOptions(compare=False), control)
+    yield ModelBuilt(run.model)
+    yield from run.trainer.run()
 
 
 def variants_of(spec) -> list[tuple[str, object]]:

@@ -369,7 +369,7 @@ def train_ratings_rbm(ratings: Ratings, settings: RatingsRBMSettings | None = No
 
 
 # --- the ratings family --------------------------------------------------------------------------------
-def prepare_ratings(spec, options: RunOptions) -> PreparedRun:
+def prepare_ratings(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """The ratings RBM is not a layer graph, so no network file describes it (``spec`` is None):
     ``playground ratings`` and the RBM lab's Ratings tab start it, from a CSV or the built-in example."""
     chosen = {"hidden_units": options.hidden_units, "epochs": options.epochs, "batch_size": options.batch_size,
@@ -381,7 +381,7 @@ def prepare_ratings(spec, options: RunOptions) -> PreparedRun:
     else:
         ratings = load_ratings_csv(options.data_file, min_rating=options.min_rating, max_rating=options.max_rating,
                                    seed=settings.seed)
-    trainer = RatingsRBMTrainer(ratings, settings)
+    trainer = RatingsRBMTrainer(ratings, settings, control)
     return PreparedRun(trainer, trainer.model, f"{ratings.source}; RBM with {settings.hidden_units} hidden units, "
                        f"{ratings.levels}-way softmax items", settings.epochs)
 

@@ -12,11 +12,13 @@ registry; nothing else tests a network's kind.  Adding a family is one module an
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import NetworkSpec
+from .control import TrainingControl
 from .protocol import Event, Trainer
 
 #: the window's labs a family can name
@@ -38,6 +40,9 @@ class RunOptions:
     train_limit: int | None = None
     reverse_source: str | None = None
     beam_width: int | None = None
+    #: train the networks a lesson compares, one after the other (the window's sequence lab trains
+    #: the one the learner picks)
+    compare: bool = True
     #: the ratings RBM's: hidden units, and the range of the ratings in a CSV file
     hidden_units: int | None = None
     min_rating: int = 1
@@ -69,11 +74,19 @@ class Family:
     lab: str
     precedence: int
     matches: Callable[[NetworkSpec], bool]
-    prepare: Callable[[NetworkSpec, RunOptions], PreparedRun]
+    #: ``prepare(spec, options, control)``: the trainer honours ``control`` (a new one when None)
+    prepare: Callable[..., PreparedRun]
     #: the command line's line for an event, or None to print nothing for it
     event_line: Callable[[Event, PreparedRun], str | None]
     #: lines printed once the run is over
     summary: Callable[[PreparedRun], list[str]] = lambda run: []
+
+    def start(self, spec: NetworkSpec | None, options: RunOptions | None = None,
+              control: TrainingControl | None = None) -> PreparedRun:
+        """A run of ``spec`` as ``options`` choose, on a copy: the caller's network file is left
+        as it was (the window's document may be the spec)."""
+        copied = None if spec is None else dataclasses.replace(spec)
+        return self.prepare(copied, options or RunOptions(), control)
 
     def __post_init__(self):
         if self.lab not in LABS:

@@ -312,7 +312,7 @@ def stack_of(spec: NetworkSpec) -> bool:
 
 
 # --- the RBM-stack family ---------------------------------------------------------------------------
-def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions) -> PreparedRun:
+def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """The chosen epochs and batch size are each RBM's pretraining; fine-tuning keeps the file's
     (the learning rate and the seed apply to both)."""
     spec.pretraining = with_overrides(spec.pretraining, epochs=options.epochs, batch_size=options.batch_size)
@@ -327,7 +327,7 @@ def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions) -> PreparedRun:
     stack.initialize(spec.training.initializer, spec.training.seed)
     if options.load_weights:
         load_weights_into(stack, options.load_weights)
-    trainer = RBMTrainer(stack, dataset)
+    trainer = RBMTrainer(stack, dataset, control=control)
     sizes = "-".join(str(n) for n in [stack.n_visible] + [rbm.config.units for rbm in stack.rbms])
     return PreparedRun(trainer, stack, f"{dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
                        f"fine-tuning: {spec.pretraining.fine_tune}", spec.pretraining.epochs, notes=notes)

@@ -314,7 +314,7 @@ class Seq2SeqTrainer:
 
 
 # --- the encoder-decoder family ----------------------------------------------------------------------
-def prepare_encoder_decoder(spec, options: RunOptions) -> PreparedRun:
+def prepare_encoder_decoder(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
                                    learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
                                    reverse_source=options.reverse_source, beam_width=options.beam_width)
@@ -325,7 +325,7 @@ def prepare_encoder_decoder(spec, options: RunOptions) -> PreparedRun:
     model.initialize(training.initializer, training.seed)
     if options.load_weights:
         load_weights_into(model, options.load_weights)
-    return PreparedRun(Seq2SeqTrainer(model, corpus, training), model,
+    return PreparedRun(Seq2SeqTrainer(model, corpus, training, control=control), model,
                        f"{corpus.description}; source reversed: {training.reverse_source}, beam width "
                        f"{training.beam_width}; {model.parameter_count():,} parameters", training.epochs)
 

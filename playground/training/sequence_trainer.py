@@ -273,18 +273,20 @@ class ComparisonTrainer:
                                      first.steps_done, first.history)
 
 
-def prepare_recurrent(spec: NetworkSpec, options: RunOptions) -> PreparedRun:
-    """The file's network and the one its lesson compares it with, sharing one control."""
+def prepare_recurrent(spec: NetworkSpec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
+    """The file's network and (with ``options.compare``) the one its lesson compares it with,
+    sharing one control."""
     spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
                                    learning_rate=options.learning_rate, l2=options.l2, seed=options.seed)
-    control = TrainingControl(spec.training.learning_rate)
+    control = control or TrainingControl(spec.training.learning_rate)
     runs = []
-    for label, run_spec in comparison_specs(spec):
+    for label, run_spec in comparison_specs(spec) if options.compare else [(spec.name, spec)]:
         trainer = sequence_trainer_for(run_spec, control)
         if options.load_weights and run_spec is spec:
             load_weights_into(trainer.network, options.load_weights)
         runs.append((label, trainer))
-    return PreparedRun(ComparisonTrainer(runs, control), runs[0][1].network, "", spec.training.epochs)
+    trainer = ComparisonTrainer(runs, control) if options.compare else runs[0][1]
+    return PreparedRun(trainer, runs[0][1].network, "", spec.training.epochs)
 
 
 def _recurrent_line(event, run: PreparedRun) -> str | None:

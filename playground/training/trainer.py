@@ -285,7 +285,7 @@ class FeedForwardTrainer:
 
 
 # --- the feed-forward family ----------------------------------------------------------------------
-def prepare_feedforward(spec, options: RunOptions) -> PreparedRun:
+def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """Apply the chosen options, load the data, build and initialise (or load) the network."""
     spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
                                    learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
@@ -296,7 +296,7 @@ def prepare_feedforward(spec, options: RunOptions) -> PreparedRun:
     network.initialize(spec.training.initializer, spec.training.seed)
     if options.load_weights:
         load_weights_into(network, options.load_weights)
-    trainer = FeedForwardTrainer(network, dataset, spec.training, augmentation=spec.augmentation)
+    trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)
     return PreparedRun(trainer, network, f"{dataset.source}; {len(trainer.x_train)} training examples, "
                        f"{network.parameter_count():,} parameters", spec.training.epochs,
                        math.ceil(len(trainer.x_train) / trainer.batch_size), notes)
