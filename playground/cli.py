@@ -32,8 +32,10 @@ def _user_errors():
     from .engine.config import ConfigError
     from .engine.layers import RegistryError
     from .model import NetworkFileError, WeightsError
+    from .model.files import UnwritablePath
     from .training import DataMismatch
-    return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch)
+    return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch,
+            UnwritablePath)
 
 
 # --- argument types: reject bad numbers at the door, naming the option ---------------------
@@ -175,8 +177,12 @@ def command_train(args) -> int:
     from .model import build_network, load_weights_into, network_family, with_overrides
     from .training import EpochRecord, StepChunk, Trainer
     from .training.lessons import load_network_or_lesson
+    from .model.files import check_writable
     from .training.metrics import JsonLinesWriter
 
+    for option, target in (("--save-weights", args.save_weights), ("--metrics-out", args.metrics_out)):
+        if target is not None:  # a run lost to an unwritable path after training is worse than no run
+            check_writable(target, option)
     spec = load_network_or_lesson(args.network)
     family = network_family(spec)
     if family != "feedforward":  # these learn differently: from a stack without labels, or from sequences
