@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..model.network_file import read_network_file
 from ..model.spec import NetworkFileError, NetworkSpec, load_spec
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
@@ -23,7 +24,7 @@ def load_network_or_lesson(argument: str) -> NetworkSpec:
     """A path to a network file, or the name of a lesson."""
     path = Path(argument)
     if path.suffix == ".json" or path.exists():
-        return load_spec(path)
+        return read_network_file(path)  # from anyone: within the budgets
     if argument in lesson_names():
         return load_lesson(argument)
     raise NetworkFileError(f'{argument}: no such file, and no lesson has that name '
