@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from playground import budgets
+from playground.datasets import DatasetError
 from playground.model.network_file import network_from_json, read_network_file
 from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model.spec import NetworkFileError, sequential_spec, spec_to_dict
@@ -240,3 +241,38 @@ def test_load_weights_in_the_cli_is_one_line_and_exit_2(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("playground:")]
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1 and "MAX_ARCHIVE_BYTES" in lines[0] and "internal error" not in result.stderr
+
+
+# --- IDX files ---------------------------------------------------------------------------------
+def _idx_header(*shape: int) -> bytes:
+    return bytes([0, 0, 0x08, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+
+
+def test_a_gzipped_idx_claiming_7_6_million_images_is_refused_before_allocating(tmp_path):
+    import gzip
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_idx_header(7_600_000, 28, 28) + bytes(1000)))
+    result = run_capped(f"from pathlib import Path\nfrom playground.datasets.idx import read_idx\n"
+                        f"from playground.datasets import DatasetError\n"
+                        f"try:\n    read_idx(Path({str(path)!r}))\nexcept DatasetError as e:\n    print(e)")
+    assert result.returncode == 0, result.stderr
+    assert "MAX_EXAMPLES" in result.stdout and "7,600,000" in result.stdout
+
+
+def test_a_gzip_inflating_to_6_gb_behind_a_10_image_header_stops_at_the_header(tmp_path):
+    import gzip
+    from playground.datasets.idx import read_idx
+    zeros = gzip.compress(bytes(64 * 1024**2))  # concatenated gzip members: 96 × 64 MB = 6 GB inflated
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_idx_header(10, 28, 28) + bytes(10 * 28 * 28)) + zeros * 96)
+    started = time.perf_counter()
+    with pytest.raises(DatasetError, match="more data follows the 7,840 bytes"):
+        read_idx(path)
+    assert time.perf_counter() - started < 2
+
+
+def test_a_fifo_idx_file_is_refused(tmp_path):
+    from playground.datasets.idx import read_idx
+    os.mkfifo(tmp_path / "train-images-idx3-ubyte")
+    error = within(5, read_idx, tmp_path / "train-images-idx3-ubyte")
+    assert isinstance(error, DatasetError) and "named pipe" in str(error)
