@@ -276,3 +276,91 @@ def test_a_fifo_idx_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / "train-images-idx3-ubyte")
     error = within(5, read_idx, tmp_path / "train-images-idx3-ubyte")
     assert isinstance(error, DatasetError) and "named pipe" in str(error)
+
+
+# --- CSV, sentence pairs, ratings --------------------------------------------------------------------
+def _numbers_csv(path: Path, rows: int, delimiter: str = ",", bad_column: int | None = None) -> Path:
+    values = np.random.default_rng(0).random((rows, 19)).round(4)
+    lines = [delimiter.join(f"x{i}" for i in range(19)) + f"{delimiter}label"]
+    for index, row in enumerate(values):
+        fields = [str(v) for v in row] + [str(index % 10)]
+        if bad_column is not None:
+            fields[bad_column] = "oops"
+        lines.append(delimiter.join(fields))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_large_csv_loads_through_the_c_parser_in_bounded_memory(tmp_path):
+    path = _numbers_csv(tmp_path / "big.csv", 200_000)
+    code = (f"import resource, time\nfrom playground.datasets.csv_import import load_csv\n"
+            f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\nstart = time.perf_counter()\n"
+            f"d = load_csv(data_file={str(path)!r}, label_column='label')\n"
+            f"grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before\n"
+            f"arrays = sum(a.nbytes for a in (d.x_train, d.x_val, d.y_train, d.y_val))\n"
+            f"print(len(d.x_train) + len(d.x_val), grew / arrays, time.perf_counter() - start)")
+    result = run_capped(code)
+    assert result.returncode == 0, result.stderr
+    rows, ratio, seconds = result.stdout.split()
+    assert int(rows) == 200_000 and float(ratio) < 3 and float(seconds) < 5
+
+
+def test_a_semicolon_csv_is_read_and_the_message_says_so(tmp_path):
+    from playground.datasets.csv_import import load_csv
+    path = _numbers_csv(tmp_path / "semi.csv", 20, delimiter=";")
+    data = load_csv(data_file=path, label_column="label")
+    assert data.x_train.shape[1] == 19 and "semicolons" in data.source
+    with pytest.raises(DatasetError, match=r'"x0", .* "label" \(separated by semicolons\)'):
+        load_csv(data_file=path, label_column="nope")
+    tabs = tmp_path / "tabs.tsv"
+    tabs.write_text("a\tb\tc\n1\t2\tx\n3\t4\ty\n")
+    assert load_csv(data_file=tabs, label_column="c").class_names == ["x", "y"]
+
+
+def test_a_csv_whose_every_line_is_bad_lists_ten_and_counts_the_rest(tmp_path):
+    from playground.datasets.csv_import import load_csv
+    path = _numbers_csv(tmp_path / "bad.csv", 5_000, bad_column=2)
+    with pytest.raises(DatasetError) as error:
+        load_csv(data_file=path, label_column="label")
+    message = str(error.value)
+    assert message.count("line ") == budgets.MAX_REPORTED_PROBLEMS and message.endswith("and 4,990 more")
+    assert "\n" not in message
+
+
+def test_csv_rows_and_columns_over_their_budgets_are_refused(tmp_path, monkeypatch):
+    from playground.datasets.csv_import import load_csv
+    path = _numbers_csv(tmp_path / "rows.csv", 50)
+    monkeypatch.setattr(budgets, "MAX_EXAMPLES", 20)
+    with pytest.raises(DatasetError, match="at least 21 rows, more than the budget MAX_EXAMPLES = 20"):
+        load_csv(data_file=path, label_column="label")
+    monkeypatch.setattr(budgets, "MAX_CSV_COLUMNS", 5)
+    with pytest.raises(DatasetError, match="19 feature columns, more than the budget MAX_CSV_COLUMNS = 5"):
+        load_csv(data_file=path, label_column="label")
+    monkeypatch.setattr(budgets, "MAX_CSV_BYTES", 100)
+    with pytest.raises(DatasetError, match="MAX_CSV_BYTES"):
+        load_csv(data_file=path, label_column="label")
+
+
+def test_pairs_over_their_budget_are_refused_while_reading(tmp_path, monkeypatch):
+    from playground.datasets.sequences import load_pairs_tsv
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"a{i}\tb{i}\n" for i in range(30)))
+    monkeypatch.setattr(budgets, "MAX_PAIRS", 10)
+    with pytest.raises(DatasetError, match="at least 11 pairs, more than the budget MAX_PAIRS = 10"):
+        load_pairs_tsv(path)
+    monkeypatch.setattr(budgets, "MAX_PAIRS_FILE_BYTES", 10)
+    with pytest.raises(DatasetError, match="MAX_PAIRS_FILE_BYTES"):
+        load_pairs_tsv(path)
+
+
+@pytest.mark.parametrize("reader", ["csv", "pairs", "ratings"])
+def test_a_fifo_data_file_is_refused(tmp_path, reader):
+    from playground.datasets.csv_import import load_csv
+    from playground.datasets.ratings import load_ratings_csv
+    from playground.datasets.sequences import load_pairs_tsv
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    call = {"csv": lambda: load_csv(data_file=fifo, label_column="y"), "pairs": lambda: load_pairs_tsv(fifo),
+            "ratings": lambda: load_ratings_csv(fifo)}[reader]
+    error = within(5, call)
+    assert isinstance(error, DatasetError) and "named pipe" in str(error)
