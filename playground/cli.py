@@ -175,9 +175,9 @@ def _progress_bar(done: int, total: int, text: str) -> None:
 def command_train(args) -> int:
     from .engine.network import Network
     from .model import build_network, load_weights_into, network_family, with_overrides
+    from .model.files import check_writable
     from .training import EpochRecord, StepChunk, Trainer
     from .training.lessons import load_network_or_lesson
-    from .model.files import check_writable
     from .training.metrics import JsonLinesWriter
 
     for option, target in (("--save-weights", args.save_weights), ("--metrics-out", args.metrics_out)):

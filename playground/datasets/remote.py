@@ -171,7 +171,7 @@ class _Watchdog:
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="download watchdog", daemon=True)
 
-    def __enter__(self) -> "_Watchdog":
+    def __enter__(self) -> _Watchdog:  # noqa: PYI034 - typing.Self needs Python 3.11
         self._thread.start()
         return self
 
