@@ -33,8 +33,10 @@ def _user_errors():
     from .engine.config import ConfigError
     from .engine.layers import RegistryError
     from .model import NetworkFileError, WeightsError
+    from .model.files import UnwritablePath
     from .training import DataMismatch
-    return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch)
+    return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch,
+            UnwritablePath)
 
 
 # --- argument types: reject bad numbers at the door, naming the option ---------------------
@@ -199,9 +201,13 @@ def _progress_bar(done: int, total: int, text: str) -> None:
 def command_train(args) -> int:
     """``train``: whatever the network's family, one run through the family registry, one line per
     epoch on stdout, every event into the metrics file."""
+    from .model.files import check_writable
     from .training.families import family_of
     from .training.lessons import load_network_or_lesson
 
+    for option, target in (("--save-weights", args.save_weights), ("--metrics-out", args.metrics_out)):
+        if target is not None:  # a run lost to an unwritable path after training is worse than no run
+            check_writable(target, option)
     spec = load_network_or_lesson(args.network)
     if args.dataset == "csv" and args.data_file is None:
         raise UserError("--dataset csv needs --data-file FILE (and --label-column NAME)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import struct
 import zlib
 from collections import defaultdict
@@ -27,7 +28,9 @@ from typing import BinaryIO
 
 import numpy as np
 
+from playground import budgets
 from playground.datasets.dataset import Dataset, DatasetError
+from playground.inputs import open_input
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -65,10 +68,21 @@ def _reading(path: Path) -> Iterator[None]:
         raise DatasetError(f"cannot read IDX file {path}: {exc.strerror or exc}") from exc
 
 
-def _open(path: Path) -> BinaryIO:
-    with path.open("rb") as stream:
-        is_gzipped = stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC
-    return gzip.open(path, "rb") if is_gzipped else path.open("rb")
+@contextmanager
+def _open(path: Path) -> Iterator[BinaryIO]:
+    """The IDX data of ``path``, decompressed as it is read when the file is gzipped.
+
+    Only a regular file is opened (a FIFO or a device is refused), and gzip is read as a
+    stream, so a file that inflates to gigabytes costs only what the reader asks of it.
+    """
+    with open_input(path, DatasetError) as raw:
+        is_gzipped = raw.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+        raw.seek(0)
+        if not is_gzipped:
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            yield stream
 
 
 def _parse_header(stream: BinaryIO, path: Path) -> IdxHeader:
@@ -92,23 +106,50 @@ def read_idx_header(path: Path) -> IdxHeader:
         return _parse_header(stream, path)
 
 
+def _check_budget(header: IdxHeader, path: Path) -> None:
+    """Refuse a header that claims more than the budgets allow, before anything is allocated.
+
+    The arrays become float32 in memory, so four bytes a number is what a file costs.
+    """
+    if header.shape[0] > budgets.MAX_EXAMPLES:
+        raise DatasetError(f"{path}: " + budgets.over_budget(f"its header claims {header.shape[0]:,} examples",
+                                                             "MAX_EXAMPLES"))
+    claimed = math.prod(header.shape) * max(header.dtype.itemsize, 4)
+    if claimed > budgets.MAX_DATASET_BYTES:
+        raise DatasetError(f"{path}: " + budgets.over_budget(
+            f"its header claims shape {header.shape}, {claimed:,} bytes in memory", "MAX_DATASET_BYTES"))
+
+
 def read_idx(path: Path) -> np.ndarray:
-    """The whole array, checked against the size its header promises."""
+    """The whole array, checked against the size its header promises.
+
+    The header is checked against the budgets first; then exactly the promised bytes are
+    read into an array of that size, and reading stops at the first byte beyond them, so
+    a gzip that inflates past its header is refused after one extra byte, not gigabytes.
+    """
     with _reading(path), _open(path) as stream:
         header = _parse_header(stream, path)
-        data = stream.read()
-    expected = math.prod(header.shape) * header.dtype.itemsize
-    if len(data) < expected:
+        _check_budget(header, path)
+        expected = math.prod(header.shape) * header.dtype.itemsize
+        data = np.empty(expected, np.uint8)
+        received = 0
+        while received < expected and (count := stream.readinto(memoryview(data)[received:])):
+            received += count
+        beyond = len(stream.read(1)) if received == expected else 0
+        if beyond and not isinstance(stream, gzip.GzipFile):  # a plain file says how much is left
+            beyond += os.fstat(stream.fileno()).st_size - stream.tell()
+    if received < expected:
         raise DatasetError(
             f"{path} is truncated: its header promises shape {header.shape} ({expected:,} bytes) "
-            f"but only {len(data):,} bytes follow"
+            f"but only {received:,} bytes follow"
         )
-    if len(data) > expected:
+    if beyond:
+        amount = "more data follows" if beyond == 1 else f"{beyond:,} bytes follow"
         raise DatasetError(
-            f"{path} is not a valid IDX file: {len(data) - expected:,} bytes follow the "
-            f"{expected:,} its header (shape {header.shape}) describes"
+            f"{path} is not a valid IDX file: {amount} the {expected:,} bytes its header (shape {header.shape}) "
+            "describes"
         )
-    return np.frombuffer(data, header.dtype).reshape(header.shape)
+    return data.view(header.dtype).reshape(header.shape)
 
 
 @dataclass(frozen=True)

@@ -17,24 +17,21 @@ Two sources:
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from playground.datasets.csv_import import bad_rows_message, read_csv_rows
+from playground import budgets
+from playground.datasets.csv_import import Problems, read_csv_rows
 from playground.datasets.dataset import DatasetError
 
 #: Share of the observed ratings held out for scoring, by the generator and the CSV loader.
 HELDOUT_FRACTION = 0.1
 
-#: Limits on a ratings file, so a wrong file fails at once instead of exhausting memory:
-#: the RBM keeps (items × rating levels × hidden units) weights.
-MAX_FILE_BYTES = 200_000_000
-MAX_RATINGS = 5_000_000
-MAX_USERS = 1_000_000
-MAX_ITEMS = 20_000
-MAX_LEVELS = 11  # a 0–10 scale
+#: The most rating levels a scale may have (0–10); the budgets on files are in ``playground.budgets``.
+MAX_LEVELS = 11
 
 
 @dataclass
@@ -155,18 +152,20 @@ def _is_header(fields: list[str]) -> bool:
     return False
 
 
-def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DatasetError(f"{path.name} is {size / 1e6:.0f} MB; ratings files may be at most "
-                               f"{MAX_FILE_BYTES / 1e6:.0f} MB")
-    except OSError as exc:
-        raise DatasetError(f"cannot read ratings file {path}: {exc.strerror or exc}") from exc
-    lines = [(number, [field.strip() for field in fields]) for number, fields in read_csv_rows(path, "ratings file")]
-    if not lines:
+def _read_lines(path: Path):
+    """The rating lines as a stream (a header line dropped), refused past MAX_RATINGS as soon as
+    the count passes it, so a huge file is never held in memory."""
+    lines = read_csv_rows(path, "ratings file", "MAX_RATINGS_FILE_BYTES")
+    first = next(lines, None)
+    if first is None:
         raise DatasetError(f"{path.name} is empty; expected lines of user,item,rating")
-    return lines[1:] if _is_header(lines[0][1]) else lines
+    if not _is_header([field.strip() for field in first[1]]):
+        lines = itertools.chain([first], lines)
+    for count, (number, fields) in enumerate(lines, start=1):
+        if count > budgets.MAX_RATINGS:
+            raise DatasetError(f"{path.name}: " + budgets.over_budget(
+                f"it holds at least {count:,} ratings", "MAX_RATINGS"))
+        yield number, [field.strip() for field in fields]
 
 
 def load_ratings_csv(data_file: str | Path, *, min_rating: int = 1, max_rating: int = 5, seed: int = 0) -> Ratings:
@@ -181,41 +180,38 @@ def load_ratings_csv(data_file: str | Path, *, min_rating: int = 1, max_rating: 
     if not 2 <= max_rating - min_rating + 1 <= MAX_LEVELS:
         raise DatasetError(f"the rating range {min_rating}–{max_rating} must hold 2 to {MAX_LEVELS} values")
     path = Path(data_file)
-    lines = _read_lines(path)
-    if len(lines) > MAX_RATINGS:
-        raise DatasetError(f"{path.name} holds {len(lines):,} ratings; at most {MAX_RATINGS:,} are allowed")
     user_index: dict[str, int] = {}
     item_index: dict[str, int] = {}
     first_seen: dict[tuple[int, int], int] = {}
-    users, items, values, problems = [], [], [], []
-    for line, fields in lines:
+    users, items, values, problems = [], [], [], Problems()
+    for line, fields in _read_lines(path):
         if len(fields) != 3:
-            problems.append(f"line {line}: expected 3 values (user,item,rating) but found {len(fields)}")
+            problems.add(f"line {line}: expected 3 values (user,item,rating) but found {len(fields)}")
             continue
         user, item, rating_text = fields
         value = _rating_value(rating_text, min_rating, max_rating)
         if not user or not item:
-            problems.append(f"line {line}: the {'user' if not user else 'item'} id is empty")
+            problems.add(f"line {line}: the {'user' if not user else 'item'} id is empty")
             continue
         if isinstance(value, str):
-            problems.append(f"line {line}: {value}")
+            problems.add(f"line {line}: {value}")
             continue
         u = user_index.setdefault(user, len(user_index))
         i = item_index.setdefault(item, len(item_index))
         if (u, i) in first_seen:
-            problems.append(f'line {line}: user "{user}" rates item "{item}" again (first on line {first_seen[u, i]})')
+            problems.add(f'line {line}: user "{user}" rates item "{item}" again (first on line {first_seen[u, i]})')
             continue
         first_seen[u, i] = line
         users.append(u)
         items.append(i)
         values.append(value)
     if problems:
-        raise DatasetError(bad_rows_message(path.name, problems))
+        raise DatasetError(problems.message(path.name))
     if len(values) < 2:
         raise DatasetError(f"{path.name} holds {len(values)} rating(s); at least 2 are needed to learn and to score")
-    if len(user_index) > MAX_USERS or len(item_index) > MAX_ITEMS:
-        raise DatasetError(f"{path.name} has {len(user_index):,} users and {len(item_index):,} items; at most "
-                           f"{MAX_USERS:,} users and {MAX_ITEMS:,} items are allowed")
+    for count, what, budget in ((len(user_index), "users", "MAX_USERS"), (len(item_index), "items", "MAX_ITEMS")):
+        if count > getattr(budgets, budget):
+            raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it has {count:,} {what}", budget))
     source = (f"ratings file {path.name}: {len(user_index):,} users, {len(item_index):,} items, {len(values):,} "
               f"ratings {min_rating}–{max_rating}, held-out share drawn with seed {seed}")
     return _split(np.array(users), np.array(items), np.array(values), np.random.default_rng(seed), path.name,

@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import re
+import socket
 import tempfile
-import urllib.error
+import threading
+import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -28,11 +30,15 @@ from pathlib import Path
 
 import platformdirs
 
+from playground import budgets
 from playground.datasets.dataset import DatasetError, DatasetUnavailable, DownloadCancelled
+from playground.model.files import remove_stale_temporaries
 
 DATA_HOME_VARIABLE = "PLAYGROUND_DATA_HOME"
 MIRRORS_VARIABLE = "PLAYGROUND_MIRRORS"
-SOCKET_TIMEOUT_S = 20
+#: Partial downloads are hidden files named ``.pg-<random>.part``, recognisably ours.
+PART_PREFIX = ".pg-"
+PART_FILE = re.compile(r"\.pg-[A-Za-z0-9_]{8}\.part")
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "playground-dataset-downloader"
 
@@ -145,36 +151,149 @@ def _declared_length(response: http.client.HTTPResponse) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+class _Watchdog:
+    """Watches one transfer from a thread of its own and shuts its socket when the transfer
+    stalls (fewer than DOWNLOAD_STALL_BYTES in DOWNLOAD_STALL_S, counted over time, not per
+    read), passes its deadline or is cancelled.
+
+    Shutting the socket is the one way to end a read that is blocked in the kernel, so a
+    server that drips its headers or its data a byte at a time cannot hold the download,
+    and Cancel takes effect within a tenth of a second.
+    """
+
+    POLL_S = 0.1
+
+    def __init__(self, url: str, cancel: Cancel | None, deadline: float) -> None:
+        self.url, self.cancel, self.deadline = url, cancel, deadline
+        self.received = 0
+        self.reason: str | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="download watchdog", daemon=True)
+
+    def __enter__(self) -> _Watchdog:  # noqa: PYI034 - typing.Self needs Python 3.11
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        if self._connection is not None:
+            self._connection.close()
+
+    def watch(self, connection: http.client.HTTPConnection) -> None:
+        """Watch ``connection`` from now on (a redirect opens a new one)."""
+        self._connection = connection
+
+    def _watch(self) -> None:
+        window_start, window_bytes = time.monotonic(), 0
+        while not self._done.wait(self.POLL_S):
+            now = time.monotonic()
+            if self.cancel is not None and self.cancel():
+                self.reason = "cancelled"
+            elif now > self.deadline:
+                self.reason = (f"{self.url} did not finish within the budget DOWNLOAD_DEADLINE_S = "
+                               f"{budgets.DOWNLOAD_DEADLINE_S} s")
+            elif now - window_start >= budgets.DOWNLOAD_STALL_S:
+                if self.received - window_bytes < budgets.DOWNLOAD_STALL_BYTES:
+                    self.reason = url_stalled(self.url, self.received - window_bytes)
+                window_start, window_bytes = now, self.received
+            if self.reason is not None:
+                self._shut()
+                return
+
+    def _shut(self) -> None:
+        sock = getattr(self._connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed: the reader has stopped anyway
+
+    def check(self) -> None:
+        """Raise for the reason the watchdog stopped the transfer, if it did."""
+        if self.reason == "cancelled":
+            raise DownloadCancelled("download cancelled")
+        if self.reason is not None:
+            raise _MirrorFailed(self.reason, reachable=True)
+
+
+def url_stalled(url: str, received: int) -> str:
+    """Why a stalled transfer was given up, naming the stall budgets."""
+    return (f"{url} stalled: {received:,} bytes in {budgets.DOWNLOAD_STALL_S} s, fewer than the budget "
+            f"DOWNLOAD_STALL_BYTES = {budgets.DOWNLOAD_STALL_BYTES:,} in DOWNLOAD_STALL_S")
+
+
+def _connect(url: str, watchdog: _Watchdog) -> tuple[http.client.HTTPResponse, str]:
+    """The response to GET ``url``, following at most MAX_REDIRECTS redirects; the final URL."""
+    for _ in range(budgets.MAX_REDIRECTS + 1):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _MirrorFailed(f"a redirect leads to {url!r}, which is not an http:// or https:// URL",
+                                reachable=True)
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = kind(parts.hostname, parts.port, timeout=budgets.DOWNLOAD_STALL_S)
+        watchdog.watch(connection)
+        path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        try:
+            connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+            response = connection.getresponse()
+        except http.client.HTTPException as exc:
+            connection.close()
+            watchdog.check()
+            raise _MirrorFailed(f"{url} did not answer like a web server ({exc!r})", reachable=True) from exc
+        except OSError as exc:
+            connection.close()
+            watchdog.check()
+            raise _MirrorFailed(f"{url} is unreachable ({exc.strerror or exc})", reachable=False) from exc
+        if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+            url = urllib.parse.urljoin(url, response.headers["Location"])
+            connection.close()
+            continue
+        if response.status != 200:
+            connection.close()
+            raise _MirrorFailed(f"{url} answered HTTP {response.status}", reachable=True)
+        return response, url
+    raise _MirrorFailed(f"{url}: more redirects than the budget MAX_REDIRECTS = {budgets.MAX_REDIRECTS}",
+                        reachable=True)
+
+
 def _fetch(
     url: str, destination: Path, expected: RemoteFile, on_bytes: Callable[[int], None], cancel: Cancel | None
 ) -> None:
-    """Stream `url` into `destination`, reporting bytes so far; raise _MirrorFailed if it is not the file."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    try:
-        response = urllib.request.urlopen(request, timeout=SOCKET_TIMEOUT_S)
-    except urllib.error.HTTPError as exc:
-        exc.close()  # it holds the open connection of the error page
-        raise _MirrorFailed(f"{url} answered HTTP {exc.code}", reachable=True) from exc
-    except http.client.HTTPException as exc:
-        raise _MirrorFailed(f"{url} did not answer like a web server ({exc!r})", reachable=True) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise _MirrorFailed(f"{url} is unreachable ({reason})", reachable=False) from exc
-    digest = hashlib.md5(usedforsecurity=False)
-    received = 0
-    with response, destination.open("wb") as sink:
-        declared = _declared_length(response)
-        try:
-            while chunk := response.read(CHUNK_BYTES):
-                if cancel is not None and cancel():
-                    raise DownloadCancelled("download cancelled")
-                sink.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-                on_bytes(received)
-        except (OSError, http.client.HTTPException) as exc:
-            broke_off = f"the transfer from {url} broke off after {received:,} bytes ({exc})"
-            raise _MirrorFailed(broke_off, reachable=True) from exc
+    """Stream `url` into `destination`, reporting bytes so far; raise _MirrorFailed if it is not the file.
+
+    The published size caps the transfer: a server that promises more, or sends more, is
+    stopped at once, so one that streams without end costs at most one chunk beyond it.
+    """
+    deadline = time.monotonic() + budgets.DOWNLOAD_DEADLINE_S
+    with _Watchdog(url, cancel, deadline) as watchdog:
+        response, url = _connect(url, watchdog)
+        digest = hashlib.md5(usedforsecurity=False)
+        received = 0
+        with response, destination.open("wb") as sink:
+            declared = _declared_length(response)
+            if declared is not None and declared > expected.size:
+                raise _MirrorFailed(f"{url} offers {declared:,} bytes, more than the published size of "
+                                    f"{expected.name} ({expected.size:,} bytes)", reachable=True)
+            try:
+                while chunk := response.read1(CHUNK_BYTES):
+                    if cancel is not None and cancel():  # between chunks too, not only every POLL_S
+                        raise DownloadCancelled("download cancelled")
+                    received += len(chunk)
+                    watchdog.received = received
+                    if received > expected.size:
+                        raise _MirrorFailed(f"{url} sent more than the published size of {expected.name} "
+                                            f"({expected.size:,} bytes)", reachable=True)
+                    sink.write(chunk)
+                    digest.update(chunk)
+                    on_bytes(received)
+                    watchdog.check()
+            except (OSError, http.client.HTTPException) as exc:
+                watchdog.check()
+                broke_off = f"the transfer from {url} broke off after {received:,} bytes ({exc})"
+                raise _MirrorFailed(broke_off, reachable=True) from exc
+        watchdog.check()  # a shut socket reads as the end of the data
     if declared is not None and received != declared:
         cut_short = f"the transfer from {url} was cut short ({received:,} of {declared:,} bytes)"
         raise _MirrorFailed(cut_short, reachable=True)
@@ -191,7 +310,7 @@ def _download_file(
     """Try each mirror in turn until one delivers `file` intact; only then does it appear in `folder`."""
     failures: list[_MirrorFailed] = []
     for mirror in mirrors:
-        handle, temporary_name = tempfile.mkstemp(dir=folder, prefix=f".{file.name}.", suffix=".part")
+        handle, temporary_name = tempfile.mkstemp(dir=folder, prefix=PART_PREFIX, suffix=".part")
         os.close(handle)
         temporary = Path(temporary_name)
         try:
@@ -222,14 +341,15 @@ def download(
     """Fetch the files of `name` that are not cached yet; return the folder holding all of them.
 
     `progress(bytes_done, bytes_total)` counts over all files still to fetch, so one
-    progress bar covers the whole download; `cancel()` is polled between chunks and,
-    when it returns True, the download stops with DownloadCancelled and leaves no
-    partial file. Files already verified by an earlier, interrupted run are kept.
+    progress bar covers the whole download; `cancel()` is polled ten times a second and,
+    when it returns True, the download stops with DownloadCancelled within that time
+    (even in a blocked read) and leaves no partial file. Files already verified by an earlier, interrupted run are kept.
     """
     remote = remote_dataset(name)
     mirror_list = _mirror_list(remote, mirrors)
     folder = cache_dir() / name
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder, PART_FILE)  # left by a download that was killed
     missing = [file for file in remote.files if not _is_verified(folder / file.name, file)]
     total = sum(file.size for file in missing)
     done_before = 0

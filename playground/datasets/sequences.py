@@ -25,8 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.datasets.csv_import import bad_rows_message
+from playground import budgets
+from playground.budgets import MAX_SEQUENCE_TOKENS
+from playground.datasets.csv_import import Problems
 from playground.datasets.dataset import VALIDATION_FRACTION, DatasetError
+from playground.inputs import read_input
 
 #: the built-in and file data sets an encoder-decoder trains on (``dataset.name`` in a network file)
 SEQUENCE_DATASETS = ("numbers", "copy", "reverse", "pairs")
@@ -34,11 +37,6 @@ PAD, BOS, EOS, UNK = 0, 1, 2, 3
 RESERVED_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
 LEVELS = ("char", "word")
 
-#: a pairs file larger than this is refused before reading: the trainer holds it all in memory
-MAX_PAIRS_FILE_BYTES = 64 * 1024 * 1024
-MAX_PAIRS = 1_000_000
-#: longer sequences would make BPTT over them slow and the padding of every batch wasteful
-MAX_SEQUENCE_TOKENS = 200
 #: the largest number the built-in number task writes out in words
 MAX_NUMBER = 999_999_999
 
@@ -388,12 +386,9 @@ def _parse_pair(line: str, level: str) -> tuple[str, str]:
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The lines of a regular file within MAX_PAIRS_FILE_BYTES (the trainer holds it all in memory)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_PAIRS_FILE_BYTES:
-            raise DatasetError(f"{path.name} is {size / 2**20:.0f} MB; pairs files may be at most "
-                               f"{MAX_PAIRS_FILE_BYTES // 2**20} MB")
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_input(path, DatasetError, "MAX_PAIRS_FILE_BYTES").decode("utf-8-sig")
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
     except UnicodeDecodeError as error:
@@ -412,18 +407,19 @@ def load_pairs_tsv(path: str | Path, level: str = "word", *, seed: int = 0) -> P
     """
     _check_level(level)
     path = Path(path)
-    pairs, problems = [], []
+    pairs, problems = [], Problems()
     for number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
+        if len(pairs) == budgets.MAX_PAIRS:
+            raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it holds at least {len(pairs) + 1:,} pairs",
+                                                                      "MAX_PAIRS"))
         try:
             pairs.append(_parse_pair(line, level))
         except ValueError as error:
-            problems.append(f"line {number}: {error}")
+            problems.add(f"line {number}: {error}")
     if problems:
-        raise DatasetError(bad_rows_message(path.name, problems))
-    if len(pairs) > MAX_PAIRS:
-        raise DatasetError(f"{path.name} holds {len(pairs):,} pairs; at most {MAX_PAIRS:,} are supported")
+        raise DatasetError(problems.message(path.name))
     if len(pairs) < 2:
         raise DatasetError(f"{path.name} holds {len(pairs)} pair(s); at least 2 are needed to train and validate")
     order = np.random.default_rng(seed).permutation(len(pairs))

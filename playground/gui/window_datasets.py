@@ -73,6 +73,9 @@ class WindowDatasets:
         dialog.exec()
         dialog.stop_and_join()
         self._download = None
+        if dialog.chosen_folder is not None:  # the user's own copy of the files, chosen after a failure
+            self.data.data_dir = dialog.chosen_folder
+            return True
         if dialog.error:
             self.show_error("Download failed", dialog.error)
             return False

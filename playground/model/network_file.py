@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import budgets
 from ..engine.config import ConfigError, config_from_dict, config_to_dict
 from ..engine.layers import LAYER_TYPES, layer_class
+from ..inputs import check_json_budget, read_input
 from .files import atomic_write_text
 from .settings import (AugmentationSettings, PretrainingSettings, augmentation_from_dict, augmentation_to_dict,
                        pretraining_from_dict, training_from_dict, training_to_dict)
@@ -134,27 +136,46 @@ def spec_to_dict(spec: NetworkSpec) -> dict:
     return data
 
 
+def check_network_budgets(data, where: str) -> None:
+    """Refuse parsed network JSON with more layers or connections than the budget allows."""
+    if not isinstance(data, dict):
+        return  # spec_from_dict says what is wrong with it
+    for key, what, budget in (("nodes", "layers", "MAX_LAYERS"), ("edges", "connections", "MAX_CONNECTIONS")):
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > getattr(budgets, budget):
+            raise NetworkFileError(f"{where}: " + budgets.over_budget(f"the network has {len(items):,} {what}", budget))
+
+
 def load_spec(path: str | Path) -> NetworkSpec:
-    path = Path(path)
+    """A network file from disk, which may come from anyone: only a regular file, within
+    ``MAX_JSON_BYTES``, read as ``spec_from_json`` reads it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_input(path, NetworkFileError, "MAX_JSON_BYTES")
     except FileNotFoundError:
         raise NetworkFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise NetworkFileError(f"{path}: cannot read it ({error.__class__.__name__})") from None
-    return spec_from_json(text, str(path))
+    except OSError as error:
+        raise NetworkFileError(f"{path}: cannot read it ({error.strerror or error.__class__.__name__})") from None
+    return spec_from_json(raw, str(path))
 
 
-def spec_from_json(text: str, source: str) -> NetworkSpec:
-    """The network in a file's text; every error begins with ``source``, the file it came from.
+def spec_from_json(raw: bytes | str, source: str) -> NetworkSpec:
+    """The network in a file's bytes; every error begins with ``source``, the file it came from.
 
-    Apart from ``load_spec`` because a lesson is package data, read through ``importlib.resources``
-    rather than from a path.
+    The size and nesting depth are checked on the raw bytes, the layer and connection counts on
+    the parsed JSON, all before ``spec_from_dict`` builds anything, so a hostile file is refused
+    in milliseconds with the budget it hit.  Apart from ``load_spec`` because a lesson is
+    package data and a project holds its network as a member, not as a path.
     """
+    raw = raw.encode("utf-8") if isinstance(raw, str) else raw
+    check_json_budget(raw, source, NetworkFileError)
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise NetworkFileError(f"{source}: not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
-        raise NetworkFileError(f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise NetworkFileError(f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: "
+                               f"{error.msg})") from None
+    check_network_budgets(data, source)
     try:
         return spec_from_dict(data)
     except NetworkFileError as error:

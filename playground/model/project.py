@@ -13,33 +13,37 @@ history of the current run, in one ``.npz`` archive.
                                                     weight norm, saturation
 
 A project may come from anyone, so reading it never unpickles (``allow_pickle=False``),
-every array's header is checked before its data is read (an object array or an
-absurdly large one is refused without touching the rest), and every problem becomes
-one ``ProjectError`` whose message names the file and what is wrong.  Nothing is
-applied to the caller's state until the whole file has been read and checked.
+and every array's header is checked against the budgets in ``playground.budgets``
+before any data is read (``archive.py``): an object array, too many entries or members
+that together claim too much are refused without inflating anything.  The network's
+JSON is checked for size, depth and layer count before it is parsed, weights against the
+network's shapes before they are read, and a long metric history is downsampled while it
+is streamed in.  Every problem becomes one ``ProjectError`` whose message names the file
+and what is wrong.  Nothing is applied to the caller's state until the whole file has
+been read and checked.
 """
 from __future__ import annotations
 
 import io
 import json
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from .. import budgets
+from ..inputs import check_json_budget
 from .analysis import parameter_arrays
+from .archive import ARCHIVE_ERRORS, Member, check_members, open_archive, read_header, read_member
 from .files import atomic_write_bytes, failure_message
-from .network_file import load_spec, spec_from_dict, spec_to_dict
+from .network_file import load_spec, spec_from_json, spec_to_dict
 from .spec import NetworkFileError, NetworkSpec
-from .weights import WeightsError, check_weights
+from .weights import WeightsError, check_weight_shapes, check_weight_values
 
 FORMAT = "playground-project"
 FORMAT_VERSION = 1
-#: refuse members whose declared size is beyond what any lesson needs (a zip bomb, a hostile header)
-MAX_MEMBER_BYTES = 2 * 1024 ** 3
-MAX_JSON_BYTES = 64 * 1024 ** 2
 METRIC_COLUMNS = 4
 EPOCH_FIELDS = ("epoch", "step", "loss", "val_loss", "train_accuracy", "val_accuracy", "seconds", "samples_per_s")
 
@@ -139,9 +143,11 @@ class MetricHistory:
     @staticmethod
     def _grouped(rows, k: int):
         steps, epochs, losses, accuracies, metrics = rows
+        groups = len(steps) // k  # not -1: a history of no layers has metrics of size 0
         with np.errstate(invalid="ignore"):
-            return (steps[k - 1::k], epochs[k - 1::k], losses.reshape(-1, k).mean(axis=1),
-                    accuracies.reshape(-1, k).mean(axis=1), metrics.reshape(-1, k, *metrics.shape[1:]).mean(axis=1))
+            return (steps[k - 1::k], epochs[k - 1::k], losses.reshape(groups, k).mean(axis=1),
+                    accuracies.reshape(groups, k).mean(axis=1),
+                    metrics.reshape(groups, k, *metrics.shape[1:]).mean(axis=1))
 
     def _write(self, rows) -> None:
         n = len(rows[0])
@@ -255,45 +261,23 @@ def save_project(path: str | Path, project: Project) -> None:
     atomic_write_bytes(path, project_bytes(project))
 
 
-def _check_members(archive: zipfile.ZipFile, where: str) -> list[str]:
-    """Read every member's .npy header before any data: no objects, sane sizes."""
-    names = []
-    for info in archive.infolist():
-        if not info.filename.endswith(".npy"):
-            raise ProjectError(f"{where}: the archive holds {info.filename!r}, which is not a numpy array")
-        name = info.filename[:-4]
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise ProjectError(f'{where}: "{name}" is {info.file_size / 1e9:.1f} GB, far more than a project holds')
-        try:
-            with archive.open(info) as stream:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"numpy format version {version}")
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError, RuntimeError) as error:
-            raise ProjectError(f'{where}: "{name}" is not a readable array ({error})') from None
-        if dtype.hasobject:
-            raise ProjectError(f'{where}: "{name}" holds Python objects; a project never does, so the file is '
-                               f'refused (it could run code when read)')
-        if dtype.kind not in "biuf":
-            raise ProjectError(f'{where}: "{name}" has the unsupported type {dtype}')
-        if math.prod(shape) * dtype.itemsize > MAX_MEMBER_BYTES:
-            raise ProjectError(f'{where}: "{name}" claims the shape {list(shape)}, far more than a project holds')
-        names.append(name)
-    return names
-
-
-def _json_member(arrays: dict, name: str, where: str):
-    value = arrays.get(name)
-    if value is None:
+def _json_member(archive, members: dict[str, Member], name: str, where: str) -> bytes:
+    """The raw JSON text of member ``name``, its size checked from its header before it is read."""
+    member = members.get(name)
+    if member is None:
         raise ProjectError(f'{where}: not a playground project (it has no "{name}" entry)')
-    if value.dtype != np.uint8 or value.ndim != 1 or value.size > MAX_JSON_BYTES:
+    if member.dtype != np.uint8 or len(member.shape) != 1:
         raise ProjectError(f'{where}: "{name}" must be UTF-8 JSON text stored as bytes')
+    if member.nbytes > budgets.MAX_JSON_BYTES:
+        raise ProjectError(f'{where}: "{name}" ' + budgets.over_budget(f"is {member.nbytes:,} bytes of JSON",
+                                                                      "MAX_JSON_BYTES"))
+    return read_member(archive, member, where, ProjectError).tobytes()
+
+
+def _json_value(raw: bytes, name: str, where: str):
+    check_json_budget(raw, f'{where}: "{name}"', ProjectError)
     try:
-        return json.loads(value.tobytes().decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ProjectError(f'{where}: "{name}" is not valid JSON ({error})') from None
 
@@ -322,35 +306,27 @@ def _epoch_summaries(raw, where: str) -> list[EpochSummary]:
     return out
 
 
-def _history(arrays: dict, header: dict, where: str) -> MetricHistory | None:
+_HISTORY_COLUMNS = ("steps", "epochs", "losses", "accuracies", "layer_metrics")
+#: rows read from each history column at a time: the history downsamples as they arrive
+HISTORY_CHUNK_ROWS = 65_536
+
+
+def _history(archive, members: dict[str, Member], header: dict, where: str) -> MetricHistory | None:
+    """The metric history, streamed in chunks into a ``MetricHistory`` so that a long one is
+    downsampled while it is read: memory stays bounded by the chunk and the history's limit."""
     layer_ids = header.get("layer_ids", [])
     if not isinstance(layer_ids, list) or not all(isinstance(i, str) for i in layer_ids):
         raise ProjectError(f'{where}: "layer_ids" must be a list of layer ids')
     epochs = _epoch_summaries(header.get("epoch_records", []), where)
-    names = ("steps", "epochs", "losses", "accuracies", "layer_metrics")
-    present = [name for name in names if f"metrics/{name}" in arrays]
+    present = [name for name in _HISTORY_COLUMNS if f"metrics/{name}" in members]
     if not present and not epochs:
         return None
-    if present and len(present) != len(names):
-        missing = sorted(set(names) - set(present))
+    if present and len(present) != len(_HISTORY_COLUMNS):
+        missing = sorted(set(_HISTORY_COLUMNS) - set(present))
         raise ProjectError(f'{where}: the metric history is incomplete (no "metrics/{missing[0]}")')
     history = MetricHistory(layer_ids)
     if present:
-        columns = {name: arrays[f"metrics/{name}"] for name in names}
-        n = len(columns["steps"])
-        for name in names[:4]:
-            if columns[name].shape != (n,):
-                raise ProjectError(f'{where}: "metrics/{name}" has shape {list(columns[name].shape)}, expected [{n}]')
-        expected = (n, len(layer_ids), METRIC_COLUMNS)
-        if columns["layer_metrics"].shape != expected:
-            raise ProjectError(f'{where}: "metrics/layer_metrics" has shape {list(columns["layer_metrics"].shape)}, '
-                               f'expected {list(expected)}')
-        if columns["steps"].dtype.kind not in "iu" or columns["epochs"].dtype.kind not in "iu":
-            raise ProjectError(f'{where}: "metrics/steps" and "metrics/epochs" must hold whole numbers')
-        if n and np.any(np.diff(columns["steps"]) <= 0):
-            raise ProjectError(f'{where}: "metrics/steps" must increase')
-        history.append(columns["steps"], columns["epochs"], columns["losses"], columns["accuracies"], layer_ids,
-                       columns["layer_metrics"])
+        _stream_history(archive, [members[f"metrics/{name}"] for name in _HISTORY_COLUMNS], history, where)
     stride = header.get("stride", 1)
     if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
         raise ProjectError(f'{where}: "stride" must be a positive whole number')
@@ -359,64 +335,104 @@ def _history(arrays: dict, header: dict, where: str) -> MetricHistory | None:
     return history
 
 
-def read_project(data: bytes, where: str = "project") -> Project:
-    """Parse and check a project archive held in memory."""
+def _stream_history(archive, columns: list[Member], history: MetricHistory, where: str) -> None:
+    steps, epochs = columns[0], columns[1]
+    n = steps.shape[0] if len(steps.shape) == 1 else -1
+    expected = [(n,)] * 4 + [(n, len(history.layer_ids), METRIC_COLUMNS)]
+    for member, shape in zip(columns, expected):
+        if member.shape != shape:
+            raise ProjectError(f'{where}: "{member.name}" has shape {list(member.shape)}, expected {list(shape)}')
+        if member.fortran_order and len(shape) > 1:
+            raise ProjectError(f'{where}: "{member.name}" is stored column by column; projects never are')
+    if steps.dtype.kind not in "iu" or epochs.dtype.kind not in "iu":
+        raise ProjectError(f'{where}: "metrics/steps" and "metrics/epochs" must hold whole numbers')
+    if n > budgets.MAX_HISTORY_ROWS:
+        raise ProjectError(f"{where}: " + budgets.over_budget(f"the metric history has {n:,} rows",
+                                                              "MAX_HISTORY_ROWS"))
+    last_step = None
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ProjectError(f"{where}: not a playground project (not an .npz archive)") from None
-    with archive:
-        names = _check_members(archive, where)
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in names}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as error:
-        raise ProjectError(f"{where}: not a readable project ({error})") from None
-    header = _json_member(arrays, "header", where)
+        streams = [archive.open(member.info) for member in columns]
+        try:
+            for stream in streams:
+                read_header(stream)
+            for start in range(0, n, HISTORY_CHUNK_ROWS):
+                rows = min(HISTORY_CHUNK_ROWS, n - start)
+                chunk = [_read_rows(stream, member, rows) for stream, member in zip(streams, columns)]
+                chunk_steps = chunk[0].astype(np.int64)
+                if np.any(np.diff(chunk_steps) <= 0) or (last_step is not None and chunk_steps[0] <= last_step):
+                    raise ProjectError(f'{where}: "metrics/steps" must increase')
+                last_step = chunk_steps[-1]
+                history.append(*chunk[:4], history.layer_ids, chunk[4])
+        finally:
+            for stream in streams:
+                stream.close()
+    except ARCHIVE_ERRORS as error:
+        raise ProjectError(f"{where}: the metric history is not readable ({error})") from None
+
+
+def _read_rows(stream, member: Member, rows: int) -> np.ndarray:
+    """The next ``rows`` rows of a member's data, or ValueError where the data ends early."""
+    row_shape = member.shape[1:]
+    size = rows * math.prod(row_shape) * member.dtype.itemsize
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError(f'"{member.name}" ends early')
+    return np.frombuffer(data, member.dtype).reshape(rows, *row_shape)
+
+
+def read_project(source: bytes | BinaryIO, where: str = "project") -> Project:
+    """Parse and check a project archive (its bytes, or a binary stream)."""
+    with open_archive(source, where, ProjectError) as archive:
+        return _read_archive(archive, where)
+
+
+def _read_archive(archive, where: str) -> Project:
+    members = check_members(archive, where, ProjectError)
+    header = _json_value(_json_member(archive, members, "header", where), "header", where)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ProjectError(f"{where}: not a playground project (the header does not say {FORMAT!r})")
     version = header.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
         raise ProjectError(f"{where}: project format_version {version!r} is not supported "
                            f"(this program reads up to {FORMAT_VERSION})")
-    raw_network = _json_member(arrays, "network", where)
     try:
-        spec = spec_from_dict(raw_network)
+        spec = spec_from_json(_json_member(archive, members, "network", where), where)
     except NetworkFileError as error:
-        raise ProjectError(f"{where}: {error}") from None
+        raise ProjectError(str(error)) from None
     except (TypeError, ValueError, AttributeError, KeyError) as error:  # a hostile shape the loader did not foresee
         raise ProjectError(f"{where}: the network description is malformed ({error})") from None
-    weights = {name[len("weights/"):]: value for name, value in arrays.items() if name.startswith("weights/")}
-    if weights:
-        try:
-            expected = parameter_arrays(spec)
-        except (NetworkFileError, ValueError) as error:
-            raise ProjectError(f"{where}: the file holds weights but its network cannot be built: {error}") from None
-        try:
-            check_weights(weights, expected, where)
-        except WeightsError as error:
-            raise ProjectError(str(error)) from None
-        weights = {key: value.astype(expected[key].dtype, copy=False) for key, value in weights.items()}
-    unexpected = [name for name in arrays if name not in ("header", "network") and
+    unexpected = [name for name in members if name not in ("header", "network") and
                   not name.startswith(("weights/", "metrics/"))]
     if unexpected:
         raise ProjectError(f'{where}: unexpected entry "{unexpected[0]}" in the project')
-    history = _history(arrays, header, where)
+    weights = {name[len("weights/"):]: member for name, member in members.items() if name.startswith("weights/")}
+    if weights:
+        weights = _read_weights(archive, weights, spec, where)
+    history = _history(archive, members, header, where)
     extra = header.get("extra", {})
     if not isinstance(extra, dict):
         raise ProjectError(f'{where}: "extra" must be an object')
     return Project(spec, weights or None, history, extra)
 
 
-def load_project(path: str | Path) -> Project:
-    path = Path(path)
+def _read_weights(archive, members: dict[str, Member], spec: NetworkSpec, where: str) -> dict[str, np.ndarray]:
+    """The weights, their names and shapes checked against the network before any data is read."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file") from None
-    except OSError as error:
-        raise ProjectError(f"{path}: cannot read it ({error.strerror or error.__class__.__name__})") from None
-    return read_project(data, str(path))
+        expected = parameter_arrays(spec)
+    except (NetworkFileError, ValueError) as error:
+        raise ProjectError(f"{where}: the file holds weights but its network cannot be built: {error}") from None
+    try:
+        check_weight_shapes({key: member.shape for key, member in members.items()}, expected, where)
+        weights = {key: read_member(archive, member, where, ProjectError) for key, member in members.items()}
+        check_weight_values(weights, where)
+    except WeightsError as error:
+        raise ProjectError(str(error)) from None
+    return {key: value.astype(expected[key].dtype, copy=False) for key, value in weights.items()}
+
+
+def load_project(path: str | Path) -> Project:
+    """A project file from disk: only a regular file, its budgets checked before its data is read."""
+    return read_project(Path(path), str(path))
 
 
 def open_file(path: str | Path) -> Project:

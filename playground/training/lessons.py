@@ -49,7 +49,7 @@ def load_network_or_lesson(argument: str) -> NetworkSpec:
     """A path to a network file, or the name of a lesson."""
     path = Path(argument)
     if path.suffix == ".json" or path.exists():
-        return load_spec(path)
+        return load_spec(path)  # from anyone: within the budgets
     if argument in lesson_names():
         return load_lesson(argument)
     raise NetworkFileError(f'{argument}: no such file, and no lesson has that name '

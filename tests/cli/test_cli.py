@@ -137,7 +137,7 @@ def test_a_file_the_window_cannot_open_is_one_line_and_exit_2(tmp_path, capsys):
     not_a_project = tmp_path / "junk.npz"
     not_a_project.write_bytes(b"junk")
     for path, reason in ((tmp_path / "missing.json", "no such file"), (bad_json, "not valid JSON"),
-                         (not_a_project, "not a playground project")):
+                         (not_a_project, "not an .npz archive")):
         assert main([str(path), "--panel", "loss"]) == 2
         out, err = capsys.readouterr()
         assert out == "" and len(err.strip().splitlines()) == 1, err

@@ -101,15 +101,15 @@ def test_an_empty_file_and_a_header_alone_are_refused_clearly(tmp_path):
 
 
 def test_limits_are_enforced_with_a_message(tmp_path, monkeypatch):
-    import playground.datasets.ratings as module
+    from playground import budgets as module
 
     path = tmp_path / "many.csv"
     path.write_text("".join(f"u,i{i},3\n" for i in range(12)))
     monkeypatch.setattr(module, "MAX_ITEMS", 10)
-    with pytest.raises(DatasetError, match="12 items; at most .* and 10 items"):
+    with pytest.raises(DatasetError, match="12 items, more than the budget MAX_ITEMS = 10"):
         load_ratings_csv(path)
     monkeypatch.setattr(module, "MAX_RATINGS", 5)
-    with pytest.raises(DatasetError, match="holds 12 ratings; at most 5"):
+    with pytest.raises(DatasetError, match="at least 6 ratings, more than the budget MAX_RATINGS = 5"):
         load_ratings_csv(path)
     with pytest.raises(DatasetError, match="rating range"):
         load_ratings_csv(path, min_rating=5, max_rating=1)

@@ -53,7 +53,7 @@ def test_missing_and_unexpected_keys(tmp_path):
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "hostile.npz"
     np.savez(path, **{"fc1.weight": np.array([{"evil": 1}], dtype=object)})
-    with pytest.raises(WeightsError, match="not a readable weights file"):
+    with pytest.raises(WeightsError, match="holds Python objects"):
         load_weights_into(network(), path)
 
 
