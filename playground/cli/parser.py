@@ -63,11 +63,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..datasets import DATASET_NAMES
-    from ..datasets.sequences import SEQUENCE_DATASETS
+    from ..datasets.catalog import CATALOGUE, DOWNLOADABLE
     from ..engine.activations import ACTIVATIONS
     from ..engine.costs import COSTS
     from ..engine.initializers import INITIALIZERS
+
+    # every data set but a recurrent network's: the adding problem is its only one, built from its file
+    switchable = tuple(name for name, entry in CATALOGUE.items() if entry.kind != "sequence")
 
     parser = _Parser(prog="playground", description="Build neural networks and watch them learn.")
     parser.add_argument("--lesson", help="open the window with this lesson loaded")
@@ -82,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a network file or a lesson from the terminal")
     train.add_argument("network", help="a network .json file, or a lesson name (see `playground lessons`)")
-    train.add_argument("--dataset", choices=(*DATASET_NAMES, *SEQUENCE_DATASETS))
+    train.add_argument("--dataset", choices=switchable)
     train.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
     train.add_argument("--data-file", type=Path, help="CSV file for --dataset csv, TSV pairs file for --dataset pairs")
     train.add_argument("--label-column", help="label column of the CSV file")
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("lessons", help="list the lessons")
 
     download = commands.add_parser("download", help="download a dataset into the cache")
-    download.add_argument("name", choices=("mnist", "fashion-mnist"))
+    download.add_argument("name", choices=DOWNLOADABLE)
 
     bench = commands.add_parser("bench", help="measure the engine against numpy and PyTorch references")
     bench.add_argument("--json", action="store_true", help="one JSON object per workload")

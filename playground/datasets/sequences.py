@@ -28,8 +28,6 @@ import numpy as np
 from playground.datasets.csv_import import bad_rows_message
 from playground.datasets.dataset import VALIDATION_FRACTION, DatasetError
 
-#: the built-in and file data sets an encoder-decoder trains on (``dataset.name`` in a network file)
-SEQUENCE_DATASETS = ("numbers", "copy", "reverse", "pairs")
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 RESERVED_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
 LEVELS = ("char", "word")
