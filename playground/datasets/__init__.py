@@ -5,7 +5,7 @@ same `Dataset`, so the trainer and the plots do not care where data came from.
 
 Modules, for finding your way:
     dataset     the `Dataset` class, the errors, the shared train/validation split
-    catalog     `load_dataset` and the table of data set names
+    catalog     the catalogue (every data set's name, kind, label and loader) and `load_dataset`
     toys        circle, xor, gaussians, spiral, moons, parity, function
     digits      synthetic 28x28 digits, for image lessons without a network
     idx         the IDX file format and folders of IDX files (MNIST, Fashion-MNIST, ...)

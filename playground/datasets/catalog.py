@@ -1,4 +1,11 @@
-"""`load_dataset`: one entry point from a data set's name and options to a `Dataset`.
+"""The catalogue of data sets, and `load_dataset`: one entry point from a data set's name and options
+to a `Dataset`.
+
+Every data set a network file can name has one row in `CATALOGUE`: its name, its kind (what its
+examples are, which decides where it can be used and which views can draw it), a short label for
+messages and a longer title for menus, and how to load it.  The file loader's check, the command
+line's choices, the inspector's and the dashboard all read this table, so a new data set is one
+row here (and its loader).
 
 The CLI and the GUI offer the same options for every data set, but each data set uses
 only some of them. Rather than ignoring, say, ``--noise`` on MNIST (and leaving the
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -18,7 +26,7 @@ from playground.datasets.csv_import import load_csv
 from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailable
 from playground.datasets.digits import make_digits
 from playground.datasets.idx import load_idx_folder
-from playground.datasets.remote import Cancel, Progress, cache_dir, download, is_cached, remote_dataset
+from playground.datasets.remote import REMOTE_DATASETS, Cancel, Progress, cache_dir, download, is_cached, remote_dataset
 from playground.datasets.toys import make_function, make_parity, make_plane_dataset
 
 
@@ -54,16 +62,70 @@ def load_idx_dataset(*, data_dir: str | Path | None = None) -> Dataset:
     return load_idx_folder(Path(data_dir), name="idx", display_name="IDX")
 
 
-LOADERS: dict[str, Callable[..., Dataset]] = {
-    "mnist": partial(load_mnist_family, "mnist"),
-    "fashion-mnist": partial(load_mnist_family, "fashion-mnist"),
-    "idx": load_idx_dataset,
-    "digits": make_digits,
-    **{name: partial(make_plane_dataset, name) for name in ("circle", "xor", "gaussians", "spiral", "moons")},
-    "parity": make_parity,
-    "function": make_function,
-    "csv": load_csv,
-}
+#: What a data set's examples are.  Sequences and pairs are not `Dataset`s: the recurrent and
+#: encoder-decoder trainers build them from the file's settings.
+KINDS = (
+    "image",  # pictures with a class each: the image views and augmentation apply
+    "plane",  # points in 2D with two classes: the decision boundary can be drawn
+    "bits",  # bit vectors with a class each (parity)
+    "function",  # 1-D regression: the fitted curve can be drawn
+    "table",  # a user's CSV table
+    "sequence",  # number sequences, one target each, for a recurrent network
+    "pairs",  # source and target token sequences for an encoder-decoder
+)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One data set as every part of the playground names, shows and loads it."""
+
+    name: str  # as a network file's ``dataset.name`` and ``--dataset`` spell it
+    kind: str  # one of KINDS
+    label: str  # short, for messages: "MNIST"
+    title: str  # a menu's line: "MNIST handwritten digits"
+    load: Callable[..., Dataset] | None = None  # None: the data is built by its family's trainer
+
+
+def _plane(name: str, label: str) -> CatalogEntry:
+    return CatalogEntry(name, "plane", label, f"{label} (2D)", partial(make_plane_dataset, name))
+
+
+#: Every data set, by name, in the order menus and choices list them.
+CATALOGUE: dict[str, CatalogEntry] = {entry.name: entry for entry in (
+    CatalogEntry("mnist", "image", "MNIST", "MNIST handwritten digits", partial(load_mnist_family, "mnist")),
+    CatalogEntry("fashion-mnist", "image", "Fashion-MNIST", "Fashion-MNIST clothes",
+                 partial(load_mnist_family, "fashion-mnist")),
+    CatalogEntry("idx", "image", "IDX", "Any IDX image and label files (a folder)", load_idx_dataset),
+    CatalogEntry("digits", "image", "Synthetic digits", "Synthetic digits (built in, offline)", make_digits),
+    _plane("circle", "Circle"),
+    _plane("xor", "XOR"),
+    _plane("gaussians", "Two Gaussians"),
+    _plane("spiral", "Spiral"),
+    _plane("moons", "Moons"),
+    CatalogEntry("parity", "bits", "Parity", "Parity of bits", make_parity),
+    CatalogEntry("function", "function", "Function", "Function to fit (1-D regression)", make_function),
+    CatalogEntry("csv", "table", "CSV", "A CSV table (a file)", load_csv),
+    CatalogEntry("adding", "sequence", "Adding problem", "The adding problem (sequences)"),
+    CatalogEntry("numbers", "pairs", "Number words", "Czech → English number words"),
+    CatalogEntry("copy", "pairs", "Copy", "Copy a sequence of symbols"),
+    CatalogEntry("reverse", "pairs", "Reverse", "Reverse a sequence of symbols"),
+    CatalogEntry("pairs", "pairs", "Sentence pairs", "Sentence pairs (a TSV file)"),
+)}
+
+#: The sets that are downloaded (`download`, the Dataset menu) rather than built in or the user's own.
+DOWNLOADABLE = tuple(REMOTE_DATASETS)
+
+
+def names_of_kind(*kinds: str) -> tuple[str, ...]:
+    """The names of the data sets of these kinds, in the catalogue's order."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown data set kind(s) {sorted(unknown)}; the kinds are {', '.join(KINDS)}")
+    return tuple(name for name, entry in CATALOGUE.items() if entry.kind in kinds)
+
+
+#: The data sets `load_dataset` loads, each with its loader.
+LOADERS: dict[str, Callable[..., Dataset]] = {name: entry.load for name, entry in CATALOGUE.items() if entry.load}
 
 DATASET_NAMES = tuple(LOADERS)
 

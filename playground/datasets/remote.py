@@ -32,7 +32,7 @@ import platformdirs
 
 from playground import budgets
 from playground.datasets.dataset import DatasetError, DatasetUnavailable, DownloadCancelled
-from playground.model.files import remove_stale_temporaries
+from playground.files import remove_stale_temporaries
 
 DATA_HOME_VARIABLE = "PLAYGROUND_DATA_HOME"
 MIRRORS_VARIABLE = "PLAYGROUND_MIRRORS"

@@ -31,8 +31,6 @@ from playground.datasets.csv_import import Problems
 from playground.datasets.dataset import VALIDATION_FRACTION, DatasetError
 from playground.inputs import read_input
 
-#: the built-in and file data sets an encoder-decoder trains on (``dataset.name`` in a network file)
-SEQUENCE_DATASETS = ("numbers", "copy", "reverse", "pairs")
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 RESERVED_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
 LEVELS = ("char", "word")

@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from ..exits import EXIT_BAD_INPUT
 
 
 def create_application():

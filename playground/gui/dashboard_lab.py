@@ -16,8 +16,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
+from ..datasets.catalog import CATALOGUE, names_of_kind
 from ..model import NetworkFileError, analyse
-from ..model.files import failure_message
+from ..files import failure_message
 from ..model.project import EpochSummary, MetricHistory
 from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
@@ -29,7 +30,7 @@ from .lab import LabBase
 #: and every millisecond the GUI thread holds the GIL can delay the trainer's next chunk
 REDRAW_SECONDS = 0.08
 #: generated sets small enough to load the moment a network names them
-SMALL_DATASETS = ("circle", "xor", "gaussians", "spiral", "moons", "function", "parity")
+SMALL_DATASETS = names_of_kind("plane", "bits", "function")
 
 
 def describe_run(spec, number: int) -> str:
@@ -61,7 +62,7 @@ def preferred_panel(spec) -> str:
     panel = (spec.lesson or {}).get("panel")
     if panel:
         return panel
-    return "data" if spec.dataset.name in SMALL_DATASETS and spec.dataset.name != "parity" else "loss"
+    return "data" if spec.dataset.name in names_of_kind("plane", "function") else "loss"
 
 
 def network_for(spec, weights=None):
@@ -321,7 +322,7 @@ class DashboardLab(LabBase):
         self.data_label.setText(f"data: {short}")
         self.data_label.setToolTip(dataset.source + (f"\n\n{note}" if note else ""))
         if note:
-            label = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get(wanted, wanted)
+            label = CATALOGUE[wanted].label if wanted in CATALOGUE else wanted
             self.message.emit(f"{label} is not downloaded yet, so this run uses the built-in synthetic digits. "
                               f"Dataset ▸ {label} downloads the real set.", 20000)
         self.model.set_dataset(dataset)

@@ -21,7 +21,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QToolBar
 
 from ..model import sequential_spec
-from ..model.files import failure_message
+from ..files import failure_message
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson

@@ -9,14 +9,12 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup
 
 from ..datasets import is_cached
+from ..datasets.catalog import CATALOGUE, DOWNLOADABLE, names_of_kind
 from . import actions
 from .downloads import DownloadDialog
 
-DATASET_MENU = (("mnist", "MNIST handwritten digits"), ("fashion-mnist", "Fashion-MNIST clothes"), None,
-                ("digits", "Synthetic digits (built in, offline)"), ("circle", "Circle (2D)"), ("xor", "XOR (2D)"),
-                ("gaussians", "Two Gaussians (2D)"), ("spiral", "Spiral (2D)"), ("moons", "Moons (2D)"),
-                ("parity", "Parity of bits"), ("function", "Function to fit (1-D regression)"))
-DOWNLOADABLE = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+#: the Dataset menu, in order (None: a separator); each entry's text is the catalogue's title
+DATASET_MENU = (*DOWNLOADABLE, None, "digits", *names_of_kind("plane", "bits", "function"))
 
 
 class WindowDatasets:
@@ -26,31 +24,30 @@ class WindowDatasets:
         self.dataset_menu = menu
         self.dataset_group = QActionGroup(self)
         self.dataset_actions = {}
-        for entry in DATASET_MENU:
-            if entry is None:
+        for name in DATASET_MENU:
+            if name is None:
                 menu.addSeparator()
                 continue
-            name, label = entry
-            action = QAction(label, self)
+            action = QAction(CATALOGUE[name].title, self)
             action.setCheckable(True)
             action.triggered.connect(lambda _=False, n=name: self.choose_dataset(n))
             self.dataset_group.addAction(action)
             menu.addAction(action)
             self.dataset_actions[name] = action
         menu.addSeparator()
-        self.download_actions = {name: actions.make_action(self, f"Download {label}…",
+        self.download_actions = {name: actions.make_action(self, f"Download {CATALOGUE[name].label}…",
                                                            lambda n=name: self.download_dataset(n))
-                                 for name, label in DOWNLOADABLE.items()}
+                                 for name in DOWNLOADABLE}
         menu.addActions(list(self.download_actions.values()))
         menu.aboutToShow.connect(self._update_dataset_menu)
 
     def _update_dataset_menu(self) -> None:
         current = self.document.spec.dataset.name
-        labels = dict(entry for entry in DATASET_MENU if entry)
         for name, action in self.dataset_actions.items():
             action.setChecked(name == current)
             if name in DOWNLOADABLE:
-                action.setText(labels[name] if is_cached(name) else f"{labels[name]} (download…)")
+                title = CATALOGUE[name].title
+                action.setText(title if is_cached(name) else f"{title} (download…)")
 
     def choose_dataset(self, name: str) -> None:
         if self.state != "idle":

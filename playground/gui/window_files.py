@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ..model import save_spec
-from ..model.files import failure_message
+from ..files import failure_message
 from ..model.project import Project, open_file, save_project
 from ..runs.jobs import run_signature
 from .dashboard import metrics_csv

@@ -37,7 +37,7 @@ from .. import budgets
 from ..inputs import check_json_budget
 from .analysis import parameter_arrays
 from .archive import ARCHIVE_ERRORS, Member, check_members, open_archive, read_header, read_member
-from .files import atomic_write_bytes, failure_message
+from ..files import atomic_write_bytes, failure_message
 from .network_file import load_spec, spec_from_json, spec_to_dict
 from .spec import NetworkFileError, NetworkSpec
 from .weights import WeightsError, check_weight_shapes, check_weight_values

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..datasets.catalog import CATALOGUE
 from ..engine.config import config_from_dict, config_to_dict, option
 from ..engine.costs import COSTS
 from ..engine.initializers import INITIALIZERS
 from ..engine.optimizers import OPTIMIZERS
 
-DATASETS = ("mnist", "fashion-mnist", "idx", "digits", "circle", "xor", "gaussians", "spiral", "moons",
-            "parity", "function", "csv", "adding", "numbers", "copy", "reverse", "pairs")
 FUNCTIONS = ("sine", "abs", "step", "bump")
 
 
 @dataclass(frozen=True)
 class DatasetSettings:
-    name: str = option("digits", help="Where the examples come from.", choices=DATASETS)
+    name: str = option("digits", help="Where the examples come from.", choices=tuple(CATALOGUE))
     n_samples: int = option(0, help="Examples to generate for built-in sets (0: the set's default).",
                             minimum=0, maximum=1_000_000)
     noise: float = option(0.1, help="Noise of the generated 2D sets.", minimum=0.0, maximum=10.0)
@@ -146,6 +145,6 @@ def with_overrides(settings, **changes):
     return config_from_dict(type(settings), merged)
 
 
-__all__ = ["DATASETS", "FINE_TUNE_MODES", "AugmentationSettings", "DatasetSettings", "PretrainingSettings",
+__all__ = ["FINE_TUNE_MODES", "AugmentationSettings", "DatasetSettings", "PretrainingSettings",
            "TrainingSettings", "augmentation_from_dict", "augmentation_to_dict", "pretraining_from_dict",
            "training_from_dict", "training_to_dict", "with_overrides"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .archive import Member, check_members, open_archive, read_member
-from .files import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 
 class WeightsError(ValueError):

@@ -5,8 +5,9 @@ import threading
 from pathlib import Path
 
 from ..datasets import Dataset, is_cached
+from ..datasets.catalog import DOWNLOADABLE
 from ..model.settings import DatasetSettings
-from ..training.data import IMAGE_SETS, load_training_data
+from ..training.data import load_training_data
 
 
 class DataStore:
@@ -25,7 +26,7 @@ class DataStore:
     def get(self, settings: DatasetSettings, seed: int, train_limit: int = 0, *,
             chosen_by_user: bool = False) -> tuple[Dataset, str | None]:
         # a set downloaded since the last load replaces the synthetic stand-in
-        cached = is_cached(settings.name) if settings.name in IMAGE_SETS else None
+        cached = is_cached(settings.name) if settings.name in DOWNLOADABLE else None
         key = (settings, seed, train_limit, str(self.data_dir), chosen_by_user, cached)
         with self._lock:
             if self._key == key and self._value is not None:

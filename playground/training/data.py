@@ -4,10 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..datasets import Dataset, is_cached, load_dataset
-from ..datasets.catalog import accepted_options
+from ..datasets.catalog import DOWNLOADABLE, accepted_options
 from ..model.settings import DatasetSettings
-
-IMAGE_SETS = ("mnist", "fashion-mnist")
 
 
 def load_training_data(settings: DatasetSettings, *, seed: int, data_dir: str | Path | None = None,
@@ -21,7 +19,7 @@ def load_training_data(settings: DatasetSettings, *, seed: int, data_dir: str | 
     says so.  Nothing is downloaded that the user did not ask for.
     """
     name = settings.name
-    if name in IMAGE_SETS and data_dir is None and not chosen_by_user and not is_cached(name):
+    if name in DOWNLOADABLE and data_dir is None and not chosen_by_user and not is_cached(name):
         note = (f"{name} is not downloaded, so this uses the built-in synthetic digits instead "
                 f"(get the real set with `playground download {name}` or pass --data-dir DIR)")
         return load_dataset("digits", seed=seed), note

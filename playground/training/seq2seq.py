@@ -21,8 +21,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..datasets.catalog import names_of_kind
 from ..datasets.dataset import DatasetError
-from ..datasets.sequences import (BOS, EOS, PAD, SEQUENCE_DATASETS, UNK, PairCorpus, copy_task, detokenize,
+from ..datasets.sequences import (BOS, EOS, PAD, UNK, PairCorpus, copy_task, detokenize,
                                   load_pairs_tsv, number_translation, reverse_task, reverse_within_lengths, tokenize)
 from ..engine.encoder_decoder import EncoderDecoder
 from ..engine.layers.recurrent_base import RecurrentLayer
@@ -62,7 +63,7 @@ def load_pair_corpus(settings: DatasetSettings, *, seed: int, data_file=None) ->
         if data_file is None:
             raise DatasetError("the pairs data set needs a file: pass --data-file FILE (source<TAB>target per line)")
         return load_pairs_tsv(data_file, settings.token_level, seed=seed)
-    raise DatasetError(f'an encoder-decoder trains on sentence pairs ({", ".join(SEQUENCE_DATASETS)}), '
+    raise DatasetError(f'an encoder-decoder trains on sentence pairs ({", ".join(names_of_kind("pairs"))}), '
                        f'not on the "{name}" data set')
 
 

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from ...datasets.catalog import names_of_kind
 from ...model.project import MetricHistory
 from ..colors import layer_colors
 
@@ -131,8 +132,7 @@ class DashboardModel:
             return shape
         size = int(np.prod(shape))
         side = int(round(math.sqrt(size)))
-        image_sets = ("mnist", "fashion-mnist", "digits", "idx")
-        if side * side == size and side >= 8 and spec.dataset.name in image_sets:
+        if side * side == size and side >= 8 and spec.dataset.name in names_of_kind("image"):
             return side, side
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
+from ...datasets.catalog import CATALOGUE
 from ...engine.activations import ACTIVATIONS
 from ...engine.config import FieldInfo, fields_of
 from ...engine.costs import COSTS
@@ -22,6 +23,7 @@ CHOICE_HELP = {
     "activation": lambda name: f"{ACTIVATIONS[name].formula}\n{ACTIVATIONS[name].when_to_use}",
     "cost": lambda name: COSTS[name].formula,
     "initializer": lambda name: INITIALIZERS[name].description,
+    "name": lambda name: CATALOGUE[name].title,  # the dataset's name, the only choice field so called
 }
 
 _INT_LIMIT = 2**31 - 1  # what a QSpinBox holds

@@ -13,7 +13,7 @@ import stat
 import time
 from pathlib import Path
 
-from playground import budgets
+from . import budgets
 
 _TEMPORARY = re.compile(r"\.pg-[0-9a-f]{8}\.tmp")
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from playground import budgets
-from playground.model.files import UnwritablePath, atomic_write_bytes, check_writable
+from playground.files import UnwritablePath, atomic_write_bytes, check_writable
 
 
 def _mode(path) -> int:
