@@ -25,10 +25,10 @@ def lstm_data(n: int):
 
 def engine_lstm_epoch(x, labels):
     """The sequence trainer's own steps (forward, BPTT, ‖∂C/∂h_t‖ recorded, SGD) over one pass of ``x``."""
-    from .engine.layers import layer_class
-    from .engine.network import Network
-    from .model.settings import TrainingSettings
-    from .training.sequence_trainer import SequenceData, SequenceTrainer
+    from ..engine.layers import layer_class
+    from ..engine.network import Network
+    from ..model.settings import TrainingSettings
+    from ..training.sequence_trainer import SequenceData, SequenceTrainer
 
     specs = [("in", "input", layer_class("input").Config(shape=(STEPS, FEATURES))),
              ("rec", "lstm", layer_class("lstm").Config(hidden=HIDDEN, return_sequences="yes")),
@@ -142,7 +142,7 @@ def torch_lstm_epoch(x, labels):
 
 def measure_lstm(quick: bool) -> dict:
     """Samples (sequences) per second of the engine and the references, in bench.py's result format."""
-    from .bench import compare_with_references
+    from . import compare_with_references
 
     n = 1024 if quick else 4096
     x, labels = lstm_data(n)

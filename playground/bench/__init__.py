@@ -21,11 +21,11 @@ from functools import partial
 
 import numpy as np
 
-from .engine.conv_stack import ConvStackRunner
-from .engine.dense_stack import FINISHED, DenseStackRunner
-from .engine.network import Network
-from .engine.optimizers import Optimizer, OptimizerSettings
-from .model import build_network, sequential_spec
+from ..engine.conv_stack import ConvStackRunner
+from ..engine.dense_stack import FINISHED, DenseStackRunner
+from ..engine.network import Network
+from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..model import build_network, sequential_spec
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _engine_network(w: Workload) -> Network:
 def engine_epoch(w: Workload, x, y, instrument: bool | None = None):
     """A closure training one pass over ``x`` in the trainer's chunks."""
     if w.lesson:
-        from .training.lessons import load_lesson
+        from ..training.lessons import load_lesson
 
         network = build_network(load_lesson(w.lesson))
         network.initialize("he", 0)
@@ -357,9 +357,9 @@ def machine_description() -> str:
 
 def _measures():
     """One function per workload, taking ``quick`` and returning its result: the table above, then
-    the workloads that build their own networks and references (playground/bench_lstm.py, bench_rbm.py)."""
-    from .bench_lstm import measure_lstm
-    from .bench_rbm import measure_rbm
+    the workloads that build their own networks and references (playground/bench/lstm.py, rbm.py)."""
+    from .lstm import measure_lstm
+    from .rbm import measure_rbm
 
     return [partial(measure, w) for w in WORKLOADS] + [measure_lstm, measure_rbm]
 

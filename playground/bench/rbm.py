@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.layers import layer_class
-from .engine.layers.dropout import seed_kernel_random
-from .engine.rbm_kernels import CDRunner
+from ..engine.layers import layer_class
+from ..engine.layers.dropout import seed_kernel_random
+from ..engine.rbm_kernels import CDRunner
 
 N_VISIBLE, N_HIDDEN, BATCH = 784, 500, 20
 LEARNING_RATE, MOMENTUM, WEIGHT_COST = 0.1, 0.5, 2e-4
@@ -101,7 +101,7 @@ def torch_rbm_epoch(x: np.ndarray):
 def measure_rbm(quick: bool) -> dict:
     """Samples per second of the three, and the engine's ratios; each reference at its better
     thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
-    from .bench import compare_with_references
+    from . import compare_with_references
 
     n = 2000 if quick else 8000
     x = _data(n)
