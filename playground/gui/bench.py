@@ -26,6 +26,20 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+
+from ..datasets import is_cached
+from ..model import NetworkFileError, with_overrides
+from ..runs.data import DataStore
+from ..runs.feedforward import fresh_network
+from ..training import FeedForwardTrainer, StepChunk, TrainingControl
+from ..training.families import family_of
+from ..training.lessons import load_lesson
+from ..training.sequence_events import SequenceChunk
+from .app import create_application
+from .dashboard import PANEL_NAMES
+from .main_window import MainWindow
+from .sequence_lab import default_runner
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
@@ -37,8 +51,6 @@ PANEL_SECONDS = 2.5
 
 def _choose_data():
     """(data_dir, a sentence saying where the data comes from)."""
-    from ..datasets import is_cached
-
     if SHARED_MNIST.is_dir() and any(SHARED_MNIST.glob("*idx*")):
         return SHARED_MNIST, f"MNIST from {SHARED_MNIST}"
     if is_cached("mnist"):
@@ -47,9 +59,6 @@ def _choose_data():
 
 
 def _spec(lesson: str):
-    from ..model import with_overrides
-    from ..training.lessons import load_lesson
-
     spec = load_lesson(lesson)
     spec.training = with_overrides(spec.training, epochs=100_000)  # never completes within the measurement
     return spec
@@ -58,13 +67,7 @@ def _spec(lesson: str):
 def _headless_events(spec, data):
     """(the bare trainer's events, its control, its batch size): the dashboard's trainer, or
     for a lab lesson the runner its lab uses."""
-    from ..training import FeedForwardTrainer, TrainingControl
-    from ..training.families import family_of
-    from ..runs.feedforward import fresh_network
-
     if family_of(spec).lab == "sequence":
-        from .sequence_lab import default_runner
-
         control = TrainingControl(0.01)
         return default_runner(spec, control), control, spec.training.batch_size
     dataset, _ = data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
@@ -74,9 +77,6 @@ def _headless_events(spec, data):
 
 def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
     """Samples per second of the bare trainer (no window, no stream), after a short warm-up."""
-    from ..training import StepChunk
-    from ..training.sequence_events import SequenceChunk
-
     events, control, batch_size = _headless_events(spec, data)
     started = time.perf_counter()
     t0 = None
@@ -175,11 +175,6 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
 
     Returns (gaps between timer ticks in ms, window samples/s, headless samples/s).
     """
-    from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
-
-    from .app import create_application
-    from .main_window import MainWindow
-
     app = create_application()
     app.setQuitOnLastWindowClosed(False)
     folder = tempfile.mkdtemp(prefix="playground-bench-")
@@ -264,8 +259,6 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
 def shown_panels(dashboard) -> list[str]:
     """The tabs the lesson shows, its own (filters, feature maps, ...) first, the comparison
     last (it has nothing to draw in a first run)."""
-    from .dashboard import PANEL_NAMES
-
     visible = [name for name in PANEL_NAMES
                if dashboard.isTabVisible(dashboard.indexOf(dashboard.panel_named(name)))]
     own = [name for name in visible if dashboard.panel_named(name) in dashboard.optional_panels]
@@ -274,10 +267,6 @@ def shown_panels(dashboard) -> list[str]:
 
 def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: str = LESSON) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..model import NetworkFileError
-    from ..training.families import family_of
-    from ..runs.data import DataStore
-
     seconds = 5.0 if quick else 20.0
     segments = 2 if quick else 4
     reference_seconds = 1.0 if quick else 2.0

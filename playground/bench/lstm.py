@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .harness import compare_with_references
+
 STEPS, FEATURES, HIDDEN, CLASSES, BATCH = 20, 32, 128, 32, 32
 LEARNING_RATE = 0.1
 TARGET = "≥ 1.2× torch"
@@ -25,10 +27,11 @@ def lstm_data(n: int):
 
 def engine_lstm_epoch(x, labels):
     """The sequence trainer's own steps (forward, BPTT, ‖∂C/∂h_t‖ recorded, SGD) over one pass of ``x``."""
-    from .engine.layers import layer_class
-    from .engine.network import Network
-    from .model.settings import TrainingSettings
-    from .training.sequence_trainer import SequenceData, SequenceTrainer
+    # imported here: importing the package (as the start-up figure does) need not load the sequence trainer
+    from ..engine.layers import layer_class
+    from ..engine.network import Network
+    from ..model.settings import TrainingSettings
+    from ..training.sequence_trainer import SequenceData, SequenceTrainer
 
     specs = [("in", "input", layer_class("input").Config(shape=(STEPS, FEATURES))),
              ("rec", "lstm", layer_class("lstm").Config(hidden=HIDDEN, return_sequences="yes")),
@@ -141,9 +144,7 @@ def torch_lstm_epoch(x, labels):
 
 
 def measure_lstm(quick: bool) -> dict:
-    """Samples (sequences) per second of the engine and the references, in bench.py's result format."""
-    from .bench import compare_with_references
-
+    """Samples (sequences) per second of the engine and the references, in the harness's result format."""
     n = 1024 if quick else 4096
     x, labels = lstm_data(n)
     return compare_with_references("lstm", TARGET, n, 3 if quick else 5, engine_lstm_epoch(x, labels),

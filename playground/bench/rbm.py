@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.layers import layer_class
-from .engine.layers.dropout import seed_kernel_random
-from .engine.rbm_kernels import CDRunner
+from ..engine.layers import layer_class
+from ..engine.layers.dropout import seed_kernel_random
+from ..engine.rbm_kernels import CDRunner
+from .harness import compare_with_references
 
 N_VISIBLE, N_HIDDEN, BATCH = 784, 500, 20
 LEARNING_RATE, MOMENTUM, WEIGHT_COST = 0.1, 0.5, 2e-4
@@ -89,7 +90,8 @@ def torch_rbm_epoch(x: np.ndarray):
                 negative_v = torch.sigmoid(torch.addmm(visible_bias, sample, weight))
                 negative_h = torch.sigmoid(torch.addmm(hidden_bias, negative_v, weight.T))
                 gradient = positive.T @ data - negative_h.T @ negative_v
-                steps[0].mul_(MOMENTUM).add_(gradient, alpha=LEARNING_RATE / BATCH).add_(weight, alpha=-LEARNING_RATE * WEIGHT_COST)
+                steps[0].mul_(MOMENTUM).add_(gradient, alpha=LEARNING_RATE / BATCH).add_(
+                    weight, alpha=-LEARNING_RATE * WEIGHT_COST)
                 steps[1].mul_(MOMENTUM).add_((data - negative_v).sum(0), alpha=LEARNING_RATE / BATCH)
                 steps[2].mul_(MOMENTUM).add_((positive - negative_h).sum(0), alpha=LEARNING_RATE / BATCH)
                 weight.add_(steps[0])
@@ -101,8 +103,6 @@ def torch_rbm_epoch(x: np.ndarray):
 def measure_rbm(quick: bool) -> dict:
     """Samples per second of the three, and the engine's ratios; each reference at its better
     thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
-    from .bench import compare_with_references
-
     n = 2000 if quick else 8000
     x = _data(n)
     return compare_with_references("rbm", TARGET, n, 3 if quick else 5, engine_rbm_epoch(x),
