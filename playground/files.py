@@ -6,6 +6,7 @@ at a later save into the same folder without touching anybody else's files.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -66,10 +67,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            try:
+            with contextlib.suppress(FileNotFoundError):  # a new file: the umask decided its permissions
                 os.fchmod(stream.fileno(), stat.S_IMODE(os.stat(path).st_mode))
-            except FileNotFoundError:
-                pass  # a new file: the umask decided its permissions
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:

@@ -17,9 +17,9 @@ import pytest
 
 from playground import budgets
 from playground.datasets import DatasetError
-from playground.model.network_file import spec_from_json, load_spec
-from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model import NetworkFileError, sequential_spec, spec_to_dict
+from playground.model.network_file import load_spec, spec_from_json
+from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model.weights import WeightsError, read_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,6 +261,7 @@ def test_a_gzipped_idx_claiming_7_6_million_images_is_refused_before_allocating(
 
 def test_a_gzip_inflating_to_6_gb_behind_a_10_image_header_stops_at_the_header(tmp_path):
     import gzip
+
     from playground.datasets.idx import read_idx
     zeros = gzip.compress(bytes(64 * 1024**2))  # concatenated gzip members: 96 × 64 MB = 6 GB inflated
     path = tmp_path / "train-images-idx3-ubyte.gz"

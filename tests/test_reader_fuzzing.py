@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playground.datasets import DatasetError
+from playground.model import NetworkFileError, sequential_spec, spec_to_dict
 from playground.model.network_file import spec_from_json
 from playground.model.project import MetricHistory, Project, ProjectError, project_bytes, read_project
-from playground.model import NetworkFileError, sequential_spec, spec_to_dict
 from playground.model.weights import WeightsError, read_weights
 
 ROOT = Path(__file__).resolve().parents[1]

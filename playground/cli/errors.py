@@ -12,8 +12,8 @@ def user_errors():
     from ..datasets import DatasetError
     from ..engine.config import ConfigError
     from ..engine.layers import RegistryError
-    from ..model import NetworkFileError, WeightsError
     from ..files import UnwritablePath
+    from ..model import NetworkFileError, WeightsError
     from ..training import DataMismatch
     return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch,
             UnwritablePath)

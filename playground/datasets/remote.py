@@ -14,6 +14,7 @@ defaults.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -205,10 +206,8 @@ class _Watchdog:
     def _shut(self) -> None:
         sock = getattr(self._connection, "sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed: the reader has stopped anyway
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed: the reader has stopped anyway
 
     def check(self) -> None:
         """Raise for the reason the watchdog stopped the transfer, if it did."""

@@ -46,9 +46,25 @@ import numpy as np
 from numba import njit
 
 from .activations import activation_backward, activation_forward, saturated_fraction
-from .dense_stack import (FINISHED, LEARNING_RATE, NONFINITE, SATURATION, STOP, STOPPED, DenseHead, FusedRunner, Slots,
-                          check_and_update, dense_head, head_backward, head_cost, head_forward, head_saturation,
-                          load_batch, typed_list)
+from .dense_stack import (
+    FINISHED,
+    LEARNING_RATE,
+    NONFINITE,
+    SATURATION,
+    STOP,
+    STOPPED,
+    DenseHead,
+    FusedRunner,
+    Slots,
+    check_and_update,
+    dense_head,
+    head_backward,
+    head_cost,
+    head_forward,
+    head_saturation,
+    load_batch,
+    typed_list,
+)
 from .layers.conv2d import Conv2D, add_filter_grads, col2im, im2col, zero_filter_grads
 from .layers.dense import Dense
 from .layers.dropout import Dropout

@@ -45,7 +45,7 @@ class Network(LayerParameters):
         self.output_size = int(np.prod(output.output_shape))
 
     @classmethod
-    def from_specs(cls, specs, input_shape, cost: str, dtype=np.float32) -> "Network":
+    def from_specs(cls, specs, input_shape, cost: str, dtype=np.float32) -> Network:
         """Build from ``(layer_id, type_id, config)`` triples in feed-forward order."""
         layers = []
         shape = tuple(input_shape)

@@ -17,8 +17,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from ..datasets.catalog import CATALOGUE, names_of_kind
-from ..model import NetworkFileError, analyse
 from ..files import failure_message
+from ..model import NetworkFileError, analyse
 from ..model.project import EpochSummary, MetricHistory
 from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network

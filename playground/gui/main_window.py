@@ -20,8 +20,8 @@ from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QToolBar
 
-from ..model import sequential_spec
 from ..files import failure_message
+from ..model import sequential_spec
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson
@@ -366,11 +366,11 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def _rate_edited(self, value: float) -> None:
         if self.dashboard_lab.set_learning_rate(value):
             return
-        if self.state == "idle" and value != self.document.spec.training.learning_rate:
-            if not self.document.set_training("learning_rate", float(value)):
-                self.rate_box.blockSignals(True)
-                self.rate_box.setValue(self.document.spec.training.learning_rate)
-                self.rate_box.blockSignals(False)
+        changed = self.state == "idle" and value != self.document.spec.training.learning_rate
+        if changed and not self.document.set_training("learning_rate", float(value)):
+            self.rate_box.blockSignals(True)
+            self.rate_box.setValue(self.document.spec.training.learning_rate)
+            self.rate_box.blockSignals(False)
 
     # --- lessons and documents ------------------------------------------------------------------
     def _replace(self, spec, weights=None, history=None, path: Path | None = None) -> bool:

@@ -17,20 +17,20 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
 
+from ..runs.data import DataStore
+from ..runs.jobs import Runner
+from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
 from ..training import TrainingControl
 from .dashboard.loss import LossPanel
-from ..runs.jobs import Runner
 from .lab import Lab
 from .rbm.autoencoder import AutoencoderView
 from .rbm.completion import CompletionView
 from .rbm.curves import EnergyCurvesView
 from .rbm.filters import FiltersView
-from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
 from .rbm.model import RBMModel
 from .rbm.ratings import RatingsView, ratings_runner
 from .rbm.reconstructions import ReconstructionsView
 from .rbm.samples import SamplesView
-from ..runs.data import DataStore
 
 
 def fine_tune_mode(spec) -> str:

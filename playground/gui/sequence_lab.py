@@ -7,11 +7,12 @@ a ``SequenceJob``.  Wiring into a window: ``lab = SequenceLab(parent)``, then as
 """
 from __future__ import annotations
 
-
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
 from ..model import NetworkSpec
+from ..runs.jobs import RateMeter
+from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from ..training import TrainingControl
 from ..training.families import RunOptions, family_of
 from ..training.sequence_trainer import comparison_specs
@@ -21,8 +22,6 @@ from .lab import Lab
 from .sequences.gates import GateActivityView
 from .sequences.gradient_time import GradientOverTimeView
 from .sequences.hidden_pca import HiddenStatePCAView
-from ..runs.jobs import RateMeter
-from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from .sequences.model import SequenceModel
 from .sequences.translations import TranslationsView
 

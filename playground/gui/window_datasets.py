@@ -54,10 +54,10 @@ class WindowDatasets:
             self.statusBar().showMessage("Stop training before changing the dataset.", 5000)
             self._update_dataset_menu()
             return
-        if name in DOWNLOADABLE and not is_cached(name) and self.data.data_dir is None:
-            if not self.download_dataset(name):
-                self._update_dataset_menu()
-                return
+        missing = name in DOWNLOADABLE and not is_cached(name) and self.data.data_dir is None
+        if missing and not self.download_dataset(name):
+            self._update_dataset_menu()
+            return
         if self.document.set_dataset("name", name):
             self.statusBar().showMessage(f"Dataset: {name}. The network's input and output must fit it "
                                          f"(a mismatch is reported when training starts).", 6000)

@@ -9,14 +9,15 @@ waits.  It uses the window's ``document``, ``settings``, ``file_path``, ``traine
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from ..model import save_spec
 from ..files import failure_message
+from ..model import save_spec
 from ..model.project import Project, open_file, save_project
 from ..runs.jobs import run_signature
 from .dashboard import metrics_csv
@@ -176,10 +177,8 @@ class WindowFiles:
         path = self.autosave_path
 
         def write():
-            try:
+            with contextlib.suppress(OSError):  # a full disk must not interrupt the learner: the next autosave tries again
                 save_project(path, project)
-            except OSError:
-                pass  # a full disk must not interrupt the learner; the next autosave tries again
 
         self._autosave_thread = threading.Thread(target=write, name="playground-autosave", daemon=True)
         self._autosave_thread.start()

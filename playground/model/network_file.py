@@ -21,10 +21,17 @@ from pathlib import Path
 from .. import budgets
 from ..engine.config import ConfigError, config_from_dict, config_to_dict
 from ..engine.layers import LAYER_TYPES, layer_class
-from ..inputs import check_json_budget, read_input
 from ..files import atomic_write_text
-from .settings import (AugmentationSettings, PretrainingSettings, augmentation_from_dict, augmentation_to_dict,
-                       pretraining_from_dict, training_from_dict, training_to_dict)
+from ..inputs import check_json_budget, read_input
+from .settings import (
+    AugmentationSettings,
+    PretrainingSettings,
+    augmentation_from_dict,
+    augmentation_to_dict,
+    pretraining_from_dict,
+    training_from_dict,
+    training_to_dict,
+)
 from .spec import NetworkFileError, NetworkSpec, Node, layer_prefix
 
 FORMAT = "playground-network"

@@ -34,10 +34,10 @@ from typing import BinaryIO
 import numpy as np
 
 from .. import budgets
+from ..files import atomic_write_bytes, failure_message
 from ..inputs import check_json_budget
 from .analysis import parameter_arrays
 from .archive import ARCHIVE_ERRORS, Member, check_members, open_archive, read_header, read_member
-from ..files import atomic_write_bytes, failure_message
 from .network_file import load_spec, spec_from_json, spec_to_dict
 from .spec import NetworkFileError, NetworkSpec
 from .weights import WeightsError, check_weight_shapes, check_weight_values
@@ -66,7 +66,7 @@ class EpochSummary:
     samples_per_s: float = 0.0
 
     @classmethod
-    def from_record(cls, record) -> "EpochSummary":
+    def from_record(cls, record) -> EpochSummary:
         """From the trainer's ``EpochRecord`` (or anything with the same attributes)."""
         return cls(*(getattr(record, name) for name in EPOCH_FIELDS))
 
@@ -206,7 +206,7 @@ class MetricHistory:
     def layer_metrics(self) -> np.ndarray:
         return self._metrics[:self._n]
 
-    def copy(self) -> "MetricHistory":
+    def copy(self) -> MetricHistory:
         other = MetricHistory(self.layer_ids, self.max_steps)
         if self._n:
             other._write((self.steps.copy(), self.epoch_of_step.copy(), self.losses.copy(), self.accuracies.copy(),

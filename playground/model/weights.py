@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .archive import Member, check_members, open_archive, read_member
 from ..files import atomic_write_bytes
+from .archive import Member, check_members, open_archive, read_member
 
 
 class WeightsError(ValueError):

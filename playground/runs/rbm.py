@@ -16,9 +16,8 @@ import numpy as np
 from ..training import EpochRecord, StepChunk
 from ..training.collaborative import RatingsEpoch
 from ..training.rbm_trainer import PretrainChunk, PretrainEpoch, RBMStack, RBMTrainer
-from .jobs import JobProgress, RunnerJob
 from .data import DataStore
-from .jobs import SNAPSHOT_SECONDS
+from .jobs import SNAPSHOT_SECONDS, JobProgress, RunnerJob
 from .rbm_stream import ExamplesReady, RBMSnapshot, RBMStream, clone_rbm
 
 #: validation examples sent to the views (the reconstructions, completions and the code scatter)

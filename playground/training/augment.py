@@ -23,6 +23,7 @@ displacement field, interpolated bilinearly (zero outside the image).
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from numba import njit
 

@@ -335,7 +335,7 @@ class RatingsRBMTrainer:
             order = self.rng.permutation(ratings.n_users).astype(np.int64)
             started = time.perf_counter()
 
-            def train_chunk(first: int, count: int) -> ChunkResult:
+            def train_chunk(first: int, count: int, order=order, momentum=momentum) -> ChunkResult:
                 # a pause or stop returns from the kernel early; the loop carries on where it stopped
                 done = ratings_cd1_batches(starts, ratings.train_items, levels, order, batch, first, count,
                                            model.weight, model.visible_bias, model.hidden_bias, *steps, *gradients,

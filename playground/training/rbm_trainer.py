@@ -99,7 +99,7 @@ class PretrainEpoch(EpochEvent):
         return self.free_energy_validation - self.free_energy_train
 
     def record(self) -> dict:
-        return {"kind": "pretrain_epoch", **{key: value for key, value in asdict(self).items()}}
+        return {"kind": "pretrain_epoch", **asdict(self)}
 
 
 class RBMStack(LayerParameters):
@@ -254,7 +254,7 @@ class RBMTrainer:
             order = rng.permutation(len(train)).astype(np.int64)
             started = time.perf_counter()
 
-            def train_chunk(first: int, count: int) -> ChunkResult:
+            def train_chunk(first: int, count: int, epoch=epoch, order=order, momentum=momentum) -> ChunkResult:
                 errors = runner.run(train, order, first, count, self.control.array, momentum)
                 chunk = PretrainChunk(rbm.id, index, len(self.stack.rbms), epoch, self.steps_done, errors)
                 self.steps_done += len(errors)

@@ -18,13 +18,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 
 from ..datasets.catalog import names_of_kind
 from ..datasets.dataset import DatasetError
-from ..datasets.sequences import (BOS, EOS, PAD, UNK, PairCorpus, copy_task, detokenize,
-                                  load_pairs_tsv, number_translation, reverse_task, reverse_within_lengths, tokenize)
+from ..datasets.sequences import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    PairCorpus,
+    copy_task,
+    detokenize,
+    load_pairs_tsv,
+    number_translation,
+    reverse_task,
+    reverse_within_lengths,
+    tokenize,
+)
 from ..engine.encoder_decoder import EncoderDecoder
 from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
@@ -32,8 +45,8 @@ from ..model import build_network, load_weights_into, with_overrides
 from ..model.settings import DatasetSettings, TrainingSettings
 from .control import TrainingControl
 from .families import Family, PreparedRun, RunOptions, register_family
-from .sequence_events import HiddenStates, SequenceChunk, SequenceEpoch, Translation, gate_means_of
 from .protocol import STOPPED, ChunkResult, ChunkSizer, Finished, run_batches
+from .sequence_events import HiddenStates, SequenceChunk, SequenceEpoch, Translation, gate_means_of
 from .trainer import DataMismatch
 
 #: held-out numbers of the number task: exact match is then measured in steps of 0.1%
@@ -297,8 +310,7 @@ class Seq2SeqTrainer:
             started = time.perf_counter()
             order = rng.permutation(n)
             self._epoch_loss = 0.0
-            outcome = yield from run_batches(
-                control, batches, lambda first, count: self._chunk(epoch, order, first, count), sizer)
+            outcome = yield from run_batches(control, batches, partial(self._chunk, epoch, order), sizer)
             if outcome is STOPPED:
                 yield Finished.stopped(epoch - 1, self.steps_done, self.history)
                 return

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial
 
 import numpy as np
 
@@ -35,8 +36,8 @@ from ..engine.layers.dropout import seed_kernel_random
 from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
-from ..model.settings import DatasetSettings, TrainingSettings
 from ..model import NetworkSpec, build_network, load_weights_into, with_overrides
+from ..model.settings import DatasetSettings, TrainingSettings
 from .control import TrainingControl
 from .families import Family, PreparedRun, RunOptions, register_family
 from .protocol import STOPPED, ChunkResult, ChunkSizer, Event, Finished, RunStarted, run_batches
@@ -188,8 +189,7 @@ class SequenceTrainer:
         for epoch in range(1, settings.epochs + 1):
             started = time.perf_counter()
             order = rng.permutation(len(self.x_train)).astype(np.int64)
-            outcome = yield from run_batches(self.control, batches,
-                                             lambda first, count: self._chunk(epoch, order, first, count), sizer)
+            outcome = yield from run_batches(self.control, batches, partial(self._chunk, epoch, order), sizer)
             if outcome is STOPPED:
                 yield Finished.stopped(epoch - 1, self.steps_done, self.history)
                 return

@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial
 
 import numpy as np
 
 from ..engine.conv_stack import ConvStackRunner, conv_stack_plan
 from ..engine.costs import cost_and_delta
-from ..engine.dense_stack import (BIAS_GRAD, NONFINITE, SATURATION, STOP, WEIGHT_GRAD, WEIGHT_NORM, DenseStackRunner,
-                                  dense_stack_layers)
+from ..engine.dense_stack import (
+    BIAS_GRAD,
+    NONFINITE,
+    SATURATION,
+    STOP,
+    WEIGHT_GRAD,
+    WEIGHT_NORM,
+    DenseStackRunner,
+    dense_stack_layers,
+)
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings
@@ -33,7 +42,6 @@ from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family
 from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
-
 
 #: the epoch's train figures are measured on at most this many training examples, so that a
 #: 50,000-image epoch does not spend a third of its time re-reading the training set
@@ -260,11 +268,8 @@ class FeedForwardTrainer:
             if tail:
                 segments.append((order[full_batches * self.batch_size:], 1, tail))
             for source, count, batch_size in segments:
-                outcome = yield from run_batches(
-                    self.control, count,
-                    lambda first, wanted, source=source, size=batch_size: self._chunk(epoch, source, first, wanted,
-                                                                                       size),
-                    sizer)
+                chunk = partial(self._chunk, epoch, source, batch_size=batch_size)
+                outcome = yield from run_batches(self.control, count, chunk, sizer)
                 if outcome is STOPPED:
                     yield Finished.stopped(epoch - 1, self.steps_done, self.history)
                     return

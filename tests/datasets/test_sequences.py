@@ -8,10 +8,22 @@ import numpy as np
 import pytest
 
 from playground.datasets import DatasetError
-from playground.datasets.sequences import (BOS, EOS, PAD, RESERVED_TOKENS, UNK, Vocabulary, copy_task,
-                                           czech_number_words, encode_padded, english_number_words,
-                                           load_pairs_tsv, number_translation, reverse_task,
-                                           reverse_within_lengths)
+from playground.datasets.sequences import (
+    BOS,
+    EOS,
+    PAD,
+    RESERVED_TOKENS,
+    UNK,
+    Vocabulary,
+    copy_task,
+    czech_number_words,
+    encode_padded,
+    english_number_words,
+    load_pairs_tsv,
+    number_translation,
+    reverse_task,
+    reverse_within_lengths,
+)
 
 KNOWN_NUMBERS = {
     0: ("nula", "zero"),

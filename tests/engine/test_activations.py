@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from playground.engine.activations import SIGMOID, TANH, RELU, activation_forward, saturated_fraction
+from playground.engine.activations import RELU, SIGMOID, TANH, activation_forward, saturated_fraction
 
 
 def test_saturation_counts_units_whose_derivative_is_below_one_percent_of_its_peak():

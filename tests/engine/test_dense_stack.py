@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from playground.engine.dense_stack import (BIAS_GRAD, FINISHED, NONFINITE, STOPPED, WEIGHT_GRAD, WEIGHT_NORM,
-                                           DenseStackRunner, dense_stack_layers)
+from playground.engine.dense_stack import (
+    BIAS_GRAD,
+    FINISHED,
+    NONFINITE,
+    STOPPED,
+    WEIGHT_GRAD,
+    WEIGHT_NORM,
+    DenseStackRunner,
+    dense_stack_layers,
+)
 from playground.engine.layers.dropout import seed_kernel_random
 from playground.engine.optimizers import Optimizer, OptimizerSettings
 

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
+from playground.engine.layers import layer_class
 from playground.gui.colors import layer_color
 from playground.gui.editor import LOCKED_MESSAGE, Document, layer_colors_for
-from playground.model.edits import auto_layout, chains
 from playground.model import NetworkSpec, Node
-from playground.engine.layers import layer_class
+from playground.model.edits import auto_layout, chains
 
 from .helpers import mlp
 

@@ -8,8 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from playground.gui.editor import CanvasView, Document
 from playground.gui.editor.items import ERROR, STATE_HINT
-from playground.model import load_spec, save_spec
-from playground.model import encoder_decoder_spec
+from playground.model import encoder_decoder_spec, load_spec, save_spec
 
 from .helpers import mlp
 

@@ -142,8 +142,8 @@ def test_the_second_run_is_compared_with_the_first(make_lab, qtbot):
 
 def test_the_heat_map_grows_with_the_training_steps(qapp):
     from playground.gui.sequences import GradientOverTimeView, SequenceModel
-    from playground.runs.sequence_stream import SequenceStream
     from playground.gui.sequences.gradient_time import MAX_COLUMNS
+    from playground.runs.sequence_stream import SequenceStream
 
     stream, model, view = SequenceStream(), SequenceModel(), GradientOverTimeView()
     seen = 0

@@ -1,6 +1,6 @@
 """Old files keep loading: a layer type that bumps its version migrates older configs."""
 from playground.engine.layers import layer_class
-from playground.model import spec_from_dict, spec_to_dict, sequential_spec
+from playground.model import sequential_spec, spec_from_dict, spec_to_dict
 
 
 def test_an_older_layer_version_is_migrated(monkeypatch):

@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 
 from playground.engine.layers import LAYER_TYPES, layer_class
-from playground.model import (NetworkFileError, analyse, build_network, load_spec, save_spec, sequential_spec,
-                              spec_from_dict, spec_to_dict)
-from playground.model import Node
+from playground.model import (
+    NetworkFileError,
+    Node,
+    analyse,
+    build_network,
+    load_spec,
+    save_spec,
+    sequential_spec,
+    spec_from_dict,
+    spec_to_dict,
+)
 from playground.training.lessons import LESSONS, lesson_names
 
 

@@ -6,10 +6,18 @@ import zipfile
 import numpy as np
 import pytest
 
-from playground.model import build_network
-from playground.model.project import (EpochSummary, MetricHistory, Project, ProjectError, load_project, open_file,
-                                      project_bytes, read_project, save_project)
-from playground.model import save_spec, spec_to_dict
+from playground.model import build_network, save_spec, spec_to_dict
+from playground.model.project import (
+    EpochSummary,
+    MetricHistory,
+    Project,
+    ProjectError,
+    load_project,
+    open_file,
+    project_bytes,
+    read_project,
+    save_project,
+)
 from playground.training.lessons import load_lesson
 
 

@@ -9,9 +9,19 @@ import pytest
 
 from playground.engine.encoder_decoder import EncoderDecoder
 from playground.engine.layers import layer_class
-from playground.model import (NetworkFileError, Node, analyse, build_network, load_spec, load_weights_into,
-                              save_spec, save_weights, spec_from_dict, spec_to_dict)
-from playground.model import encoder_decoder_spec
+from playground.model import (
+    NetworkFileError,
+    Node,
+    analyse,
+    build_network,
+    encoder_decoder_spec,
+    load_spec,
+    load_weights_into,
+    save_spec,
+    save_weights,
+    spec_from_dict,
+    spec_to_dict,
+)
 from playground.training.lessons import LESSONS
 
 

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from playground.datasets import load_dataset
-from playground.model import AugmentationSettings, NetworkFileError, sequential_spec, spec_from_dict, spec_to_dict
-from playground.model import build_network
+from playground.model import (
+    AugmentationSettings,
+    NetworkFileError,
+    build_network,
+    sequential_spec,
+    spec_from_dict,
+    spec_to_dict,
+)
 from playground.training import DataMismatch, EpochRecord, FeedForwardTrainer
 from playground.training.augment import Augmenter, augmentation_grid
 

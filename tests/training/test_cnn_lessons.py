@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-
 from playground.cli import main
 from playground.datasets import load_dataset
 from playground.model import build_network

@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 
 from playground.datasets import load_dataset
-from playground.model import analyse, build_network, load_weights_into, save_weights, spec_from_dict, spec_to_dict
-from playground.model import NetworkFileError
-from playground.training import EpochRecord, Finished, FeedForwardTrainer, StepChunk
+from playground.model import (
+    NetworkFileError,
+    analyse,
+    build_network,
+    load_weights_into,
+    save_weights,
+    spec_from_dict,
+    spec_to_dict,
+)
+from playground.training import EpochRecord, FeedForwardTrainer, Finished, StepChunk
 from playground.training.lessons import load_lesson
 
 

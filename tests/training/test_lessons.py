@@ -9,7 +9,7 @@ import pytest
 from playground.datasets import load_dataset
 from playground.engine.dense_stack import BIAS_GRAD
 from playground.model import build_network
-from playground.training import EpochRecord, StepChunk, FeedForwardTrainer
+from playground.training import EpochRecord, FeedForwardTrainer, StepChunk
 from playground.training.data import load_training_data
 from playground.training.lessons import lesson_names, load_lesson, load_network_or_lesson
 from playground.training.rbm_trainer import RBMStack

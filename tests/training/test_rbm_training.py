@@ -11,13 +11,13 @@ from playground.engine.layers import layer_class
 from playground.engine.rbm_kernels import complete, reconstruct
 from playground.model import (
     NetworkFileError,
+    Node,
     analyse,
     load_spec,
     load_weights_into,
     save_spec,
     save_weights,
 )
-from playground.model import Node
 from playground.training import EpochRecord, Finished, TrainingControl
 from playground.training.lessons import load_lesson
 from playground.training.rbm_trainer import (

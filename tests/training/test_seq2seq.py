@@ -9,12 +9,11 @@ import pytest
 
 from playground.cli import main
 from playground.datasets.sequences import BOS, EOS, PAD
-from playground.model.settings import DatasetSettings, TrainingSettings
 from playground.model import build_encoder_decoder, encoder_decoder_spec
+from playground.model.settings import DatasetSettings, TrainingSettings
 from playground.training import DataMismatch, Finished, TrainingControl
 from playground.training.lessons import load_lesson
-from playground.training.seq2seq import (Seq2SeqTrainer, beam_decode, greedy_decode, load_pair_corpus,
-                                         token_figures)
+from playground.training.seq2seq import Seq2SeqTrainer, beam_decode, greedy_decode, load_pair_corpus, token_figures
 from playground.training.sequence_events import SequenceChunk, SequenceEpoch
 
 SMALL_NUMBERS = DatasetSettings(name="numbers", max_number=9999, n_samples=3000)

@@ -10,8 +10,14 @@ from playground.datasets.adding import BASELINE_MSE
 from playground.model import analyse, with_overrides
 from playground.training.lessons import load_lesson
 from playground.training.sequence_events import SequenceChunk, SequenceEpoch
-from playground.training.sequence_trainer import (SequenceData, SequenceTrainer, comparison_specs,
-                                                  load_sequence_data, sequence_trainer_for, time_decay_ratio)
+from playground.training.sequence_trainer import (
+    SequenceData,
+    SequenceTrainer,
+    comparison_specs,
+    load_sequence_data,
+    sequence_trainer_for,
+    time_decay_ratio,
+)
 from playground.training.trainer import DataMismatch, Finished
 
 

@@ -11,7 +11,7 @@ from playground.datasets import load_dataset
 from playground.engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD
 from playground.model import build_network, sequential_spec
 from playground.model.settings import TrainingSettings
-from playground.training import DataMismatch, EpochRecord, Finished, StepChunk, FeedForwardTrainer, TrainingControl
+from playground.training import DataMismatch, EpochRecord, FeedForwardTrainer, Finished, StepChunk, TrainingControl
 from playground.training.metrics import JsonLinesWriter, MetricStream
 
 

@@ -27,7 +27,7 @@ class RegistryError(RuntimeError):
     pass
 
 
-LAYER_TYPES: dict[str, type["Layer"]] = {}
+LAYER_TYPES: dict[str, type[Layer]] = {}
 
 
 def register_layer(cls):
@@ -44,7 +44,7 @@ def register_layer(cls):
     return cls
 
 
-def layer_class(type_id: str) -> type["Layer"]:
+def layer_class(type_id: str) -> type[Layer]:
     try:
         return LAYER_TYPES[type_id]
     except KeyError:

@@ -100,7 +100,7 @@ class ConvolutionExample:
 class ConvolutionView(QWidget):
     """Paints input, kernel, products and output as grids of numbers for one step."""
 
-    def __init__(self, panel: "ConvolutionPanel"):
+    def __init__(self, panel: ConvolutionPanel):
         super().__init__(panel)
         self.panel = panel
         self.setMinimumSize(560, 250)

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from ...model import build_network
-from .common import set_title, CLASS_COLORS, DashboardModel, Panel, pen
+from .common import CLASS_COLORS, DashboardModel, Panel, pen, set_title
 
 GRID = 110
 MAX_POINTS_SHOWN = 1500

@@ -13,8 +13,19 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel
 
 from ...engine.dense_stack import BIAS_GRAD, WEIGHT_GRAD
-from .common import (DashboardModel, Panel, RangeKeeper, describe_layers, downsample, pen, positive, recent_mean,
-                     set_text, set_title, smooth)
+from .common import (
+    DashboardModel,
+    Panel,
+    RangeKeeper,
+    describe_layers,
+    downsample,
+    pen,
+    positive,
+    recent_mean,
+    set_text,
+    set_title,
+    smooth,
+)
 
 #: mini-batches at the start of a run whose mean is "the untrained network"
 START_STEPS = 50
@@ -102,7 +113,7 @@ class GradientPanel(Panel):
         for label in self._labels:
             self.bars_plot.removeItem(label)
         self._labels = []
-        for index, layer_id in enumerate(layer_ids):
+        for _ in layer_ids:
             label = pg.TextItem("", anchor=(0.5, 1.0), color="#333333")
             self.bars_plot.addItem(label)
             self._labels.append(label)

@@ -68,6 +68,7 @@ def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
 
 def main(argv: list[str] | None = None) -> int:
     import os
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -11,11 +11,18 @@ from collections import defaultdict
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QCursor, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import (QApplication, QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView,
-                               QMenu, QToolTip)
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QMenu,
+    QToolTip,
+)
 
-from .document import LOCKED_MESSAGE, Document, layer_colors_for
 from ...model.edits import NODE_HEIGHT, NODE_WIDTH, auto_layout, is_recurrent, positions_of
+from .document import LOCKED_MESSAGE, Document, layer_colors_for
 from .items import ACCENT, EdgeItem, NodeItem, PortItem, StateEdgeItem, edge_path
 from .palette import LAYER_MIME
 

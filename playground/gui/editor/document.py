@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QUndoCommand, QUndoStack
 
-from ...model import Analysis, NetworkSpec, analyse
-from ..colors import layer_colors
-from ...model import edits
+from ...model import Analysis, NetworkSpec, analyse, edits
 from ...model.edits import EditError
+from ..colors import layer_colors
 
 LOCKED_MESSAGE = "Stop training before editing the network"
 
@@ -22,7 +21,7 @@ LOCKED_MESSAGE = "Stop training before editing the network"
 class _SpecChange(QUndoCommand):
     """One edit: undo shows the spec before it, redo the spec after it."""
 
-    def __init__(self, document: "Document", text: str, before: NetworkSpec, after: NetworkSpec):
+    def __init__(self, document: Document, text: str, before: NetworkSpec, after: NetworkSpec):
         super().__init__(text)
         self._document, self._before, self._after = document, before, after
 

@@ -61,7 +61,7 @@ def edge_path(start: QPointF, end: QPointF) -> QPainterPath:
 class PortItem(QGraphicsEllipseItem):
     """A connection point: ``kind`` is "in" (top of the card) or "out" (bottom)."""
 
-    def __init__(self, node: "NodeItem", kind: str):
+    def __init__(self, node: NodeItem, kind: str):
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, node)
         self.node, self.kind = node, kind

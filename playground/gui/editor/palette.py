@@ -29,7 +29,7 @@ def type_title(type_id: str) -> str:
 class _LayerTree(QTreeWidget):
     """A tree whose drags carry the palette's own mime data."""
 
-    def __init__(self, palette: "PaletteWidget"):
+    def __init__(self, palette: PaletteWidget):
         super().__init__(palette)
         self._palette = palette
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from ...runs.rbm_stream import RBMSnapshot
 from ..dashboard.common import (
     CLASS_COLORS,
     IMAGE_COLORMAP,
@@ -23,7 +24,6 @@ from ..dashboard.common import (
 from ..dashboard.images import ImageBlock
 from ..sequences.hidden_pca import pca_2d
 from .model import RBMModel, picture_row
-from ...runs.rbm_stream import RBMSnapshot
 
 #: digits whose reconstructions are shown
 COUNT = 10

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...model.project import EpochSummary, MetricHistory
+from ...runs.rbm_stream import ExamplesReady, RBMSnapshot
 from ...training.collaborative import RatingsEpoch
 from ...training.metrics import Snapshot
 from ...training.rbm_trainer import PretrainEpoch
 from ..dashboard.common import DashboardModel, tile_mosaic
-from ...runs.rbm_stream import ExamplesReady, RBMSnapshot
 
 
 class RBMModel(DashboardModel):

@@ -15,9 +15,9 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from ...model.project import EpochSummary, MetricHistory
+from ...runs.sequence_stream import SequenceSnapshot
 from ...training.sequence_events import HiddenStates, SequenceEpoch, Translation
 from ..dashboard.common import DashboardModel
-from ...runs.sequence_stream import SequenceSnapshot
 
 #: mini-batches averaged into the "latest" gradient-over-time profile (one batch is noisy)
 PROFILE_STEPS = 20
