@@ -5,6 +5,7 @@ size) against a budget here before it allocates or decompresses anything.  Each 
 named constant with the reason for its size, and every refusal names the budget it hit, so
 a learner who meets one knows what to change.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,10 @@ MAX_PARAMETERS = _physical_memory_bytes() // 2 // BYTES_PER_TRAINED_PARAMETER
 
 def parameter_budget_message(count: int) -> str:
     """Why a network of ``count`` parameters is refused (the parameter budget)."""
-    return (f"the network has {count:,} parameters, more than the parameter budget of {MAX_PARAMETERS:,} "
-            f"(half this machine's memory at {BYTES_PER_TRAINED_PARAMETER} bytes per parameter in training)")
+    return (
+        f"the network has {count:,} parameters, more than the parameter budget of {MAX_PARAMETERS:,} "
+        f"(half this machine's memory at {BYTES_PER_TRAINED_PARAMETER} bytes per parameter in training)"
+    )
 
 
 def _size(count: int) -> str:

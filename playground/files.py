@@ -4,6 +4,7 @@ The temporary file is named ``.pg-<8 hex digits>.tmp``: short, so a legal name o
 length can still be saved, and recognisably ours, so one left by a killed save is removed
 at a later save into the same folder without touching anybody else's files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,8 +35,11 @@ def remove_stale_temporaries(folder: Path, pattern: re.Pattern = _TEMPORARY) -> 
         return  # the write that follows reports the folder's problem
     for entry in entries:
         try:
-            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False) \
-                    and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            if (
+                pattern.fullmatch(entry.name)
+                and entry.is_file(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_mtime < cutoff
+            ):
                 os.unlink(entry.path)
         except OSError:
             continue  # gone already, or not ours to remove: never a reason to fail a save
@@ -46,8 +50,9 @@ def _create_temporary(folder: Path) -> tuple[int, Path]:
     while True:
         temporary = folder / f".pg-{secrets.token_hex(4)}.tmp"
         try:
-            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), \
-                temporary
+            return os.open(
+                temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666
+            ), temporary
         except FileExistsError:
             continue
 
@@ -99,15 +104,18 @@ def check_writable(path: str | Path, what: str = "the file") -> None:
 
     def refuse(reason: str) -> UnwritablePath:
         return UnwritablePath(f"{what} {path} cannot be written: {reason}")
+
     existing = path.parent  # os.path's tests say False, not raise, for a name too long
     while not os.path.exists(existing) and existing != existing.parent:
         existing = existing.parent
     if not os.path.isdir(existing):
         raise refuse(f"{existing} is a file, not a folder")
-    for part in path.parts[len(existing.parts):]:
+    for part in path.parts[len(existing.parts) :]:
         if len(os.fsencode(part)) > _name_max(existing):
-            raise refuse(f'the name "{part[:40]}…" is {len(os.fsencode(part))} bytes, longer than the '
-                         f"{_name_max(existing)} this file system allows")
+            raise refuse(
+                f'the name "{part[:40]}…" is {len(os.fsencode(part))} bytes, longer than the '
+                f"{_name_max(existing)} this file system allows"
+            )
     if os.path.isdir(path):
         raise refuse("it is a folder")
     if os.path.exists(path) and not os.access(path, os.W_OK):

@@ -7,6 +7,7 @@ refused from ``fstat`` before a byte is read.  JSON is scanned for its nesting d
 before it is parsed, because Python's parser recurses once per level and a file of
 200,000 brackets would exhaust the stack.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,13 @@ import numpy as np
 
 from playground import budgets
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def open_input(path: str | Path, error: type[Exception], budget: str | None = None) -> BinaryIO:

@@ -1,4 +1,5 @@
 """Shared fixtures: the real MNIST test set in ../shared/data/mnist, where it exists."""
+
 from __future__ import annotations
 
 from pathlib import Path

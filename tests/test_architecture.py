@@ -1,4 +1,5 @@
 """The import contracts in pyproject.toml (Qt stays in playground.gui, layers point one way) and no import cycles."""
+
 import shutil
 import subprocess
 import sys
@@ -22,10 +23,12 @@ def test_import_contracts_hold():
 
 def test_the_headless_packages_run_without_qt():
     """Import everything but the window in a fresh interpreter and check no Qt module came along."""
-    code = ("import sys; import playground.engine, playground.model, playground.datasets, playground.training, "
-            "playground.training.lessons, playground.training.data, playground.training.metrics, playground.bench, "
-            "playground.cli; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys; import playground.engine, playground.model, playground.datasets, playground.training, "
+        "playground.training.lessons, playground.training.data, playground.training.metrics, playground.bench, "
+        "playground.cli; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 

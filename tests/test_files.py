@@ -1,5 +1,6 @@
 """Saving: permissions kept, any legal name, leftovers of a killed save cleaned, and paths
 that cannot be written refused before any long work starts."""
+
 import os
 import stat
 import time

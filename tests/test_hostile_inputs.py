@@ -1,6 +1,7 @@
 """Hostile files of issue #17, each built at a small scale with the same shape, refused with
 one clear message naming the budget it hit, within seconds and, where memory is the point,
 inside a subprocess whose address space is capped with ``resource.setrlimit``."""
+
 import io
 import json
 import os
@@ -29,11 +30,14 @@ MEMORY_CAP = 1024**3
 
 def run_capped(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter that cannot map more than MEMORY_CAP bytes."""
+
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", code], preexec_fn=cap, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", code], preexec_fn=cap, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def within(seconds: float, call, *args):
@@ -46,6 +50,7 @@ def within(seconds: float, call, *args):
             call(*args)
         except BaseException as error:  # noqa: BLE001 - handed to the test to assert on
             outcome["error"] = error
+
     started = time.perf_counter()
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
@@ -56,8 +61,9 @@ def within(seconds: float, call, *args):
 
 
 def chain_json(layers: int) -> bytes:
-    spec = sequential_spec([4] + [4] * layers + [2], activation="sigmoid", output="softmax",
-                           cost="log-likelihood", initializer="xavier")
+    spec = sequential_spec(
+        [4] + [4] * layers + [2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     return json.dumps(spec_to_dict(spec)).encode()
 
 
@@ -76,8 +82,9 @@ def claiming_archive(path: Path, claims: dict[str, tuple[tuple[int, ...], str]],
 
 
 def small_project() -> Project:
-    return Project(sequential_spec([4, 8, 2], activation="sigmoid", output="softmax", cost="log-likelihood",
-                                   initializer="xavier"))
+    return Project(
+        sequential_spec([4, 8, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier")
+    )
 
 
 def project_arrays() -> dict:
@@ -132,8 +139,10 @@ def test_a_device_and_a_folder_are_refused(tmp_path):
 def test_members_each_under_the_cap_but_over_it_together_are_refused_at_once(tmp_path):
     path = tmp_path / "bomb.npz"  # 4 × 1.9 GB of declared zeros, as in the issue, in a few hundred bytes
     claiming_archive(path, {f"weights/fc{i}.weight": ((475_000_000,), "<f4") for i in range(4)})
-    result = run_capped(f"from playground.model.project import open_file, ProjectError\n"
-                        f"try:\n    open_file({str(path)!r})\nexcept ProjectError as e:\n    print(e)")
+    result = run_capped(
+        f"from playground.model.project import open_file, ProjectError\n"
+        f"try:\n    open_file({str(path)!r})\nexcept ProjectError as e:\n    print(e)"
+    )
     assert result.returncode == 0, result.stderr
     assert "MAX_ARCHIVE_BYTES" in result.stdout
 
@@ -162,8 +171,13 @@ def test_a_history_claiming_10_million_rows_is_refused_by_the_history_budget(tmp
     n = 10_000_000
     path = tmp_path / "long.npz"
     arrays = project_arrays()
-    claims = {"metrics/steps": ((n,), "<i8"), "metrics/epochs": ((n,), "<i4"), "metrics/losses": ((n,), "<f4"),
-              "metrics/accuracies": ((n,), "<f4"), "metrics/layer_metrics": ((n, 0, 4), "<f4")}
+    claims = {
+        "metrics/steps": ((n,), "<i8"),
+        "metrics/epochs": ((n,), "<i4"),
+        "metrics/losses": ((n,), "<f4"),
+        "metrics/accuracies": ((n,), "<f4"),
+        "metrics/layer_metrics": ((n, 0, 4), "<f4"),
+    }
     claiming_archive(path, claims, extra=arrays)
     error = within(5, open_file, path)
     assert isinstance(error, ProjectError) and "MAX_HISTORY_ROWS" in str(error)
@@ -171,6 +185,7 @@ def test_a_history_claiming_10_million_rows_is_refused_by_the_history_budget(tmp
 
 def test_a_long_history_is_downsampled_while_it_is_read(tmp_path):
     from playground.model.project import MetricHistory
+
     n = 600_000
     history = MetricHistory(["fc1"], max_steps=n + 1)
     history.append(np.arange(n), np.zeros(n), np.ones(n), np.ones(n), ["fc1"], np.ones((n, 1, 4)))
@@ -178,9 +193,11 @@ def test_a_long_history_is_downsampled_while_it_is_read(tmp_path):
     project.history = history
     path = tmp_path / "long.npz"
     save_project(path, project)
-    code = (f"import resource, time\nfrom playground.model.project import open_file\nstart = time.perf_counter()\n"
-            f"h = open_file({str(path)!r}).history\n"
-            f"print(len(h), h.stride, float(h.losses.mean()), round(time.perf_counter() - start, 2))")
+    code = (
+        f"import resource, time\nfrom playground.model.project import open_file\nstart = time.perf_counter()\n"
+        f"h = open_file({str(path)!r}).history\n"
+        f"print(len(h), h.stride, float(h.losses.mean()), round(time.perf_counter() - start, 2))"
+    )
     result = run_capped(code)
     assert result.returncode == 0, result.stderr
     rows, stride, mean_loss, seconds = result.stdout.split()
@@ -190,13 +207,20 @@ def test_a_long_history_is_downsampled_while_it_is_read(tmp_path):
 
 def test_a_decreasing_step_across_chunks_is_refused(tmp_path):
     from playground.model.project import HISTORY_CHUNK_ROWS, read_project
+
     n = HISTORY_CHUNK_ROWS + 10
     steps = np.arange(n)
     steps[HISTORY_CHUNK_ROWS] = 0
     arrays = project_arrays()
-    arrays.update({"metrics/steps": steps, "metrics/epochs": np.zeros(n, np.int32),
-                   "metrics/losses": np.ones(n, np.float32), "metrics/accuracies": np.ones(n, np.float32),
-                   "metrics/layer_metrics": np.ones((n, 0, 4), np.float32)})
+    arrays.update(
+        {
+            "metrics/steps": steps,
+            "metrics/epochs": np.zeros(n, np.int32),
+            "metrics/losses": np.ones(n, np.float32),
+            "metrics/accuracies": np.ones(n, np.float32),
+            "metrics/layer_metrics": np.ones((n, 0, 4), np.float32),
+        }
+    )
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     with pytest.raises(ProjectError, match="must increase"):
@@ -206,8 +230,10 @@ def test_a_decreasing_step_across_chunks_is_refused(tmp_path):
 # --- weights files (--load-weights) --------------------------------------------------------------
 def _mlp_state():
     from playground.model import build_network
-    network = build_network(sequential_spec([4, 8, 2], activation="sigmoid", output="softmax",
-                                            cost="log-likelihood", initializer="xavier"))
+
+    network = build_network(
+        sequential_spec([4, 8, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier")
+    )
     network.initialize("xavier", 0)
     return network.state()
 
@@ -226,8 +252,9 @@ def test_weights_of_the_wrong_shape_are_refused_from_their_headers(tmp_path, mon
     monkeypatch.setattr(budgets, "MAX_ARCHIVE_BYTES", 10**13)  # the shape check comes before any data
     path = tmp_path / "w.npz"
     state = _mlp_state()
-    claiming_archive(path, {key: (value.shape if key != "fc1.weight" else (1000, 1000_000), "<f4")
-                            for key, value in state.items()})
+    claiming_archive(
+        path, {key: (value.shape if key != "fc1.weight" else (1000, 1000_000), "<f4") for key, value in state.items()}
+    )
     with pytest.raises(WeightsError, match=r'layer "fc1": "weight" has shape \[1000, 1000000\]'):
         read_weights(path, state)
 
@@ -235,9 +262,12 @@ def test_weights_of_the_wrong_shape_are_refused_from_their_headers(tmp_path, mon
 def test_load_weights_in_the_cli_is_one_line_and_exit_2(tmp_path):
     path = tmp_path / "bomb.npz"
     claiming_archive(path, {f"fc1.weight{i}": ((475_000_000,), "<f4") for i in range(4)})
-    result = run_capped(f"import sys\nfrom playground.cli import main\n"
-                        f"sys.exit(main(['train', 'toy-2d', '--epochs', '1', "
-                        f"'--load-weights', {str(path)!r}]))", timeout=120)
+    result = run_capped(
+        f"import sys\nfrom playground.cli import main\n"
+        f"sys.exit(main(['train', 'toy-2d', '--epochs', '1', "
+        f"'--load-weights', {str(path)!r}]))",
+        timeout=120,
+    )
     lines = [line for line in result.stderr.splitlines() if line.startswith("playground:")]
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1 and "MAX_ARCHIVE_BYTES" in lines[0] and "internal error" not in result.stderr
@@ -250,11 +280,14 @@ def _idx_header(*shape: int) -> bytes:
 
 def test_a_gzipped_idx_claiming_7_6_million_images_is_refused_before_allocating(tmp_path):
     import gzip
+
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(_idx_header(7_600_000, 28, 28) + bytes(1000)))
-    result = run_capped(f"from pathlib import Path\nfrom playground.datasets.idx import read_idx\n"
-                        f"from playground.datasets import DatasetError\n"
-                        f"try:\n    read_idx(Path({str(path)!r}))\nexcept DatasetError as e:\n    print(e)")
+    result = run_capped(
+        f"from pathlib import Path\nfrom playground.datasets.idx import read_idx\n"
+        f"from playground.datasets import DatasetError\n"
+        f"try:\n    read_idx(Path({str(path)!r}))\nexcept DatasetError as e:\n    print(e)"
+    )
     assert result.returncode == 0, result.stderr
     assert "MAX_EXAMPLES" in result.stdout and "7,600,000" in result.stdout
 
@@ -263,6 +296,7 @@ def test_a_gzip_inflating_to_6_gb_behind_a_10_image_header_stops_at_the_header(t
     import gzip
 
     from playground.datasets.idx import read_idx
+
     zeros = gzip.compress(bytes(64 * 1024**2))  # concatenated gzip members: 96 × 64 MB = 6 GB inflated
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(_idx_header(10, 28, 28) + bytes(10 * 28 * 28)) + zeros * 96)
@@ -274,6 +308,7 @@ def test_a_gzip_inflating_to_6_gb_behind_a_10_image_header_stops_at_the_header(t
 
 def test_a_fifo_idx_file_is_refused(tmp_path):
     from playground.datasets.idx import read_idx
+
     os.mkfifo(tmp_path / "train-images-idx3-ubyte")
     error = within(5, read_idx, tmp_path / "train-images-idx3-ubyte")
     assert isinstance(error, DatasetError) and "named pipe" in str(error)
@@ -294,12 +329,14 @@ def _numbers_csv(path: Path, rows: int, delimiter: str = ",", bad_column: int | 
 
 def test_a_large_csv_loads_through_the_c_parser_in_bounded_memory(tmp_path):
     path = _numbers_csv(tmp_path / "big.csv", 200_000)
-    code = (f"import resource, time\nfrom playground.datasets.csv_import import load_csv\n"
-            f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\nstart = time.perf_counter()\n"
-            f"d = load_csv(data_file={str(path)!r}, label_column='label')\n"
-            f"grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before\n"
-            f"arrays = sum(a.nbytes for a in (d.x_train, d.x_val, d.y_train, d.y_val))\n"
-            f"print(len(d.x_train) + len(d.x_val), grew / arrays, time.perf_counter() - start)")
+    code = (
+        f"import resource, time\nfrom playground.datasets.csv_import import load_csv\n"
+        f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\nstart = time.perf_counter()\n"
+        f"d = load_csv(data_file={str(path)!r}, label_column='label')\n"
+        f"grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before\n"
+        f"arrays = sum(a.nbytes for a in (d.x_train, d.x_val, d.y_train, d.y_val))\n"
+        f"print(len(d.x_train) + len(d.x_val), grew / arrays, time.perf_counter() - start)"
+    )
     result = run_capped(code)
     assert result.returncode == 0, result.stderr
     rows, ratio, seconds = result.stdout.split()
@@ -308,6 +345,7 @@ def test_a_large_csv_loads_through_the_c_parser_in_bounded_memory(tmp_path):
 
 def test_a_semicolon_csv_is_read_and_the_message_says_so(tmp_path):
     from playground.datasets.csv_import import load_csv
+
     path = _numbers_csv(tmp_path / "semi.csv", 20, delimiter=";")
     data = load_csv(data_file=path, label_column="label")
     assert data.x_train.shape[1] == 19 and "semicolons" in data.source
@@ -320,6 +358,7 @@ def test_a_semicolon_csv_is_read_and_the_message_says_so(tmp_path):
 
 def test_a_csv_whose_every_line_is_bad_lists_ten_and_counts_the_rest(tmp_path):
     from playground.datasets.csv_import import load_csv
+
     path = _numbers_csv(tmp_path / "bad.csv", 5_000, bad_column=2)
     with pytest.raises(DatasetError) as error:
         load_csv(data_file=path, label_column="label")
@@ -330,6 +369,7 @@ def test_a_csv_whose_every_line_is_bad_lists_ten_and_counts_the_rest(tmp_path):
 
 def test_csv_rows_and_columns_over_their_budgets_are_refused(tmp_path, monkeypatch):
     from playground.datasets.csv_import import load_csv
+
     path = _numbers_csv(tmp_path / "rows.csv", 50)
     monkeypatch.setattr(budgets, "MAX_EXAMPLES", 20)
     with pytest.raises(DatasetError, match="at least 21 rows, more than the budget MAX_EXAMPLES = 20"):
@@ -344,6 +384,7 @@ def test_csv_rows_and_columns_over_their_budgets_are_refused(tmp_path, monkeypat
 
 def test_pairs_over_their_budget_are_refused_while_reading(tmp_path, monkeypatch):
     from playground.datasets.sequences import load_pairs_tsv
+
     path = tmp_path / "pairs.tsv"
     path.write_text("".join(f"a{i}\tb{i}\n" for i in range(30)))
     monkeypatch.setattr(budgets, "MAX_PAIRS", 10)
@@ -359,9 +400,13 @@ def test_a_fifo_data_file_is_refused(tmp_path, reader):
     from playground.datasets.csv_import import load_csv
     from playground.datasets.ratings import load_ratings_csv
     from playground.datasets.sequences import load_pairs_tsv
+
     fifo = tmp_path / "data.csv"
     os.mkfifo(fifo)
-    call = {"csv": lambda: load_csv(data_file=fifo, label_column="y"), "pairs": lambda: load_pairs_tsv(fifo),
-            "ratings": lambda: load_ratings_csv(fifo)}[reader]
+    call = {
+        "csv": lambda: load_csv(data_file=fifo, label_column="y"),
+        "pairs": lambda: load_pairs_tsv(fifo),
+        "ratings": lambda: load_ratings_csv(fifo),
+    }[reader]
     error = within(5, call)
     assert isinstance(error, DatasetError) and "named pipe" in str(error)

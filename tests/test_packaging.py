@@ -6,6 +6,7 @@ environment sees the dependencies already installed here through a ``.pth`` file
 (installing PySide6 and numba again would take minutes and a network); a path line does not run
 the editable install's import hook, so ``import playground`` there finds the installed wheel only.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(command, cwd, env=None):
-    result = subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result
 
@@ -44,8 +46,22 @@ def built(tmp_path_factory):
     dist = work / "dist"
     run([sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(dist)!r})"], source)
     sdist = next(dist.glob("playground-*.tar.gz"))
-    run([sys.executable, "-m", "pip", "wheel", sdist, "--no-deps", "--no-build-isolation", "--no-index",
-         "--quiet", "-w", dist], work)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            sdist,
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "-w",
+            dist,
+        ],
+        work,
+    )
     return work, next(dist.glob("playground-*.whl"))
 
 
@@ -56,12 +72,12 @@ def installed(built):
     venv = work / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], work)
     python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
-    paths = json.loads(run([python, "-c", "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"],
-                           work).stdout)
+    paths = json.loads(
+        run([python, "-c", "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"], work).stdout
+    )
     dependencies = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
     Path(paths["purelib"], "dependencies.pth").write_text("\n".join(dependencies) + "\n")
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "--quiet", wheel],
-        work)
+    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "--quiet", wheel], work)
     return Path(paths["scripts"]), Path(paths["purelib"])
 
 
@@ -99,7 +115,6 @@ def test_the_installed_copy_lists_and_trains_the_lessons(installed, elsewhere):
 def test_the_installed_window_opens_a_lesson_and_takes_a_screenshot(installed, elsewhere):
     scripts, _ = installed
     folder, env = elsewhere
-    run([scripts / "playground", "--lesson", "toy-2d", "--train-seconds", "2", "--screenshot", "shot.png"],
-        folder, env)
+    run([scripts / "playground", "--lesson", "toy-2d", "--train-seconds", "2", "--screenshot", "shot.png"], folder, env)
     assert (folder / "shot.png").read_bytes().startswith(b"\x89PNG")
     assert (folder / "shot.png").stat().st_size > 10_000

@@ -1,6 +1,7 @@
 """Random mutations of valid files end in a success or the reader's own error, never anything
 else, and no reader's message reads "internal error" (issue #17).  Examples are bounded so
 the suite stays quick."""
+
 import json
 import subprocess
 import sys
@@ -22,12 +23,14 @@ FUZZ = settings(max_examples=100, deadline=2000, suppress_health_check=[HealthCh
 
 
 def _spec():
-    return sequential_spec([4, 8, 2], activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="xavier")
+    return sequential_spec(
+        [4, 8, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
 
 
 def _valid_project() -> bytes:
     from playground.model import build_network
+
     network = build_network(_spec())
     network.initialize("xavier", 0)
     history = MetricHistory(["fc1", "out"])
@@ -47,8 +50,7 @@ def _mutations(base: bytes):
     cut = st.tuples(st.just("cut"), position, position)
     insert = st.tuples(st.just("insert"), position, st.binary(min_size=1, max_size=16))
     repeat = st.tuples(st.just("repeat"), position, st.integers(1, 64))
-    return st.lists(st.one_of(flip, cut, insert, repeat), min_size=1, max_size=6).map(
-        lambda steps: _apply(base, steps))
+    return st.lists(st.one_of(flip, cut, insert, repeat), min_size=1, max_size=6).map(lambda steps: _apply(base, steps))
 
 
 def _apply(base: bytes, steps) -> bytes:
@@ -58,11 +60,11 @@ def _apply(base: bytes, steps) -> bytes:
         if kind == "flip" and data:
             data[a] = b
         elif kind == "cut":
-            del data[min(a, b):max(a, b)]
+            del data[min(a, b) : max(a, b)]
         elif kind == "insert":
             data[a:a] = b
         elif kind == "repeat":
-            data[a:a] = data[a:a + 8] * b
+            data[a:a] = data[a : a + 8] * b
     return bytes(data)
 
 
@@ -115,10 +117,17 @@ def _readers():
     from playground.datasets.sequences import load_pairs_tsv
     from playground.model.network_file import load_spec
     from playground.model.project import open_file
-    return {"open_file .npz": (open_file, ProjectError, ".npz"), "open_file .json": (open_file, ProjectError, ".json"),
-            "network file": (load_spec, NetworkFileError, ".json"), "weights": (read_weights, WeightsError, ".npz"),
-            "idx": (read_idx, DatasetError, ""), "csv": (lambda p: load_csv(data_file=p, label_column="b"), DatasetError, ".csv"),
-            "pairs": (load_pairs_tsv, DatasetError, ".tsv"), "ratings": (load_ratings_csv, DatasetError, ".csv")}
+
+    return {
+        "open_file .npz": (open_file, ProjectError, ".npz"),
+        "open_file .json": (open_file, ProjectError, ".json"),
+        "network file": (load_spec, NetworkFileError, ".json"),
+        "weights": (read_weights, WeightsError, ".npz"),
+        "idx": (read_idx, DatasetError, ""),
+        "csv": (lambda p: load_csv(data_file=p, label_column="b"), DatasetError, ".csv"),
+        "pairs": (load_pairs_tsv, DatasetError, ".tsv"),
+        "ratings": (load_ratings_csv, DatasetError, ".csv"),
+    }
 
 
 @pytest.mark.parametrize("reader", list(_readers()))
@@ -135,25 +144,34 @@ def test_every_reader_refuses_bad_input_with_its_own_error(tmp_path, reader):
             pytest.fail(f"{reader} on {name}: {error.__class__.__name__}: {error}")
 
 
-@pytest.mark.parametrize("option, name, content", [
-    ("network", "deep.json", b"[" * 200_000),
-    ("network", "chain.json", None),
-    ("--load-weights", "junk.npz", b"PK\x03\x04" + bytes(100)),
-    ("--data-file", "bad.csv", b"a;b\n1;x\n"),
-])
+@pytest.mark.parametrize(
+    "option, name, content",
+    [
+        ("network", "deep.json", b"[" * 200_000),
+        ("network", "chain.json", None),
+        ("--load-weights", "junk.npz", b"PK\x03\x04" + bytes(100)),
+        ("--data-file", "bad.csv", b"a;b\n1;x\n"),
+    ],
+)
 def test_the_cli_answers_bad_input_with_one_line_and_exit_2(tmp_path, option, name, content):
     path = tmp_path / name
     if content is None:
-        spec = sequential_spec([2] + [2] * 3000 + [2], activation="sigmoid", output="softmax",
-                               cost="log-likelihood", initializer="xavier")
+        spec = sequential_spec(
+            [2] + [2] * 3000 + [2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+        )
         path.write_text(json.dumps(spec_to_dict(spec)))
     else:
         path.write_bytes(content)
     args = [str(path)] if option == "network" else ["toy-2d", option, str(path)]
     if option == "--data-file":
         args += ["--dataset", "csv", "--label-column", "b"]
-    result = subprocess.run([sys.executable, "-m", "playground", "train", *args, "--epochs", "1"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "train", *args, "--epochs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("playground: error:") and name in lines[0], result.stderr

@@ -10,6 +10,7 @@ and hands them to the harness; ``workloads`` lists them in order and ``runner`` 
 Imports point one way, runner -> workloads -> families -> harness, so each family can be
 read and run alone.  The window's benchmark needs Qt and lives in ``playground/gui/bench.py``.
 """
+
 from .harness import compare_with_references
 from .runner import run_benchmarks
 

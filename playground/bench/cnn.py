@@ -1,6 +1,7 @@
 """The ``cnn`` workload: Nielsen's first convolutional network (conv 5×5×20 (ReLU) → max-pool 2×2
 → dense 100 (ReLU) → softmax 10, the ``cnn-mnist`` lesson's) through the engine's fused
 conv-stack kernel, against im2col + matmul in numpy float32 and ``nn.Conv2d`` in PyTorch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,14 +49,14 @@ def numpy_epoch(x, y):
     def run():
         nonlocal conv_w, conv_b, w1, b1, w2, b2
         for start in range(0, len(x) - batch + 1, batch):
-            rows = order[start:start + batch]
+            rows = order[start : start + batch]
             images, yb = x[rows].reshape(batch, 28, 28), y[rows]
             cols = sliding_window_view(images, (kernel, kernel), axis=(1, 2)).reshape(batch * side * side, -1)
-            z = cols @ conv_w.T + conv_b                                    # (B·576, 20)
+            z = cols @ conv_w.T + conv_b  # (B·576, 20)
             a = np.maximum(z, 0).reshape(batch, half, pool, half, pool, filters)
-            pooled = a.max(axis=(2, 4))                                     # (B, 12, 12, 20)
+            pooled = a.max(axis=(2, 4))  # (B, 12, 12, 20)
             winners = a == pooled[:, :, None, :, None, :]
-            features = pooled.transpose(0, 3, 1, 2).reshape(batch, flat)    # NCHW order, as Flatten
+            features = pooled.transpose(0, 3, 1, 2).reshape(batch, flat)  # NCHW order, as Flatten
             h = np.maximum(features @ w1.T + b1, 0)
             logits = h @ w2.T + b2
             e = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -72,13 +73,22 @@ def numpy_epoch(x, y):
             b1 -= lr * grad_b1
             conv_w -= lr * grad_conv_w
             conv_b -= lr * grad_conv_b
+
     return run
 
 
 def _torch_layers(nn) -> list:
     """The same network in ``torch.nn`` modules, on NCHW images."""
-    return [nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(2880, CNN.sizes[1]), nn.ReLU(), nn.Linear(CNN.sizes[1], CNN.sizes[2])]
+    return [
+        nn.Unflatten(1, (1, 28, 28)),
+        nn.Conv2d(1, 20, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2880, CNN.sizes[1]),
+        nn.ReLU(),
+        nn.Linear(CNN.sizes[1], CNN.sizes[2]),
+    ]
 
 
 def measure_cnn(quick: bool) -> dict:
@@ -86,5 +96,12 @@ def measure_cnn(quick: bool) -> dict:
     thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
     n = (4000 if quick else 16000) // 4  # a convolutional step costs about 40 dense ones
     x, y = random_images(n, CNN.sizes[-1])
-    return compare_with_references(CNN.id, CNN.target, n, 3 if quick else 5, engine_epoch(x, y),
-                                   lambda: numpy_epoch(x, y), lambda: torch_epoch(CNN, x, y, _torch_layers))
+    return compare_with_references(
+        CNN.id,
+        CNN.target,
+        n,
+        3 if quick else 5,
+        engine_epoch(x, y),
+        lambda: numpy_epoch(x, y),
+        lambda: torch_epoch(CNN, x, y, _torch_layers),
+    )

@@ -1,5 +1,6 @@
 """The dense workloads: multilayer perceptrons through the engine's fused dense-stack kernel,
 against the textbook vectorised numpy float32 step and ``torch.nn.Linear`` layers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ WORKLOADS = (
 
 
 def _engine_network(w: Workload) -> Network:
-    spec = sequential_spec(list(w.sizes), activation="sigmoid", output=w.output, cost=w.cost,
-                           initializer="normal-scaled")
+    spec = sequential_spec(
+        list(w.sizes), activation="sigmoid", output=w.output, cost=w.cost, initializer="normal-scaled"
+    )
     network = build_network(spec)
     network.initialize("normal-scaled", 0)
     return network
@@ -47,7 +49,7 @@ def numpy_epoch(w: Workload, x, y):
 
     def run():
         for start in range(0, len(x) - w.batch + 1, w.batch):
-            rows = order[start:start + w.batch]
+            rows = order[start : start + w.batch]
             xb, yb = x[rows], y[rows]
             activations = [xb]
             for layer, (weight, bias) in enumerate(zip(weights, biases)):
@@ -70,6 +72,7 @@ def numpy_epoch(w: Workload, x, y):
                     delta = (delta @ weights[layer]) * a * (1 - a)
                 weights[layer] -= lr * grad_w
                 biases[layer] -= lr * grad_b
+
     return run
 
 
@@ -87,10 +90,16 @@ def measure_dense(w: Workload, quick: bool) -> dict:
     n = 4000 if quick else 16000
     repeats = 3 if quick else 5
     x, y = random_images(n, w.sizes[-1])
-    result = compare_with_references(w.id, w.target, n, repeats, engine_epoch(w, x, y),
-                                     lambda: numpy_epoch(w, x, y),
-                                     lambda: torch_epoch(w, x, y, lambda nn: _torch_layers(w, nn)),
-                                     best_threads=False)
+    result = compare_with_references(
+        w.id,
+        w.target,
+        n,
+        repeats,
+        engine_epoch(w, x, y),
+        lambda: numpy_epoch(w, x, y),
+        lambda: torch_epoch(w, x, y, lambda nn: _torch_layers(w, nn)),
+        best_threads=False,
+    )
     if w.instrument:
         bare = samples_per_second(engine_epoch(w, x, y, instrument=False), n, repeats)
         result["instrumentation_cost"] = round(max(0.0, bare / result["engine_samples_per_s"] - 1.0), 3)

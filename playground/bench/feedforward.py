@@ -2,6 +2,7 @@
 784-pixel images with SGD, the engine through a fused stack runner in the trainer's chunks,
 PyTorch through ``nn.Sequential``, autograd and ``optim.SGD``.  Only the networks differ.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ def stack_epoch(w: Workload, runner, x, y, instrument: bool | None = None):
             done, ended, *_ = runner.run(x, y, order, first, min(500, batches - first), control, 0.0, 0.0, on)
             if ended != FINISHED:  # a diverged run would stop early and look fast
                 raise RuntimeError(f"the {w.id} benchmark did not finish its batches (end code {ended})")
+
     return run
 
 
@@ -68,11 +70,12 @@ def torch_epoch(w: Workload, x, y, layers_of):
 
     def run():
         for start in range(0, len(x) - w.batch + 1, w.batch):
-            rows = order[start:start + w.batch]
+            rows = order[start : start + w.batch]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_of(model(tx[rows]), rows)
             loss.backward()
             if w.instrument:
                 [p.grad.norm() for p in model.parameters()]
             optimizer.step()
+
     return run

@@ -5,6 +5,7 @@ each figure is the median of several runs after a warm-up.  Every workload modul
 its three runs (the engine's, numpy's, PyTorch's) to ``compare_with_references`` and gets
 back the result ``playground bench`` prints.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -60,8 +61,16 @@ def _torch_available() -> bool:
     return True
 
 
-def compare_with_references(workload: str, target: str, n: int, repeats: int, engine_run, make_numpy_run,
-                            make_torch_run, best_threads: bool = True) -> dict:
+def compare_with_references(
+    workload: str,
+    target: str,
+    n: int,
+    repeats: int,
+    engine_run,
+    make_numpy_run,
+    make_torch_run,
+    best_threads: bool = True,
+) -> dict:
     """The engine's samples/s and its ratios to the references, all measured in this process.
 
     With ``best_threads`` each reference runs at its better setting, 1 or 2 threads, picked
@@ -92,11 +101,15 @@ def compare_with_references(workload: str, target: str, n: int, repeats: int, en
                     seconds[name].append(time.perf_counter() - start)
     rates = {name: n / statistics.median(times) for name, times in seconds.items()}
     engine, reference, torch_rate = rates["engine"], rates["numpy"], rates.get("torch")
-    result = {"workload": workload, "engine_samples_per_s": round(engine), "numpy_samples_per_s": round(reference),
-              "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
-              "ratio_vs_numpy": round(engine / reference, 2),
-              "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
-              "target": target}
+    result = {
+        "workload": workload,
+        "engine_samples_per_s": round(engine),
+        "numpy_samples_per_s": round(reference),
+        "torch_samples_per_s": None if torch_rate is None else round(torch_rate),
+        "ratio_vs_numpy": round(engine / reference, 2),
+        "ratio_vs_torch": None if torch_rate is None else round(engine / torch_rate, 2),
+        "target": target,
+    }
     if threads:
         result["reference_threads"] = threads
     return result

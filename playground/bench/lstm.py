@@ -7,6 +7,7 @@ the same process: the same step in plain numpy float32 (the input projection of 
 steps in one matmul, as the engine does, so the comparison is of the kernels and not of
 the algorithm), and ``torch.nn.LSTM`` + ``nn.Linear`` + cross-entropy where installed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,10 @@ TARGET = "≥ 1.2× torch"
 def lstm_data(n: int):
     """``n`` random sequences (n, T, features) float32 and a class per step (n, T) int32."""
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((n, STEPS, FEATURES)).astype(np.float32),
-            rng.integers(0, CLASSES, (n, STEPS)).astype(np.int32))
+    return (
+        rng.standard_normal((n, STEPS, FEATURES)).astype(np.float32),
+        rng.integers(0, CLASSES, (n, STEPS)).astype(np.int32),
+    )
 
 
 def engine_lstm_epoch(x, labels):
@@ -33,19 +36,23 @@ def engine_lstm_epoch(x, labels):
     from ..model.settings import TrainingSettings
     from ..training.sequence_trainer import SequenceData, SequenceTrainer
 
-    specs = [("in", "input", layer_class("input").Config(shape=(STEPS, FEATURES))),
-             ("rec", "lstm", layer_class("lstm").Config(hidden=HIDDEN, return_sequences="yes")),
-             ("out", "time_dense", layer_class("time_dense").Config(units=CLASSES, activation="softmax"))]
+    specs = [
+        ("in", "input", layer_class("input").Config(shape=(STEPS, FEATURES))),
+        ("rec", "lstm", layer_class("lstm").Config(hidden=HIDDEN, return_sequences="yes")),
+        ("out", "time_dense", layer_class("time_dense").Config(units=CLASSES, activation="softmax")),
+    ]
     network = Network.from_specs(specs, (STEPS, FEATURES), "log-likelihood")
     network.initialize("xavier", 0)
-    settings = TrainingSettings(cost="log-likelihood", optimizer="sgd", learning_rate=LEARNING_RATE,
-                                batch_size=BATCH, epochs=1)
+    settings = TrainingSettings(
+        cost="log-likelihood", optimizer="sgd", learning_rate=LEARNING_RATE, batch_size=BATCH, epochs=1
+    )
     trainer = SequenceTrainer(network, SequenceData("bench", x, labels, x[:BATCH], labels[:BATCH]), settings)
     order = np.random.default_rng(1).permutation(len(x)).astype(np.int64)
     batches = len(x) // BATCH
 
     def run():
         trainer.train_chunk(1, order, 0, batches)
+
     return run
 
 
@@ -65,7 +72,7 @@ def numpy_lstm_epoch(x, labels):
 
     def step(xb, yb):
         batch = len(xb)
-        xs = xb.transpose(1, 0, 2)                                   # (T, B, F)
+        xs = xb.transpose(1, 0, 2)  # (T, B, F)
         zx = (xs.reshape(-1, FEATURES) @ w_ih.T + bias).reshape(STEPS, batch, h4)
         hs = np.zeros((STEPS + 1, batch, HIDDEN), np.float32)
         cs = np.zeros_like(hs)
@@ -73,11 +80,11 @@ def numpy_lstm_epoch(x, labels):
         for t in range(STEPS):
             z = zx[t] + hs[t] @ w_hh.T
             g = gates[t]
-            g[:, :2 * HIDDEN] = sigmoid(z[:, :2 * HIDDEN])
-            g[:, 2 * HIDDEN:3 * HIDDEN] = np.tanh(z[:, 2 * HIDDEN:3 * HIDDEN])
-            g[:, 3 * HIDDEN:] = sigmoid(z[:, 3 * HIDDEN:])
-            cs[t + 1] = g[:, HIDDEN:2 * HIDDEN] * cs[t] + g[:, :HIDDEN] * g[:, 2 * HIDDEN:3 * HIDDEN]
-            hs[t + 1] = g[:, 3 * HIDDEN:] * np.tanh(cs[t + 1])
+            g[:, : 2 * HIDDEN] = sigmoid(z[:, : 2 * HIDDEN])
+            g[:, 2 * HIDDEN : 3 * HIDDEN] = np.tanh(z[:, 2 * HIDDEN : 3 * HIDDEN])
+            g[:, 3 * HIDDEN :] = sigmoid(z[:, 3 * HIDDEN :])
+            cs[t + 1] = g[:, HIDDEN : 2 * HIDDEN] * cs[t] + g[:, :HIDDEN] * g[:, 2 * HIDDEN : 3 * HIDDEN]
+            hs[t + 1] = g[:, 3 * HIDDEN :] * np.tanh(cs[t + 1])
         out = hs[1:].reshape(-1, HIDDEN)
         logits = out @ w_out.T + b_out
         logits -= logits.max(axis=1, keepdims=True)
@@ -92,15 +99,15 @@ def numpy_lstm_epoch(x, labels):
         dc = np.zeros_like(dh)
         for t in range(STEPS - 1, -1, -1):
             g = gates[t]
-            i, f, gg, o = g[:, :HIDDEN], g[:, HIDDEN:2 * HIDDEN], g[:, 2 * HIDDEN:3 * HIDDEN], g[:, 3 * HIDDEN:]
+            i, f, gg, o = g[:, :HIDDEN], g[:, HIDDEN : 2 * HIDDEN], g[:, 2 * HIDDEN : 3 * HIDDEN], g[:, 3 * HIDDEN :]
             dh = dh + dhs[t]
             tc = np.tanh(cs[t + 1])
             dc = dc + dh * o * (1 - tc * tc)
             d = deltas[t]
             d[:, :HIDDEN] = dc * gg * i * (1 - i)
-            d[:, HIDDEN:2 * HIDDEN] = dc * cs[t] * f * (1 - f)
-            d[:, 2 * HIDDEN:3 * HIDDEN] = dc * i * (1 - gg * gg)
-            d[:, 3 * HIDDEN:] = dh * tc * o * (1 - o)
+            d[:, HIDDEN : 2 * HIDDEN] = dc * cs[t] * f * (1 - f)
+            d[:, 2 * HIDDEN : 3 * HIDDEN] = dc * i * (1 - gg * gg)
+            d[:, 3 * HIDDEN :] = dh * tc * o * (1 - o)
             dc = dc * f
             dh = d @ w_hh
         flat = deltas.reshape(-1, h4)
@@ -112,8 +119,9 @@ def numpy_lstm_epoch(x, labels):
 
     def run():
         for start in range(0, len(x) - BATCH + 1, BATCH):
-            rows = order[start:start + BATCH]
+            rows = order[start : start + BATCH]
             step(x[rows], labels[rows])
+
     return run
 
 
@@ -131,15 +139,18 @@ def torch_lstm_epoch(x, labels):
 
     def run():
         for start in range(0, len(x) - BATCH + 1, BATCH):
-            rows = order[start:start + BATCH]
+            rows = order[start : start + BATCH]
             optimizer.zero_grad(set_to_none=True)
             out, _ = lstm(tx[rows])
             logits = head(out)
             # summed over the steps, averaged over the batch: the engine's log-likelihood
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, CLASSES), ty[rows].reshape(-1),
-                                                     reduction="sum") / BATCH
+            loss = (
+                torch.nn.functional.cross_entropy(logits.reshape(-1, CLASSES), ty[rows].reshape(-1), reduction="sum")
+                / BATCH
+            )
             loss.backward()
             optimizer.step()
+
     return run
 
 
@@ -147,5 +158,12 @@ def measure_lstm(quick: bool) -> dict:
     """Samples (sequences) per second of the engine and the references, in the harness's result format."""
     n = 1024 if quick else 4096
     x, labels = lstm_data(n)
-    return compare_with_references("lstm", TARGET, n, 3 if quick else 5, engine_lstm_epoch(x, labels),
-                                   lambda: numpy_lstm_epoch(x, labels), lambda: torch_lstm_epoch(x, labels))
+    return compare_with_references(
+        "lstm",
+        TARGET,
+        n,
+        3 if quick else 5,
+        engine_lstm_epoch(x, labels),
+        lambda: numpy_lstm_epoch(x, labels),
+        lambda: torch_lstm_epoch(x, labels),
+    )

@@ -5,6 +5,7 @@ reconstruction, probabilities elsewhere, momentum and weight cost) run on the sa
 in the same process: the engine's fused kernel (``engine/rbm_kernels.cd_batches``), the
 textbook vectorised numpy version (Hinton's Matlab code, line for line) and PyTorch.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,6 +38,7 @@ def engine_rbm_epoch(x: np.ndarray):
         done = len(runner.run(x, order, 0, batches, control, MOMENTUM))
         if done != batches:
             raise RuntimeError(f"the rbm benchmark did only {done} of {batches} batches")
+
     return run
 
 
@@ -52,7 +54,7 @@ def numpy_rbm_epoch(x: np.ndarray):
     def run():
         nonlocal vishid, hidbiases, visbiases, vishidinc, hidbiasinc, visbiasinc
         for start in range(0, len(x) - BATCH + 1, BATCH):
-            data = x[order[start:start + BATCH]]
+            data = x[order[start : start + BATCH]]
             poshidprobs = 1 / (1 + np.exp(-(data @ vishid + hidbiases)))
             posprods = data.T @ poshidprobs
             poshidstates = (poshidprobs > rng.random(poshidprobs.shape, dtype=np.float32)).astype(np.float32)
@@ -66,6 +68,7 @@ def numpy_rbm_epoch(x: np.ndarray):
             vishid = vishid + vishidinc
             visbiases = visbiases + visbiasinc
             hidbiases = hidbiases + hidbiasinc
+
     return run
 
 
@@ -84,19 +87,21 @@ def torch_rbm_epoch(x: np.ndarray):
     def run():
         with torch.no_grad():
             for start in range(0, len(x) - BATCH + 1, BATCH):
-                data = tx[order[start:start + BATCH]]
+                data = tx[order[start : start + BATCH]]
                 positive = torch.sigmoid(torch.addmm(hidden_bias, data, weight.T))
                 sample = torch.bernoulli(positive, generator=generator)
                 negative_v = torch.sigmoid(torch.addmm(visible_bias, sample, weight))
                 negative_h = torch.sigmoid(torch.addmm(hidden_bias, negative_v, weight.T))
                 gradient = positive.T @ data - negative_h.T @ negative_v
                 steps[0].mul_(MOMENTUM).add_(gradient, alpha=LEARNING_RATE / BATCH).add_(
-                    weight, alpha=-LEARNING_RATE * WEIGHT_COST)
+                    weight, alpha=-LEARNING_RATE * WEIGHT_COST
+                )
                 steps[1].mul_(MOMENTUM).add_((data - negative_v).sum(0), alpha=LEARNING_RATE / BATCH)
                 steps[2].mul_(MOMENTUM).add_((positive - negative_h).sum(0), alpha=LEARNING_RATE / BATCH)
                 weight.add_(steps[0])
                 visible_bias.add_(steps[1])
                 hidden_bias.add_(steps[2])
+
     return run
 
 
@@ -105,5 +110,6 @@ def measure_rbm(quick: bool) -> dict:
     thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
     n = 2000 if quick else 8000
     x = _data(n)
-    return compare_with_references("rbm", TARGET, n, 3 if quick else 5, engine_rbm_epoch(x),
-                                   lambda: numpy_rbm_epoch(x), lambda: torch_rbm_epoch(x))
+    return compare_with_references(
+        "rbm", TARGET, n, 3 if quick else 5, engine_rbm_epoch(x), lambda: numpy_rbm_epoch(x), lambda: torch_rbm_epoch(x)
+    )

@@ -1,4 +1,5 @@
 """``playground bench``: every workload in turn, printed as a table or as JSON Lines, then the start-up time."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,10 @@ def machine_description() -> str:
 
     blas = {info.get("architecture") for info in threadpool_info() if info.get("user_api") == "blas"}
     coretype = os.environ.get("OPENBLAS_CORETYPE", "auto")
-    return (f"{os.cpu_count()} cores, numpy {np.__version__}, OpenBLAS kernels {'/'.join(sorted(map(str, blas)))} "
-            f"(OPENBLAS_CORETYPE={coretype})")
+    return (
+        f"{os.cpu_count()} cores, numpy {np.__version__}, OpenBLAS kernels {'/'.join(sorted(map(str, blas)))} "
+        f"(OPENBLAS_CORETYPE={coretype})"
+    )
 
 
 def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
@@ -51,15 +54,22 @@ def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
             continue
         torch_text = "—" if result["torch_samples_per_s"] is None else f"{result['torch_samples_per_s']:,}"
         ratio_torch = "—" if result["ratio_vs_torch"] is None else f"{result['ratio_vs_torch']:.2f}"
-        extra = (f"  (instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step)"
-                 if "instrumentation_cost" in result else "")
+        extra = (
+            f"  (instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step)"
+            if "instrumentation_cost" in result
+            else ""
+        )
         if "reference_threads" in result:
-            settings = [f"{library} {count} thread{'s' if count > 1 else ''}"
-                        for library, count in result["reference_threads"].items()]
+            settings = [
+                f"{library} {count} thread{'s' if count > 1 else ''}"
+                for library, count in result["reference_threads"].items()
+            ]
             extra += "  (references at their faster setting: " + ", ".join(settings) + ")"
-        print(f"{result['workload']:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}"
-              f"{torch_text:>11}{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {result['target']}{extra}",
-              flush=True)
+        print(
+            f"{result['workload']:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}"
+            f"{torch_text:>11}{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {result['target']}{extra}",
+            flush=True,
+        )
     startup = startup_seconds()
     if json_output:
         print(json.dumps({"workload": "startup", "seconds_to_first_step": round(startup, 2)}))

@@ -4,6 +4,7 @@ Each is a function taking ``quick`` and returning its result, as ``compare_with_
 builds it: the dense table, then the workloads that build their own networks and references.
 A new workload is a module beside this one and a line here.
 """
+
 from __future__ import annotations
 
 from functools import partial

@@ -19,6 +19,7 @@ Modules, for finding your way:
     progress   the progress bar on stderr
     errors     which failures are the user's to fix
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,15 @@ from .errors import user_errors
 from .parser import build_parser, take_window_file
 from .train import command_ratings, command_train
 
-COMMANDS = {"train": command_train, "new": command_new, "lessons": command_lessons, "download": command_download,
-            "bench": command_bench, "ratings": command_ratings, None: command_window}
+COMMANDS = {
+    "train": command_train,
+    "new": command_new,
+    "lessons": command_lessons,
+    "download": command_download,
+    "bench": command_bench,
+    "ratings": command_ratings,
+    None: command_window,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line for the user, the traceback on request
         if os.environ.get("PLAYGROUND_DEBUG"):
             raise
-        print(f"playground: internal error: {error.__class__.__name__}: {error} "
-              f"(set PLAYGROUND_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"playground: internal error: {error.__class__.__name__}: {error} (set PLAYGROUND_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1

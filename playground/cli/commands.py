@@ -1,5 +1,6 @@
 """The short commands: ``new`` writes a network file, ``lessons`` lists the curriculum, ``download``
 fetches a dataset, ``bench`` measures, and no command at all opens the window."""
+
 from __future__ import annotations
 
 from .errors import UserError
@@ -15,8 +16,9 @@ def command_new(args) -> int:
     problem = check_cost_fits(cost, output)
     if problem:
         raise UserError(problem)
-    spec = sequential_spec(args.sizes, activation=args.activation, output=output, cost=cost,
-                           initializer=args.init, name=args.out.stem)
+    spec = sequential_spec(
+        args.sizes, activation=args.activation, output=output, cost=cost, initializer=args.init, name=args.out.stem
+    )
     save_spec(spec, args.out)
     print(f"wrote {args.out}: {'-'.join(map(str, args.sizes))} {args.activation}, {output} output, {cost} cost")
     return 0
@@ -46,8 +48,10 @@ def command_download(args) -> int:
 def command_bench(args) -> int:
     if args.gui:
         from ..gui.bench import run_gui_benchmark
+
         return run_gui_benchmark(json_output=args.json, quick=args.quick, lesson=args.bench_lesson)
     from ..bench import run_benchmarks
+
     return run_benchmarks(json_output=args.json, quick=args.quick)
 
 
@@ -56,5 +60,11 @@ def command_window(args) -> int:
         from ..gui.app import run_app
     except ImportError as error:
         raise UserError(f"the window cannot start: {error}") from None
-    return run_app(lesson=args.lesson, train_seconds=args.train_seconds, screenshot=args.screenshot,
-                   panel=args.panel, data_dir=args.window_data_dir, path=args.file)
+    return run_app(
+        lesson=args.lesson,
+        train_seconds=args.train_seconds,
+        screenshot=args.screenshot,
+        panel=args.panel,
+        data_dir=args.window_data_dir,
+        path=args.file,
+    )

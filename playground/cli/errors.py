@@ -1,5 +1,6 @@
 """Which failures are the user's to fix: ``main`` prints those as one line and exits with
 ``EXIT_BAD_INPUT``, where anything else is a bug."""
+
 from __future__ import annotations
 
 
@@ -15,5 +16,14 @@ def user_errors():
     from ..files import UnwritablePath
     from ..model import NetworkFileError, WeightsError
     from ..training import DataMismatch
-    return (UserError, DatasetError, ConfigError, RegistryError, NetworkFileError, WeightsError, DataMismatch,
-            UnwritablePath)
+
+    return (
+        UserError,
+        DatasetError,
+        ConfigError,
+        RegistryError,
+        NetworkFileError,
+        WeightsError,
+        DataMismatch,
+        UnwritablePath,
+    )

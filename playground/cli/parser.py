@@ -1,5 +1,6 @@
 """The ``playground`` command's arguments: the window's options, one sub-parser per command, and
 argument types that reject a bad number at the door, naming the option, before anything runs."""
+
 from __future__ import annotations
 
 import argparse
@@ -66,13 +67,24 @@ def _window_options() -> argparse.ArgumentParser:
     """The window's options, which the command line takes when no sub-command is given."""
     options = _Parser(prog="playground", add_help=False)
     options.add_argument("--lesson", help="open the window with this lesson loaded")
-    options.add_argument("--train-seconds", type=_non_negative_float, default=None,
-                         help="train for this many seconds after opening (with --screenshot)")
+    options.add_argument(
+        "--train-seconds",
+        type=_non_negative_float,
+        default=None,
+        help="train for this many seconds after opening (with --screenshot)",
+    )
     options.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
-    options.add_argument("--panel", help="dashboard tab to show: loss, gradients, weights, activations, data, "
-                         "filters, feature-maps, convolution, augmentation or compare")
-    options.add_argument("--data-dir", type=Path, dest="window_data_dir",
-                         help="folder of IDX files (MNIST, Fashion-MNIST) for the window")
+    options.add_argument(
+        "--panel",
+        help="dashboard tab to show: loss, gradients, weights, activations, data, "
+        "filters, feature-maps, convolution, augmentation or compare",
+    )
+    options.add_argument(
+        "--data-dir",
+        type=Path,
+        dest="window_data_dir",
+        help="folder of IDX files (MNIST, Fashion-MNIST) for the window",
+    )
     return options
 
 
@@ -90,7 +102,7 @@ def take_window_file(argv: list[str], commands) -> tuple[str | None, list[str]]:
     if not (Path(rest[0]).suffix.lower() in (".json", ".npz") or Path(rest[0]).exists()):
         return None, argv
     index = argv.index(rest[0])
-    return rest[0], argv[:index] + argv[index + 1:]
+    return rest[0], argv[:index] + argv[index + 1 :]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,9 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     # every data set but a recurrent network's: the adding problem is its only one, built from its file
     switchable = tuple(name for name, entry in CATALOGUE.items() if entry.kind != "sequence")
 
-    parser = _Parser(prog="playground", parents=[_window_options()],
-                     description="Build neural networks and watch them learn. `playground FILE.json|FILE.npz` "
-                                 "opens a network or a project in the window.")
+    parser = _Parser(
+        prog="playground",
+        parents=[_window_options()],
+        description="Build neural networks and watch them learn. `playground FILE.json|FILE.npz` "
+        "opens a network or a project in the window.",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a network file or a lesson from the terminal")
@@ -123,16 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save-weights", type=Path, help="write the trained weights (.npz)")
     train.add_argument("--load-weights", type=Path, help="start from these weights (.npz)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--reverse-source", choices=("yes", "no"),
-                       help="encoder-decoders: feed each source sequence backwards (Sutskever et al.)")
+    train.add_argument(
+        "--reverse-source",
+        choices=("yes", "no"),
+        help="encoder-decoders: feed each source sequence backwards (Sutskever et al.)",
+    )
     train.add_argument("--beam-width", type=_positive_int, help="encoder-decoders: beam width (1: greedy decoding)")
 
     new = commands.add_parser("new", help="write a network file")
     new.add_argument("kind", choices=["mlp"])
     new.add_argument("sizes", type=_layer_sizes, help="layer sizes, e.g. 784,30,10")
     new.add_argument("--activation", choices=tuple(a for a in ACTIVATIONS if a != "softmax"), default="sigmoid")
-    new.add_argument("--output", choices=("sigmoid", "softmax", "linear"),
-                     help="output activation (default: the hidden one)")
+    new.add_argument(
+        "--output", choices=("sigmoid", "softmax", "linear"), help="output activation (default: the hidden one)"
+    )
     new.add_argument("--cost", choices=tuple(COSTS), help="default: the one that matches the output")
     new.add_argument("--init", choices=tuple(INITIALIZERS), default="normal-scaled")
     new.add_argument("-o", "--out", type=Path, required=True)
@@ -146,8 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="one JSON object per workload")
     bench.add_argument("--quick", action="store_true", help="shorter runs")
     bench.add_argument("--gui", action="store_true", help="measure the window's responsiveness while training")
-    bench.add_argument("--lesson", dest="bench_lesson", default="vanishing-gradients",
-                       help="the lesson the window trains with --gui (default: vanishing-gradients)")
+    bench.add_argument(
+        "--lesson",
+        dest="bench_lesson",
+        default="vanishing-gradients",
+        help="the lesson the window trains with --gui (default: vanishing-gradients)",
+    )
 
     ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")
     ratings.add_argument("--data-file", type=Path, help="CSV of user,item,rating lines (default: the built-in example)")

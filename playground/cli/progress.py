@@ -1,4 +1,5 @@
 """One progress bar on stderr, redrawn in place: a training epoch's mini-batches or a download's bytes."""
+
 from __future__ import annotations
 
 import sys

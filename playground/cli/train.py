@@ -4,6 +4,7 @@ The family says how to prepare the run and what to print of each event; this mod
 drives the trainer to its end, draws the progress bar, writes every event to the metrics
 file and saves the weights, so a new family needs nothing here.
 """
+
 from __future__ import annotations
 
 import sys
@@ -41,14 +42,25 @@ def _run_options(args):
     def chosen(name):
         return getattr(args, name, None)
 
-    return RunOptions(dataset=chosen("dataset"), data_dir=chosen("data_dir"), data_file=chosen("data_file"),
-                      label_column=chosen("label_column"), epochs=chosen("epochs"), batch_size=chosen("batch_size"),
-                      learning_rate=chosen("lr"), l2=chosen("l2"), seed=chosen("seed"),
-                      train_limit=chosen("train_limit"), reverse_source=chosen("reverse_source"),
-                      beam_width=chosen("beam_width"), load_weights=chosen("load_weights"),
-                      hidden_units=chosen("hidden"), min_rating=chosen("min_rating") or 1,
-                      max_rating=chosen("max_rating") or 5,
-                      progress=None if chosen("quiet") else download_progress)
+    return RunOptions(
+        dataset=chosen("dataset"),
+        data_dir=chosen("data_dir"),
+        data_file=chosen("data_file"),
+        label_column=chosen("label_column"),
+        epochs=chosen("epochs"),
+        batch_size=chosen("batch_size"),
+        learning_rate=chosen("lr"),
+        l2=chosen("l2"),
+        seed=chosen("seed"),
+        train_limit=chosen("train_limit"),
+        reverse_source=chosen("reverse_source"),
+        beam_width=chosen("beam_width"),
+        load_weights=chosen("load_weights"),
+        hidden_units=chosen("hidden"),
+        min_rating=chosen("min_rating") or 1,
+        max_rating=chosen("max_rating") or 5,
+        progress=None if chosen("quiet") else download_progress,
+    )
 
 
 def _run_family(family, spec, options, args, name: str) -> int:
@@ -77,8 +89,9 @@ def _run_family(family, spec, options, args, name: str) -> int:
                 print(f"{event.label}: {event.description}", file=sys.stderr)
             elif isinstance(event, ChunkEvent) and show_bar:
                 done = event.first_step + event.steps - (event.epoch - 1) * run.steps_per_epoch
-                progress_bar(done, run.steps_per_epoch, f"epoch {event.epoch}/{run.epochs}  "
-                              f"loss {event.losses[-1]:.4f}")
+                progress_bar(
+                    done, run.steps_per_epoch, f"epoch {event.epoch}/{run.epochs}  loss {event.losses[-1]:.4f}"
+                )
             line = family.event_line(event, run)
             if line is not None:
                 if show_bar:

@@ -7,6 +7,7 @@ one in the second, so a net must hold the first value for up to T steps while ig
 the noise in between.  A net that remembers nothing can only predict the mean sum, 1,
 whose mean squared error is the variance of a sum of two uniform numbers: 2/12 ≈ 0.167.
 """
+
 from __future__ import annotations
 
 import numpy as np

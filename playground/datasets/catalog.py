@@ -91,26 +91,34 @@ def _plane(name: str, label: str) -> CatalogEntry:
 
 
 #: Every data set, by name, in the order menus and choices list them.
-CATALOGUE: dict[str, CatalogEntry] = {entry.name: entry for entry in (
-    CatalogEntry("mnist", "image", "MNIST", "MNIST handwritten digits", partial(load_mnist_family, "mnist")),
-    CatalogEntry("fashion-mnist", "image", "Fashion-MNIST", "Fashion-MNIST clothes",
-                 partial(load_mnist_family, "fashion-mnist")),
-    CatalogEntry("idx", "image", "IDX", "Any IDX image and label files (a folder)", load_idx_dataset),
-    CatalogEntry("digits", "image", "Synthetic digits", "Synthetic digits (built in, offline)", make_digits),
-    _plane("circle", "Circle"),
-    _plane("xor", "XOR"),
-    _plane("gaussians", "Two Gaussians"),
-    _plane("spiral", "Spiral"),
-    _plane("moons", "Moons"),
-    CatalogEntry("parity", "bits", "Parity", "Parity of bits", make_parity),
-    CatalogEntry("function", "function", "Function", "Function to fit (1-D regression)", make_function),
-    CatalogEntry("csv", "table", "CSV", "A CSV table (a file)", load_csv),
-    CatalogEntry("adding", "sequence", "Adding problem", "The adding problem (sequences)"),
-    CatalogEntry("numbers", "pairs", "Number words", "Czech → English number words"),
-    CatalogEntry("copy", "pairs", "Copy", "Copy a sequence of symbols"),
-    CatalogEntry("reverse", "pairs", "Reverse", "Reverse a sequence of symbols"),
-    CatalogEntry("pairs", "pairs", "Sentence pairs", "Sentence pairs (a TSV file)"),
-)}
+CATALOGUE: dict[str, CatalogEntry] = {
+    entry.name: entry
+    for entry in (
+        CatalogEntry("mnist", "image", "MNIST", "MNIST handwritten digits", partial(load_mnist_family, "mnist")),
+        CatalogEntry(
+            "fashion-mnist",
+            "image",
+            "Fashion-MNIST",
+            "Fashion-MNIST clothes",
+            partial(load_mnist_family, "fashion-mnist"),
+        ),
+        CatalogEntry("idx", "image", "IDX", "Any IDX image and label files (a folder)", load_idx_dataset),
+        CatalogEntry("digits", "image", "Synthetic digits", "Synthetic digits (built in, offline)", make_digits),
+        _plane("circle", "Circle"),
+        _plane("xor", "XOR"),
+        _plane("gaussians", "Two Gaussians"),
+        _plane("spiral", "Spiral"),
+        _plane("moons", "Moons"),
+        CatalogEntry("parity", "bits", "Parity", "Parity of bits", make_parity),
+        CatalogEntry("function", "function", "Function", "Function to fit (1-D regression)", make_function),
+        CatalogEntry("csv", "table", "CSV", "A CSV table (a file)", load_csv),
+        CatalogEntry("adding", "sequence", "Adding problem", "The adding problem (sequences)"),
+        CatalogEntry("numbers", "pairs", "Number words", "Czech → English number words"),
+        CatalogEntry("copy", "pairs", "Copy", "Copy a sequence of symbols"),
+        CatalogEntry("reverse", "pairs", "Reverse", "Reverse a sequence of symbols"),
+        CatalogEntry("pairs", "pairs", "Sentence pairs", "Sentence pairs (a TSV file)"),
+    )
+}
 
 #: The sets that are downloaded (`download`, the Dataset menu) rather than built in or the user's own.
 DOWNLOADABLE = tuple(REMOTE_DATASETS)

@@ -78,12 +78,15 @@ def _row_values(fields: list[str], width: int, label_index: int) -> tuple[list[f
         return None
     label = fields[label_index].strip()
     try:
-        values = list(map(float, fields[:label_index] + fields[label_index + 1:]))
+        values = list(map(float, fields[:label_index] + fields[label_index + 1 :]))
     except ValueError:
         return None
     label_number = _parse_float(label)
-    if not label or (label_number is not None and not math.isfinite(label_number)) \
-            or not all(map(math.isfinite, values)):
+    if (
+        not label
+        or (label_number is not None and not math.isfinite(label_number))
+        or not all(map(math.isfinite, values))
+    ):
         return None
     return values, label
 
@@ -124,8 +127,9 @@ def _detect_delimiter(line: str) -> str:
     return max(DELIMITERS, key=lambda delimiter: (line.count(delimiter), delimiter == ","))
 
 
-def read_csv_rows(path: Path, what: str = "CSV file", budget: str = "MAX_CSV_BYTES",
-                  delimiter: str | None = None) -> Iterator[tuple[int, list[str]]]:
+def read_csv_rows(
+    path: Path, what: str = "CSV file", budget: str = "MAX_CSV_BYTES", delimiter: str | None = None
+) -> Iterator[tuple[int, list[str]]]:
     """The rows with something in them, each with the line number it ends on (so every error
     can name its line), read as a stream; an unreadable, non-UTF-8 or malformed file is one
     DatasetError.  The delimiter is detected from the first line unless given."""
@@ -163,27 +167,40 @@ def _read_header(path: Path) -> tuple[list[str], int, str]:
     if duplicates:
         raise DatasetError(f'{path.name} names the column "{duplicates[0]}" more than once in its header')
     if len(header) - 1 > budgets.MAX_CSV_COLUMNS:
-        raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it has {len(header) - 1:,} feature columns",
-                                                                  "MAX_CSV_COLUMNS"))
+        raise DatasetError(
+            f"{path.name}: " + budgets.over_budget(f"it has {len(header) - 1:,} feature columns", "MAX_CSV_COLUMNS")
+        )
     return header, line, delimiter
 
 
-def _fast_table(path: Path, header: list[str], label_index: int, header_line: int,
-                delimiter: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _fast_table(
+    path: Path, header: list[str], label_index: int, header_line: int, delimiter: str
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Features and labels through numpy's C parser, or None when it cannot take the file as it
     is: a bad row, blank fields, a quoted oddity.  Then the row-by-row reader decides, and its
     messages name every problem's line; this path only makes a clean file fast (a million
     rows of twenty numbers in about a second, in little more memory than the result)."""
     numeric = np.dtype(np.float32)
-    text = np.dtype([(f"c{index}", np.float32) if index != label_index else ("label", f"U{FAST_LABEL_CHARACTERS}")
-                     for index in range(len(header))])
+    text = np.dtype(
+        [
+            (f"c{index}", np.float32) if index != label_index else ("label", f"U{FAST_LABEL_CHARACTERS}")
+            for index in range(len(header))
+        ]
+    )
     features = [index for index in range(len(header)) if index != label_index]
     for dtype in (numeric, text):
         try:
             with _open_text(path, "CSV file", "MAX_CSV_BYTES") as stream, warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # numpy's note that blank lines are not rows
-                table = np.loadtxt(stream, dtype=dtype, delimiter=delimiter, skiprows=header_line, quotechar='"',
-                                   ndmin=1 if dtype is text else 2, max_rows=budgets.MAX_EXAMPLES + 1)
+                table = np.loadtxt(
+                    stream,
+                    dtype=dtype,
+                    delimiter=delimiter,
+                    skiprows=header_line,
+                    quotechar='"',
+                    ndmin=1 if dtype is text else 2,
+                    max_rows=budgets.MAX_EXAMPLES + 1,
+                )
         except (ValueError, UnicodeDecodeError):
             continue
         if dtype is numeric:
@@ -200,8 +217,9 @@ def _fast_table(path: Path, header: list[str], label_index: int, header_line: in
     return None
 
 
-def _checked_table(path: Path, header: list[str], label_index: int, header_line: int,
-                   delimiter: str) -> tuple[np.ndarray, np.ndarray]:
+def _checked_table(
+    path: Path, header: list[str], label_index: int, header_line: int, delimiter: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels read row by row, every bad row noted with its line (see ``Problems``)."""
     values, labels, problems = array.array("f"), [], Problems()
     for line, fields in read_csv_rows(path, delimiter=delimiter):
@@ -231,9 +249,7 @@ def _encode_labels(labels: np.ndarray) -> tuple[np.ndarray, str, list[str] | Non
     return targets.astype(np.int64), "classification", names
 
 
-def load_csv(
-    *, data_file: str | Path | None = None, label_column: str | None = None, seed: int = 0
-) -> Dataset:
+def load_csv(*, data_file: str | Path | None = None, label_column: str | None = None, seed: int = 0) -> Dataset:
     """Load `data_file`, predicting `label_column` from every other column; split 80/20 after a seeded shuffle."""
     if data_file is None:
         raise DatasetError("the csv data set needs a file: pass --data-file FILE")
@@ -250,8 +266,9 @@ def load_csv(
     table = _fast_table(path, header, label_index, header_line, delimiter)
     x, labels = table if table is not None else _checked_table(path, header, label_index, header_line, delimiter)
     if len(labels) > budgets.MAX_EXAMPLES:
-        raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it has at least {len(labels):,} rows",
-                                                                  "MAX_EXAMPLES"))
+        raise DatasetError(
+            f"{path.name}: " + budgets.over_budget(f"it has at least {len(labels):,} rows", "MAX_EXAMPLES")
+        )
     if len(labels) < 2:
         raise DatasetError(f"{path.name} holds {len(labels)} data row(s); at least 2 are needed to train and validate")
     targets, task, class_names = _encode_labels(labels)

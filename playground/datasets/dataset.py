@@ -84,9 +84,7 @@ class Dataset:
         )
 
 
-def shuffled_split(
-    x: np.ndarray, y: np.ndarray, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def shuffled_split(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle rows with `seed`, then hold out the last `VALIDATION_FRACTION` for validation.
 
     Generators build their examples class by class and CSV files are often sorted by

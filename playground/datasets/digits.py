@@ -233,8 +233,14 @@ def render_digits(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     inks = rng.uniform(0.8, 1.0, n)
     images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     _render(
-        SEGMENTS, VARIANT_STARTS, variants, _random_transforms(rng, n), _random_wobbles(rng, n),
-        half_widths, inks, images,
+        SEGMENTS,
+        VARIANT_STARTS,
+        variants,
+        _random_transforms(rng, n),
+        _random_wobbles(rng, n),
+        half_widths,
+        inks,
+        images,
     )
     noise_levels = rng.uniform(0.0, 0.06, (n, 1, 1)).astype(np.float32)
     images += noise_levels * rng.standard_normal(images.shape, dtype=np.float32)

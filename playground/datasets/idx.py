@@ -112,12 +112,17 @@ def _check_budget(header: IdxHeader, path: Path) -> None:
     The arrays become float32 in memory, so four bytes a number is what a file costs.
     """
     if header.shape[0] > budgets.MAX_EXAMPLES:
-        raise DatasetError(f"{path}: " + budgets.over_budget(f"its header claims {header.shape[0]:,} examples",
-                                                             "MAX_EXAMPLES"))
+        raise DatasetError(
+            f"{path}: " + budgets.over_budget(f"its header claims {header.shape[0]:,} examples", "MAX_EXAMPLES")
+        )
     claimed = math.prod(header.shape) * max(header.dtype.itemsize, 4)
     if claimed > budgets.MAX_DATASET_BYTES:
-        raise DatasetError(f"{path}: " + budgets.over_budget(
-            f"its header claims shape {header.shape}, {claimed:,} bytes in memory", "MAX_DATASET_BYTES"))
+        raise DatasetError(
+            f"{path}: "
+            + budgets.over_budget(
+                f"its header claims shape {header.shape}, {claimed:,} bytes in memory", "MAX_DATASET_BYTES"
+            )
+        )
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -246,9 +251,7 @@ def _read_pair(pair: IdxPair) -> tuple[np.ndarray, np.ndarray]:
     return pixels, labels.astype(np.int64)
 
 
-def load_idx_folder(
-    folder: Path, *, name: str, display_name: str, class_names: list[str] | None = None
-) -> Dataset:
+def load_idx_folder(folder: Path, *, name: str, display_name: str, class_names: list[str] | None = None) -> Dataset:
     """Load a folder of IDX files; `class_names` fixes the classes, else labels 0..max are used."""
     fit, test = find_idx_pairs(folder)
     x, y = _read_pair(fit)

@@ -15,6 +15,7 @@ Two sources:
   item-mean baseline; with pure noise nothing could.
 - `load_ratings_csv`: a user's own file of ``user,item,rating`` lines.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -93,14 +94,25 @@ def _split(users, items, values, rng, name, user_names, item_names, min_rating, 
     heldout, train = order[:n_heldout], order[n_heldout:]
     train = train[np.lexsort((items[train], users[train]))]
     heldout = heldout[np.lexsort((items[heldout], users[heldout]))]
-    return Ratings(name, _ints(users[train]), _ints(items[train]), _ints(values[train]),
-                   _ints(users[heldout]), _ints(items[heldout]), _ints(values[heldout]), user_names,
-                   item_names, min_rating, max_rating,
-                   f"{source}; {n - n_heldout:,} ratings to learn from, {n_heldout:,} held out")
+    return Ratings(
+        name,
+        _ints(users[train]),
+        _ints(items[train]),
+        _ints(values[train]),
+        _ints(users[heldout]),
+        _ints(items[heldout]),
+        _ints(values[heldout]),
+        user_names,
+        item_names,
+        min_rating,
+        max_rating,
+        f"{source}; {n - n_heldout:,} ratings to learn from, {n_heldout:,} held out",
+    )
 
 
-def synthetic_ratings(n_users: int = 2000, n_items: int = 100, factors: int = 3, observed: float = 0.1,
-                      noise: float = 0.35, seed: int = 0) -> Ratings:
+def synthetic_ratings(
+    n_users: int = 2000, n_items: int = 100, factors: int = 3, observed: float = 0.1, noise: float = 0.35, seed: int = 0
+) -> Ratings:
     """Users and items with ``factors`` latent dimensions; ratings 1–5; ``observed`` of them kept.
 
     score(u, i) = taste_u · attributes_i / √factors + appeal_i + noise, with tastes,
@@ -124,10 +136,22 @@ def synthetic_ratings(n_users: int = 2000, n_items: int = 100, factors: int = 3,
     users, items = np.nonzero(rng.random((n_users, n_items)) < observed)
     if len(users) < 2:
         raise DatasetError(f"an observed share of {observed} leaves fewer than 2 ratings")
-    source = (f"synthetic ratings: {n_users} users with {factors} latent tastes, {n_items} items, "
-              f"{len(users):,} ratings 1–5 observed ({100 * len(users) / (n_users * n_items):.1f}%), seed {seed}")
-    return _split(users, items, ratings[users, items], rng, "synthetic ratings", [f"user {u}" for u in range(n_users)],
-                  [f"item {i}" for i in range(n_items)], 1, 5, source)
+    source = (
+        f"synthetic ratings: {n_users} users with {factors} latent tastes, {n_items} items, "
+        f"{len(users):,} ratings 1–5 observed ({100 * len(users) / (n_users * n_items):.1f}%), seed {seed}"
+    )
+    return _split(
+        users,
+        items,
+        ratings[users, items],
+        rng,
+        "synthetic ratings",
+        [f"user {u}" for u in range(n_users)],
+        [f"item {i}" for i in range(n_items)],
+        1,
+        5,
+        source,
+    )
 
 
 def _rating_value(text: str, min_rating: int, max_rating: int) -> int | str:
@@ -163,8 +187,9 @@ def _read_lines(path: Path):
         lines = itertools.chain([first], lines)
     for count, (number, fields) in enumerate(lines, start=1):
         if count > budgets.MAX_RATINGS:
-            raise DatasetError(f"{path.name}: " + budgets.over_budget(
-                f"it holds at least {count:,} ratings", "MAX_RATINGS"))
+            raise DatasetError(
+                f"{path.name}: " + budgets.over_budget(f"it holds at least {count:,} ratings", "MAX_RATINGS")
+            )
         yield number, [field.strip() for field in fields]
 
 
@@ -212,7 +237,19 @@ def load_ratings_csv(data_file: str | Path, *, min_rating: int = 1, max_rating: 
     for count, what, budget in ((len(user_index), "users", "MAX_USERS"), (len(item_index), "items", "MAX_ITEMS")):
         if count > getattr(budgets, budget):
             raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it has {count:,} {what}", budget))
-    source = (f"ratings file {path.name}: {len(user_index):,} users, {len(item_index):,} items, {len(values):,} "
-              f"ratings {min_rating}–{max_rating}, held-out share drawn with seed {seed}")
-    return _split(np.array(users), np.array(items), np.array(values), np.random.default_rng(seed), path.name,
-                  list(user_index), list(item_index), min_rating, max_rating, source)
+    source = (
+        f"ratings file {path.name}: {len(user_index):,} users, {len(item_index):,} items, {len(values):,} "
+        f"ratings {min_rating}–{max_rating}, held-out share drawn with seed {seed}"
+    )
+    return _split(
+        np.array(users),
+        np.array(items),
+        np.array(values),
+        np.random.default_rng(seed),
+        path.name,
+        list(user_index),
+        list(item_index),
+        min_rating,
+        max_rating,
+        source,
+    )

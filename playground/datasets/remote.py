@@ -87,8 +87,16 @@ REMOTE_DATASETS: dict[str, RemoteDataset] = {
         ),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         class_names=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
         ),
     ),
 }
@@ -193,8 +201,9 @@ class _Watchdog:
             if self.cancel is not None and self.cancel():
                 self.reason = "cancelled"
             elif now > self.deadline:
-                self.reason = (f"{self.url} did not finish within the budget DOWNLOAD_DEADLINE_S = "
-                               f"{budgets.DOWNLOAD_DEADLINE_S} s")
+                self.reason = (
+                    f"{self.url} did not finish within the budget DOWNLOAD_DEADLINE_S = {budgets.DOWNLOAD_DEADLINE_S} s"
+                )
             elif now - window_start >= budgets.DOWNLOAD_STALL_S:
                 if self.received - window_bytes < budgets.DOWNLOAD_STALL_BYTES:
                     self.reason = url_stalled(self.url, self.received - window_bytes)
@@ -219,8 +228,10 @@ class _Watchdog:
 
 def url_stalled(url: str, received: int) -> str:
     """Why a stalled transfer was given up, naming the stall budgets."""
-    return (f"{url} stalled: {received:,} bytes in {budgets.DOWNLOAD_STALL_S} s, fewer than the budget "
-            f"DOWNLOAD_STALL_BYTES = {budgets.DOWNLOAD_STALL_BYTES:,} in DOWNLOAD_STALL_S")
+    return (
+        f"{url} stalled: {received:,} bytes in {budgets.DOWNLOAD_STALL_S} s, fewer than the budget "
+        f"DOWNLOAD_STALL_BYTES = {budgets.DOWNLOAD_STALL_BYTES:,} in DOWNLOAD_STALL_S"
+    )
 
 
 def _connect(url: str, watchdog: _Watchdog) -> tuple[http.client.HTTPResponse, str]:
@@ -228,8 +239,7 @@ def _connect(url: str, watchdog: _Watchdog) -> tuple[http.client.HTTPResponse, s
     for _ in range(budgets.MAX_REDIRECTS + 1):
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _MirrorFailed(f"a redirect leads to {url!r}, which is not an http:// or https:// URL",
-                                reachable=True)
+            raise _MirrorFailed(f"a redirect leads to {url!r}, which is not an http:// or https:// URL", reachable=True)
         kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         connection = kind(parts.hostname, parts.port, timeout=budgets.DOWNLOAD_STALL_S)
         watchdog.watch(connection)
@@ -253,8 +263,9 @@ def _connect(url: str, watchdog: _Watchdog) -> tuple[http.client.HTTPResponse, s
             connection.close()
             raise _MirrorFailed(f"{url} answered HTTP {response.status}", reachable=True)
         return response, url
-    raise _MirrorFailed(f"{url}: more redirects than the budget MAX_REDIRECTS = {budgets.MAX_REDIRECTS}",
-                        reachable=True)
+    raise _MirrorFailed(
+        f"{url}: more redirects than the budget MAX_REDIRECTS = {budgets.MAX_REDIRECTS}", reachable=True
+    )
 
 
 def _fetch(
@@ -273,8 +284,11 @@ def _fetch(
         with response, destination.open("wb") as sink:
             declared = _declared_length(response)
             if declared is not None and declared > expected.size:
-                raise _MirrorFailed(f"{url} offers {declared:,} bytes, more than the published size of "
-                                    f"{expected.name} ({expected.size:,} bytes)", reachable=True)
+                raise _MirrorFailed(
+                    f"{url} offers {declared:,} bytes, more than the published size of "
+                    f"{expected.name} ({expected.size:,} bytes)",
+                    reachable=True,
+                )
             try:
                 while chunk := response.read1(CHUNK_BYTES):
                     if cancel is not None and cancel():  # between chunks too, not only every POLL_S
@@ -282,8 +296,10 @@ def _fetch(
                     received += len(chunk)
                     watchdog.received = received
                     if received > expected.size:
-                        raise _MirrorFailed(f"{url} sent more than the published size of {expected.name} "
-                                            f"({expected.size:,} bytes)", reachable=True)
+                        raise _MirrorFailed(
+                            f"{url} sent more than the published size of {expected.name} ({expected.size:,} bytes)",
+                            reachable=True,
+                        )
                     sink.write(chunk)
                     digest.update(chunk)
                     on_bytes(received)
@@ -303,8 +319,12 @@ def _fetch(
 
 
 def _download_file(
-    remote: RemoteDataset, file: RemoteFile, folder: Path, mirrors: list[str],
-    on_bytes: Callable[[int], None], cancel: Cancel | None,
+    remote: RemoteDataset,
+    file: RemoteFile,
+    folder: Path,
+    mirrors: list[str],
+    on_bytes: Callable[[int], None],
+    cancel: Cancel | None,
 ) -> None:
     """Try each mirror in turn until one delivers `file` intact; only then does it appear in `folder`."""
     failures: list[_MirrorFailed] = []

@@ -63,7 +63,7 @@ class Vocabulary:
 
     def __post_init__(self) -> None:
         _check_level(self.level)
-        if tuple(self.tokens[:len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
+        if tuple(self.tokens[: len(RESERVED_TOKENS)]) != RESERVED_TOKENS:
             raise DatasetError(f"a vocabulary must start with the reserved tokens {', '.join(RESERVED_TOKENS)}")
         if len(set(self.tokens)) != len(self.tokens):
             raise DatasetError("a vocabulary lists a token more than once")
@@ -103,8 +103,11 @@ class Vocabulary:
     @classmethod
     def from_dict(cls, data) -> Vocabulary:
         """Read a saved vocabulary (e.g. from a project), with a clear error for a damaged one."""
-        if (not isinstance(data, dict) or not isinstance(data.get("tokens"), list)
-                or not all(isinstance(token, str) for token in data["tokens"])):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("tokens"), list)
+            or not all(isinstance(token, str) for token in data["tokens"])
+        ):
             raise DatasetError('a vocabulary must be an object with "level" and a list of "tokens" (strings)')
         return cls(tuple(data["tokens"]), data.get("level"))
 
@@ -115,7 +118,7 @@ def encode_padded(texts: list[str], vocabulary: Vocabulary, *, eos: bool) -> tup
     lengths = np.array([len(ids) for ids in encoded], dtype=np.int32)
     ids = np.full((len(encoded), max(lengths, default=0)), PAD, dtype=np.int32)
     for row, sequence in enumerate(encoded):
-        ids[row, :len(sequence)] = sequence
+        ids[row, : len(sequence)] = sequence
     return ids, lengths
 
 
@@ -163,14 +166,27 @@ class PairCorpus:
     val_properties: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_pairs(cls, name: str, train_pairs, val_pairs, source_level: str, target_level: str,
-                   description: str, val_properties: dict[str, np.ndarray] | None = None) -> PairCorpus:
+    def from_pairs(
+        cls,
+        name: str,
+        train_pairs,
+        val_pairs,
+        source_level: str,
+        target_level: str,
+        description: str,
+        val_properties: dict[str, np.ndarray] | None = None,
+    ) -> PairCorpus:
         if not train_pairs or not val_pairs:
             raise DatasetError(f"{name}: needs at least one training pair and one held-out pair")
-        return cls(name, list(train_pairs), list(val_pairs),
-                   Vocabulary.build([source for source, _ in train_pairs], source_level),
-                   Vocabulary.build([target for _, target in train_pairs], target_level),
-                   description, dict(val_properties or {}))
+        return cls(
+            name,
+            list(train_pairs),
+            list(val_pairs),
+            Vocabulary.build([source for source, _ in train_pairs], source_level),
+            Vocabulary.build([target for _, target in train_pairs], target_level),
+            description,
+            dict(val_properties or {}),
+        )
 
     def _arrays(self, pairs) -> PairArrays:
         source, source_lengths = encode_padded([s for s, _ in pairs], self.source_vocabulary, eos=False)
@@ -187,16 +203,55 @@ class PairCorpus:
 
 
 # --- number words ---------------------------------------------------------------------------
-_EN_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-            "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_EN_ONES = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
 _EN_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
-_CS_ONES = ("nula", "jedna", "dva", "tři", "čtyři", "pět", "šest", "sedm", "osm", "devět", "deset", "jedenáct",
-            "dvanáct", "třináct", "čtrnáct", "patnáct", "šestnáct", "sedmnáct", "osmnáct", "devatenáct")
+_CS_ONES = (
+    "nula",
+    "jedna",
+    "dva",
+    "tři",
+    "čtyři",
+    "pět",
+    "šest",
+    "sedm",
+    "osm",
+    "devět",
+    "deset",
+    "jedenáct",
+    "dvanáct",
+    "třináct",
+    "čtrnáct",
+    "patnáct",
+    "šestnáct",
+    "sedmnáct",
+    "osmnáct",
+    "devatenáct",
+)
 _CS_TENS = ("", "", "dvacet", "třicet", "čtyřicet", "padesát", "šedesát", "sedmdesát", "osmdesát", "devadesát")
 #: "sto", "dvě stě", "tři sta", "pět set": the noun takes singular, dual, plural and genitive plural
-_CS_HUNDREDS = ("", "sto", "dvě stě", "tři sta", "čtyři sta", "pět set", "šest set", "sedm set", "osm set",
-                "devět set")
+_CS_HUNDREDS = ("", "sto", "dvě stě", "tři sta", "čtyři sta", "pět set", "šest set", "sedm set", "osm set", "devět set")
 #: (1, 2–4, 5 and more) forms of the scale nouns
 _CS_SCALES = {1_000_000: ("milion", "miliony", "milionů"), 1000: ("tisíc", "tisíce", "tisíc")}
 
@@ -276,8 +331,9 @@ def _distinct_numbers(minimum: int, maximum: int, count: int, rng: np.random.Gen
     """``count`` different numbers from minimum..maximum in a seeded random order."""
     size = maximum - minimum + 1
     if count > size:
-        raise DatasetError(f"the range {minimum:,}..{maximum:,} holds only {size:,} numbers, "
-                           f"fewer than the {count:,} asked for")
+        raise DatasetError(
+            f"the range {minimum:,}..{maximum:,} holds only {size:,} numbers, fewer than the {count:,} asked for"
+        )
     if size <= 4 * count:
         return minimum + rng.permutation(size)[:count]
     drawn: dict[int, None] = {}
@@ -295,8 +351,16 @@ def _split_sizes(available: int, n_train: int, n_val: int) -> tuple[int, int]:
     return n_train or max(1, available - n_val), n_val
 
 
-def number_translation(*, minimum: int = 0, maximum: int = 999, n_train: int = 0, n_val: int = 0, seed: int = 0,
-                       source_level: str = "word", target_level: str = "word") -> PairCorpus:
+def number_translation(
+    *,
+    minimum: int = 0,
+    maximum: int = 999,
+    n_train: int = 0,
+    n_val: int = 0,
+    seed: int = 0,
+    source_level: str = "word",
+    target_level: str = "word",
+) -> PairCorpus:
     """Czech number words → English number words for numbers in minimum..maximum.
 
     The held-out numbers are drawn first and never appear among the training numbers.
@@ -313,28 +377,40 @@ def number_translation(*, minimum: int = 0, maximum: int = 999, n_train: int = 0
     def pairs(values):
         return [(czech_number_words(int(v)), english_number_words(int(v))) for v in values]
 
-    properties = {"hundreds digit": (held_out // 100 % 10).astype(np.float64),
-                  "thousands": (held_out // 1000).astype(np.float64),
-                  "number": held_out.astype(np.float64),
-                  "source words": np.array([len(czech_number_words(int(v)).split()) for v in held_out], np.float64)}
+    properties = {
+        "hundreds digit": (held_out // 100 % 10).astype(np.float64),
+        "thousands": (held_out // 1000).astype(np.float64),
+        "number": held_out.astype(np.float64),
+        "source words": np.array([len(czech_number_words(int(v)).split()) for v in held_out], np.float64),
+    }
     return PairCorpus.from_pairs(
-        "numbers", pairs(training), pairs(held_out), source_level, target_level,
+        "numbers",
+        pairs(training),
+        pairs(held_out),
+        source_level,
+        target_level,
         f"Czech → English number words for {minimum:,}..{maximum:,}, seed {seed}: "
-        f"{n_train:,} training numbers, {n_val:,} held-out numbers never seen in training", properties)
+        f"{n_train:,} training numbers, {n_val:,} held-out numbers never seen in training",
+        properties,
+    )
 
 
-def _symbol_sequences(n_train: int, n_val: int, min_length: int, max_length: int, symbols: int,
-                      seed: int) -> tuple[list[str], list[str]]:
+def _symbol_sequences(
+    n_train: int, n_val: int, min_length: int, max_length: int, symbols: int, seed: int
+) -> tuple[list[str], list[str]]:
     """Distinct random strings over the first ``symbols`` letters; held-out ones never occur in training."""
     if not 1 <= min_length <= max_length <= MAX_SEQUENCE_TOKENS:
-        raise DatasetError(f"sequence lengths must satisfy 1 ≤ min ≤ max ≤ {MAX_SEQUENCE_TOKENS}, "
-                           f"not {min_length}..{max_length}")
+        raise DatasetError(
+            f"sequence lengths must satisfy 1 ≤ min ≤ max ≤ {MAX_SEQUENCE_TOKENS}, not {min_length}..{max_length}"
+        )
     if not 2 <= symbols <= 26:
         raise DatasetError(f"the alphabet must have 2 to 26 symbols, not {symbols}")
-    possible = sum(symbols ** length for length in range(min_length, max_length + 1))
+    possible = sum(symbols**length for length in range(min_length, max_length + 1))
     if n_train + n_val > possible // 2:
-        raise DatasetError(f"{n_train + n_val:,} distinct sequences are too many for lengths "
-                           f"{min_length}..{max_length} over {symbols} symbols")
+        raise DatasetError(
+            f"{n_train + n_val:,} distinct sequences are too many for lengths "
+            f"{min_length}..{max_length} over {symbols} symbols"
+        )
     rng = np.random.default_rng(seed)
     alphabet = np.array(list("abcdefghijklmnopqrstuvwxyz"[:symbols]))
     drawn: dict[str, None] = {}
@@ -347,22 +423,30 @@ def _symbol_sequences(n_train: int, n_val: int, min_length: int, max_length: int
 def _symbol_task(name: str, transform, n_train, n_val, min_length, max_length, symbols, seed) -> PairCorpus:
     train, held_out = _symbol_sequences(n_train, n_val, min_length, max_length, symbols, seed)
     return PairCorpus.from_pairs(
-        name, [(text, transform(text)) for text in train], [(text, transform(text)) for text in held_out],
-        "char", "char",
+        name,
+        [(text, transform(text)) for text in train],
+        [(text, transform(text)) for text in held_out],
+        "char",
+        "char",
         f"{name} task: {n_train:,} training and {n_val:,} held-out strings of {min_length}–{max_length} "
         f"letters over {symbols} symbols, seed {seed}",
-        {"length": np.array([len(text) for text in held_out], np.float64),
-         "first symbol": np.array([ord(text[0]) - ord("a") for text in held_out], np.float64)})
+        {
+            "length": np.array([len(text) for text in held_out], np.float64),
+            "first symbol": np.array([ord(text[0]) - ord("a") for text in held_out], np.float64),
+        },
+    )
 
 
-def copy_task(*, n_train: int = 4000, n_val: int = 500, min_length: int = 3, max_length: int = 10,
-              symbols: int = 8, seed: int = 0) -> PairCorpus:
+def copy_task(
+    *, n_train: int = 4000, n_val: int = 500, min_length: int = 3, max_length: int = 10, symbols: int = 8, seed: int = 0
+) -> PairCorpus:
     """Output the source string unchanged: the simplest test that the state carries the whole input."""
     return _symbol_task("copy", lambda text: text, n_train, n_val, min_length, max_length, symbols, seed)
 
 
-def reverse_task(*, n_train: int = 4000, n_val: int = 500, min_length: int = 3, max_length: int = 10,
-                 symbols: int = 8, seed: int = 0) -> PairCorpus:
+def reverse_task(
+    *, n_train: int = 4000, n_val: int = 500, min_length: int = 3, max_length: int = 10, symbols: int = 8, seed: int = 0
+) -> PairCorpus:
     """Output the source string backwards: the first output depends on the last input."""
     return _symbol_task("reverse", lambda text: text[::-1], n_train, n_val, min_length, max_length, symbols, seed)
 
@@ -410,8 +494,9 @@ def load_pairs_tsv(path: str | Path, level: str = "word", *, seed: int = 0) -> P
         if not line.strip():
             continue
         if len(pairs) == budgets.MAX_PAIRS:
-            raise DatasetError(f"{path.name}: " + budgets.over_budget(f"it holds at least {len(pairs) + 1:,} pairs",
-                                                                      "MAX_PAIRS"))
+            raise DatasetError(
+                f"{path.name}: " + budgets.over_budget(f"it holds at least {len(pairs) + 1:,} pairs", "MAX_PAIRS")
+            )
         try:
             pairs.append(_parse_pair(line, level))
         except ValueError as error:
@@ -425,8 +510,15 @@ def load_pairs_tsv(path: str | Path, level: str = "word", *, seed: int = 0) -> P
     train = [pairs[i] for i in order[:-n_val]]
     held_out = [pairs[i] for i in order[-n_val:]]
     return PairCorpus.from_pairs(
-        "pairs", train, held_out, level, level,
+        "pairs",
+        train,
+        held_out,
+        level,
+        level,
         f"pairs file {path.name}: {len(pairs):,} pairs at {level} level, shuffled with seed {seed}: "
         f"{len(train):,} train, {len(held_out):,} held out",
-        {"source tokens": np.array([len(tokenize(s, level)) for s, _ in held_out], np.float64),
-         "target tokens": np.array([len(tokenize(t, level)) for _, t in held_out], np.float64)})
+        {
+            "source tokens": np.array([len(tokenize(s, level)) for s, _ in held_out], np.float64),
+            "target tokens": np.array([len(tokenize(t, level)) for _, t in held_out], np.float64),
+        },
+    )

@@ -183,9 +183,7 @@ def make_parity(*, seed: int = 0, n_samples: int | None = None, n_bits: int | No
             raise DatasetError(f"n_samples must be at most 2**{n_bits} = {n_strings:,}, not {n:,}")
         codes = np.random.default_rng(seed).choice(n_strings, size=n, replace=False)
         x_train, y_train, x_val, y_val = shuffled_split(*_parity_examples(codes, n_bits), seed)
-        split = f"{n:,} distinct random strings (seed {seed}), " + _split_description(
-            len(x_train), len(x_val)
-        )
+        split = f"{n:,} distinct random strings (seed {seed}), " + _split_description(len(x_train), len(x_val))
     return Dataset(
         name="parity",
         x_train=x_train,

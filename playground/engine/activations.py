@@ -7,6 +7,7 @@ numbers only; the table below is the one place that maps names to codes.
 Formulas and advice are kept next to the code because the palette's tooltips and the
 lessons read them from here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,18 +34,40 @@ class ActivationInfo:
 ACTIVATIONS: dict[str, ActivationInfo] = {
     info.name: info
     for info in (
-        ActivationInfo("linear", LINEAR, "a = z",
-                       "Regression outputs, where the target can be any real number.", False),
-        ActivationInfo("sigmoid", SIGMOID, "σ(z) = 1/(1+e^(−z))",
-                       "Outputs in (0, 1); the classic neuron whose saturation slows learning.", True),
-        ActivationInfo("tanh", TANH, "tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
-                       "A zero-centred sigmoid; hidden layers learn faster than with σ.", True),
-        ActivationInfo("relu", RELU, "ReLU(z) = max(0, z)",
-                       "Deep hidden layers: the gradient passes unchanged where z > 0.", False),
-        ActivationInfo("leaky_relu", LEAKY_RELU, "a = z if z > 0 else α·z",
-                       "Like ReLU, but units that went negative can still learn.", False),
-        ActivationInfo("softmax", SOFTMAX, "a_j = e^(z_j) / Σ_k e^(z_k)",
-                       "Classifier outputs: a probability distribution over the classes.", False),
+        ActivationInfo(
+            "linear", LINEAR, "a = z", "Regression outputs, where the target can be any real number.", False
+        ),
+        ActivationInfo(
+            "sigmoid",
+            SIGMOID,
+            "σ(z) = 1/(1+e^(−z))",
+            "Outputs in (0, 1); the classic neuron whose saturation slows learning.",
+            True,
+        ),
+        ActivationInfo(
+            "tanh",
+            TANH,
+            "tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))",
+            "A zero-centred sigmoid; hidden layers learn faster than with σ.",
+            True,
+        ),
+        ActivationInfo(
+            "relu", RELU, "ReLU(z) = max(0, z)", "Deep hidden layers: the gradient passes unchanged where z > 0.", False
+        ),
+        ActivationInfo(
+            "leaky_relu",
+            LEAKY_RELU,
+            "a = z if z > 0 else α·z",
+            "Like ReLU, but units that went negative can still learn.",
+            False,
+        ),
+        ActivationInfo(
+            "softmax",
+            SOFTMAX,
+            "a_j = e^(z_j) / Σ_k e^(z_k)",
+            "Classifier outputs: a probability distribution over the classes.",
+            False,
+        ),
     )
 }
 

@@ -9,6 +9,7 @@ one thread when it is imported, and uses the second core its own way where that 
 (parts.py).  numpy's own BLAS, which the benchmark's reference uses, keeps its default,
 except in the window's process (``pin_numpy_blas_to_one_thread``).
 """
+
 from __future__ import annotations
 
 

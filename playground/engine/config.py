@@ -6,6 +6,7 @@ inspector's editor in the window, and the validation of values a user typed.  Wr
 any of these by hand for each layer would let them drift apart (numpy-ml's RBM shipped a
 misspelt config key that way).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,14 @@ class ConfigError(ValueError):
     """A config value that cannot be used; the message names the field and the reason."""
 
 
-def option(default, *, help: str, minimum: float | None = None, maximum: float | None = None,
-           choices: tuple[str, ...] | None = None):
+def option(
+    default,
+    *,
+    help: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+):
     """A config field with the metadata the validator and the inspector read."""
     metadata = {"help": help, "minimum": minimum, "maximum": maximum, "choices": choices}
     if isinstance(default, (list, tuple)):
@@ -31,6 +38,7 @@ def option(default, *, help: str, minimum: float | None = None, maximum: float |
 @dataclass(frozen=True)
 class FieldInfo:
     """What an editor needs to offer one field: its kind, limits and help text."""
+
     name: str
     kind: str  # "int", "float", "choice", "text" or "shape"
     default: Any
@@ -51,8 +59,17 @@ def fields_of(config_type) -> list[FieldInfo]:
     for f in dataclasses.fields(config_type):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         meta = f.metadata
-        infos.append(FieldInfo(f.name, _kind_of(hints[f.name], meta.get("choices")), default,
-                               meta.get("help", ""), meta.get("minimum"), meta.get("maximum"), meta.get("choices")))
+        infos.append(
+            FieldInfo(
+                f.name,
+                _kind_of(hints[f.name], meta.get("choices")),
+                default,
+                meta.get("help", ""),
+                meta.get("minimum"),
+                meta.get("maximum"),
+                meta.get("choices"),
+            )
+        )
     return infos
 
 
@@ -88,8 +105,11 @@ def check_value(info: FieldInfo, value):
         if value not in (info.choices or ()):
             raise ConfigError(f'"{info.name}" must be one of {", ".join(info.choices or ())}, not {value!r}')
         return value
-    if (not isinstance(value, (list, tuple)) or not value
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+    if (
+        not isinstance(value, (list, tuple))
+        or not value
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    ):
         raise ConfigError(f'"{info.name}" must be a list of positive whole numbers, not {value!r}')
     return tuple(value)
 
@@ -107,5 +127,6 @@ def config_from_dict(config_type, data: dict):
 
 
 def config_to_dict(config) -> dict:
-    return {f.name: list(v) if isinstance(v := getattr(config, f.name), tuple) else v
-            for f in dataclasses.fields(config)}
+    return {
+        f.name: list(v) if isinstance(v := getattr(config, f.name), tuple) else v for f in dataclasses.fields(config)
+    }

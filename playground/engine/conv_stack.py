@@ -38,6 +38,7 @@ but whose weighted inputs differ (ReLU's zeros, a saturated sigmoid) can differ,
 gradient is 0 either way; and a convolution's saturation is measured on the units that
 survive its pool.
 """
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -84,8 +85,11 @@ COLS_KEPT_LIMIT = 16_000_000
 #: leaky slope, parameters and gradients (as (F, C·k·k) views), the pooled maps with the
 #: winner of each pool and their gradient (B, F·Q), the unrolled windows (``cols``), and
 #: work buffers for one example; ``saturation_codes`` are the activations, for the metrics.
-ConvStages = namedtuple("ConvStages", "geometries alphas weights biases weight_grads bias_grads pooled winners "
-                                      "dpooled cols zs dcols deltas partials saturation_codes")
+ConvStages = namedtuple(
+    "ConvStages",
+    "geometries alphas weights biases weight_grads bias_grads pooled winners "
+    "dpooled cols zs dcols deltas partials saturation_codes",
+)
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -139,9 +143,20 @@ def unpool(delta, winner, blocks, dz):
 def _read_geometry(geometry):
     """A stage's geometry row as named numbers:
     (kernel, stride, pad_top, pad_left, channels, height, width, filters, out_h, out_w, pool, code)."""
-    return (geometry[KERNEL], geometry[STRIDE], geometry[PAD_TOP], geometry[PAD_LEFT], geometry[CHANNELS],
-            geometry[HEIGHT], geometry[WIDTH], geometry[FILTERS], geometry[OUT_H], geometry[OUT_W], geometry[POOL],
-            geometry[CODE])
+    return (
+        geometry[KERNEL],
+        geometry[STRIDE],
+        geometry[PAD_TOP],
+        geometry[PAD_LEFT],
+        geometry[CHANNELS],
+        geometry[HEIGHT],
+        geometry[WIDTH],
+        geometry[FILTERS],
+        geometry[OUT_H],
+        geometry[OUT_W],
+        geometry[POOL],
+        geometry[CODE],
+    )
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -174,13 +189,36 @@ def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_st
     per_block = (oh // pool) * (ow // pool)
     for b in range(source.shape[0]):
         np.dot(weight2, _windows(source, b, geometry, cols_store, True), z)
-        pool_activate(z, bias, pooled[b].reshape(filters, per_block), winners[b].reshape(filters, per_block),
-                      pool * pool, code, alpha)
+        pool_activate(
+            z,
+            bias,
+            pooled[b].reshape(filters, per_block),
+            winners[b].reshape(filters, per_block),
+            pool * pool,
+            code,
+            alpha,
+        )
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def conv_stage_backward(source, geometry, weight2, pooled, winners, dpooled, weight_grad2, bias_grad,
-                        dsource, want_dsource, cols_store, z, dcols, delta, partial, alpha):
+def conv_stage_backward(
+    source,
+    geometry,
+    weight2,
+    pooled,
+    winners,
+    dpooled,
+    weight_grad2,
+    bias_grad,
+    dsource,
+    want_dsource,
+    cols_store,
+    z,
+    dcols,
+    delta,
+    partial,
+    alpha,
+):
     """Gradients of one convolution (+ pool) from ∂C/∂(pooled maps) ``dpooled`` (B, F·Q):
     ∂C/∂W, ∂C/∂b and, if wanted, ∂C/∂source into ``dsource`` (B, C·H·W)."""
     filters, oh, ow, pool, code = geometry[FILTERS], geometry[OUT_H], geometry[OUT_W], geometry[POOL], geometry[CODE]
@@ -200,19 +238,66 @@ def conv_stage_backward(source, geometry, weight2, pooled, winners, dpooled, wei
 
 
 @njit(nogil=True, cache=True)
-def train_conv_batches(data, targets, order, first_batch, n_batches, control, x_batch, y_batch, cost, optimizer,
-                       hyper, step_count, instrument, losses, correct, layer_metrics,
-                       weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
-                       deltas, masks, params, grads, moments1, moments2, decays, slot_layer, slot_is_weight,
-                       geometries, conv_alphas, conv_weights, conv_biases, conv_weight_grads, conv_bias_grads, pooled,
-                       winners, dpooled, cols, conv_zs, dcols, conv_deltas, partials, saturation_codes):
+def train_conv_batches(
+    data,
+    targets,
+    order,
+    first_batch,
+    n_batches,
+    control,
+    x_batch,
+    y_batch,
+    cost,
+    optimizer,
+    hyper,
+    step_count,
+    instrument,
+    losses,
+    correct,
+    layer_metrics,
+    weights,
+    biases,
+    weight_grads,
+    bias_grads,
+    codes,
+    alphas,
+    drop_rates,
+    zs,
+    activations,
+    outputs,
+    deltas,
+    masks,
+    params,
+    grads,
+    moments1,
+    moments2,
+    decays,
+    slot_layer,
+    slot_is_weight,
+    geometries,
+    conv_alphas,
+    conv_weights,
+    conv_biases,
+    conv_weight_grads,
+    conv_bias_grads,
+    pooled,
+    winners,
+    dpooled,
+    cols,
+    conv_zs,
+    dcols,
+    conv_deltas,
+    partials,
+    saturation_codes,
+):
     """Train ``n_batches`` mini-batches of ``order`` from ``first_batch``; see ``train_dense_batches``,
     whose arguments come first, then the fields of the ``ConvStages``.
 
     The metric rows are the convolutions', then the dense head's.
     """
-    head = DenseHead(weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
-                     deltas, masks)
+    head = DenseHead(
+        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks
+    )
     slots = Slots(params, grads, moments1, moments2, decays, slot_layer, slot_is_weight)
     batch = x_batch.shape[0]
     n_conv = len(conv_weights)
@@ -223,8 +308,17 @@ def train_conv_batches(data, targets, order, first_batch, n_batches, control, x_
         # forward: the convolutions, then the dense head on the last pooled maps
         for s in range(n_conv):
             source = x_batch if s == 0 else pooled[s - 1]
-            conv_stage_forward(source, geometries[s], conv_weights[s], conv_biases[s], pooled[s], winners[s], cols[s],
-                               conv_zs[s], conv_alphas[s])
+            conv_stage_forward(
+                source,
+                geometries[s],
+                conv_weights[s],
+                conv_biases[s],
+                pooled[s],
+                winners[s],
+                cols[s],
+                conv_zs[s],
+                conv_alphas[s],
+            )
         head_forward(head, pooled[n_conv - 1])
         losses[b], correct[b] = head_cost(head, cost, y_batch)
         # backward through the head; its first layer writes ∂C/∂(pooled maps) for the last convolution
@@ -232,11 +326,27 @@ def train_conv_batches(data, targets, order, first_batch, n_batches, control, x_
         for s in range(n_conv - 1, -1, -1):
             source = x_batch if s == 0 else pooled[s - 1]
             below = dpooled[s - 1] if s > 0 else dpooled[s]
-            conv_stage_backward(source, geometries[s], conv_weights[s], pooled[s], winners[s], dpooled[s],
-                                conv_weight_grads[s], conv_bias_grads[s], below, s > 0, cols[s], conv_zs[s], dcols[s],
-                                conv_deltas[s], partials[s], conv_alphas[s])
-        if not check_and_update(slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b],
-                                layer_metrics[b]):
+            conv_stage_backward(
+                source,
+                geometries[s],
+                conv_weights[s],
+                pooled[s],
+                winners[s],
+                dpooled[s],
+                conv_weight_grads[s],
+                conv_bias_grads[s],
+                below,
+                s > 0,
+                cols[s],
+                conv_zs[s],
+                dcols[s],
+                conv_deltas[s],
+                partials[s],
+                conv_alphas[s],
+            )
+        if not check_and_update(
+            slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
+        ):
             return b, NONFINITE
         if instrument:
             for s in range(n_conv):
@@ -259,8 +369,7 @@ def conv_stack_plan(network):
     for layer in rest:
         if isinstance(layer, Conv2D) and not head:
             stages.append([layer, 1])
-        elif (isinstance(layer, MaxPool2D) and stages and stages[-1][1] == 1 and not head
-              and layer.stride == layer.size):
+        elif isinstance(layer, MaxPool2D) and stages and stages[-1][1] == 1 and not head and layer.stride == layer.size:
             stages[-1][1] = layer.config.size
         elif isinstance(layer, Flatten) and stages and not head:
             continue
@@ -282,8 +391,22 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
     for conv, pool in stages:
         c = conv.config
         channels, height, width = conv.input_shape
-        geometries.append([c.kernel_size, c.stride, conv.pad_top, conv.pad_left, channels, height, width,
-                           c.filters, conv.oh, conv.ow, pool, conv.activation_code])
+        geometries.append(
+            [
+                c.kernel_size,
+                c.stride,
+                conv.pad_top,
+                conv.pad_left,
+                channels,
+                height,
+                width,
+                c.filters,
+                conv.oh,
+                conv.ow,
+                pool,
+                conv.activation_code,
+            ]
+        )
         pooled_shapes.append((batch_size, c.filters * (conv.oh // pool) * (conv.ow // pool)))
         per_sample.append((conv.taps, conv.oh * conv.ow, c.filters))
     convs = [conv for conv, _ in stages]
@@ -299,14 +422,18 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         dpooled=typed_list(np.zeros(shape, dtype) for shape in pooled_shapes),
         # every example's unrolled windows, kept from the forward pass for the backward one
         # (measured: re-unrolling made a 3.2 ms step 4.1 ms); a single scratch row if too large
-        cols=typed_list(np.zeros((batch_size if batch_size * taps * positions <= COLS_KEPT_LIMIT else 1,
-                                  taps * positions), dtype) for taps, positions, _ in per_sample),
+        cols=typed_list(
+            np.zeros((batch_size if batch_size * taps * positions <= COLS_KEPT_LIMIT else 1, taps * positions), dtype)
+            for taps, positions, _ in per_sample
+        ),
         zs=typed_list(np.zeros((filters, positions), dtype) for _, positions, filters in per_sample),
         dcols=typed_list(np.zeros((taps, positions), dtype) for taps, positions, _ in per_sample),
-        deltas=typed_list(np.zeros((filters, shape[1] // filters), dtype)
-                          for (_, _, filters), shape in zip(per_sample, pooled_shapes)),
+        deltas=typed_list(
+            np.zeros((filters, shape[1] // filters), dtype) for (_, _, filters), shape in zip(per_sample, pooled_shapes)
+        ),
         partials=typed_list(np.zeros((filters, taps), dtype) for taps, _, filters in per_sample),
-        saturation_codes=np.array([conv.activation_code for conv in convs], dtype=np.int64))
+        saturation_codes=np.array([conv.activation_code for conv in convs], dtype=np.int64),
+    )
 
 
 class ConvStackRunner(FusedRunner):
@@ -318,8 +445,9 @@ class ConvStackRunner(FusedRunner):
             raise ValueError("not a convolutional stack the fast path can run")
         stages, head = plan
         convs = [conv for conv, _ in stages]
-        super().__init__(network, optimizer, batch_size, convs + [layer for layer, _ in head],
-                         int(np.prod(network.input_shape)))
+        super().__init__(
+            network, optimizer, batch_size, convs + [layer for layer, _ in head], int(np.prod(network.input_shape))
+        )
         self.stages = conv_stages(stages, batch_size, network.dtype)
         self.head = dense_head(head, batch_size, network.dtype)
 

@@ -7,6 +7,7 @@ of the cost-function lesson, and numerically safe where a saturated σ'(z) round
 
 Costs are averaged over the mini-batch: C = (1/n) Σₓ Cₓ.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ def check_cost_fits(cost: str, output_activation: str) -> str | None:
     if info is None:
         return f'unknown cost "{cost}" (choose from {", ".join(COSTS)})'
     if info.requires_activation and info.requires_activation != output_activation:
-        return (f'the {cost} cost needs a {info.requires_activation} output layer, '
-                f'but the output activation is {output_activation}')
+        return (
+            f"the {cost} cost needs a {info.requires_activation} output layer, "
+            f"but the output activation is {output_activation}"
+        )
     return None
 
 
@@ -90,5 +93,14 @@ def cost_code(name: str) -> int:
     return COSTS[name].code
 
 
-__all__ = ["COSTS", "CostInfo", "cost_and_delta", "cost_code", "default_cost_for", "check_cost_fits",
-           "QUADRATIC", "CROSS_ENTROPY", "LOG_LIKELIHOOD"]
+__all__ = [
+    "COSTS",
+    "CostInfo",
+    "cost_and_delta",
+    "cost_code",
+    "default_cost_for",
+    "check_cost_fits",
+    "QUADRATIC",
+    "CROSS_ENTROPY",
+    "LOG_LIKELIHOOD",
+]

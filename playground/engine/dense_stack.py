@@ -16,6 +16,7 @@ such a head.
 The kernel reads a small ``control`` array between batches: another thread can set the
 stop flag or change the learning rate while a chunk runs.
 """
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -44,8 +45,9 @@ FINISHED, STOPPED, NONFINITE = range(3)
 #: rate (0: none), and work buffers; ``outputs`` is the dropped-out activation where there
 #: is dropout and the activation itself otherwise.  A named tuple, so the kernels take one
 #: argument for it and read its fields by name.
-DenseHead = namedtuple("DenseHead", "weights biases weight_grads bias_grads codes alphas drop_rates "
-                                    "zs activations outputs deltas masks")
+DenseHead = namedtuple(
+    "DenseHead", "weights biases weight_grads bias_grads codes alphas drop_rates zs activations outputs deltas masks"
+)
 
 #: Every parameter of the network in its slot order (flat views), with its gradient, the
 #: optimiser's state for it, whether regularisation shrinks it, the metric row (trainable
@@ -135,13 +137,21 @@ def head_backward(head, source, dsource, want_dsource):
     for layer in range(len(weights) - 1, -1, -1):
         below = source if layer == 0 else outputs[layer - 1]
         dbelow = deltas[layer - 1] if layer > 0 else dsource
-        dense_backward(below, deltas[layer], weights[layer], weight_grads[layer], bias_grads[layer], dbelow,
-                       layer > 0 or want_dsource)
+        dense_backward(
+            below,
+            deltas[layer],
+            weights[layer],
+            weight_grads[layer],
+            bias_grads[layer],
+            dbelow,
+            layer > 0 or want_dsource,
+        )
         if layer > 0:
             if drop_rates[layer - 1] > 0.0:
                 _multiply(dbelow, masks[layer - 1])
-            activation_backward(codes[layer - 1], zs[layer - 1], activations[layer - 1], dbelow, dbelow,
-                                alphas[layer - 1])
+            activation_backward(
+                codes[layer - 1], zs[layer - 1], activations[layer - 1], dbelow, dbelow, alphas[layer - 1]
+            )
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -179,11 +189,11 @@ def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
         l2_here = l2 if decays[k] else 0.0
         l1_here = l1 if decays[k] else 0.0
         if optimizer == 0:
-            grad_squares, weight_squares = sgd_update(params[k], grads[k], moments1[k], lr, momentum, l2_here,
-                                                      l1_here)
+            grad_squares, weight_squares = sgd_update(params[k], grads[k], moments1[k], lr, momentum, l2_here, l1_here)
         else:
-            grad_squares, weight_squares = adam_update(params[k], grads[k], moments1[k], moments2[k], lr, beta1,
-                                                       beta2, eps, step_count[0], l2_here, l1_here)
+            grad_squares, weight_squares = adam_update(
+                params[k], grads[k], moments1[k], moments2[k], lr, beta1, beta2, eps, step_count[0], l2_here, l1_here
+            )
         if is_weight[k]:
             metrics[slot_layer[k], WEIGHT_GRAD] = np.sqrt(grad_squares)
             metrics[slot_layer[k], WEIGHT_NORM] = np.sqrt(weight_squares)
@@ -191,10 +201,43 @@ def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
 
 
 @njit(nogil=True, cache=True)
-def train_dense_batches(data, targets, order, first_batch, n_batches, control, x_batch, y_batch, cost, optimizer,
-                        hyper, step_count, instrument, losses, correct, layer_metrics,
-                        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
-                        deltas, masks, params, grads, moments1, moments2, decays, slot_layer, slot_is_weight):
+def train_dense_batches(
+    data,
+    targets,
+    order,
+    first_batch,
+    n_batches,
+    control,
+    x_batch,
+    y_batch,
+    cost,
+    optimizer,
+    hyper,
+    step_count,
+    instrument,
+    losses,
+    correct,
+    layer_metrics,
+    weights,
+    biases,
+    weight_grads,
+    bias_grads,
+    codes,
+    alphas,
+    drop_rates,
+    zs,
+    activations,
+    outputs,
+    deltas,
+    masks,
+    params,
+    grads,
+    moments1,
+    moments2,
+    decays,
+    slot_layer,
+    slot_is_weight,
+):
     """Train ``n_batches`` mini-batches of ``order`` starting at ``first_batch``.
 
     Writes per batch: ``losses`` (mean cost), ``correct`` (argmax hits) and, per layer,
@@ -207,8 +250,9 @@ def train_dense_batches(data, targets, order, first_batch, n_batches, control, x
     numba types a tuple of typed lists in Python, which cost 0.1 ms a call, and lone
     arguments in C.
     """
-    head = DenseHead(weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs,
-                     deltas, masks)
+    head = DenseHead(
+        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks
+    )
     slots = Slots(params, grads, moments1, moments2, decays, slot_layer, slot_is_weight)
     batch = x_batch.shape[0]
     for b in range(n_batches):
@@ -219,8 +263,9 @@ def train_dense_batches(data, targets, order, first_batch, n_batches, control, x
         losses[b], correct[b] = head_cost(head, cost, y_batch)
         # the first layer's input is the data: no ∂C/∂x (its buffer is passed, and left alone)
         head_backward(head, x_batch, deltas[0], False)
-        if not check_and_update(slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b],
-                                layer_metrics[b]):
+        if not check_and_update(
+            slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
+        ):
             return b, NONFINITE
         if instrument:
             head_saturation(head, b, 0, layer_metrics)
@@ -271,10 +316,12 @@ def dense_head(stack, batch_size: int, dtype) -> DenseHead:
         drop_rates=np.array([rate for _, rate in stack], dtype=np.float64),
         zs=typed_list(np.zeros(s, dtype) for s in shapes),
         activations=activations,
-        outputs=typed_list(np.zeros(s, dtype) if rate > 0 else activations[i]
-                           for i, (s, (_, rate)) in enumerate(zip(shapes, stack))),
+        outputs=typed_list(
+            np.zeros(s, dtype) if rate > 0 else activations[i] for i, (s, (_, rate)) in enumerate(zip(shapes, stack))
+        ),
         deltas=typed_list(np.zeros(s, dtype) for s in shapes),
-        masks=typed_list(np.zeros(s, dtype) for s in shapes))
+        masks=typed_list(np.zeros(s, dtype) for s in shapes),
+    )
 
 
 def optimizer_slots(network, optimizer, layers) -> Slots:
@@ -292,7 +339,8 @@ def optimizer_slots(network, optimizer, layers) -> Slots:
         moments2=typed_list(state.reshape(-1) for state in second),
         decays=np.array([decays for _, _, decays in slots], dtype=np.bool_),
         layer=np.array([row[id(layer)] for layer, _ in owners], dtype=np.int64),
-        is_weight=np.array([name == "weight" for _, name in owners], dtype=np.bool_))
+        is_weight=np.array([name == "weight" for _, name in owners], dtype=np.bool_),
+    )
 
 
 class FusedRunner:
@@ -322,11 +370,28 @@ class FusedRunner:
         losses = np.zeros(n_batches)
         correct = np.zeros(n_batches, dtype=np.int64)
         metrics = np.full((n_batches, self.n_layers, 4), np.nan)
-        done, ended = self._train(data, targets, order, first_batch, n_batches, control, self.x_batch, self.y_batch,
-                                  self.cost, 0 if s.name == "sgd" else 1, hyper, step_count, instrument, losses,
-                                  correct, metrics, *self.head, *self.slots)
+        done, ended = self._train(
+            data,
+            targets,
+            order,
+            first_batch,
+            n_batches,
+            control,
+            self.x_batch,
+            self.y_batch,
+            self.cost,
+            0 if s.name == "sgd" else 1,
+            hyper,
+            step_count,
+            instrument,
+            losses,
+            correct,
+            metrics,
+            *self.head,
+            *self.slots,
+        )
         self.optimizer.steps = int(step_count[0])
-        return done, ended, losses[:done + (ended == NONFINITE)], correct, metrics
+        return done, ended, losses[: done + (ended == NONFINITE)], correct, metrics
 
     def _train(self, *arguments):
         raise NotImplementedError

@@ -13,6 +13,7 @@ Step-by-step decoding (``decode_step``) runs the decoder one token at a time, ca
 state of every recurrent layer of the decoder; the trainer builds greedy and beam search
 on it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -77,12 +78,14 @@ class EncoderDecoder(LayerParameters):
     @classmethod
     def from_specs(cls, encoder_specs, decoder_specs, source_shape, target_shape, dtype=np.float32):
         """Build from two lists of ``(layer_id, type_id, config)`` in feed-forward order."""
+
         def chain(specs, shape):
             layers = []
             for layer_id, type_id, config in specs:
                 layers.append(layer_class(type_id)(layer_id, config, shape, dtype))
                 shape = layers[-1].output_shape
             return layers
+
         return cls(chain(encoder_specs, tuple(source_shape)), chain(decoder_specs, tuple(target_shape)))
 
     # --- training -----------------------------------------------------------------------------

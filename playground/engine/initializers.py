@@ -5,6 +5,7 @@ that the unit saturates and learns slowly; scaling by 1/√n_in (Nielsen's defau
 z near 1 and the units responsive.  Glorot and He keep the variance of activations
 (Glorot, for tanh/sigmoid) or of ReLU outputs (He) roughly constant across layers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ INITIALIZERS: dict[str, InitializerInfo] = {
 }
 
 
-def initial_weight(name: str, shape: tuple[int, ...], fan_in: int, fan_out: int,
-                   rng: np.random.Generator, dtype) -> np.ndarray:
+def initial_weight(
+    name: str, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator, dtype
+) -> np.ndarray:
     if name == "normal":
         std = 1.0
     elif name == "normal-scaled":

@@ -3,6 +3,7 @@
 The network is sequential: each layer feeds the next.  The model package turns a network
 file (a graph) into the ordered list this class takes, after validating it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class LayerReport:
     ``weight_grad_norm``/``bias_grad_norm`` are ‖∂C/∂W‖ and ‖∂C/∂b‖ of the mini-batch mean
     cost; ‖∂C/∂b‖ = ‖δˡ‖ averaged over the batch is Nielsen's "speed of learning".
     """
+
     weight_grad_norm: float
     bias_grad_norm: float
     weight_norm: float
@@ -65,8 +67,8 @@ class Network(LayerParameters):
         """Outputs for many examples, in chunks so memory stays bounded."""
         outputs = np.empty((len(x), self.output_size), dtype=self.dtype)
         for start in range(0, len(x), chunk):
-            part = self.forward(x[start:start + chunk], training=False)
-            outputs[start:start + chunk] = part.reshape(len(part), -1)
+            part = self.forward(x[start : start + chunk], training=False)
+            outputs[start : start + chunk] = part.reshape(len(part), -1)
         return outputs
 
     def loss_and_gradients(self, x: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -78,8 +80,15 @@ class Network(LayerParameters):
         output = self.forward(x, training=True)
         rows = output_layer.z.shape  # (batch, units), or (batch·T, units) for a per-time-step head
         delta = np.empty(rows, self.dtype)
-        total = cost_and_delta(self.cost_code, output_layer.activation_code, output_layer.z, output.reshape(rows),
-                               np.asarray(targets).reshape(rows), delta, output_layer.config.alpha)
+        total = cost_and_delta(
+            self.cost_code,
+            output_layer.activation_code,
+            output_layer.z,
+            output.reshape(rows),
+            np.asarray(targets).reshape(rows),
+            delta,
+            output_layer.config.alpha,
+        )
         batch = len(x)
         delta /= batch  # gradients of the mean cost
         dy = output_layer.backward_from_delta(delta, want_dx=len(self.layers) > 1)

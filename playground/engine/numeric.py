@@ -1,4 +1,5 @@
 """Small numba helpers shared by the kernels."""
+
 from __future__ import annotations
 
 import numpy as np

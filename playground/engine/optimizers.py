@@ -6,6 +6,7 @@ weights by a factor (1 − ηλ/n) — "weight decay".  L1 adds (λ/n)·sign(w),
 small weights to exactly zero.  ``n`` is the size of the training set, which is why the
 trainer passes λ/n and not λ.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,10 +57,16 @@ def adam_update(param, grad, first, second, lr, beta1, beta2, eps, step, l2, l1)
 
     Returns (Σg², Σw²) before the update, as ``sgd_update`` does.
     """
-    correction1 = like(param, 1.0 - beta1 ** step)
-    correction2 = like(param, 1.0 - beta2 ** step)
-    lr, beta1, beta2, eps, l2, l1 = (like(param, lr), like(param, beta1), like(param, beta2), like(param, eps),
-                                     like(param, l2), like(param, l1))
+    correction1 = like(param, 1.0 - beta1**step)
+    correction2 = like(param, 1.0 - beta2**step)
+    lr, beta1, beta2, eps, l2, l1 = (
+        like(param, lr),
+        like(param, beta1),
+        like(param, beta2),
+        like(param, eps),
+        like(param, l2),
+        like(param, l1),
+    )
     grad_squares = like(param, 0.0)
     weight_squares = like(param, 0.0)
     for i in range(param.size):
@@ -110,8 +117,19 @@ class Optimizer:
             if s.name == "sgd":
                 sgd_update(param, grad, self.first[index], lr, s.momentum, l2_here, l1_here)
             else:
-                adam_update(param, grad, self.first[index], self.second[index], lr,
-                            s.beta1, s.beta2, s.eps, self.steps, l2_here, l1_here)
+                adam_update(
+                    param,
+                    grad,
+                    self.first[index],
+                    self.second[index],
+                    lr,
+                    s.beta1,
+                    s.beta2,
+                    s.eps,
+                    self.steps,
+                    l2_here,
+                    l1_here,
+                )
 
 
 def clip_by_norm(grads, max_norm: float) -> tuple[float, bool]:

@@ -6,6 +6,7 @@ initialise every layer from one seed, list (parameter, gradient, decays) slots, 
 write the parameters keyed ``"<layer_id>.<param>"``.  Keeping those in one place means the
 three agree on the weights-file format by construction.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,11 @@ class LayerParameters:
 
     def slots(self):
         """(parameter, gradient, decays) for every parameter, in a fixed order."""
-        return [(layer.params[name], layer.grads[name], name in layer.decaying)
-                for layer in self.trainable for name in layer.params]
+        return [
+            (layer.params[name], layer.grads[name], name in layer.decaying)
+            for layer in self.trainable
+            for name in layer.params
+        ]
 
     def state(self) -> dict[str, np.ndarray]:
         """Parameters keyed ``"<layer_id>.<param>"``, as stored in a weights file (views, not copies)."""

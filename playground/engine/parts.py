@@ -13,6 +13,7 @@ Two rules for the ``parallel=True`` drivers that use this: they call kernels and
 array arithmetic of their own (see ``copy_into``), and a part's arrays are views that
 another part never touches.
 """
+
 from __future__ import annotations
 
 import numba
@@ -43,7 +44,7 @@ def copy_into(target, source):
     themselves: written in a ``parallel=True`` function, a slice assignment of the LSTM's
     initial cell state (``cs[p][:n] = c0[p]``) never reached its array, and the LSTM started
     from garbage (seen with numba 0.68)."""
-    target[:source.shape[0]] = source
+    target[: source.shape[0]] = source
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")

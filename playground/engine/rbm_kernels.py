@@ -22,6 +22,7 @@ Kernels see arrays and numbers only; every random draw comes from numba's genera
 seeded on the thread that trains (``seed_kernel_random``), so a seeded run repeats
 exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -107,10 +108,31 @@ def sample_visible(means, gaussian, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def cd_batches(inputs, order, first_batch, n_batches, weight, visible_bias, hidden_bias,
-               weight_step, visible_step, hidden_step, stacked_v, stacked_h, hidden_sample, gradient,
-               chain_hidden, persistent, cd_k, gaussian, learning_rate, momentum, weight_cost, control,
-               squared_errors):
+def cd_batches(
+    inputs,
+    order,
+    first_batch,
+    n_batches,
+    weight,
+    visible_bias,
+    hidden_bias,
+    weight_step,
+    visible_step,
+    hidden_step,
+    stacked_v,
+    stacked_h,
+    hidden_sample,
+    gradient,
+    chain_hidden,
+    persistent,
+    cd_k,
+    gaussian,
+    learning_rate,
+    momentum,
+    weight_cost,
+    control,
+    squared_errors,
+):
     """Train ``n_batches`` mini-batches by CD-k (or persistent CD) with momentum and weight cost.
 
     Returns the number of batches done; stops early when ``control[STOP]`` is set, so a
@@ -254,8 +276,7 @@ def pseudo_likelihood(v, weight, visible_bias, hidden_bias, hidden_buffer, flipp
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def gibbs_chains(v, weight, visible_bias, hidden_bias, gaussian, steps, clamped, hidden_buffer, hidden_sample,
-                 means):
+def gibbs_chains(v, weight, visible_bias, hidden_bias, gaussian, steps, clamped, hidden_buffer, hidden_sample, means):
     """Run ``steps`` alternating Gibbs steps from the rows of v, in place.
 
     Where ``clamped`` is nonzero the visible unit keeps its value in v: that is how an RBM
@@ -292,8 +313,9 @@ def free_energy(layer, v) -> np.ndarray:
     """F(v) of each example under the RBM ``layer``."""
     rows = _as_rows(layer, v)
     out = np.empty(len(rows), np.float64)
-    free_energies(rows, *_parameters(layer), layer.gaussian, np.empty((len(rows), layer.config.units), layer.dtype),
-                  out)
+    free_energies(
+        rows, *_parameters(layer), layer.gaussian, np.empty((len(rows), layer.config.units), layer.dtype), out
+    )
     return out
 
 
@@ -302,8 +324,9 @@ def reconstruct(layer, v) -> tuple[np.ndarray, float, float]:
     mean cross-entropy per example; NaN for Gaussian units, whose values are not probabilities)."""
     rows = _as_rows(layer, v)
     out = np.empty_like(rows)
-    squared, cross_entropy = reconstruction_errors(rows, *_parameters(layer), layer.gaussian,
-                                                   np.empty((len(rows), layer.config.units), layer.dtype), out)
+    squared, cross_entropy = reconstruction_errors(
+        rows, *_parameters(layer), layer.gaussian, np.empty((len(rows), layer.config.units), layer.dtype), out
+    )
     n = max(len(rows), 1)
     return out, squared / n, (float("nan") if layer.gaussian else cross_entropy / n)
 
@@ -314,8 +337,17 @@ def mean_pseudo_likelihood(layer, v) -> float:
         return float("nan")
     rows = _as_rows(layer, v)
     n = len(rows)
-    return pseudo_likelihood(rows, *_parameters(layer), np.empty((n, layer.config.units), layer.dtype),
-                             np.empty_like(rows), np.empty(n), np.empty(n)) / n
+    return (
+        pseudo_likelihood(
+            rows,
+            *_parameters(layer),
+            np.empty((n, layer.config.units), layer.dtype),
+            np.empty_like(rows),
+            np.empty(n),
+            np.empty(n),
+        )
+        / n
+    )
 
 
 def hidden_means(layer, v) -> np.ndarray:
@@ -330,8 +362,11 @@ def gibbs(layer, v, steps: int, clamped=None) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` Gibbs steps from the rows of v (not changed); units where ``clamped`` is
     true keep their values.  Returns (last visible sample, its expected values)."""
     state = _as_rows(layer, v).copy()
-    mask = (np.zeros(state.shape, np.uint8) if clamped is None
-            else np.ascontiguousarray(np.asarray(clamped).reshape(state.shape), dtype=np.uint8))
+    mask = (
+        np.zeros(state.shape, np.uint8)
+        if clamped is None
+        else np.ascontiguousarray(np.asarray(clamped).reshape(state.shape), dtype=np.uint8)
+    )
     hidden = np.empty((len(state), layer.config.units), layer.dtype)
     means = state.copy()
     gibbs_chains(state, *_parameters(layer), layer.gaussian, int(steps), mask, hidden, np.empty_like(hidden), means)
@@ -360,7 +395,7 @@ class CDRunner:
 
     def start_chains(self, v) -> None:
         """Persistent chains begin at hidden samples of real examples, not at noise."""
-        sample_bernoulli(hidden_means(self.layer, v[:self.batch_size]), self.chain_hidden)
+        sample_bernoulli(hidden_means(self.layer, v[: self.batch_size]), self.chain_hidden)
 
     def run(self, inputs, order, first_batch: int, n_batches: int, control, momentum: float) -> np.ndarray:
         """Train ``n_batches`` from ``first_batch`` of ``order``; returns each batch's reconstruction error."""
@@ -368,11 +403,31 @@ class CDRunner:
             self.squared_errors = np.zeros(n_batches)
         config = self.layer.config
         weight, visible_bias, hidden_bias = _parameters(self.layer)
-        done = cd_batches(inputs, order, first_batch, n_batches, weight, visible_bias, hidden_bias,
-                          self.steps["weight"], self.steps["visible_bias"], self.steps["bias"], self.stacked_v,
-                          self.stacked_h, self.hidden_sample, self.gradient, self.chain_hidden, self.persistent,
-                          config.cd_k, self.layer.gaussian, config.learning_rate, momentum, config.weight_cost,
-                          control, self.squared_errors)
+        done = cd_batches(
+            inputs,
+            order,
+            first_batch,
+            n_batches,
+            weight,
+            visible_bias,
+            hidden_bias,
+            self.steps["weight"],
+            self.steps["visible_bias"],
+            self.steps["bias"],
+            self.stacked_v,
+            self.stacked_h,
+            self.hidden_sample,
+            self.gradient,
+            self.chain_hidden,
+            self.persistent,
+            config.cd_k,
+            self.layer.gaussian,
+            config.learning_rate,
+            momentum,
+            config.weight_cost,
+            control,
+            self.squared_errors,
+        )
         return self.squared_errors[:done].copy()
 
 

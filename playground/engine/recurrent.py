@@ -43,6 +43,7 @@ to the first block, so ∂C/∂h_{-1} still arrives when k ≥ 1.
 read at step lengths[b] − 1 and its gradient enters there.  Padding after a sequence is
 still run through (its outputs are simply not read), which keeps the loops branch-free.
 """
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -57,7 +58,7 @@ from .parts import copy_into, sum_over_parts
 #: |v| beyond which tanh(v) rounds to ±1 in float32; the rational form below is clamped there
 _TANH_CLAMP = 7.90531110763549805
 #: the largest product (M·N·K) OpenBLAS hands to its small-matrix kernels (see product_in_row_blocks)
-SMALL_PRODUCT = 100 ** 3
+SMALL_PRODUCT = 100**3
 
 
 def squash(v):
@@ -89,6 +90,7 @@ def _squash_for(v):
         q = q * x2 + np.float32(2.26843463243900e-03)
         q = q * x2 + np.float32(4.89352518554385e-03)
         return x * p / q
+
     return rational
 
 
@@ -118,9 +120,9 @@ def spread_steps(blocks, spread, batch):
     width = spread.shape[0]
     steps = spread.shape[1] // batch
     for t in range(steps):
-        block = blocks[t * width:(t + 1) * width]
+        block = blocks[t * width : (t + 1) * width]
         for k in range(width):
-            row = spread[k, t * batch:(t + 1) * batch]
+            row = spread[k, t * batch : (t + 1) * batch]
             for b in range(batch):
                 row[b] = block[k, b]
 
@@ -140,9 +142,9 @@ def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
         np.dot(weight_ih, xt.T, spread)
         width = spread.shape[0]
         for t in range(steps):
-            block = xp[t * width:(t + 1) * width]
+            block = xp[t * width : (t + 1) * width]
             for k in range(width):
-                row, shift = spread[k, t * batch:(t + 1) * batch], bias[k]
+                row, shift = spread[k, t * batch : (t + 1) * batch], bias[k]
                 for b in range(batch):
                     block[k, b] = row[b] + shift
     else:
@@ -158,8 +160,8 @@ def rnn_forward(xp, weight_hh, hs, batch):
     hidden = weight_hh.shape[0]
     steps = xp.shape[0] // batch
     for t in range(steps):
-        now = hs[(t + 1) * batch:(t + 2) * batch]
-        np.dot(hs[t * batch:(t + 1) * batch], weight_hh.T, now)
+        now = hs[(t + 1) * batch : (t + 2) * batch]
+        np.dot(hs[t * batch : (t + 1) * batch], weight_hh.T, now)
         for b in range(batch):
             row = t * batch + b
             for j in range(hidden):
@@ -189,25 +191,25 @@ def lstm_forward(xp, weight_hh, hs, c0, h_now, cells, acts, tanh_c, batch):
             h_now[j, b] = hs[b, j]
             cells[j, b] = c0[b, j]
     for t in range(steps):
-        z = acts[t * width:(t + 1) * width]
+        z = acts[t * width : (t + 1) * width]
         product_in_row_blocks(weight_hh, h_now, z)
         # each gate's (H, B) block is H·B contiguous values: flat loops from 0 over views
         # made once per step vectorise (an index like 2H + j needs numba's negative-index
         # test at every access, which keeps a loop scalar)
         units = hidden * batch
-        gates, projected = z.reshape(width * batch), xp[t * width:(t + 1) * width].reshape(width * batch)
-        sigmoids, candidate, output = gates[:2 * units], gates[2 * units:3 * units], gates[3 * units:]
+        gates, projected = z.reshape(width * batch), xp[t * width : (t + 1) * width].reshape(width * batch)
+        sigmoids, candidate, output = gates[: 2 * units], gates[2 * units : 3 * units], gates[3 * units :]
         for k in range(2 * units):
             # σ(v) = (1 + tanh(v/2))/2: one squash, and no overflow for any v
             sigmoids[k] = half + half * squash(half * (sigmoids[k] + projected[k]))
-        candidate_in, output_in = projected[2 * units:3 * units], projected[3 * units:]
+        candidate_in, output_in = projected[2 * units : 3 * units], projected[3 * units :]
         for k in range(units):
             candidate[k] = squash(candidate[k] + candidate_in[k])
             output[k] = half + half * squash(half * (output[k] + output_in[k]))
-        write, forget = gates[:units], gates[units:2 * units]
-        c_old = cells[t * hidden:(t + 1) * hidden].reshape(units)
-        c_new = cells[(t + 1) * hidden:(t + 2) * hidden].reshape(units)
-        tanh_now, h_flat = tanh_c[t * hidden:(t + 1) * hidden].reshape(units), h_now.reshape(units)
+        write, forget = gates[:units], gates[units : 2 * units]
+        c_old = cells[t * hidden : (t + 1) * hidden].reshape(units)
+        c_new = cells[(t + 1) * hidden : (t + 2) * hidden].reshape(units)
+        tanh_now, h_flat = tanh_c[t * hidden : (t + 1) * hidden].reshape(units), h_now.reshape(units)
         for k in range(units):
             c = forget[k] * c_old[k] + write[k] * candidate[k]
             tc = squash(c)
@@ -260,7 +262,7 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
     for t in range(steps - 1, -1, -1):
         _add_output_gradient(dh, dy, sequences, t, lengths, dh_final, batch)
         norms[t] = _norm(dh)
-        delta = deltas[t * batch:(t + 1) * batch]
+        delta = deltas[t * batch : (t + 1) * batch]
         for b in range(batch):
             for j in range(hidden):
                 h = hs[(t + 1) * batch + b, j]
@@ -272,8 +274,24 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh_t, lengths, dh_final, dc_final, truncate,
-                  dh, dc, dh_now, dc_now, deltas, norms):
+def lstm_backward(
+    dy,
+    sequences,
+    cells,
+    acts,
+    tanh_c,
+    weight_hh_t,
+    lengths,
+    dh_final,
+    dc_final,
+    truncate,
+    dh,
+    dc,
+    dh_now,
+    dc_now,
+    deltas,
+    norms,
+):
     """BPTT for the LSTM: δ_t = ∂C/∂z_t for the four gates' inputs, into ``deltas`` (T·4H, B).
 
     With dh = ∂C/∂h_t and dc the cell's error: ∂C/∂c_t = dc + dh ⊙ o ⊙ (1 − tanh²c_t), then
@@ -304,13 +322,13 @@ def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh_t, lengths, dh_f
         norms[t] = _norm(dh_now)
         # flat views over each gate's H·B values, as in lstm_forward
         units = hidden * batch
-        gates = acts[t * width:(t + 1) * width].reshape(width * batch)
-        i, f, g, o = gates[:units], gates[units:2 * units], gates[2 * units:3 * units], gates[3 * units:]
-        delta = deltas[t * width:(t + 1) * width]
+        gates = acts[t * width : (t + 1) * width].reshape(width * batch)
+        i, f, g, o = gates[:units], gates[units : 2 * units], gates[2 * units : 3 * units], gates[3 * units :]
+        delta = deltas[t * width : (t + 1) * width]
         flat = delta.reshape(width * batch)
-        d_i, d_f, d_g, d_o = flat[:units], flat[units:2 * units], flat[2 * units:3 * units], flat[3 * units:]
-        tc = tanh_c[t * hidden:(t + 1) * hidden].reshape(units)
-        c_old = cells[t * hidden:(t + 1) * hidden].reshape(units)
+        d_i, d_f, d_g, d_o = flat[:units], flat[units : 2 * units], flat[2 * units : 3 * units], flat[3 * units :]
+        tc = tanh_c[t * hidden : (t + 1) * hidden].reshape(units)
+        c_old = cells[t * hidden : (t + 1) * hidden].reshape(units)
         dh_flat, dc_flat = dh_now.reshape(units), dc_now.reshape(units)
         cut = truncate > 0 and t > 0 and t % truncate == 0
         for k in range(units):
@@ -331,8 +349,9 @@ def lstm_backward(dy, sequences, cells, acts, tanh_c, weight_hh_t, lengths, dh_f
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def recurrent_weight_gradients(deltas, spread, xt, hs, weight_ih, feature_major, grad_ih, grad_hh, grad_bias, dxt,
-                               want_dx):
+def recurrent_weight_gradients(
+    deltas, spread, xt, hs, weight_ih, feature_major, grad_ih, grad_hh, grad_bias, dxt, want_dx
+):
     """Sum the gradients of all steps with one GEMM each: ∂C/∂W_ih = Σ_t δ_tᵀ·x_t,
     ∂C/∂W_hh = Σ_t δ_tᵀ·h_{t−1}, ∂C/∂b = Σ_t Σ_b δ_t; and ∂C/∂x_t = δ_t·W_ih for all steps.
     ``deltas`` is (T·B, G), or with ``feature_major`` per-step blocks (T·G, B), first
@@ -378,7 +397,7 @@ def gather_final_cells(cells, lengths, out):
     (block t + 1 holds c_t)."""
     hidden = out.shape[1]
     for b in range(out.shape[0]):
-        block = cells[lengths[b] * hidden:(lengths[b] + 1) * hidden]
+        block = cells[lengths[b] * hidden : (lengths[b] + 1) * hidden]
         for j in range(hidden):
             out[b, j] = block[j, b]
 
@@ -423,8 +442,19 @@ def _finish_part(work, p, lengths, final_h, sequences, out):
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
     """Part p's share of the weight gradients and, with ``want_dx``, its ∂C/∂x batch-major."""
-    recurrent_weight_gradients(work.deltas[p], work.spread[p], work.xt[p], work.hs[p], weight_ih, feature_major,
-                               work.grad_ih[p], work.grad_hh[p], work.grad_bias[p], work.dxt[p], want_dx)
+    recurrent_weight_gradients(
+        work.deltas[p],
+        work.spread[p],
+        work.xt[p],
+        work.hs[p],
+        weight_ih,
+        feature_major,
+        work.grad_ih[p],
+        work.grad_hh[p],
+        work.grad_bias[p],
+        work.dxt[p],
+        want_dx,
+    )
     if want_dx:
         to_batch_major(work.dxt[p], dx.shape[1], dx[p])
 
@@ -452,37 +482,104 @@ def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h,
 
 
 @njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def rnn_backward_parts(dy, sequences, weight_ih, weight_hh, lengths, dh_final, truncate, work, dh, want_dx, dx,
-                       grad_ih, grad_hh, grad_bias, norms):
+def rnn_backward_parts(
+    dy,
+    sequences,
+    weight_ih,
+    weight_hh,
+    lengths,
+    dh_final,
+    truncate,
+    work,
+    dh,
+    want_dx,
+    dx,
+    grad_ih,
+    grad_hh,
+    grad_bias,
+    norms,
+):
     """SimpleRNN BPTT and weight gradients, each part on its own thread, then the parts combined."""
     for p in prange(dy.shape[0]):
-        rnn_backward(dy[p], sequences, work.hs[p], weight_hh, lengths[p], dh_final[p], truncate, dh[p],
-                     work.deltas[p], work.norms[p])
+        rnn_backward(
+            dy[p],
+            sequences,
+            work.hs[p],
+            weight_hh,
+            lengths[p],
+            dh_final[p],
+            truncate,
+            dh[p],
+            work.deltas[p],
+            work.norms[p],
+        )
         _part_weight_gradients(work, p, weight_ih, False, want_dx, dx)
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
 
 
 @njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences,
-                       out):
+def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
     """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
         _start_part(x, p, weight_ih, bias, work, True, h0)
-        lstm_forward(work.xp[p], weight_hh, work.hs[p], c0[p], cell.h_now[p], cell.cells[p], cell.acts[p],
-                     cell.tanh_c[p], x.shape[1])
+        lstm_forward(
+            work.xp[p],
+            weight_hh,
+            work.hs[p],
+            c0[p],
+            cell.h_now[p],
+            cell.cells[p],
+            cell.acts[p],
+            cell.tanh_c[p],
+            x.shape[1],
+        )
         _finish_part(work, p, lengths, final_h, sequences, out)
         gather_final_cells(cell.cells[p], lengths[p], final_c[p])
 
 
 @njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def lstm_backward_parts(dy, sequences, weight_ih, weight_hh, weight_hh_t, lengths, dh_final, dc_final, truncate,
-                        work, cell, dh, dc, want_dx, dx, grad_ih, grad_hh, grad_bias, norms):
+def lstm_backward_parts(
+    dy,
+    sequences,
+    weight_ih,
+    weight_hh,
+    weight_hh_t,
+    lengths,
+    dh_final,
+    dc_final,
+    truncate,
+    work,
+    cell,
+    dh,
+    dc,
+    want_dx,
+    dx,
+    grad_ih,
+    grad_hh,
+    grad_bias,
+    norms,
+):
     """LSTM BPTT and weight gradients, each part on its own thread, then the parts combined;
     ``weight_hh_t`` receives the contiguous W_hhᵀ the parts' products read."""
     copy_into(weight_hh_t, weight_hh.T)
     for p in prange(dy.shape[0]):
-        lstm_backward(dy[p], sequences, cell.cells[p], cell.acts[p], cell.tanh_c[p], weight_hh_t, lengths[p],
-                      dh_final[p], dc_final[p], truncate, dh[p], dc[p], cell.dh_now[p], cell.dc_now[p],
-                      work.deltas[p], work.norms[p])
+        lstm_backward(
+            dy[p],
+            sequences,
+            cell.cells[p],
+            cell.acts[p],
+            cell.tanh_c[p],
+            weight_hh_t,
+            lengths[p],
+            dh_final[p],
+            dc_final[p],
+            truncate,
+            dh[p],
+            dc[p],
+            cell.dh_now[p],
+            cell.dc_now[p],
+            work.deltas[p],
+            work.norms[p],
+        )
         _part_weight_gradients(work, p, weight_ih, True, want_dx, dx)
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)

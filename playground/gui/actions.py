@@ -5,6 +5,7 @@ per menu, the commands in order (``None`` is a separator, ``"canvas:NAME"`` one 
 own actions, and ``"panel:NAME"`` shows a dashboard panel).  Adding a menu entry is one line
 here; ``install`` builds the ``QAction`` objects and the menu bar from these tables.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ S = QStyle.StandardPixmap
 @dataclass(frozen=True)
 class Command:
     """One action: ``window.<name>_action`` calls ``window.<method>()``."""
+
     name: str
     text: str
     method: str
@@ -46,19 +48,39 @@ COMMANDS = (
 )
 
 #: the dashboard panels the View menu shows: (panel, label, shortcut)
-PANELS = (("loss", "Loss && Accuracy", "Ctrl+1"), ("gradients", "Gradients", "Ctrl+2"),
-          ("weights", "Weights", "Ctrl+3"), ("activations", "Activations", "Ctrl+4"),
-          ("data", "Decision Boundary / Function Fit", "Ctrl+5"), ("compare", "Compare Runs", "Ctrl+6"),
-          ("filters", "Filters", None), ("feature-maps", "Feature Maps", None),
-          ("convolution", "The Convolution Explained", None), ("augmentation", "Augmentation Preview", None))
+PANELS = (
+    ("loss", "Loss && Accuracy", "Ctrl+1"),
+    ("gradients", "Gradients", "Ctrl+2"),
+    ("weights", "Weights", "Ctrl+3"),
+    ("activations", "Activations", "Ctrl+4"),
+    ("data", "Decision Boundary / Function Fit", "Ctrl+5"),
+    ("compare", "Compare Runs", "Ctrl+6"),
+    ("filters", "Filters", None),
+    ("feature-maps", "Feature Maps", None),
+    ("convolution", "The Convolution Explained", None),
+    ("augmentation", "Augmentation Preview", None),
+)
 
 #: the menu bar: (title, entries); "recent", "docks", "lessons" and "datasets" are built by the window
 MENUS = (
-    ("&File", ("new", "open", "recent", None, "save", "save_as", "save_json", None, "export_png", "export_csv",
-               None, "quit")),
+    (
+        "&File",
+        ("new", "open", "recent", None, "save", "save_as", "save_json", None, "export_png", "export_csv", None, "quit"),
+    ),
     ("&Edit", ("undo", "redo", None, "canvas:delete", "canvas:copy", "canvas:paste", "canvas:select_all")),
-    ("&View", ("canvas:auto_layout", "canvas:zoom_in", "canvas:zoom_out", "canvas:fit", None, "docks", None,
-               *(f"panel:{name}" for name, _, _ in PANELS))),
+    (
+        "&View",
+        (
+            "canvas:auto_layout",
+            "canvas:zoom_in",
+            "canvas:zoom_out",
+            "canvas:fit",
+            None,
+            "docks",
+            None,
+            *(f"panel:{name}" for name, _, _ in PANELS),
+        ),
+    ),
     ("&Training", ("toggle", "train", "pause", "step", "stop", "reset", None, "keep")),
     ("&Lessons", ("lessons",)),
     ("&Dataset", ("datasets",)),
@@ -87,8 +109,9 @@ def install(window, special_entries) -> dict[str, QAction]:
     functions, and "undo"/"redo" to their actions.  Returns the actions by name."""
     actions = dict(special_entries.get("actions", {}))
     for command in COMMANDS:
-        action = make_action(window, command.text, getattr(window, command.method), command.shortcut, command.icon,
-                             command.tip)
+        action = make_action(
+            window, command.text, getattr(window, command.method), command.shortcut, command.icon, command.tip
+        )
         setattr(window, f"{command.name}_action", action)
         actions[command.name] = action
     for name, label, shortcut in PANELS:

@@ -1,4 +1,5 @@
 """Starting the window: ``playground [FILE]`` (and ``--lesson``, ``--train-seconds``, ``--screenshot``)."""
+
 from __future__ import annotations
 
 import os
@@ -41,19 +42,27 @@ def install_error_dialog(window) -> None:
             return
         showing["now"] = True
         try:
-            QMessageBox.critical(window, "Something went wrong",
-                                 f"Internal error: {kind.__name__}: {value}\n\nYour work is still open. To keep a copy, use "
-                                 f"File › Save As… with a new name, so no good file is overwritten. Please "
-                                 f"report this (details are on the terminal).")
+            QMessageBox.critical(
+                window,
+                "Something went wrong",
+                f"Internal error: {kind.__name__}: {value}\n\nYour work is still open. To keep a copy, use "
+                f"File › Save As… with a new name, so no good file is overwritten. Please "
+                f"report this (details are on the terminal).",
+            )
         finally:
             showing["now"] = False
 
     sys.excepthook = hook
 
 
-def run_app(lesson: str | None = None, train_seconds: float | None = None,
-            screenshot: str | Path | None = None, panel: str | None = None,
-            data_dir: str | Path | None = None, path: str | Path | None = None) -> int:
+def run_app(
+    lesson: str | None = None,
+    train_seconds: float | None = None,
+    screenshot: str | Path | None = None,
+    panel: str | None = None,
+    data_dir: str | Path | None = None,
+    path: str | Path | None = None,
+) -> int:
     """Open the main window with ``lesson`` (default: vanishing gradients), or with the network
     or project in ``path``, and run until it closes.
 

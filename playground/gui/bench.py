@@ -16,6 +16,7 @@ the lab's tabs.  Reported:
     paused meanwhile), so both figures see the same machine load; on a shared machine
     that load drifts within seconds.  When other processes kept a core busy, a note says so.
 """
+
 from __future__ import annotations
 
 import json
@@ -179,8 +180,9 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     app.setQuitOnLastWindowClosed(False)
     folder = tempfile.mkdtemp(prefix="playground-bench-")
     settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.IniFormat)
-    window = MainWindow(spec, settings=settings, autosave_dir=folder, data_dir=data_dir, autosave=False,
-                        offer_recovery=False)
+    window = MainWindow(
+        spec, settings=settings, autosave_dir=folder, data_dir=data_dir, autosave=False, offer_recovery=False
+    )
     window.data = data  # the same loaded arrays as the headless runs
     window.prompt_on_close = False
     window.show()
@@ -193,8 +195,18 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     gaps: list[float] = []
     headless: list[float] = [headless_rate(spec, data, reference_seconds)]
     segment_ms = 1000 * seconds / segments
-    state = {"phase": "starting", "last": None, "segment": 0, "start": 0.0, "samples": 0, "t": 0.0,
-             "gui_samples": 0, "gui_seconds": 0.0, "panel": 0, "next_switch": 0.0}
+    state = {
+        "phase": "starting",
+        "last": None,
+        "segment": 0,
+        "start": 0.0,
+        "samples": 0,
+        "t": 0.0,
+        "gui_samples": 0,
+        "gui_seconds": 0.0,
+        "panel": 0,
+        "next_switch": 0.0,
+    }
 
     def begin_segment(now):
         state.update(phase="measuring", start=now, samples=run.samples(), t=run.job.progress.last, last=None)
@@ -259,8 +271,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
 def shown_panels(dashboard) -> list[str]:
     """The tabs the lesson shows, its own (filters, feature maps, ...) first, the comparison
     last (it has nothing to draw in a first run)."""
-    visible = [name for name in PANEL_NAMES
-               if dashboard.isTabVisible(dashboard.indexOf(dashboard.panel_named(name)))]
+    visible = [name for name in PANEL_NAMES if dashboard.isTabVisible(dashboard.indexOf(dashboard.panel_named(name)))]
     own = [name for name in visible if dashboard.panel_named(name) in dashboard.optional_panels]
     return own + [name for name in visible if name not in own]
 
@@ -273,9 +284,11 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
     spec = _spec(lesson)
     lab = family_of(spec).lab
     if lab == "rbm":
-        raise NetworkFileError(f'"{lesson}" trains in the RBM lab, which the window benchmark does not measure; '
-                               f"it measures the dashboard's lessons and the sequence lab's (rnn-vs-lstm, "
-                               f"translate-numbers, copy-reverse)")
+        raise NetworkFileError(
+            f'"{lesson}" trains in the RBM lab, which the window benchmark does not measure; '
+            f"it measures the dashboard's lessons and the sequence lab's (rnn-vs-lstm, "
+            f"translate-numbers, copy-reverse)"
+        )
     data_dir, story = _choose_data()
     data = DataStore(data_dir)
     if lab == "sequence":
@@ -283,27 +296,40 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
     else:
         data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
     headless_rate(spec, data, 0.5)  # load the kernels before anything is timed
-    print(f"gui bench: {lesson} on {story}; {seconds:g} s of training in the window in {segments} segments, "
-          f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training", file=sys.stderr)
+    print(
+        f"gui bench: {lesson} on {story}; {seconds:g} s of training in the window in {segments} segments, "
+        f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training",
+        file=sys.stderr,
+    )
     load = OtherLoad()
     gaps, gui_rate, headless = gui_run(spec, data, data_dir, seconds, segments, reference_seconds)
     reference = float(np.mean(headless))
     others = load.cores()
     if others is not None and others > 0.3:
-        print(f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "
-              f"measurement, so the window's GUI thread shared a core with the trainer; these figures are "
-              f"pessimistic (run it on a quiet machine)", file=sys.stderr)
-    result = {"workload": "gui", "lesson": lesson,
-              "p50_gap_ms": round(_percentile(gaps, 50), 2),
-              "p99_gap_ms": round(_percentile(gaps, 99), 2),
-              "max_gap_ms": round(float(gaps.max()) if len(gaps) else float("nan"), 2),
-              "throughput_vs_headless": round(gui_rate / reference, 3) if reference else float("nan")}
+        print(
+            f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "
+            f"measurement, so the window's GUI thread shared a core with the trainer; these figures are "
+            f"pessimistic (run it on a quiet machine)",
+            file=sys.stderr,
+        )
+    result = {
+        "workload": "gui",
+        "lesson": lesson,
+        "p50_gap_ms": round(_percentile(gaps, 50), 2),
+        "p99_gap_ms": round(_percentile(gaps, 99), 2),
+        "max_gap_ms": round(float(gaps.max()) if len(gaps) else float("nan"), 2),
+        "throughput_vs_headless": round(gui_rate / reference, 3) if reference else float("nan"),
+    }
     if json_output:
         print(json.dumps(result))
     else:
-        print(f"GUI timer ({TICK_MS} ms) gaps over {len(gaps)} ticks: p50 {result['p50_gap_ms']} ms, "
-              f"p99 {result['p99_gap_ms']} ms, max {result['max_gap_ms']} ms (target: max < 50 ms)")
-        print(f"training in the window: {gui_rate:,.0f} samples/s; headless "
-              f"{', '.join(f'{r:,.0f}' for r in headless)} samples/s: "
-              f"{100 * result['throughput_vs_headless']:.1f}% (target: >= 90%)")
+        print(
+            f"GUI timer ({TICK_MS} ms) gaps over {len(gaps)} ticks: p50 {result['p50_gap_ms']} ms, "
+            f"p99 {result['p99_gap_ms']} ms, max {result['max_gap_ms']} ms (target: max < 50 ms)"
+        )
+        print(
+            f"training in the window: {gui_rate:,.0f} samples/s; headless "
+            f"{', '.join(f'{r:,.0f}' for r in headless)} samples/s: "
+            f"{100 * result['throughput_vs_headless']:.1f}% (target: >= 90%)"
+        )
     return 0

@@ -11,6 +11,7 @@ dashboard keeps the whole height for its plots.
 While a run is in progress the network belongs to the worker: the lab reads the metric
 stream and the weights slot and never calls the network.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -118,11 +119,13 @@ class DashboardLab(LabBase):
         self.step_label = QLabel("step –")
         self.rate_label = QLabel("")
         # fixed widths: a label that grows with its number would re-lay out the status bar every tick
-        for label, sample in ((self.epoch_label, "epoch 1000/1000"), (self.step_label, "step 10000000"),
-                              (self.rate_label, "1,000,000 samples/s")):
+        for label, sample in (
+            (self.epoch_label, "epoch 1000/1000"),
+            (self.step_label, "step 10000000"),
+            (self.rate_label, "1,000,000 samples/s"),
+        ):
             label.setFixedWidth(label.fontMetrics().horizontalAdvance(sample) + 8)
-        self.status_widgets = (self.data_label, self.progress_bar, self.epoch_label, self.step_label,
-                               self.rate_label)
+        self.status_widgets = (self.data_label, self.progress_bar, self.epoch_label, self.step_label, self.rate_label)
 
     # --- the API a window uses ----------------------------------------------------------------
     def current_view(self):
@@ -150,8 +153,9 @@ class DashboardLab(LabBase):
             if len(self.model.history) == 0:
                 self.start_new_run(keep_previous=False)  # nothing trained yet: follow the edit at once
             else:
-                self.message.emit("The network changed: the next Train starts a new run (this one stays "
-                                  "under Compare runs).", 6000)
+                self.message.emit(
+                    "The network changed: the next Train starts a new run (this one stays under Compare runs).", 6000
+                )
         self._load_small_dataset()
 
     def adopt(self, spec, weights=None, history=None, network=None) -> None:
@@ -249,9 +253,15 @@ class DashboardLab(LabBase):
         step_offset = history.last_step + 1
         epoch_offset = int(history.epoch_of_step[-1]) if len(history) else 0
         epoch_offset = max(epoch_offset, history.epochs[-1].epoch if history.epochs else 0)
-        job = TrainingJob.for_network(self.network, spec.training, spec.dataset, self.data,
-                                      step_offset=step_offset, epoch_offset=epoch_offset,
-                                      augmentation=spec.augmentation)
+        job = TrainingJob.for_network(
+            self.network,
+            spec.training,
+            spec.dataset,
+            self.data,
+            step_offset=step_offset,
+            epoch_offset=epoch_offset,
+            augmentation=spec.augmentation,
+        )
         if learning_rate is not None:
             job.control.set_learning_rate(learning_rate)
         if single_step:
@@ -276,8 +286,11 @@ class DashboardLab(LabBase):
         if self.spec is not None and not analyse(self.spec).problems:
             self.start_new_run(keep_previous=True)
             t = self.spec.training
-            self.message.emit(f"Weights re-initialised ({t.initializer}, seed {t.seed}); the previous run is kept "
-                              f"under Compare runs.", 6000)
+            self.message.emit(
+                f"Weights re-initialised ({t.initializer}, seed {t.seed}); the previous run is kept "
+                f"under Compare runs.",
+                6000,
+            )
         self.stateChanged.emit()
 
     def set_learning_rate(self, value: float) -> bool:
@@ -323,8 +336,11 @@ class DashboardLab(LabBase):
         self.data_label.setToolTip(dataset.source + (f"\n\n{note}" if note else ""))
         if note:
             label = CATALOGUE[wanted].label if wanted in CATALOGUE else wanted
-            self.message.emit(f"{label} is not downloaded yet, so this run uses the built-in synthetic digits. "
-                              f"Dataset ▸ {label} downloads the real set.", 20000)
+            self.message.emit(
+                f"{label} is not downloaded yet, so this run uses the built-in synthetic digits. "
+                f"Dataset ▸ {label} downloads the real set.",
+                20000,
+            )
         self.model.set_dataset(dataset)
         self._dataset_key = (job.dataset_settings, job.settings.seed, job.settings.train_limit)
         self.dashboard.update_tabs()
@@ -341,8 +357,14 @@ class DashboardLab(LabBase):
         self._epochs_read += len(new.epoch_records)
         history = self.model.history
         if len(new.steps):
-            history.append(new.steps + job.step_offset, new.epochs + job.epoch_offset, new.losses, new.accuracies,
-                           new.layer_ids, new.layer_metrics)
+            history.append(
+                new.steps + job.step_offset,
+                new.epochs + job.epoch_offset,
+                new.losses,
+                new.accuracies,
+                new.layer_ids,
+                new.layer_metrics,
+            )
             changed = True
         for record in new.epoch_records:
             summary = EpochSummary.from_record(record)
@@ -384,8 +406,9 @@ class DashboardLab(LabBase):
         total = p.epochs * p.steps_per_epoch
         if total:
             self.progress_bar.setValue(int(1000 * p.steps / total))
-        self.epoch_label.setText(f"epoch {job.epoch_offset + p.epoch}/{job.epoch_offset + p.epochs}"
-                                 if p.epochs else "epoch –")
+        self.epoch_label.setText(
+            f"epoch {job.epoch_offset + p.epoch}/{job.epoch_offset + p.epochs}" if p.epochs else "epoch –"
+        )
         self.step_label.setText(f"step {job.step_offset + p.steps}")
         rate = self._rate.add(p.samples)
         if self.state == "paused":

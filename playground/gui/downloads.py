@@ -7,6 +7,7 @@ downloader passed in may not) is kept alive, unowned, until it ends on its own. 
 data arrives the dialog says so, and a failed download offers to retry or to use a local
 folder that already holds the files.
 """
+
 from __future__ import annotations
 
 import time
@@ -98,8 +99,10 @@ class DownloadDialog(QProgressDialog):
             text += f" {t.done / 1e6:.1f} of {t.total / 1e6:.1f} MB"
         quiet = time.monotonic() - t.last_data
         if quiet >= STALL_NOTICE_S:
-            text += (f"\nNo data for {quiet:.0f} s: the mirror may be stalled "
-                     f"(it is given up after {budgets.DOWNLOAD_STALL_S} s without data).")
+            text += (
+                f"\nNo data for {quiet:.0f} s: the mirror may be stalled "
+                f"(it is given up after {budgets.DOWNLOAD_STALL_S} s without data)."
+            )
         self.setLabelText(text)
 
     def _finished(self) -> None:
@@ -113,9 +116,12 @@ class DownloadDialog(QProgressDialog):
     def _offer_retry(self) -> bool:
         """Ask what to do about a failed download; True when a retry has started."""
         answer = QMessageBox.warning(
-            self, "Download failed", f"{self.thread_.error}\n\nTry again, or use a folder on this computer that "
-            f"holds the {self.title} files?", QMessageBox.Retry | QMessageBox.Open | QMessageBox.Close,
-            QMessageBox.Retry)
+            self,
+            "Download failed",
+            f"{self.thread_.error}\n\nTry again, or use a folder on this computer that holds the {self.title} files?",
+            QMessageBox.Retry | QMessageBox.Open | QMessageBox.Close,
+            QMessageBox.Retry,
+        )
         if answer == QMessageBox.Retry:
             self._let_go(self.thread_)
             self.setValue(0)

@@ -17,6 +17,7 @@ A subclass says what it pulls from its stream (``ingest``) and what its status s
 ``Lab`` adds the chrome of the sequence and RBM labs: its own Train / Pause / Stop buttons,
 a status line and tabs of views.  The dashboard uses the window's toolbar and status bar.
 """
+
 from __future__ import annotations
 
 import time
@@ -69,7 +70,7 @@ class LabBase(QWidget):
 
     @property
     def state(self) -> str:
-        """"idle", "running", "paused" or "stopping"."""
+        """ "idle", "running", "paused" or "stopping"."""
         if self.job is None:
             return "idle"
         if self._stopping or self.job.control.stopped:
@@ -186,8 +187,7 @@ class LabBase(QWidget):
             self._last_redraw = now
             self.redraw()
             self._update_status()
-        if self.job is not None and (self.job.finished is not None or self.job.error) \
-                and not self.thread.isRunning():
+        if self.job is not None and (self.job.finished is not None or self.job.error) and not self.thread.isRunning():
             self._finish()
         elif self.job is None:
             if self._keeps_ticking():

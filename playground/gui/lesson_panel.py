@@ -1,4 +1,5 @@
 """The lesson's side panel: what to do, what to watch, and why it happens, in plain words."""
+
 from __future__ import annotations
 
 import html
@@ -11,8 +12,10 @@ SECTIONS = (("what_to_do", "What to do"), ("what_to_watch", "What to watch"), ("
 def lesson_html(spec) -> str:
     lesson = spec.lesson or {}
     if not lesson:
-        return ("<h3>Your own network</h3><p>Drag layers from the palette onto the canvas, connect them, and "
-                "press <b>Train</b>. The <b>Lessons</b> menu has guided experiments.</p>")
+        return (
+            "<h3>Your own network</h3><p>Drag layers from the palette onto the canvas, connect them, and "
+            "press <b>Train</b>. The <b>Lessons</b> menu has guided experiments.</p>"
+        )
     parts = [f"<h3>{html.escape(str(lesson.get('title') or spec.name or 'Lesson'))}</h3>"]
     for key, title in SECTIONS:
         text = lesson.get(key)

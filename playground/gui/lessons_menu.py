@@ -3,6 +3,7 @@
 A chapter with no lesson yet stays in the menu, greyed out and marked "(coming)", so the learner
 sees the whole course and where each lesson sits in it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -11,6 +11,7 @@ Who owns what:
   * the window keeps the file (``window_files``), the actions and menus (declared as data in
     ``actions``), the learning rate box and the status bar.
 """
+
 from __future__ import annotations
 
 import threading
@@ -42,22 +43,39 @@ AUTOSAVE_MS = 3 * 60 * 1000
 
 
 def default_new_spec():
-    return sequential_spec([784, 30, 10], activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="normal-scaled", name="untitled")
+    return sequential_spec(
+        [784, 30, 10],
+        activation="sigmoid",
+        output="softmax",
+        cost="log-likelihood",
+        initializer="normal-scaled",
+        name="untitled",
+    )
 
 
 def _warm_up_kernels() -> None:
     try:
         from ..training.warmup import warm_up
+
         warm_up()
     except Exception:  # noqa: BLE001 - only a head start: the first Train compiles what it needs
         pass
 
 
 class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
-    def __init__(self, spec=None, *, settings: QSettings | None = None, autosave_dir: str | Path | None = None,
-                 data_dir: str | Path | None = None, autosave: bool = True, offer_recovery: bool = True,
-                 autosave_ms: int = AUTOSAVE_MS, warm_up: bool = True, parent=None):
+    def __init__(
+        self,
+        spec=None,
+        *,
+        settings: QSettings | None = None,
+        autosave_dir: str | Path | None = None,
+        data_dir: str | Path | None = None,
+        autosave: bool = True,
+        offer_recovery: bool = True,
+        autosave_ms: int = AUTOSAVE_MS,
+        warm_up: bool = True,
+        parent=None,
+    ):
         super().__init__(parent)
         spec = spec or load_lesson(DEFAULT_LESSON)
         self.settings = settings or QSettings("playground", "playground")
@@ -74,11 +92,19 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.prompt_on_close = True
 
         self._build_views()
-        actions.install(self, {"actions": {"undo": self.document.create_undo_action(self),
-                                           "redo": self.document.create_redo_action(self)},
-                               "recent": self._add_recent_menu, "docks": self._add_dock_toggles,
-                               "lessons": lambda menu: fill_lessons_menu(menu, self.load_lesson),
-                               "datasets": self._add_dataset_menu})
+        actions.install(
+            self,
+            {
+                "actions": {
+                    "undo": self.document.create_undo_action(self),
+                    "redo": self.document.create_redo_action(self),
+                },
+                "recent": self._add_recent_menu,
+                "docks": self._add_dock_toggles,
+                "lessons": lambda menu: fill_lessons_menu(menu, self.load_lesson),
+                "datasets": self._add_dataset_menu,
+            },
+        )
         self._build_toolbar()
         self._build_status_bar()
         self.document.changed.connect(self._on_document_changed)
@@ -149,8 +175,9 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable |
-                         QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -167,8 +194,9 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         toolbar.setObjectName("training-toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        toolbar.addActions([self.train_action, self.pause_action, self.step_action, self.stop_action,
-                            self.reset_action])
+        toolbar.addActions(
+            [self.train_action, self.pause_action, self.step_action, self.stop_action, self.reset_action]
+        )
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Learning rate η "))
         self.rate_box = LearningRateBox()
@@ -223,7 +251,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
 
     @property
     def state(self) -> str:
-        """"idle", "running", "paused" or "stopping": the state of the lab that is running, if any."""
+        """ "idle", "running", "paused" or "stopping": the state of the lab that is running, if any."""
         lab = self._running_lab()
         return "idle" if lab is None else lab.state
 

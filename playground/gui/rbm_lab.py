@@ -13,6 +13,7 @@ the GUI thread (ten up-down passes or a few Gibbs steps are cheap).
 
 Wiring into a window: ``lab = RBMLab(parent, data=window_data_store)``, then as ``Lab`` says.
 """
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
@@ -45,7 +46,7 @@ class RBMLab(Lab):
         stack_runner = StackRunner(data)
         super().__init__(parent, runner or stack_runner, RBMModel())
         self.stack_runner = stack_runner
-        self._reads = (0, 0, 0)        # pretraining steps, pretraining epochs, fine-tuning steps
+        self._reads = (0, 0, 0)  # pretraining steps, pretraining epochs, fine-tuning steps
         self._fine_epochs_read = 0
 
         self.train_button.setToolTip("Pretrain the RBMs from fresh weights, then fine-tune as the file says")
@@ -53,8 +54,10 @@ class RBMLab(Lab):
         self.pretrain_button.setToolTip("Train the RBMs greedily, one after the other, from fresh weights")
         self.pretrain_button.clicked.connect(self.pretrain)
         self.fine_tune_button = QPushButton("Fine-tune")
-        self.fine_tune_button.setToolTip("Backprop through the stack, starting from the pretrained RBMs "
-                                         "(from random weights when nothing was pretrained)")
+        self.fine_tune_button.setToolTip(
+            "Backprop through the stack, starting from the pretrained RBMs "
+            "(from random weights when nothing was pretrained)"
+        )
         self.fine_tune_button.clicked.connect(self.fine_tune)
         self.controls.insertWidget(1, self.pretrain_button)
         self.controls.insertWidget(2, self.fine_tune_button)
@@ -69,16 +72,21 @@ class RBMLab(Lab):
         self.autoencoder = AutoencoderView()
         self.ratings = RatingsView()
         self.ratings.trainRequested.connect(self.train_ratings)
-        self._add_views([
-            (self.curves, "Which RBM is pretraining; reconstruction error, free energy and pseudo-likelihood "
-                          "over training"),
-            (self.reconstructions, "Validation digits and their reconstructions after one up-down pass"),
-            (self.filters, "Each hidden unit's weights as a picture"),
-            (self.samples, "Gibbs chains started from data or from noise"),
-            (self.completion, "Hide part of a digit and let the RBM fill it in"),
-            (self.loss, "Cost and accuracy while the stack is fine-tuned by backprop"),
-            (self.autoencoder, "The deep autoencoder's reconstructions and its 2D code of validation digits"),
-            (self.ratings, "Collaborative filtering: an RBM fills in held-out ratings")])
+        self._add_views(
+            [
+                (
+                    self.curves,
+                    "Which RBM is pretraining; reconstruction error, free energy and pseudo-likelihood over training",
+                ),
+                (self.reconstructions, "Validation digits and their reconstructions after one up-down pass"),
+                (self.filters, "Each hidden unit's weights as a picture"),
+                (self.samples, "Gibbs chains started from data or from noise"),
+                (self.completion, "Hide part of a digit and let the RBM fill it in"),
+                (self.loss, "Cost and accuracy while the stack is fine-tuned by backprop"),
+                (self.autoencoder, "The deep autoencoder's reconstructions and its 2D code of validation digits"),
+                (self.ratings, "Collaborative filtering: an RBM fills in held-out ratings"),
+            ]
+        )
         self._update_controls()
 
     # --- the API a window uses --------------------------------------------------------------
@@ -90,8 +98,11 @@ class RBMLab(Lab):
         self.tabs.setTabVisible(self.tabs.indexOf(self.loss), mode != "none")
         self.tabs.setTabVisible(self.tabs.indexOf(self.autoencoder), mode == "autoencoder")
         if not self.running:
-            self._show_status(f"{getattr(spec, 'name', '') or 'RBM stack'} loaded: press Train or Pretrain."
-                              if spec is not None else "")
+            self._show_status(
+                f"{getattr(spec, 'name', '') or 'RBM stack'} loaded: press Train or Pretrain."
+                if spec is not None
+                else ""
+            )
         self._update_controls()
 
     def adopt(self, spec, weights, history=None) -> None:
@@ -175,7 +186,7 @@ class RBMLab(Lab):
     def _tab_changed(self) -> None:
         self.redraw(force=True)
         if self.current_view() is self.samples:
-            self.timer.start()   # the samples advance on the timer, also between runs
+            self.timer.start()  # the samples advance on the timer, also between runs
 
     # --- status and buttons -----------------------------------------------------------------
     def _update_controls(self) -> None:
@@ -196,7 +207,9 @@ class RBMLab(Lab):
             parts.append(f"{progress.phase} epoch {progress.epoch}/{progress.epochs}")
             parts.append(f"step {progress.steps:,}")
         if self.model.pretrain_epochs:
-            parts.append(f"validation reconstruction error <b>{self.model.pretrain_epochs[-1].reconstruction_error:.2f}</b>")
+            parts.append(
+                f"validation reconstruction error <b>{self.model.pretrain_epochs[-1].reconstruction_error:.2f}</b>"
+            )
         epochs = self.model.history.epochs
         if epochs and epochs[-1].val_accuracy is not None:
             parts.append(f"validation accuracy <b>{100 * epochs[-1].val_accuracy:.1f}%</b>")

@@ -5,6 +5,7 @@ the LSTM's gates, the translations and the hidden-state PCA.  The worker, the pu
 the buttons and the API a window uses are the shared ``Lab``'s (gui/lab.py); the worker runs
 a ``SequenceJob``.  Wiring into a window: ``lab = SequenceLab(parent)``, then as ``Lab`` says.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
@@ -77,12 +78,15 @@ class SequenceLab(Lab):
         self.gates = GateActivityView()
         self.translations = TranslationsView()
         self.pca = HiddenStatePCAView()
-        self._add_views([
-            (self.loss, "Training cost per mini-batch and validation cost per epoch"),
-            (self.gradients, "‖∂C/∂h_t‖ for every time step: how much error reaches each step of the sequence"),
-            (self.gates, "Mean forget-gate and input-gate values per time step (LSTM)"),
-            (self.translations, "Held-out sources, the model's translations and the references"),
-            (self.pca, "The encoder's final states of held-out phrases, projected to 2D")])
+        self._add_views(
+            [
+                (self.loss, "Training cost per mini-batch and validation cost per epoch"),
+                (self.gradients, "‖∂C/∂h_t‖ for every time step: how much error reaches each step of the sequence"),
+                (self.gates, "Mean forget-gate and input-gate values per time step (LSTM)"),
+                (self.translations, "Held-out sources, the model's translations and the references"),
+                (self.pca, "The encoder's final states of held-out phrases, projected to 2D"),
+            ]
+        )
         self.tabs.setCurrentWidget(self.gradients)
         self._update_controls()
 

@@ -1,4 +1,5 @@
 """Small widgets the window's toolbar uses."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox
@@ -26,6 +27,7 @@ class LearningRateBox(QDoubleSpinBox):
 
     def validate(self, text, pos):
         from PySide6.QtGui import QValidator
+
         try:
             value = float(text)
             state = QValidator.Acceptable if self.minimum() <= value <= self.maximum() else QValidator.Intermediate
@@ -34,4 +36,4 @@ class LearningRateBox(QDoubleSpinBox):
         return state, text, pos
 
     def stepBy(self, steps: int) -> None:
-        self.setValue(self.value() * 2.0 ** steps)
+        self.setValue(self.value() * 2.0**steps)

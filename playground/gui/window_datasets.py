@@ -4,6 +4,7 @@ A mixin of ``MainWindow`` (like ``window_files``): it uses the window's ``docume
 (the ``DataStore``), ``state``, ``show_error`` and status bar.  A download runs in a
 cancellable dialog; a set that is not downloaded is offered for download when chosen.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup
@@ -35,9 +36,12 @@ class WindowDatasets:
             menu.addAction(action)
             self.dataset_actions[name] = action
         menu.addSeparator()
-        self.download_actions = {name: actions.make_action(self, f"Download {CATALOGUE[name].label}…",
-                                                           lambda n=name: self.download_dataset(n))
-                                 for name in DOWNLOADABLE}
+        self.download_actions = {
+            name: actions.make_action(
+                self, f"Download {CATALOGUE[name].label}…", lambda n=name: self.download_dataset(n)
+            )
+            for name in DOWNLOADABLE
+        }
         menu.addActions(list(self.download_actions.values()))
         menu.aboutToShow.connect(self._update_dataset_menu)
 
@@ -59,8 +63,11 @@ class WindowDatasets:
             self._update_dataset_menu()
             return
         if self.document.set_dataset("name", name):
-            self.statusBar().showMessage(f"Dataset: {name}. The network's input and output must fit it "
-                                         f"(a mismatch is reported when training starts).", 6000)
+            self.statusBar().showMessage(
+                f"Dataset: {name}. The network's input and output must fit it "
+                f"(a mismatch is reported when training starts).",
+                6000,
+            )
 
     def download_dataset(self, name: str, downloader=None) -> bool:
         """Download with a cancellable progress dialog; True when the data is then cached."""
@@ -81,4 +88,3 @@ class WindowDatasets:
             return True
         self.statusBar().showMessage("Download cancelled.", 4000)
         return False
-

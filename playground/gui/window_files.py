@@ -7,6 +7,7 @@ to the network on the canvas, and autosave writes in the background so a learner
 waits.  It uses the window's ``document``, ``settings``, ``file_path``, ``trained_since_save``,
 ``current_lab()``, ``_replace(...)``, ``show_error`` and status bar.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,15 +38,20 @@ class WindowFiles:
         if not self.is_modified():
             return True
         answer = QMessageBox.question(
-            self, "Unsaved changes", f"The current network has unsaved changes. Save them before {doing}?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+            self,
+            "Unsaved changes",
+            f"The current network has unsaved changes. Save them before {doing}?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.Save,
+        )
         if answer == QMessageBox.Save:
             return self.save()
         return answer == QMessageBox.Discard
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project or network", self._last_folder(),
-                                              "Projects and networks (*.npz *.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project or network", self._last_folder(), "Projects and networks (*.npz *.json);;All files (*)"
+        )
         if path:
             self.open_path(path)
 
@@ -118,8 +124,9 @@ class WindowFiles:
         dashboard = self.dashboard
         panel = dashboard.current_panel()
         name = dashboard.tabText(dashboard.currentIndex()).replace("&&", "and").replace(" ", "-").lower()
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", str(Path(self._last_folder()) / f"{name}.png"),
-                                              "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export plot", str(Path(self._last_folder()) / f"{name}.png"), "PNG images (*.png)"
+        )
         if path:
             try:
                 dashboard.export_png(path, panel)
@@ -127,8 +134,9 @@ class WindowFiles:
                 self.show_error("Cannot export", f"{path}: {error}")
 
     def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", str(Path(self._last_folder()) / "metrics.csv"),
-                                              "CSV files (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export metrics", str(Path(self._last_folder()) / "metrics.csv"), "CSV files (*.csv)"
+        )
         if path:
             try:
                 Path(path).write_text(metrics_csv(self.model.history), encoding="utf-8")
@@ -177,7 +185,9 @@ class WindowFiles:
         path = self.autosave_path
 
         def write():
-            with contextlib.suppress(OSError):  # a full disk must not interrupt the learner: the next autosave tries again
+            with contextlib.suppress(
+                OSError
+            ):  # a full disk must not interrupt the learner: the next autosave tries again
                 save_project(path, project)
 
         self._autosave_thread = threading.Thread(target=write, name="playground-autosave", daemon=True)
@@ -189,9 +199,12 @@ class WindowFiles:
             return
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
         answer = QMessageBox.question(
-            self, "Recover unsaved work?",
+            self,
+            "Recover unsaved work?",
             f"The playground did not close normally last time. Recover the work saved automatically at {stamp}?",
-            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.Yes,
+        )
         if answer != QMessageBox.Yes:
             path.unlink(missing_ok=True)
             return

@@ -3,6 +3,7 @@
 The only signal that crosses threads is QThread's own ``finished`` at the end of a run;
 everything else the window reads from the job's stream and slots on its own timer.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QThread
@@ -35,4 +36,3 @@ class TrainingThread(QThread):
         if timeout_ms is None:
             return self.wait()
         return self.wait(timeout_ms)
-

@@ -4,6 +4,7 @@
 rules of each kind of network, ``build`` the engine objects made from it and ``network_file`` its
 JSON form; import from here unless a module's own name says more.
 """
+
 from .analysis import Analysis, analyse, parameter_arrays
 from .build import build_encoder_decoder, build_network
 from .network_file import load_spec, save_spec, spec_from_dict, spec_to_dict
@@ -11,8 +12,28 @@ from .settings import AugmentationSettings, DatasetSettings, TrainingSettings, w
 from .spec import NetworkFileError, NetworkSpec, Node, Problem, encoder_decoder_spec, sequential_spec
 from .weights import WeightsError, load_weights_into, read_weights, save_weights
 
-__all__ = ["Analysis", "AugmentationSettings", "DatasetSettings", "NetworkFileError", "NetworkSpec", "Node", "Problem",
-           "TrainingSettings", "WeightsError", "analyse", "build_encoder_decoder", "build_network",
-           "encoder_decoder_spec", "load_spec", "load_weights_into", "parameter_arrays",
-           "read_weights", "save_spec", "save_weights", "sequential_spec", "spec_from_dict", "spec_to_dict",
-           "with_overrides"]
+__all__ = [
+    "Analysis",
+    "AugmentationSettings",
+    "DatasetSettings",
+    "NetworkFileError",
+    "NetworkSpec",
+    "Node",
+    "Problem",
+    "TrainingSettings",
+    "WeightsError",
+    "analyse",
+    "build_encoder_decoder",
+    "build_network",
+    "encoder_decoder_spec",
+    "load_spec",
+    "load_weights_into",
+    "parameter_arrays",
+    "read_weights",
+    "save_spec",
+    "save_weights",
+    "sequential_spec",
+    "spec_from_dict",
+    "spec_to_dict",
+    "with_overrides",
+]

@@ -4,6 +4,7 @@ and parameter count, and every reason the network cannot train.
 ``analyse`` never raises, so the window can mark every problem on the canvas while the learner
 edits; what each kind of network must additionally satisfy is in ``rules``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from .spec import NetworkFileError, NetworkSpec, Problem, layer_prefix
 class Analysis:
     """What shape inference found: the feed-forward order, each node's shapes and parameter
     count, and the problems.  The window draws all of it live; training needs no problems."""
+
     order: list[str]
     input_shapes: dict[str, tuple[int, ...]]
     output_shapes: dict[str, tuple[int, ...]]
@@ -44,28 +46,38 @@ def _adjacency(spec: NetworkSpec, problems: list[Problem]) -> tuple[dict[str, li
         incoming[target].append(source)
     for node_id in ids:
         if len(incoming[node_id]) > 1:
-            problems.append(Problem(node_id, layer_prefix(node_id) + f"has {len(incoming[node_id])} inputs "
-                                    f"({', '.join(incoming[node_id])}); a layer takes exactly one",
-                                    (incoming[node_id][1], node_id)))
+            problems.append(
+                Problem(
+                    node_id,
+                    layer_prefix(node_id) + f"has {len(incoming[node_id])} inputs "
+                    f"({', '.join(incoming[node_id])}); a layer takes exactly one",
+                    (incoming[node_id][1], node_id),
+                )
+            )
         if len(outgoing[node_id]) > 1:
-            problems.append(Problem(node_id, layer_prefix(node_id) + f"feeds {len(outgoing[node_id])} layers "
-                                    f"({', '.join(outgoing[node_id])}); branching is not supported",
-                                    (node_id, outgoing[node_id][1])))
+            problems.append(
+                Problem(
+                    node_id,
+                    layer_prefix(node_id) + f"feeds {len(outgoing[node_id])} layers "
+                    f"({', '.join(outgoing[node_id])}); branching is not supported",
+                    (node_id, outgoing[node_id][1]),
+                )
+            )
     return incoming, outgoing
 
 
 def _follow_chain(start: str, incoming, outgoing, problems: list[Problem]) -> list[str]:
     """The layers from the input layer ``start`` along its edges, stopping at a cycle."""
     if incoming[start]:
-        problems.append(Problem(start, layer_prefix(start) + "an input layer cannot have an input",
-                                (incoming[start][0], start)))
+        problems.append(
+            Problem(start, layer_prefix(start) + "an input layer cannot have an input", (incoming[start][0], start))
+        )
     order = [start]
     seen = {start}
     while outgoing[order[-1]]:
         following = outgoing[order[-1]][0]
         if following in seen:
-            problems.append(Problem(following, layer_prefix(following) + "is part of a cycle",
-                                    (order[-1], following)))
+            problems.append(Problem(following, layer_prefix(following) + "is part of a cycle", (order[-1], following)))
             break
         order.append(following)
         seen.add(following)
@@ -85,7 +97,9 @@ def _chain_order(spec: NetworkSpec, problems: list[Problem]) -> list[str]:
         problems.append(Problem(None, "the network has no input layer"))
         return []
     if len(inputs) > 1:
-        problems.append(Problem(inputs[1], layer_prefix(inputs[1]) + f'a second input layer (the first is "{inputs[0]}")'))
+        problems.append(
+            Problem(inputs[1], layer_prefix(inputs[1]) + f'a second input layer (the first is "{inputs[0]}")')
+        )
         return []
     incoming, outgoing = _adjacency(spec, problems)
     order = _follow_chain(inputs[0], incoming, outgoing, problems)
@@ -109,8 +123,9 @@ def _infer_chain_shapes(spec: NetworkSpec, order: list[str], analysis: Analysis)
             if equivalent is not None:
                 analysis.dense_equivalent_counts[node_id] = equivalent
         except ShapeError as error:
-            analysis.problems.append(Problem(node_id, layer_prefix(node_id) + str(error),
-                                             (previous, node_id) if previous else None))
+            analysis.problems.append(
+                Problem(node_id, layer_prefix(node_id) + str(error), (previous, node_id) if previous else None)
+            )
             return
         analysis.output_shapes[node_id] = shape = tuple(out)
         previous = node_id
@@ -165,9 +180,13 @@ def _encoder_decoder_chains(spec: NetworkSpec, problems: list[Problem]) -> tuple
     source, target = spec.state_edges[0]
     inputs = [node.id for node in spec.nodes if node.type == "input"]
     if len(inputs) != 2:
-        problems.append(Problem(inputs[2] if len(inputs) > 2 else None,
-                                "an encoder-decoder needs two input layers, one for the source tokens and one for "
-                                f"the decoder's target tokens, not {len(inputs)}"))
+        problems.append(
+            Problem(
+                inputs[2] if len(inputs) > 2 else None,
+                "an encoder-decoder needs two input layers, one for the source tokens and one for "
+                f"the decoder's target tokens, not {len(inputs)}",
+            )
+        )
         return [], []
     incoming, outgoing = _adjacency(spec, problems)
     chains = [_follow_chain(start, incoming, outgoing, problems) for start in inputs]
@@ -178,13 +197,25 @@ def _encoder_decoder_chains(spec: NetworkSpec, problems: list[Problem]) -> tuple
         return [], []
     encoder, decoder = encoders[0], decoders[0]
     if encoder is decoder:
-        problems.append(Problem(target, layer_prefix(target) + "a state connection joins two chains, the encoder's "
-                                "and the decoder's, each starting at its own input layer", (source, target)))
+        problems.append(
+            Problem(
+                target,
+                layer_prefix(target) + "a state connection joins two chains, the encoder's "
+                "and the decoder's, each starting at its own input layer",
+                (source, target),
+            )
+        )
         return [], []
     after = encoder.index(source) + 1
     if after < len(encoder):
-        problems.append(Problem(encoder[after], layer_prefix(encoder[after]) + f'comes after the encoder "{source}", '
-                                "whose final state is all the decoder receives: remove it", (source, encoder[after])))
+        problems.append(
+            Problem(
+                encoder[after],
+                layer_prefix(encoder[after]) + f'comes after the encoder "{source}", '
+                "whose final state is all the decoder receives: remove it",
+                (source, encoder[after]),
+            )
+        )
     return encoder[:after], decoder
 
 

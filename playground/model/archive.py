@@ -6,6 +6,7 @@ all members declare together against MAX_ARCHIVE_BYTES.  So four members of 1.9 
 zeros, compressed to a few MB, are refused in milliseconds instead of being inflated
 first.  Nothing is unpickled (``allow_pickle=False``), ever.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,13 +26,22 @@ from playground import budgets
 from playground.inputs import open_input
 
 #: What reading a broken archive or member can raise, besides the caller's own error.
-ARCHIVE_ERRORS = (ValueError, OSError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError, zlib.error,
-                  struct.error)
+ARCHIVE_ERRORS = (
+    ValueError,
+    OSError,
+    zipfile.BadZipFile,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    struct.error,
+)
 
 
 @dataclass(frozen=True)
 class Member:
     """One array of an archive, as its ``.npy`` header describes it."""
+
     info: zipfile.ZipInfo
     name: str
     shape: tuple[int, ...]
@@ -44,7 +54,9 @@ class Member:
 
 
 @contextmanager
-def open_archive(source: str | Path | bytes | BinaryIO, where: str, error: type[Exception]) -> Iterator[zipfile.ZipFile]:
+def open_archive(
+    source: str | Path | bytes | BinaryIO, where: str, error: type[Exception]
+) -> Iterator[zipfile.ZipFile]:
     """The zip archive at ``source`` (a path, the bytes, or a binary stream), or ``error`` naming ``where``."""
     if isinstance(source, (str, Path)):
         try:
@@ -74,8 +86,12 @@ def _check_entry_count(stream: BinaryIO, where: str, error: type[Exception]) -> 
     except ARCHIVE_ERRORS:
         return  # ZipFile says what is wrong
     if end and end[zipfile._ECD_ENTRIES_TOTAL] > budgets.MAX_ARCHIVE_MEMBERS:
-        raise error(f"{where}: " + budgets.over_budget(f"the archive lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} "
-                                                       f"entries", "MAX_ARCHIVE_MEMBERS"))
+        raise error(
+            f"{where}: "
+            + budgets.over_budget(
+                f"the archive lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries", "MAX_ARCHIVE_MEMBERS"
+            )
+        )
 
 
 def read_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -92,8 +108,9 @@ def check_members(archive: zipfile.ZipFile, where: str, error: type[Exception]) 
     """Every member's header, checked against the budgets before any data is read."""
     infos = archive.infolist()
     if len(infos) > budgets.MAX_ARCHIVE_MEMBERS:
-        raise error(f"{where}: " + budgets.over_budget(f"the archive has {len(infos):,} entries",
-                                                       "MAX_ARCHIVE_MEMBERS"))
+        raise error(
+            f"{where}: " + budgets.over_budget(f"the archive has {len(infos):,} entries", "MAX_ARCHIVE_MEMBERS")
+        )
     members: dict[str, Member] = {}
     total = 0
     for info in infos:
@@ -106,16 +123,22 @@ def check_members(archive: zipfile.ZipFile, where: str, error: type[Exception]) 
         except ARCHIVE_ERRORS as failure:
             raise error(f'{where}: "{name}" is not a readable array ({failure})') from None
         if dtype.hasobject:
-            raise error(f'{where}: "{name}" holds Python objects; these files never do, so it is refused '
-                        f'(it could run code when read)')
+            raise error(
+                f'{where}: "{name}" holds Python objects; these files never do, so it is refused '
+                f"(it could run code when read)"
+            )
         if dtype.kind not in "biuf":
             raise error(f'{where}: "{name}" has the unsupported type {dtype}')
         member = Member(info, name, tuple(shape), dtype, fortran_order)
         total += max(member.nbytes, info.file_size)
         if total > budgets.MAX_ARCHIVE_BYTES:
-            raise error(f"{where}: " + budgets.over_budget(
-                f'its arrays up to "{name}" (shape {list(shape)}) hold {total:,} bytes uncompressed',
-                "MAX_ARCHIVE_BYTES"))
+            raise error(
+                f"{where}: "
+                + budgets.over_budget(
+                    f'its arrays up to "{name}" (shape {list(shape)}) hold {total:,} bytes uncompressed',
+                    "MAX_ARCHIVE_BYTES",
+                )
+            )
         members[name] = member
     return members
 

@@ -1,5 +1,6 @@
 """Building the engine's objects from a valid description: a ``Network`` for one chain of
 layers, an ``EncoderDecoder`` for two chains joined by a state connection."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,22 +23,28 @@ def build_network(spec: NetworkSpec, dtype=np.float32) -> Network | EncoderDecod
     if analysis.problems:
         raise NetworkFileError(analysis.problems[0].message)
     nodes = [spec.node(node_id) for node_id in analysis.order]
-    return Network.from_specs([(n.id, n.type, n.config) for n in nodes], analysis.output_shapes[nodes[0].id],
-                              spec.training.cost, dtype)
+    return Network.from_specs(
+        [(n.id, n.type, n.config) for n in nodes], analysis.output_shapes[nodes[0].id], spec.training.cost, dtype
+    )
 
 
 def build_encoder_decoder(spec: NetworkSpec, dtype=np.float32) -> EncoderDecoder:
     """The engine's encoder-decoder for a valid spec; raises NetworkFileError naming the first problem."""
     if not spec.state_edges:
-        raise NetworkFileError("not an encoder-decoder: connect the encoder's recurrent layer to the decoder's "
-                               "with a state connection")
+        raise NetworkFileError(
+            "not an encoder-decoder: connect the encoder's recurrent layer to the decoder's with a state connection"
+        )
     analysis = analyse(spec)
     if analysis.problems:
         raise NetworkFileError(analysis.problems[0].message)
     split = analysis.order.index(spec.state_edges[0][0]) + 1
-    encoder, decoder = ([spec.node(node_id) for node_id in ids] for ids in (analysis.order[:split],
-                                                                         analysis.order[split:]))
-    return EncoderDecoder.from_specs([(n.id, n.type, n.config) for n in encoder],
-                                     [(n.id, n.type, n.config) for n in decoder],
-                                     analysis.output_shapes[encoder[0].id], analysis.output_shapes[decoder[0].id],
-                                     dtype)
+    encoder, decoder = (
+        [spec.node(node_id) for node_id in ids] for ids in (analysis.order[:split], analysis.order[split:])
+    )
+    return EncoderDecoder.from_specs(
+        [(n.id, n.type, n.config) for n in encoder],
+        [(n.id, n.type, n.config) for n in decoder],
+        analysis.output_shapes[encoder[0].id],
+        analysis.output_shapes[decoder[0].id],
+        dtype,
+    )

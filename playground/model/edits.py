@@ -5,6 +5,7 @@ before and after; specs are never mutated, only replaced) and lets every rule of
 editor be read in one place.  Nothing here changes its argument: lists, ``ui`` and node
 objects are copied before anything differs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,8 +53,9 @@ def _require(spec: NetworkSpec, node_id: str) -> Node:
 def positions_of(spec: NetworkSpec) -> dict[str, tuple[float, float]]:
     """The stored canvas positions, as tuples, for the nodes that have one."""
     stored = spec.ui.get("positions", {})
-    return {node_id: (float(stored[node_id][0]), float(stored[node_id][1]))
-            for node_id in _ids(spec) if node_id in stored}
+    return {
+        node_id: (float(stored[node_id][0]), float(stored[node_id][1])) for node_id in _ids(spec) if node_id in stored
+    }
 
 
 def _with_positions(spec: NetworkSpec, positions: dict[str, tuple[float, float]], **changes) -> NetworkSpec:
@@ -100,8 +102,11 @@ def chains(spec: NetworkSpec) -> list[list[str]]:
 
 def auto_layout(spec: NetworkSpec) -> dict[str, tuple[float, float]]:
     """Top-left positions placing each chain top to bottom, one column per chain."""
-    return {node_id: (column * COLUMN_STEP, row * ROW_STEP)
-            for column, chain in enumerate(chains(spec)) for row, node_id in enumerate(chain)}
+    return {
+        node_id: (column * COLUMN_STEP, row * ROW_STEP)
+        for column, chain in enumerate(chains(spec))
+        for row, node_id in enumerate(chain)
+    }
 
 
 def with_all_positions(spec: NetworkSpec) -> NetworkSpec:
@@ -134,8 +139,13 @@ def remove_layers(spec: NetworkSpec, ids, edges=(), state_edges=()) -> NetworkSp
         return [e for e in connections if e not in unwanted and e[0] not in gone and e[1] not in gone]
 
     positions = {k: v for k, v in positions_of(spec).items() if k not in gone}
-    return _with_positions(spec, positions, nodes=[n for n in spec.nodes if n.id not in gone],
-                           edges=kept(spec.edges, edges), state_edges=kept(spec.state_edges, state_edges))
+    return _with_positions(
+        spec,
+        positions,
+        nodes=[n for n in spec.nodes if n.id not in gone],
+        edges=kept(spec.edges, edges),
+        state_edges=kept(spec.state_edges, state_edges),
+    )
 
 
 def move_layers(spec: NetworkSpec, positions) -> NetworkSpec:
@@ -160,12 +170,16 @@ def _state_connection_problem(spec: NetworkSpec, source: str, target: str) -> st
         return f'"{source}" already passes its final state to "{target}".'
     for node_id in (source, target):
         if not is_recurrent(spec.node(node_id).type):
-            return (f'"{node_id}" is a {spec.node(node_id).type} layer: a state connection joins two recurrent '
-                    "layers (SimpleRNN or LSTM).")
+            return (
+                f'"{node_id}" is a {spec.node(node_id).type} layer: a state connection joins two recurrent '
+                "layers (SimpleRNN or LSTM)."
+            )
     if spec.state_edges:
         encoder, decoder = spec.state_edges[0]
-        return (f'The network already has a state connection ("{encoder}" → "{decoder}"), and an encoder-decoder '
-                "has one: delete it first.")
+        return (
+            f'The network already has a state connection ("{encoder}" → "{decoder}"), and an encoder-decoder '
+            "has one: delete it first."
+        )
     return None
 
 
@@ -214,8 +228,11 @@ def connect(spec: NetworkSpec, source: str, target: str, kind: str = "data") -> 
 def disconnect(spec: NetworkSpec, source: str, target: str, kind: str = "data") -> NetworkSpec:
     field_name = EDGE_LISTS[kind]
     if (source, target) not in getattr(spec, field_name):
-        raise EditError(f'"{source}" does not feed "{target}".' if kind == "data"
-                        else f'"{source}" does not pass its state to "{target}".')
+        raise EditError(
+            f'"{source}" does not feed "{target}".'
+            if kind == "data"
+            else f'"{source}" does not pass its state to "{target}".'
+        )
     return dataclasses.replace(spec, **{field_name: [e for e in getattr(spec, field_name) if e != (source, target)]})
 
 
@@ -255,9 +272,12 @@ def copy_payload(spec: NetworkSpec, ids) -> str:
     def among(connections):
         return [e for e in connections if e[0] in chosen_ids and e[1] in chosen_ids]
 
-    part = NetworkSpec(chosen, among(spec.edges),
-                       ui={"positions": {k: list(v) for k, v in positions_of(spec).items() if k in chosen_ids}},
-                       state_edges=among(spec.state_edges))
+    part = NetworkSpec(
+        chosen,
+        among(spec.edges),
+        ui={"positions": {k: list(v) for k, v in positions_of(spec).items() if k in chosen_ids}},
+        state_edges=among(spec.state_edges),
+    )
     data = spec_to_dict(part)
     del data["training"]  # the clipboard carries layers, not how to train them
     return json.dumps(data)
@@ -276,13 +296,14 @@ def paste(spec: NetworkSpec, payload: str, offset) -> tuple[NetworkSpec, list[st
         renamed[node.id] = fresh_id(re.sub(r"\d+$", "", node.id) or node.type, taken)
         taken.add(renamed[node.id])
     old_positions = positions_of(part)
-    positions = {**positions_of(spec), **{renamed[k]: (x + offset[0], y + offset[1])
-                                          for k, (x, y) in old_positions.items()}}
+    positions = {
+        **positions_of(spec),
+        **{renamed[k]: (x + offset[0], y + offset[1]) for k, (x, y) in old_positions.items()},
+    }
     nodes = [*spec.nodes, *(Node(renamed[n.id], n.type, n.config) for n in part.nodes)]
     edges = [*spec.edges, *((renamed[a], renamed[b]) for a, b in part.edges)]
     state_edges = [*spec.state_edges, *((renamed[a], renamed[b]) for a, b in part.state_edges)]
-    return (_with_positions(spec, positions, nodes=nodes, edges=edges, state_edges=state_edges),
-            list(renamed.values()))
+    return (_with_positions(spec, positions, nodes=nodes, edges=edges, state_edges=state_edges), list(renamed.values()))
 
 
 # --- reading what a user typed ------------------------------------------------------------

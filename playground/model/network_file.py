@@ -13,6 +13,7 @@ must be told where, not shown a traceback.
      "ui": {"positions": {"in": [0, 0]}},
      "lesson": {"title": ..., "panel": "loss", "what_to_do": ..., "what_to_watch": ..., "why": ...}}
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,18 @@ FORMAT_VERSION = 1
 #: the views a lesson can open on (its ``"panel"``): the window's dashboard tabs, named as the View
 #: menu and ``playground --panel`` name them.  Here, not in the window, so a misspelt panel in a lesson
 #: file is an error on loading, found by the tests that load every lesson, not a tab that never shows.
-PANEL_NAMES = ("loss", "gradients", "weights", "activations", "data", "filters", "feature-maps", "convolution",
-               "augmentation", "compare")
+PANEL_NAMES = (
+    "loss",
+    "gradients",
+    "weights",
+    "activations",
+    "data",
+    "filters",
+    "feature-maps",
+    "convolution",
+    "augmentation",
+    "compare",
+)
 
 
 def _parse_node(raw, index: int) -> Node:
@@ -51,13 +62,16 @@ def _parse_node(raw, index: int) -> Node:
         raise NetworkFileError(f'nodes[{index}] needs an "id" that is a non-empty string')
     type_id = raw.get("type")
     if type_id not in LAYER_TYPES:
-        raise NetworkFileError(layer_prefix(node_id) + f'unknown type {type_id!r} '
-                               f'(known: {", ".join(sorted(LAYER_TYPES))})')
+        raise NetworkFileError(
+            layer_prefix(node_id) + f"unknown type {type_id!r} (known: {', '.join(sorted(LAYER_TYPES))})"
+        )
     cls = layer_class(type_id)
     version = raw.get("version", cls.version)
     if not isinstance(version, int) or version > cls.version or version < 1:
-        raise NetworkFileError(layer_prefix(node_id) + f"{type_id} version {version!r} is not supported "
-                               f"(this program reads up to version {cls.version})")
+        raise NetworkFileError(
+            layer_prefix(node_id) + f"{type_id} version {version!r} is not supported "
+            f"(this program reads up to version {cls.version})"
+        )
     try:
         config = config_from_dict(cls.Config, cls.migrate(raw.get("config", {}), version))
     except ConfigError as error:
@@ -72,7 +86,9 @@ def spec_from_dict(data) -> NetworkSpec:
         raise NetworkFileError(f'not a network file (format is {data.get("format")!r}, expected "{FORMAT}")')
     version = data.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise NetworkFileError(f"format_version {version!r} is not supported (this program reads up to {FORMAT_VERSION})")
+        raise NetworkFileError(
+            f"format_version {version!r} is not supported (this program reads up to {FORMAT_VERSION})"
+        )
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise NetworkFileError('"nodes" must be a non-empty list of layers')
@@ -93,8 +109,10 @@ def spec_from_dict(data) -> NetworkSpec:
                 raise NetworkFileError(f'edges[{index}]: no layer has the id "{raw[end]}"')
         kind = raw.get("kind")
         if kind not in (None, "state"):
-            raise NetworkFileError(f'edges[{index}]: unknown kind {kind!r} (a plain edge has no kind; '
-                                   f'an encoder-decoder\'s state connection has "kind": "state")')
+            raise NetworkFileError(
+                f"edges[{index}]: unknown kind {kind!r} (a plain edge has no kind; "
+                f'an encoder-decoder\'s state connection has "kind": "state")'
+            )
         (state_edges if kind == "state" else edges).append((raw["from"], raw["to"]))
     raw_training = data.get("training", {})
     if not isinstance(raw_training, dict):
@@ -112,9 +130,10 @@ def spec_from_dict(data) -> NetworkSpec:
     if not isinstance(ui, dict) or (lesson is not None and not isinstance(lesson, dict)):
         raise NetworkFileError('"ui" and "lesson" must be objects')
     if lesson is not None and lesson.get("panel", PANEL_NAMES[0]) not in PANEL_NAMES:
-        raise NetworkFileError(f'lesson: unknown panel {lesson["panel"]!r} (choose from {", ".join(PANEL_NAMES)})')
-    spec = NetworkSpec(nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson, augmentation,
-                       state_edges)
+        raise NetworkFileError(f"lesson: unknown panel {lesson['panel']!r} (choose from {', '.join(PANEL_NAMES)})")
+    spec = NetworkSpec(
+        nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson, augmentation, state_edges
+    )
     try:
         spec.pretraining = pretraining_from_dict(raw_training.get("pretraining", {}))
     except ConfigError as error:
@@ -127,10 +146,11 @@ def spec_to_dict(spec: NetworkSpec) -> dict:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": spec.name,
-        "nodes": [{"id": n.id, "type": n.type, "version": n.version, "config": config_to_dict(n.config)}
-                  for n in spec.nodes],
+        "nodes": [
+            {"id": n.id, "type": n.type, "version": n.version, "config": config_to_dict(n.config)} for n in spec.nodes
+        ],
         "edges": [{"from": a, "to": b} for a, b in spec.edges]
-                 + [{"from": a, "to": b, "kind": "state"} for a, b in spec.state_edges],
+        + [{"from": a, "to": b, "kind": "state"} for a, b in spec.state_edges],
         "training": training_to_dict(spec.training, spec.dataset),
         "ui": spec.ui,
     }
@@ -180,8 +200,9 @@ def spec_from_json(raw: bytes | str, source: str) -> NetworkSpec:
     except UnicodeDecodeError as error:
         raise NetworkFileError(f"{source}: not UTF-8 text (byte {error.start})") from None
     except json.JSONDecodeError as error:
-        raise NetworkFileError(f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: "
-                               f"{error.msg})") from None
+        raise NetworkFileError(
+            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
     check_network_budgets(data, source)
     try:
         return spec_from_dict(data)

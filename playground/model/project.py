@@ -22,6 +22,7 @@ is streamed in.  Every problem becomes one ``ProjectError`` whose message names 
 and what is wrong.  Nothing is applied to the caller's state until the whole file has
 been read and checked.
 """
+
 from __future__ import annotations
 
 import io
@@ -56,6 +57,7 @@ class ProjectError(ValueError):
 @dataclass
 class EpochSummary:
     """One finished pass over the training set, with its validation figures."""
+
     epoch: int
     step: int
     loss: float
@@ -125,9 +127,13 @@ class MetricHistory:
             self.layer_ids = list(layer_ids)
             self._allocate(max(1024, min(n, self.max_steps + 1)))
         with np.errstate(over="ignore"):  # an exploding loss is recorded as inf
-            rows = (np.asarray(steps, np.int64), np.asarray(epochs, np.int32), np.asarray(losses, np.float32),
-                    np.full(n, np.nan, np.float32) if accuracies is None else np.asarray(accuracies, np.float32),
-                    np.asarray(layer_metrics, np.float32).reshape(n, len(self.layer_ids), METRIC_COLUMNS))
+            rows = (
+                np.asarray(steps, np.int64),
+                np.asarray(epochs, np.int32),
+                np.asarray(losses, np.float32),
+                np.full(n, np.nan, np.float32) if accuracies is None else np.asarray(accuracies, np.float32),
+                np.asarray(layer_metrics, np.float32).reshape(n, len(self.layer_ids), METRIC_COLUMNS),
+            )
         self._last_step = int(rows[0][-1])
         if self.stride > 1:
             if self._pending is not None:
@@ -145,9 +151,13 @@ class MetricHistory:
         steps, epochs, losses, accuracies, metrics = rows
         groups = len(steps) // k  # not -1: a history of no layers has metrics of size 0
         with np.errstate(invalid="ignore"):
-            return (steps[k - 1::k], epochs[k - 1::k], losses.reshape(groups, k).mean(axis=1),
-                    accuracies.reshape(groups, k).mean(axis=1),
-                    metrics.reshape(groups, k, *metrics.shape[1:]).mean(axis=1))
+            return (
+                steps[k - 1 :: k],
+                epochs[k - 1 :: k],
+                losses.reshape(groups, k).mean(axis=1),
+                accuracies.reshape(groups, k).mean(axis=1),
+                metrics.reshape(groups, k, *metrics.shape[1:]).mean(axis=1),
+            )
 
     def _write(self, rows) -> None:
         n = len(rows[0])
@@ -166,14 +176,14 @@ class MetricHistory:
         old = (self._steps, self._epoch_of, self._losses, self._accuracies, self._metrics)
         self._allocate(capacity)
         for new, previous in zip((self._steps, self._epoch_of, self._losses, self._accuracies, self._metrics), old):
-            new[:self._n] = previous[:self._n]
+            new[: self._n] = previous[: self._n]
 
     def _halve(self) -> None:
         """Average neighbouring rows: half the rows, same curves, twice the stride."""
         arrays = (self._steps, self._epoch_of, self._losses, self._accuracies, self._metrics)
         pairs = self._n // 2
         tail = self._n - 2 * pairs
-        grouped = self._grouped(tuple(a[:2 * pairs] for a in arrays), 2)
+        grouped = self._grouped(tuple(a[: 2 * pairs] for a in arrays), 2)
         for target, values in zip(arrays, grouped):
             target[:pairs] = values
         if tail:  # an odd last row stays as it is
@@ -188,29 +198,36 @@ class MetricHistory:
     # read-only views of the recorded rows (they change as rows are added: copy to keep)
     @property
     def steps(self) -> np.ndarray:
-        return self._steps[:self._n]
+        return self._steps[: self._n]
 
     @property
     def epoch_of_step(self) -> np.ndarray:
-        return self._epoch_of[:self._n]
+        return self._epoch_of[: self._n]
 
     @property
     def losses(self) -> np.ndarray:
-        return self._losses[:self._n]
+        return self._losses[: self._n]
 
     @property
     def accuracies(self) -> np.ndarray:
-        return self._accuracies[:self._n]
+        return self._accuracies[: self._n]
 
     @property
     def layer_metrics(self) -> np.ndarray:
-        return self._metrics[:self._n]
+        return self._metrics[: self._n]
 
     def copy(self) -> MetricHistory:
         other = MetricHistory(self.layer_ids, self.max_steps)
         if self._n:
-            other._write((self.steps.copy(), self.epoch_of_step.copy(), self.losses.copy(), self.accuracies.copy(),
-                          self.layer_metrics.copy()))
+            other._write(
+                (
+                    self.steps.copy(),
+                    self.epoch_of_step.copy(),
+                    self.losses.copy(),
+                    self.accuracies.copy(),
+                    self.layer_metrics.copy(),
+                )
+            )
         other.stride = max(other.stride, self.stride)
         other._pending = None if self._pending is None else tuple(a.copy() for a in self._pending)
         other._last_step = self._last_step
@@ -235,16 +252,22 @@ def project_bytes(project: Project) -> bytes:
     """The ``.npz`` archive of ``project``, ready to be written."""
     history = project.history
     arrays: dict[str, np.ndarray] = {}
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "layer_ids": [], "epoch_records": [],
-              "stride": 1}
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "layer_ids": [], "epoch_records": [], "stride": 1}
     if history is not None and (len(history) or history.epochs):
-        header.update(layer_ids=list(history.layer_ids), stride=history.stride,
-                      epoch_records=[summary.to_dict() for summary in history.epochs])
-        arrays.update({"metrics/steps": history.steps.astype(np.int64),
-                       "metrics/epochs": history.epoch_of_step.astype(np.int32),
-                       "metrics/losses": history.losses.astype(np.float32),
-                       "metrics/accuracies": history.accuracies.astype(np.float32),
-                       "metrics/layer_metrics": history.layer_metrics.astype(np.float32)})
+        header.update(
+            layer_ids=list(history.layer_ids),
+            stride=history.stride,
+            epoch_records=[summary.to_dict() for summary in history.epochs],
+        )
+        arrays.update(
+            {
+                "metrics/steps": history.steps.astype(np.int64),
+                "metrics/epochs": history.epoch_of_step.astype(np.int32),
+                "metrics/losses": history.losses.astype(np.float32),
+                "metrics/accuracies": history.accuracies.astype(np.float32),
+                "metrics/layer_metrics": history.layer_metrics.astype(np.float32),
+            }
+        )
     if project.extra:
         header["extra"] = project.extra
     arrays["header"] = _json_array(header)
@@ -269,8 +292,9 @@ def _json_member(archive, members: dict[str, Member], name: str, where: str) -> 
     if member.dtype != np.uint8 or len(member.shape) != 1:
         raise ProjectError(f'{where}: "{name}" must be UTF-8 JSON text stored as bytes')
     if member.nbytes > budgets.MAX_JSON_BYTES:
-        raise ProjectError(f'{where}: "{name}" ' + budgets.over_budget(f"is {member.nbytes:,} bytes of JSON",
-                                                                      "MAX_JSON_BYTES"))
+        raise ProjectError(
+            f'{where}: "{name}" ' + budgets.over_budget(f"is {member.nbytes:,} bytes of JSON", "MAX_JSON_BYTES")
+        )
     return read_member(archive, member, where, ProjectError).tobytes()
 
 
@@ -347,8 +371,7 @@ def _stream_history(archive, columns: list[Member], history: MetricHistory, wher
     if steps.dtype.kind not in "iu" or epochs.dtype.kind not in "iu":
         raise ProjectError(f'{where}: "metrics/steps" and "metrics/epochs" must hold whole numbers')
     if n > budgets.MAX_HISTORY_ROWS:
-        raise ProjectError(f"{where}: " + budgets.over_budget(f"the metric history has {n:,} rows",
-                                                              "MAX_HISTORY_ROWS"))
+        raise ProjectError(f"{where}: " + budgets.over_budget(f"the metric history has {n:,} rows", "MAX_HISTORY_ROWS"))
     last_step = None
     try:
         streams = [archive.open(member.info) for member in columns]
@@ -393,19 +416,21 @@ def _read_archive(archive, where: str) -> Project:
         raise ProjectError(f"{where}: not a playground project (the header does not say {FORMAT!r})")
     version = header.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
-        raise ProjectError(f"{where}: project format_version {version!r} is not supported "
-                           f"(this program reads up to {FORMAT_VERSION})")
+        raise ProjectError(
+            f"{where}: project format_version {version!r} is not supported (this program reads up to {FORMAT_VERSION})"
+        )
     try:
         spec = spec_from_json(_json_member(archive, members, "network", where), where)
     except NetworkFileError as error:
         raise ProjectError(str(error)) from None
     except (TypeError, ValueError, AttributeError, KeyError) as error:  # a hostile shape the loader did not foresee
         raise ProjectError(f"{where}: the network description is malformed ({error})") from None
-    unexpected = [name for name in members if name not in ("header", "network") and
-                  not name.startswith(("weights/", "metrics/"))]
+    unexpected = [
+        name for name in members if name not in ("header", "network") and not name.startswith(("weights/", "metrics/"))
+    ]
     if unexpected:
         raise ProjectError(f'{where}: unexpected entry "{unexpected[0]}" in the project')
-    weights = {name[len("weights/"):]: member for name, member in members.items() if name.startswith("weights/")}
+    weights = {name[len("weights/") :]: member for name, member in members.items() if name.startswith("weights/")}
     if weights:
         weights = _read_weights(archive, weights, spec, where)
     history = _history(archive, members, header, where)
@@ -448,5 +473,16 @@ def open_file(path: str | Path) -> Project:
         raise ProjectError(failure_message(error, path)) from None
 
 
-__all__ = ["EpochSummary", "FORMAT", "FORMAT_VERSION", "MetricHistory", "Project", "ProjectError", "load_project",
-           "open_file", "project_bytes", "read_project", "save_project"]
+__all__ = [
+    "EpochSummary",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MetricHistory",
+    "Project",
+    "ProjectError",
+    "load_project",
+    "open_file",
+    "project_bytes",
+    "read_project",
+    "save_project",
+]

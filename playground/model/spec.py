@@ -7,6 +7,7 @@ and finds problems, ``families`` holds the rules of each kind of network, ``buil
 engine's objects and ``network_file`` reads and writes them.  ``Problem`` lives here, not in
 ``analysis``, because the family rules produce problems and sit below the analysis that runs them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class NetworkSpec:
 @dataclass
 class Problem:
     """One reason the network cannot train, attached to a node (and an edge where one is to blame)."""
+
     node: str | None
     message: str
     edge: tuple[str, str] | None = None
@@ -69,40 +71,66 @@ def layer_prefix(node_id) -> str:
     return f'layer "{node_id}": '
 
 
-def sequential_spec(sizes: list[int], *, activation: str, output: str, cost: str, initializer: str,
-                    name: str = "") -> NetworkSpec:
+def sequential_spec(
+    sizes: list[int], *, activation: str, output: str, cost: str, initializer: str, name: str = ""
+) -> NetworkSpec:
     """A multilayer perceptron ``sizes = [784, 30, 10]``: Nielsen's ``Network([784, 30, 10])``."""
     dense = layer_class("dense")
     nodes = [Node("in", "input", layer_class("input").Config(shape=(sizes[0],)))]
     for index, units in enumerate(sizes[1:], start=1):
         last = index == len(sizes) - 1
-        nodes.append(Node("out" if last else f"fc{index}", "dense",
-                          dense.Config(units=units, activation=output if last else activation)))
+        nodes.append(
+            Node(
+                "out" if last else f"fc{index}",
+                "dense",
+                dense.Config(units=units, activation=output if last else activation),
+            )
+        )
     edges = [(a.id, b.id) for a, b in zip(nodes, nodes[1:])]
     ui = {"positions": {node.id: [0.0, 110.0 * i] for i, node in enumerate(nodes)}}
     training = TrainingSettings(cost=cost, initializer=initializer)
     return NetworkSpec(nodes, edges, training, DatasetSettings(name="digits"), ui, name)
 
 
-def encoder_decoder_spec(*, source_vocabulary: int, target_vocabulary: int, source_length: int, target_length: int,
-                         hidden: int, dimension: int, cell: str = "lstm", name: str = "") -> NetworkSpec:
+def encoder_decoder_spec(
+    *,
+    source_vocabulary: int,
+    target_vocabulary: int,
+    source_length: int,
+    target_length: int,
+    hidden: int,
+    dimension: int,
+    cell: str = "lstm",
+    name: str = "",
+) -> NetworkSpec:
     """Sutskever's encoder-decoder: embedded source tokens into a recurrent encoder, whose final
     state starts a recurrent decoder reading the embedded target tokens, with a per-step softmax."""
     rnn = layer_class(cell).Config
     embedding = layer_class("embedding").Config
-    nodes = [Node("source", "input", layer_class("input").Config(shape=(source_length,))),
-             Node("source_embedding", "embedding", embedding(vocabulary=source_vocabulary, dimension=dimension)),
-             Node("encoder", cell, rnn(hidden=hidden, return_sequences="no")),
-             Node("target", "input", layer_class("input").Config(shape=(target_length,))),
-             Node("target_embedding", "embedding", embedding(vocabulary=target_vocabulary, dimension=dimension)),
-             Node("decoder", cell, rnn(hidden=hidden, return_sequences="yes")),
-             Node("words", "time_dense", layer_class("time_dense").Config(units=target_vocabulary,
-                                                                          activation="softmax"))]
-    edges = [("source", "source_embedding"), ("source_embedding", "encoder"), ("target", "target_embedding"),
-             ("target_embedding", "decoder"), ("decoder", "words")]
+    nodes = [
+        Node("source", "input", layer_class("input").Config(shape=(source_length,))),
+        Node("source_embedding", "embedding", embedding(vocabulary=source_vocabulary, dimension=dimension)),
+        Node("encoder", cell, rnn(hidden=hidden, return_sequences="no")),
+        Node("target", "input", layer_class("input").Config(shape=(target_length,))),
+        Node("target_embedding", "embedding", embedding(vocabulary=target_vocabulary, dimension=dimension)),
+        Node("decoder", cell, rnn(hidden=hidden, return_sequences="yes")),
+        Node("words", "time_dense", layer_class("time_dense").Config(units=target_vocabulary, activation="softmax")),
+    ]
+    edges = [
+        ("source", "source_embedding"),
+        ("source_embedding", "encoder"),
+        ("target", "target_embedding"),
+        ("target_embedding", "decoder"),
+        ("decoder", "words"),
+    ]
     # the encoder's column on the left, the decoder's on the right: the state connection runs across
-    ui = {"positions": {node.id: [0.0 if index < 3 else 260.0, 110.0 * (index if index < 3 else index - 3)]
-                        for index, node in enumerate(nodes)}}
+    ui = {
+        "positions": {
+            node.id: [0.0 if index < 3 else 260.0, 110.0 * (index if index < 3 else index - 3)]
+            for index, node in enumerate(nodes)
+        }
+    }
     training = TrainingSettings(cost="log-likelihood", optimizer="adam", learning_rate=0.003, batch_size=64)
-    return NetworkSpec(nodes, edges, training, DatasetSettings(name="numbers"), ui, name,
-                       state_edges=[("encoder", "decoder")])
+    return NetworkSpec(
+        nodes, edges, training, DatasetSettings(name="numbers"), ui, name, state_edges=[("encoder", "decoder")]
+    )

@@ -6,6 +6,7 @@ known, every key and declared shape checked against it before any array's data i
 So a 4 MB file claiming a 4 GB member, or a shape of 10¹² numbers, is refused at once,
 and a bad file leaves the network exactly as it was.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,10 @@ def check_weight_shapes(shapes: dict[str, tuple[int, ...]], expected: dict[str, 
         if key not in shapes:
             raise WeightsError(f'{source}: layer "{layer}": the file has no "{param}"')
         if tuple(shapes[key]) != target.shape:
-            raise WeightsError(f'{source}: layer "{layer}": "{param}" has shape {list(shapes[key])} in the file '
-                               f'but the network needs {list(target.shape)}')
+            raise WeightsError(
+                f'{source}: layer "{layer}": "{param}" has shape {list(shapes[key])} in the file '
+                f"but the network needs {list(target.shape)}"
+            )
     extra = sorted(set(shapes) - set(expected))
     if extra:
         layer = extra[0].partition(".")[0]

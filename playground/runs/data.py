@@ -1,4 +1,5 @@
 """Datasets shared between runs: loaded once, handed to every later run that asks for the same."""
+
 from __future__ import annotations
 
 import threading
@@ -23,16 +24,18 @@ class DataStore:
         self._key = None
         self._value: tuple[Dataset, str | None] | None = None
 
-    def get(self, settings: DatasetSettings, seed: int, train_limit: int = 0, *,
-            chosen_by_user: bool = False) -> tuple[Dataset, str | None]:
+    def get(
+        self, settings: DatasetSettings, seed: int, train_limit: int = 0, *, chosen_by_user: bool = False
+    ) -> tuple[Dataset, str | None]:
         # a set downloaded since the last load replaces the synthetic stand-in
         cached = is_cached(settings.name) if settings.name in DOWNLOADABLE else None
         key = (settings, seed, train_limit, str(self.data_dir), chosen_by_user, cached)
         with self._lock:
             if self._key == key and self._value is not None:
                 return self._value
-            dataset, note = load_training_data(settings, seed=seed, data_dir=self.data_dir,
-                                               chosen_by_user=chosen_by_user)
+            dataset, note = load_training_data(
+                settings, seed=seed, data_dir=self.data_dir, chosen_by_user=chosen_by_user
+            )
             if train_limit:
                 dataset = dataset.limit_train(train_limit)
             self._key, self._value = key, (dataset, note)
@@ -43,5 +46,3 @@ class DataStore:
             if self._value is not None and self._key[:3] == (settings, seed, train_limit):
                 return self._value
         return None
-
-

@@ -10,6 +10,7 @@ While a job runs, the network belongs to the worker: the window never calls it, 
 reads the weights from the slot.  Stop, pause, single steps and the learning rate go
 through the shared ``TrainingControl``.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,6 +30,7 @@ from .jobs import SNAPSHOT_SECONDS, JobProgress, LatestSlot, RunnerJob
 class Progress(JobProgress):
     """Figures the worker updates between chunks and the window reads (plain attributes: one
     writer, readers tolerate a value one chunk old)."""
+
     samples: int = 0
     steps_per_epoch: int = 0
     epochs: int = 0
@@ -40,6 +42,7 @@ class TrainingJob(RunnerJob):
     """One run of the ``FeedForwardTrainer`` on ``network``, which the job owns until it finishes.
 
     ``step_offset`` and ``epoch_offset`` number a run that continues an earlier one."""
+
     network: object = None
     settings: TrainingSettings = None
     dataset_settings: DatasetSettings = None
@@ -55,10 +58,19 @@ class TrainingJob(RunnerJob):
     uses_fast_path: bool = False
 
     @classmethod
-    def for_network(cls, network, settings: TrainingSettings, dataset_settings: DatasetSettings, data: DataStore,
-                    **options) -> TrainingJob:
-        job = cls(None, None, TrainingControl(settings.learning_rate), network=network, settings=settings,
-                  dataset_settings=dataset_settings, data=data, **options)
+    def for_network(
+        cls, network, settings: TrainingSettings, dataset_settings: DatasetSettings, data: DataStore, **options
+    ) -> TrainingJob:
+        job = cls(
+            None,
+            None,
+            TrainingControl(settings.learning_rate),
+            network=network,
+            settings=settings,
+            dataset_settings=dataset_settings,
+            data=data,
+            **options,
+        )
         job.runner = job._events
         return job
 

@@ -7,6 +7,7 @@ latest-wins slots the lab's timer reads) and lets ``track`` keep a few live figu
 the status line.  A runner is any ``runner(spec, control) -> iterable of events``: the labs
 pick the real trainer for the spec, tests pass fake ones that yield the same events.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,11 +48,10 @@ class LatestSlot:
             return self._value, self._version
 
 
-
-
 @dataclass
 class JobProgress:
     """Written by the worker between chunks, read by the timer (a value one chunk old is fine)."""
+
     steps: int = 0
     epoch: int = 0
     started: float = 0.0
@@ -61,6 +61,7 @@ class JobProgress:
 @dataclass
 class RunnerJob:
     """``stream`` is anything with ``append(event)``; subclasses choose it and ``track`` events."""
+
     spec: object
     runner: Runner
     control: TrainingControl = field(default_factory=lambda: TrainingControl(0.01))

@@ -6,6 +6,7 @@ is the lab's default runner: it loads the data and builds the stack on the worke
 keeps the stack between runs, so Fine-tune continues from what Pretrain learned (and
 Fine-tune on a fresh stack is the "from random weights" comparison the DBN lesson asks for).
 """
+
 from __future__ import annotations
 
 import time
@@ -26,10 +27,10 @@ EXAMPLES = 1000
 
 @dataclass
 class RBMProgress(JobProgress):
-    phase: str = "starting"       # "pretraining", "fine-tuning" or "ratings"
+    phase: str = "starting"  # "pretraining", "fine-tuning" or "ratings"
     layer_index: int = 0
     n_layers: int = 0
-    epochs: int = 0               # of the current phase
+    epochs: int = 0  # of the current phase
 
 
 @dataclass
@@ -93,8 +94,14 @@ class StackRunner:
         stack = self.stack
         trainer = RBMTrainer(stack, dataset, control=control, pretrain=self.pretrain, fine_tune=self.fine_tune)
         labels = dataset.y_val[:EXAMPLES] if dataset.task == "classification" else None
-        yield ExamplesReady(trainer.x_val[:EXAMPLES].copy(), labels, trainer.x_train.mean(axis=0),
-                            image_shape_of(stack.n_visible), dataset.source, note)
+        yield ExamplesReady(
+            trainer.x_val[:EXAMPLES].copy(),
+            labels,
+            trainer.x_train.mean(axis=0),
+            image_shape_of(stack.n_visible),
+            dataset.source,
+            note,
+        )
         yield self._snapshot(trainer)
         last = time.perf_counter()
         for event in trainer.run():
@@ -111,8 +118,12 @@ class StackRunner:
         if network is None:
             return stack_snapshot(trainer.stack)
         state = network.copy_state()
-        return RBMSnapshot([clone_rbm(rbm, state) for rbm in trainer.stack.rbms], state,
-                           [layer.id for layer in network.layers if layer.params], trainer.pretraining.fine_tune)
+        return RBMSnapshot(
+            [clone_rbm(rbm, state) for rbm in trainer.stack.rbms],
+            state,
+            [layer.id for layer in network.layers if layer.params],
+            trainer.pretraining.fine_tune,
+        )
 
 
 def stack_snapshot(stack: RBMStack) -> RBMSnapshot:

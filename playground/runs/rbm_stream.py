@@ -7,6 +7,7 @@ slots: copies of the RBMs' weights (the views compute reconstructions, samples a
 completions from them on the GUI thread), the fine-tuned network's weights, and the
 validation examples the views show.  Nothing per batch is queued between the threads.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,6 +27,7 @@ from .jobs import LatestSlot
 class RBMSnapshot:
     """The weights at one moment: copies of every RBM (what the pixel views sample from) and,
     while fine-tuning, the feed-forward network's parameters and its layers in order."""
+
     rbms: list[RBM]
     network_state: dict[str, np.ndarray] | None = None
     network_order: list[str] | None = None
@@ -35,9 +37,10 @@ class RBMSnapshot:
 @dataclass
 class ExamplesReady:
     """The validation examples the views draw, once the run has loaded its data."""
-    images: np.ndarray          # (n, visible) rows, as the first RBM sees them
-    labels: np.ndarray | None   # (n,) class of each, when the data has classes
-    mean_image: np.ndarray      # the training mean: the baseline an RBM's completion must beat
+
+    images: np.ndarray  # (n, visible) rows, as the first RBM sees them
+    labels: np.ndarray | None  # (n,) class of each, when the data has classes
+    mean_image: np.ndarray  # the training mean: the baseline an RBM's completion must beat
     image_shape: tuple[int, int] | None
     source: str
     note: str | None = None
@@ -64,7 +67,7 @@ class RBMStream:
         self.examples = LatestSlot()
         self._pretrain_epochs: list[PretrainEpoch] = []
         self._ratings: list[RatingsEpoch] = []
-        self._layer_starts: list[tuple[int, int, str]] = []   # (first step, RBM index, id) where each RBM began
+        self._layer_starts: list[tuple[int, int, str]] = []  # (first step, RBM index, id) where each RBM began
 
     def append(self, event) -> None:
         if isinstance(event, PretrainChunk):
@@ -72,8 +75,17 @@ class RBMStream:
                 if not self._layer_starts or self._layer_starts[-1][1] != event.layer_index:
                     self._layer_starts.append((event.first_step, event.layer_index, event.layer_id))
             # one name for every RBM: the ring's layer columns (unused here) stay the same all run
-            self.pretrain.append(StepChunk(event.epoch, event.first_step, event.errors, None, ["rbm"],
-                                           np.zeros((event.steps, 1, 4), np.float32), event.steps))
+            self.pretrain.append(
+                StepChunk(
+                    event.epoch,
+                    event.first_step,
+                    event.errors,
+                    None,
+                    ["rbm"],
+                    np.zeros((event.steps, 1, 4), np.float32),
+                    event.steps,
+                )
+            )
         elif isinstance(event, PretrainEpoch):
             with self._lock:
                 self._pretrain_epochs.append(event)

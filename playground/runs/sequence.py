@@ -5,6 +5,7 @@ the ``SequenceStream``, and the chunks and epochs keep the status line's figures
 lab's default runner picks the real sequence or encoder-decoder trainer for the spec,
 tests pass a fake one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = ["ModelBuilt", "Runner", "SequenceJob"]
 class ModelBuilt:
     """The runner's first event: the network it built and trains, so the lab can keep the
     trained weights once the run is over (File ▸ Save stores them)."""
+
     model: object
 
 

@@ -6,6 +6,7 @@ preallocated ring buffers under a short lock, and the GUI copies only what is ne
 sample, the hidden states of the probe phrases, the gate profile) goes into latest-wins
 slots instead, so nothing per batch or per epoch queues up between the threads.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,11 +22,12 @@ from .jobs import LatestSlot
 @dataclass
 class SequenceSnapshot:
     """The steps appended since a reader's last look, and the new epoch summaries."""
-    steps: np.ndarray          # (n,) global step index
-    epochs: np.ndarray         # (n,) epoch of each step
-    losses: np.ndarray         # (n,)
-    time_grads: np.ndarray     # (n, T) ‖∂C/∂h_t‖, NaN where a step's sequence was shorter
-    gate_means: np.ndarray     # (n, 2) forget and input gate means over t; NaN where not measured
+
+    steps: np.ndarray  # (n,) global step index
+    epochs: np.ndarray  # (n,) epoch of each step
+    losses: np.ndarray  # (n,)
+    time_grads: np.ndarray  # (n, T) ‖∂C/∂h_t‖, NaN where a step's sequence was shorter
+    gate_means: np.ndarray  # (n, 2) forget and input gate means over t; NaN where not measured
     clips_total: int
     layer_id: str
     epoch_records: list[SequenceEpoch]
@@ -67,7 +69,7 @@ class SequenceStream:
     def _append_chunk(self, chunk: SequenceChunk) -> None:
         grads = np.asarray(chunk.time_grad_norms, np.float32).reshape(chunk.steps, -1)
         n = min(chunk.steps, self.capacity)
-        skipped = chunk.steps - n   # a chunk longer than the ring: keep its newest steps
+        skipped = chunk.steps - n  # a chunk longer than the ring: keep its newest steps
         gates = None
         if chunk.forget_gate is not None and chunk.input_gate is not None:
             gates = (np.asarray(chunk.forget_gate, np.float64), np.asarray(chunk.input_gate, np.float64))
@@ -75,7 +77,7 @@ class SequenceStream:
         with self._lock:
             if grads.shape[1] > self._time_grads.shape[1]:  # a longer sequence than any before
                 wider = np.full((self.capacity, grads.shape[1]), np.nan, np.float32)
-                wider[:, :self._time_grads.shape[1]] = self._time_grads
+                wider[:, : self._time_grads.shape[1]] = self._time_grads
                 self._time_grads = wider
             positions = (self._count + np.arange(n)) % self.capacity
             self._steps[positions] = chunk.first_step + skipped + np.arange(n)
@@ -83,7 +85,7 @@ class SequenceStream:
             with np.errstate(over="ignore"):  # an exploding loss is kept as inf
                 self._losses[positions] = chunk.losses[skipped:]
             self._time_grads[positions] = np.nan
-            self._time_grads[positions, :grads.shape[1]] = grads[skipped:]
+            self._time_grads[positions, : grads.shape[1]] = grads[skipped:]
             self._gate_means[positions] = np.nan
             if gates is not None:  # the gates describe the chunk's last mini-batch
                 self._gate_means[positions[-1]] = (gates[0].mean(), gates[1].mean())
@@ -103,7 +105,13 @@ class SequenceStream:
             total = self._count
             n = min(total - count, self.capacity)
             positions = (total - n + np.arange(n)) % self.capacity
-            return total, SequenceSnapshot(self._steps[positions], self._epochs[positions],
-                                           self._losses[positions], self._time_grads[positions],
-                                           self._gate_means[positions], self._clips, self._layer_id,
-                                           list(self._epoch_records[epochs_seen:]))
+            return total, SequenceSnapshot(
+                self._steps[positions],
+                self._epochs[positions],
+                self._losses[positions],
+                self._time_grads[positions],
+                self._gate_means[positions],
+                self._clips,
+                self._layer_id,
+                list(self._epoch_records[epochs_seen:]),
+            )

@@ -20,6 +20,7 @@ pixel p reads the input at
 with c the image centre, t the shift, θ the rotation, s the scale and d the elastic
 displacement field, interpolated bilinearly (zero outside the image).
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,12 @@ def warp_images(images, out, matrices, fields, use_fields):
                 w10, w11 = (1 - fx) * fy, fx * fy
                 if 0 <= ix and ix + 1 < width and 0 <= iy and iy + 1 < height:
                     for ch in range(channels):
-                        out[n, ch, y, x] = (w00 * images[n, ch, iy, ix] + w01 * images[n, ch, iy, ix + 1]
-                                            + w10 * images[n, ch, iy + 1, ix] + w11 * images[n, ch, iy + 1, ix + 1])
+                        out[n, ch, y, x] = (
+                            w00 * images[n, ch, iy, ix]
+                            + w01 * images[n, ch, iy, ix + 1]
+                            + w10 * images[n, ch, iy + 1, ix]
+                            + w11 * images[n, ch, iy + 1, ix + 1]
+                        )
                     continue
                 for ch in range(channels):  # at the border: the pixels outside count as 0
                     total = np.float32(0.0)
@@ -130,23 +135,33 @@ class Augmenter:
         if len(image_shape) == 2:
             image_shape = (1,) + tuple(image_shape)
         if len(image_shape) != 3:
-            raise ValueError(f"augmentation needs images [channels, height, width], not examples of shape "
-                             f"{list(image_shape)}")
+            raise ValueError(
+                f"augmentation needs images [channels, height, width], not examples of shape {list(image_shape)}"
+            )
         self.image_shape = tuple(int(v) for v in image_shape)
         p = self.parameters
-        self.streams = {name: np.random.default_rng(seed) for name, seed in (
-            ("shift", p.shift_seed), ("rotation", p.rotation_seed), ("scale", p.scale_seed),
-            ("elastic", p.elastic_seed), ("noise", p.noise_seed))}
+        self.streams = {
+            name: np.random.default_rng(seed)
+            for name, seed in (
+                ("shift", p.shift_seed),
+                ("rotation", p.rotation_seed),
+                ("scale", p.scale_seed),
+                ("elastic", p.elastic_seed),
+                ("noise", p.noise_seed),
+            )
+        }
         self._weights = gaussian_weights(p.elastic_sigma) if p.elastic else None
         self._buffers: dict[str, np.ndarray] = {}
 
     def _matrices(self, count: int) -> np.ndarray:
         """Per image, the map from output pixel to source point, as rows [a, b, tx, c, d, ty]."""
         p = self.parameters
-        shifts = (self.streams["shift"].integers(-p.shift, p.shift + 1, (count, 2)) if p.shift
-                  else np.zeros((count, 2)))
-        angles = (np.radians(self.streams["rotation"].uniform(-p.rotation, p.rotation, count)) if p.rotation
-                  else np.zeros(count))
+        shifts = self.streams["shift"].integers(-p.shift, p.shift + 1, (count, 2)) if p.shift else np.zeros((count, 2))
+        angles = (
+            np.radians(self.streams["rotation"].uniform(-p.rotation, p.rotation, count))
+            if p.rotation
+            else np.zeros(count)
+        )
         scales = self.streams["scale"].uniform(1 - p.scale, 1 + p.scale, count) if p.scale else np.ones(count)
         _, height, width = self.image_shape
         cy, cx = (height - 1) / 2, (width - 1) / 2
@@ -204,8 +219,13 @@ class Augmenter:
         return out
 
 
-def augmentation_grid(images: np.ndarray, parameters: AugmentationSettings, variants: int = 7, gap: int = 1,
-                      image_shape: tuple[int, ...] | None = None) -> np.ndarray:
+def augmentation_grid(
+    images: np.ndarray,
+    parameters: AugmentationSettings,
+    variants: int = 7,
+    gap: int = 1,
+    image_shape: tuple[int, ...] | None = None,
+) -> np.ndarray:
     """A preview mosaic: one row per image of ``images``, the original first and then
     ``variants`` augmented versions, separated by ``gap`` pixels of NaN (drawn as background).
 
@@ -224,5 +244,7 @@ def augmentation_grid(images: np.ndarray, parameters: AugmentationSettings, vari
     for r in range(rows):
         for c in range(columns):
             tile = originals[r] if c == 0 else augmented[r, c - 1]
-            grid[:, r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width] = tile
+            grid[:, r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = (
+                tile
+            )
     return grid[0] if channels == 1 else grid

@@ -21,6 +21,7 @@ That is the expectation of the visible softmax the paper uses for its fast predi
 both run: one ``RatingsEpoch`` per epoch with train and held-out RMSE and the two
 baselines, stopping between mini-batches when the shared ``TrainingControl`` says so.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,10 +91,32 @@ def momentum_step(parameter, step, gradient, momentum, scale, decay):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def ratings_cd1_batches(starts, items, levels, order, batch, first_batch, count, weight, visible_bias, hidden_bias,
-                        weight_step, visible_step, hidden_step, weight_gradient, visible_gradient, hidden_gradient,
-                        positive_h, hidden_sample, negative_h, reconstruction, learning_rate, momentum,
-                        weight_cost, control):
+def ratings_cd1_batches(
+    starts,
+    items,
+    levels,
+    order,
+    batch,
+    first_batch,
+    count,
+    weight,
+    visible_bias,
+    hidden_bias,
+    weight_step,
+    visible_step,
+    hidden_step,
+    weight_gradient,
+    visible_gradient,
+    hidden_gradient,
+    positive_h,
+    hidden_sample,
+    negative_h,
+    reconstruction,
+    learning_rate,
+    momentum,
+    weight_cost,
+    control,
+):
     """CD-1 on ``count`` mini-batches of ``batch`` users of ``order`` from ``first_batch`` (at most to the
     epoch's end).
 
@@ -144,8 +167,7 @@ def ratings_cd1_batches(starts, items, levels, order, batch, first_batch, count,
                     add_scaled(weight_gradient[item, k], -reconstruction[r - start, k], negative_h)
                     visible_gradient[item, k] -= reconstruction[r - start, k]
         scale = learning_rate / (last - first)
-        momentum_step(flat_weight, flat_weight_step, flat_weight_gradient, momentum, scale,
-                      learning_rate * weight_cost)
+        momentum_step(flat_weight, flat_weight_step, flat_weight_gradient, momentum, scale, learning_rate * weight_cost)
         momentum_step(flat_visible, flat_visible_step, flat_visible_gradient, momentum, scale, 0.0)
         momentum_step(hidden_bias, hidden_step, hidden_gradient, momentum, scale, 0.0)
     return n_batches - first_batch
@@ -194,6 +216,7 @@ class RatingsRBMSettings:
     ``learning_rate`` applies to the mean gradient over a mini-batch of users; momentum
     follows Hinton's practical guide (0.5 for the first epochs, then 0.9).
     """
+
     hidden_units: int = 20
     epochs: int = 20
     batch_size: int = 10
@@ -230,8 +253,9 @@ class RatingsRBM:
     def hidden_probabilities(self, ratings: Ratings) -> np.ndarray:
         """p(h | V) of every user given their training ratings."""
         out = np.empty((ratings.n_users, len(self.hidden_bias)))
-        hidden_probabilities_of_users(ratings.user_starts, ratings.train_items, _levels(ratings), self.weight,
-                                      self.hidden_bias, out)
+        hidden_probabilities_of_users(
+            ratings.user_starts, ratings.train_items, _levels(ratings), self.weight, self.hidden_bias, out
+        )
         return out
 
     def predict(self, ratings: Ratings, users: np.ndarray, items: np.ndarray, hidden=None) -> np.ndarray:
@@ -239,15 +263,31 @@ class RatingsRBM:
         hidden = self.hidden_probabilities(ratings) if hidden is None else hidden
         out = np.empty(len(users))
         values = np.arange(ratings.min_rating, ratings.max_rating + 1, dtype=np.float64)
-        expected_ratings(hidden, np.ascontiguousarray(users, np.int64), np.ascontiguousarray(items, np.int64), values,
-                         self.weight, self.visible_bias, np.empty(ratings.levels), out)
+        expected_ratings(
+            hidden,
+            np.ascontiguousarray(users, np.int64),
+            np.ascontiguousarray(items, np.int64),
+            values,
+            self.weight,
+            self.visible_bias,
+            np.empty(ratings.levels),
+            out,
+        )
         return out
 
     def free_energies(self, ratings: Ratings) -> np.ndarray:
         """F(V) of each user's training ratings."""
         out = np.empty(ratings.n_users)
-        user_free_energies(ratings.user_starts, ratings.train_items, _levels(ratings), self.weight, self.visible_bias,
-                           self.hidden_bias, np.empty(len(self.hidden_bias)), out)
+        user_free_energies(
+            ratings.user_starts,
+            ratings.train_items,
+            _levels(ratings),
+            self.weight,
+            self.visible_bias,
+            self.hidden_bias,
+            np.empty(len(self.hidden_bias)),
+            out,
+        )
         return out
 
 
@@ -276,6 +316,7 @@ class RatingsEpoch(EpochEvent):
     ones (each user's training ratings in, expected ratings out), so it is optimistic:
     the rating being predicted is among the inputs.  The held-out figure is the honest one.
     """
+
     epoch: int
     epochs: int
     train_rmse: float
@@ -294,8 +335,9 @@ class RatingsRBMTrainer:
     ``model`` is available from construction on, so a view can show predictions between epochs.
     """
 
-    def __init__(self, ratings: Ratings, settings: RatingsRBMSettings | None = None,
-                 control: TrainingControl | None = None):
+    def __init__(
+        self, ratings: Ratings, settings: RatingsRBMSettings | None = None, control: TrainingControl | None = None
+    ):
         self.ratings = ratings
         self.settings = settings or RatingsRBMSettings()
         self.control = control or TrainingControl(self.settings.learning_rate)
@@ -303,8 +345,9 @@ class RatingsRBMTrainer:
         self.model = RatingsRBM(ratings.n_items, ratings.levels, self.settings.hidden_units, self.rng)
         self.model.set_visible_biases(ratings.train_items, _levels(ratings))
         self.item_mean_rmse = rmse(item_mean_predictions(ratings, ratings.heldout_items), ratings.heldout_values)
-        self.global_mean_rmse = rmse(np.full(len(ratings.heldout_values), ratings.train_values.mean()),
-                                     ratings.heldout_values)
+        self.global_mean_rmse = rmse(
+            np.full(len(ratings.heldout_values), ratings.train_values.mean()), ratings.heldout_values
+        )
         self.history: list[RatingsEpoch] = []
         self.steps_done = 0
 
@@ -313,8 +356,9 @@ class RatingsRBMTrainer:
         ratings, model = self.ratings, self.model
         hidden = model.hidden_probabilities(ratings)
         train = rmse(model.predict(ratings, ratings.train_users, ratings.train_items, hidden), ratings.train_values)
-        heldout = rmse(model.predict(ratings, ratings.heldout_users, ratings.heldout_items, hidden),
-                       ratings.heldout_values)
+        heldout = rmse(
+            model.predict(ratings, ratings.heldout_users, ratings.heldout_items, hidden), ratings.heldout_values
+        )
         return train, heldout
 
     def run(self) -> Iterator[RatingsEpoch | Finished]:
@@ -337,11 +381,28 @@ class RatingsRBMTrainer:
 
             def train_chunk(first: int, count: int, order=order, momentum=momentum) -> ChunkResult:
                 # a pause or stop returns from the kernel early; the loop carries on where it stopped
-                done = ratings_cd1_batches(starts, ratings.train_items, levels, order, batch, first, count,
-                                           model.weight, model.visible_bias, model.hidden_bias, *steps, *gradients,
-                                           positive_h, hidden_sample, negative_h, reconstruction,
-                                           self.control.learning_rate, momentum, settings.weight_cost,
-                                           self.control.array)
+                done = ratings_cd1_batches(
+                    starts,
+                    ratings.train_items,
+                    levels,
+                    order,
+                    batch,
+                    first,
+                    count,
+                    model.weight,
+                    model.visible_bias,
+                    model.hidden_bias,
+                    *steps,
+                    *gradients,
+                    positive_h,
+                    hidden_sample,
+                    negative_h,
+                    reconstruction,
+                    self.control.learning_rate,
+                    momentum,
+                    settings.weight_cost,
+                    self.control.array,
+                )
                 self.steps_done += done
                 return ChunkResult(done, None)
 
@@ -349,15 +410,23 @@ class RatingsRBMTrainer:
                 yield Finished.stopped(epoch - 1, self.steps_done, self.history)
                 return
             train, heldout = self.evaluate()
-            record = RatingsEpoch(epoch, settings.epochs, train, heldout, self.item_mean_rmse, self.global_mean_rmse,
-                                  time.perf_counter() - started)
+            record = RatingsEpoch(
+                epoch,
+                settings.epochs,
+                train,
+                heldout,
+                self.item_mean_rmse,
+                self.global_mean_rmse,
+                time.perf_counter() - started,
+            )
             self.history.append(record)
             yield record
         yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
 
 
-def train_ratings_rbm(ratings: Ratings, settings: RatingsRBMSettings | None = None,
-                      control: TrainingControl | None = None) -> Iterator[RatingsEpoch]:
+def train_ratings_rbm(
+    ratings: Ratings, settings: RatingsRBMSettings | None = None, control: TrainingControl | None = None
+) -> Iterator[RatingsEpoch]:
     """Train an RBM on ``ratings`` and yield a ``RatingsEpoch`` after every epoch.
 
     Each record has ``epoch``, ``train_rmse``, ``heldout_rmse``, ``item_mean_rmse`` and
@@ -372,25 +441,38 @@ def train_ratings_rbm(ratings: Ratings, settings: RatingsRBMSettings | None = No
 def prepare_ratings(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """The ratings RBM is not a layer graph, so no network file describes it (``spec`` is None):
     ``playground ratings`` and the RBM lab's Ratings tab start it, from a CSV or the built-in example."""
-    chosen = {"hidden_units": options.hidden_units, "epochs": options.epochs, "batch_size": options.batch_size,
-              "learning_rate": options.learning_rate, "seed": options.seed}
-    settings = dataclasses.replace(RatingsRBMSettings(), **{key: value for key, value in chosen.items()
-                                                            if value is not None})
+    chosen = {
+        "hidden_units": options.hidden_units,
+        "epochs": options.epochs,
+        "batch_size": options.batch_size,
+        "learning_rate": options.learning_rate,
+        "seed": options.seed,
+    }
+    settings = dataclasses.replace(
+        RatingsRBMSettings(), **{key: value for key, value in chosen.items() if value is not None}
+    )
     if options.data_file is None:
         ratings = synthetic_ratings(seed=settings.seed)
     else:
-        ratings = load_ratings_csv(options.data_file, min_rating=options.min_rating, max_rating=options.max_rating,
-                                   seed=settings.seed)
+        ratings = load_ratings_csv(
+            options.data_file, min_rating=options.min_rating, max_rating=options.max_rating, seed=settings.seed
+        )
     trainer = RatingsRBMTrainer(ratings, settings, control)
-    return PreparedRun(trainer, trainer.model, f"{ratings.source}; RBM with {settings.hidden_units} hidden units, "
-                       f"{ratings.levels}-way softmax items", settings.epochs)
+    return PreparedRun(
+        trainer,
+        trainer.model,
+        f"{ratings.source}; RBM with {settings.hidden_units} hidden units, {ratings.levels}-way softmax items",
+        settings.epochs,
+    )
 
 
 def _ratings_line(event, run: PreparedRun) -> str | None:
     if not isinstance(event, RatingsEpoch):
         return None
-    return (f"epoch {event.epoch:>3}/{event.epochs}  train RMSE {event.train_rmse:.4f}  held-out RMSE "
-            f"{event.heldout_rmse:.4f}  {event.seconds:.2f} s")
+    return (
+        f"epoch {event.epoch:>3}/{event.epochs}  train RMSE {event.train_rmse:.4f}  held-out RMSE "
+        f"{event.heldout_rmse:.4f}  {event.seconds:.2f} s"
+    )
 
 
 def _ratings_summary(run: PreparedRun) -> list[str]:
@@ -398,9 +480,20 @@ def _ratings_summary(run: PreparedRun) -> list[str]:
     if not history:
         return []
     last = history[-1]
-    return [f"held-out RMSE: RBM {last.heldout_rmse:.4f}  item mean {last.item_mean_rmse:.4f}  "
-            f"global mean {last.global_mean_rmse:.4f}  ({len(run.trainer.ratings.heldout_values):,} held-out ratings)"]
+    return [
+        f"held-out RMSE: RBM {last.heldout_rmse:.4f}  item mean {last.item_mean_rmse:.4f}  "
+        f"global mean {last.global_mean_rmse:.4f}  ({len(run.trainer.ratings.heldout_values):,} held-out ratings)"
+    ]
 
 
-RATINGS = register_family(Family("ratings", lab="rbm", precedence=40, matches=lambda spec: False,
-                                 prepare=prepare_ratings, event_line=_ratings_line, summary=_ratings_summary))
+RATINGS = register_family(
+    Family(
+        "ratings",
+        lab="rbm",
+        precedence=40,
+        matches=lambda spec: False,
+        prepare=prepare_ratings,
+        event_line=_ratings_line,
+        summary=_ratings_summary,
+    )
+)

@@ -4,6 +4,7 @@ The stop/pause flag and the learning rate live in a small numpy array that numba
 read between mini-batches, so a request from another thread takes effect within one
 batch even inside a long compiled chunk.
 """
+
 from __future__ import annotations
 
 import math

@@ -10,6 +10,7 @@ window's labs shows it.  The command line, the window and the benchmarks ask thi
 registry; nothing else tests a network's kind.  Adding a family is one module and one
 ``register_family`` call.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,6 +29,7 @@ LABS = ("dashboard", "rbm", "sequence")
 @dataclass
 class RunOptions:
     """What the person starting a run chose on top of the network file; None keeps the file's value."""
+
     dataset: str | None = None
     data_dir: Path | None = None
     data_file: Path | None = None
@@ -57,6 +59,7 @@ class RunOptions:
 class PreparedRun:
     """A run ready to go: its trainer, the model it trains (what a weights file is written from),
     a line saying what trains on what, and notes such as "using the synthetic digits"."""
+
     trainer: Trainer
     model: object
     description: str
@@ -70,6 +73,7 @@ class PreparedRun:
 class Family:
     """One way of training.  ``matches`` is asked in ``precedence`` order (lowest first); the
     feed-forward family matches everything and comes last."""
+
     name: str
     lab: str
     precedence: int
@@ -81,8 +85,9 @@ class Family:
     #: lines printed once the run is over
     summary: Callable[[PreparedRun], list[str]] = lambda run: []
 
-    def start(self, spec: NetworkSpec | None, options: RunOptions | None = None,
-              control: TrainingControl | None = None) -> PreparedRun:
+    def start(
+        self, spec: NetworkSpec | None, options: RunOptions | None = None, control: TrainingControl | None = None
+    ) -> PreparedRun:
         """A run of ``spec`` as ``options`` choose, on a copy: the caller's network file is left
         as it was (the window's document may be the spec)."""
         copied = None if spec is None else dataclasses.replace(spec)
@@ -121,5 +126,4 @@ def family_named(name: str) -> Family:
     return _FAMILIES[name]
 
 
-__all__ = ["Family", "LABS", "PreparedRun", "RunOptions", "families", "family_named", "family_of",
-           "register_family"]
+__all__ = ["Family", "LABS", "PreparedRun", "RunOptions", "families", "family_named", "family_of", "register_family"]

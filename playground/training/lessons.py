@@ -4,6 +4,7 @@ section of text, and the curriculum that orders them into the lecture's chapters
 They are read through ``importlib.resources``, never from a path beside the source tree, so an
 installed wheel finds them exactly as a checkout or an editable install does.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,13 +23,17 @@ CURRICULUM_FILE = "curriculum.json"
 @dataclass(frozen=True)
 class Chapter:
     """One chapter of the lecture and its lessons, in teaching order; a chapter may have none yet."""
+
     title: str
     lessons: tuple[str, ...]
 
 
 def lesson_names() -> list[str]:
-    return sorted(entry.name.removesuffix(".json") for entry in LESSONS.iterdir()
-                  if entry.name.endswith(".json") and entry.name != CURRICULUM_FILE)
+    return sorted(
+        entry.name.removesuffix(".json")
+        for entry in LESSONS.iterdir()
+        if entry.name.endswith(".json") and entry.name != CURRICULUM_FILE
+    )
 
 
 def curriculum() -> list[Chapter]:
@@ -52,5 +57,6 @@ def load_network_or_lesson(argument: str) -> NetworkSpec:
         return load_spec(path)  # from anyone: within the budgets
     if argument in lesson_names():
         return load_lesson(argument)
-    raise NetworkFileError(f'{argument}: no such file, and no lesson has that name '
-                           f'(lessons: {", ".join(lesson_names())})')
+    raise NetworkFileError(
+        f"{argument}: no such file, and no lesson has that name (lessons: {', '.join(lesson_names())})"
+    )

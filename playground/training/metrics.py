@@ -4,6 +4,7 @@ The trainer's side appends whole chunks under a short lock; a reader (the window
 ~30 Hz timer) copies a snapshot.  Nothing is queued per batch, so a fast engine never
 floods a slow reader and a slow reader never stalls the engine.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,10 @@ from .trainer import EpochRecord, StepChunk
 
 @dataclass
 class Snapshot:
-    steps: np.ndarray          # global step index
-    epochs: np.ndarray         # epoch of each step
+    steps: np.ndarray  # global step index
+    epochs: np.ndarray  # epoch of each step
     losses: np.ndarray
-    accuracies: np.ndarray     # NaN where not a classifier
+    accuracies: np.ndarray  # NaN where not a classifier
     layer_ids: list[str]
     layer_metrics: np.ndarray  # (steps, layers, 4), columns as in engine.dense_stack
     epoch_records: list[EpochRecord]
@@ -61,9 +62,15 @@ class MetricStream:
                 self._metrics = np.zeros((self.capacity, len(self._layer_ids), 4), np.float32)
             n = chunk.steps
             if n > self.capacity:  # keep only the newest
-                chunk = StepChunk(chunk.epoch, chunk.first_step + n - self.capacity, chunk.losses[-self.capacity:],
-                                  None if chunk.accuracies is None else chunk.accuracies[-self.capacity:],
-                                  chunk.layer_ids, chunk.layer_metrics[-self.capacity:], chunk.samples)
+                chunk = StepChunk(
+                    chunk.epoch,
+                    chunk.first_step + n - self.capacity,
+                    chunk.losses[-self.capacity :],
+                    None if chunk.accuracies is None else chunk.accuracies[-self.capacity :],
+                    chunk.layer_ids,
+                    chunk.layer_metrics[-self.capacity :],
+                    chunk.samples,
+                )
                 n = self.capacity
             positions = (self._count + np.arange(n)) % self.capacity
             self._steps[positions] = chunk.first_step + np.arange(n)
@@ -85,9 +92,15 @@ class MetricStream:
             total = self._count
             n = min(total - count, self.capacity)
             positions = (total - n + np.arange(n)) % self.capacity
-            return total, Snapshot(self._steps[positions], self._epochs[positions], self._losses[positions],
-                                   self._accuracies[positions], list(self._layer_ids), self._metrics[positions],
-                                   list(self._epoch_records[epochs_seen:]))
+            return total, Snapshot(
+                self._steps[positions],
+                self._epochs[positions],
+                self._losses[positions],
+                self._accuracies[positions],
+                list(self._layer_ids),
+                self._metrics[positions],
+                list(self._epoch_records[epochs_seen:]),
+            )
 
     def snapshot(self) -> Snapshot:
         """Everything the ring still holds, and every epoch record."""

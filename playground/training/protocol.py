@@ -13,6 +13,7 @@ metrics files and the window for free.
   grants single steps, sizes chunks so that stop and pause stay prompt, and hands back a
   divergence the moment a chunk reports one.
 """
+
 from __future__ import annotations
 
 import time
@@ -57,6 +58,7 @@ class EpochEvent(Event):
 class RunStarted(Event):
     """A trainer that runs several networks in turn (a lesson's comparison) announces each one;
     a metrics file labels the records that follow with ``label``."""
+
     label: str
     description: str = ""
 
@@ -65,9 +67,10 @@ class RunStarted(Event):
 class Finished(Event):
     """The last event of every run.  Build it with ``completed``, ``stopped`` or ``diverged``, so
     that every family says the same thing in the same words."""
-    reason: str                    # one of FINISH_REASONS
+
+    reason: str  # one of FINISH_REASONS
     message: str = ""
-    layer: str | None = None       # where NaN/inf first appeared, for "diverged"
+    layer: str | None = None  # where NaN/inf first appeared, for "diverged"
     epochs_done: int = 0
     steps_done: int = 0
     history: list = field(default_factory=list)
@@ -85,20 +88,28 @@ class Finished(Event):
         return cls("stopped", f"{what} stopped", None, epochs_done, steps_done, history)
 
     @classmethod
-    def diverged(cls, layer: str, step: int, epoch: int, steps_done: int, history: list, advice: str,
-                 located: bool = True) -> Finished:
+    def diverged(
+        cls, layer: str, step: int, epoch: int, steps_done: int, history: list, advice: str, located: bool = True
+    ) -> Finished:
         """The loss exploded at ``step`` of ``epoch``; ``advice`` says what to try.  ``located``: the
         trainer found ``layer`` as where NaN or infinity first appeared (else it is only the layer
         the run watches, and the message does not claim more)."""
         where = f'first appeared in layer "{layer}" ' if located else ""
-        return cls("diverged", f"the loss exploded: NaN or infinity {where}at step {step} (epoch {epoch}); "
-                   f"training stopped and the last good weights are kept. {advice}",
-                   layer, epoch - 1, steps_done, history)
+        return cls(
+            "diverged",
+            f"the loss exploded: NaN or infinity {where}at step {step} (epoch {epoch}); "
+            f"training stopped and the last good weights are kept. {advice}",
+            layer,
+            epoch - 1,
+            steps_done,
+            history,
+        )
 
 
 class Trainer(Protocol):
     """What every family's trainer offers: the control it honours and the generator of its events,
     which ends with exactly one ``Finished``."""
+
     control: TrainingControl
 
     def run(self) -> Iterator[Event]: ...
@@ -108,6 +119,7 @@ class Trainer(Protocol):
 class ChunkResult:
     """What one call of a trainer's chunk function did: ``done`` mini-batches, the event that
     reports them (None when there is nothing to show), and where the loss diverged, if it did."""
+
     done: int
     event: Event | None
     divergence: object = None
@@ -147,8 +159,9 @@ STOPPED = _Stopped()
 ChunkFunction = Callable[[int, int], ChunkResult]
 
 
-def run_batches(control: TrainingControl, count: int, train_chunk: ChunkFunction,
-                sizer: ChunkSizer) -> Generator[Event, None, object]:
+def run_batches(
+    control: TrainingControl, count: int, train_chunk: ChunkFunction, sizer: ChunkSizer
+) -> Generator[Event, None, object]:
     """Train mini-batches ``0 .. count-1`` through ``train_chunk(first, wanted)``, yielding each
     chunk's event.  Returns None when all are done, ``STOPPED`` when stopped (between chunks, or
     inside one whose kernel saw the stop flag), or the chunk's divergence as soon as one reports it.
@@ -171,5 +184,16 @@ def run_batches(control: TrainingControl, count: int, train_chunk: ChunkFunction
     return None
 
 
-__all__ = ["ChunkEvent", "ChunkResult", "ChunkSizer", "EpochEvent", "Event", "FINISH_REASONS", "Finished",
-           "RunStarted", "STOPPED", "Trainer", "run_batches"]
+__all__ = [
+    "ChunkEvent",
+    "ChunkResult",
+    "ChunkSizer",
+    "EpochEvent",
+    "Event",
+    "FINISH_REASONS",
+    "Finished",
+    "RunStarted",
+    "STOPPED",
+    "Trainer",
+    "run_batches",
+]

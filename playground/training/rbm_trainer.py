@@ -21,6 +21,7 @@ Events: ``PretrainChunk`` (per-batch reconstruction errors of the RBM training n
 ``PretrainEpoch`` (the monitoring figures of one RBM after one epoch), then the
 ``FeedForwardTrainer``'s own ``StepChunk``/``EpochRecord`` while fine-tuning, and one ``Finished``.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,6 +58,7 @@ CHUNK_SECONDS = 0.05
 @dataclass
 class PretrainChunk(ChunkEvent):
     """Consecutive mini-batches of one RBM: each one's reconstruction error (squared, per example)."""
+
     layer_id: str
     layer_index: int
     n_layers: int
@@ -80,17 +82,18 @@ class PretrainEpoch(EpochEvent):
     validation one and the gap widens, the RBM is fitting its training set (Hinton's
     practical guide, section 6).
     """
+
     layer_id: str
     layer_index: int
     n_layers: int
     epoch: int
     step: int
     train_reconstruction_error: float
-    reconstruction_error: float            # validation, squared
-    reconstruction_cross_entropy: float    # validation; NaN for Gaussian visible units
+    reconstruction_error: float  # validation, squared
+    reconstruction_cross_entropy: float  # validation; NaN for Gaussian visible units
     free_energy_train: float
     free_energy_validation: float
-    pseudo_likelihood: float               # validation, per example; NaN for Gaussian visible units
+    pseudo_likelihood: float  # validation, per example; NaN for Gaussian visible units
     seconds: float
     samples_per_s: float
 
@@ -115,26 +118,28 @@ class RBMStack(LayerParameters):
         if analysis.problems:
             raise NetworkFileError(analysis.problems[0].message)
         self.spec = spec
-        self.layers = [layer_class(node.type)(node.id, node.config, analysis.input_shapes[node.id], dtype)
-                       for node in (spec.node(node_id) for node_id in analysis.order)]
+        self.layers = [
+            layer_class(node.type)(node.id, node.config, analysis.input_shapes[node.id], dtype)
+            for node in (spec.node(node_id) for node_id in analysis.order)
+        ]
         self.rbms: list[RBM] = [layer for layer in self.layers if isinstance(layer, RBM)]
         if not self.rbms:
             raise NetworkFileError("the network has no RBM layer to pretrain")
         self.dtype = np.dtype(dtype)
         self.n_visible = self.rbms[0].n_visible
-        self.head = self.layers[self.layers.index(self.rbms[-1]) + 1:]
+        self.head = self.layers[self.layers.index(self.rbms[-1]) + 1 :]
 
     def encode(self, x: np.ndarray, depth: int | None = None, chunk: int = 2000) -> np.ndarray:
         """p(h | v) through the first ``depth`` RBMs (all by default): what the next RBM learns from."""
-        rbms = self.rbms[:len(self.rbms) if depth is None else depth]
+        rbms = self.rbms[: len(self.rbms) if depth is None else depth]
         if not rbms:
             return flat_rows(x, self.n_visible, self.dtype)
         out = np.empty((len(x), rbms[-1].config.units), self.dtype)
         for start in range(0, len(x), chunk):
-            h = flat_rows(x[start:start + chunk], self.n_visible, self.dtype)
+            h = flat_rows(x[start : start + chunk], self.n_visible, self.dtype)
             for rbm in rbms:
                 h = hidden_means(rbm, h)
-            out[start:start + chunk] = h
+            out[start : start + chunk] = h
         return out
 
     # --- the feed-forward networks fine-tuning trains -------------------------------------
@@ -175,16 +180,27 @@ def _sigmoid_dense(units: int):
 def flat_rows(x: np.ndarray, n_visible: int, dtype) -> np.ndarray:
     """Examples as contiguous rows of ``n_visible`` values, checked against the stack's input."""
     if int(np.prod(x.shape[1:])) != n_visible:
-        raise DataMismatch(f"the stack's first RBM has {n_visible} visible units but the examples have "
-                           f"{int(np.prod(x.shape[1:]))} values")
+        raise DataMismatch(
+            f"the stack's first RBM has {n_visible} visible units but the examples have "
+            f"{int(np.prod(x.shape[1:]))} values"
+        )
     return np.ascontiguousarray(x.reshape(len(x), n_visible), dtype=dtype)
 
 
 def reconstruction_dataset(dataset: Dataset, n_visible: int, dtype) -> Dataset:
     """The dataset an autoencoder is fine-tuned on: every example is its own target."""
     x_train, x_val = flat_rows(dataset.x_train, n_visible, dtype), flat_rows(dataset.x_val, n_visible, dtype)
-    return Dataset(f"{dataset.name} (reconstruction)", x_train, x_train, x_val, x_val, (n_visible,), n_visible,
-                   "regression", dataset.source)
+    return Dataset(
+        f"{dataset.name} (reconstruction)",
+        x_train,
+        x_train,
+        x_val,
+        x_val,
+        (n_visible,),
+        n_visible,
+        "regression",
+        dataset.source,
+    )
 
 
 def initial_visible_biases(rbm: RBM, v: np.ndarray) -> None:
@@ -206,8 +222,15 @@ class RBMTrainer:
     command line runs both.
     """
 
-    def __init__(self, stack: RBMStack, dataset: Dataset, *, control: TrainingControl | None = None,
-                 pretrain: bool = True, fine_tune: bool = True):
+    def __init__(
+        self,
+        stack: RBMStack,
+        dataset: Dataset,
+        *,
+        control: TrainingControl | None = None,
+        pretrain: bool = True,
+        fine_tune: bool = True,
+    ):
         self.stack = stack
         self.spec = stack.spec
         self.settings = stack.spec.training
@@ -226,16 +249,28 @@ class RBMTrainer:
         self.steps_done = 0
 
     # --- pretraining -----------------------------------------------------------------------
-    def _monitor(self, rbm: RBM, index: int, epoch: int, train: np.ndarray, val: np.ndarray, seconds: float,
-                 samples: int) -> PretrainEpoch:
+    def _monitor(
+        self, rbm: RBM, index: int, epoch: int, train: np.ndarray, val: np.ndarray, seconds: float, samples: int
+    ) -> PretrainEpoch:
         n = self.pretraining.monitor_examples
         train, val = train[:n], val[:n] if len(val) else train[:n]
         _, train_error, _ = reconstruct(rbm, train)
         _, val_error, val_cross_entropy = reconstruct(rbm, val)
-        return PretrainEpoch(rbm.id, index, len(self.stack.rbms), epoch, self.steps_done, train_error, val_error,
-                             val_cross_entropy, float(free_energy(rbm, train).mean()),
-                             float(free_energy(rbm, val).mean()), mean_pseudo_likelihood(rbm, val), seconds,
-                             samples / seconds if seconds > 0 else 0.0)
+        return PretrainEpoch(
+            rbm.id,
+            index,
+            len(self.stack.rbms),
+            epoch,
+            self.steps_done,
+            train_error,
+            val_error,
+            val_cross_entropy,
+            float(free_energy(rbm, train).mean()),
+            float(free_energy(rbm, val).mean()),
+            mean_pseudo_likelihood(rbm, val),
+            seconds,
+            samples / seconds if seconds > 0 else 0.0,
+        )
 
     def _pretrain_layer(self, index: int, rng: np.random.Generator) -> Iterator:
         rbm = self.stack.rbms[index]
@@ -289,8 +324,9 @@ class RBMTrainer:
         trainer = FeedForwardTrainer(network, dataset, self.settings, control=self.control)
         for event in trainer.run():
             if isinstance(event, Finished):
-                self.stack.load_state({key: value for key, value in network.state().items()
-                                       if key in self.stack.state()})
+                self.stack.load_state(
+                    {key: value for key, value in network.state().items() if key in self.stack.state()}
+                )
             yield event
 
     def run(self) -> Iterator:
@@ -302,8 +338,12 @@ class RBMTrainer:
         if self.do_fine_tune:
             yield from self.fine_tune()  # ends with the FeedForwardTrainer's own Finished
             return
-        yield Finished.completed(f"pretrained {len(self.stack.rbms)} RBM(s) for {self.pretraining.epochs} epochs each",
-                                 self.pretraining.epochs, self.steps_done, list(self.history))
+        yield Finished.completed(
+            f"pretrained {len(self.stack.rbms)} RBM(s) for {self.pretraining.epochs} epochs each",
+            self.pretraining.epochs,
+            self.steps_done,
+            list(self.history),
+        )
 
 
 def stack_of(spec: NetworkSpec) -> bool:
@@ -316,11 +356,20 @@ def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions, control: TrainingC
     """The chosen epochs and batch size are each RBM's pretraining; fine-tuning keeps the file's
     (the learning rate and the seed apply to both)."""
     spec.pretraining = with_overrides(spec.pretraining, epochs=options.epochs, batch_size=options.batch_size)
-    spec.training = with_overrides(spec.training, learning_rate=options.learning_rate, l2=options.l2,
-                                   seed=options.seed, train_limit=options.train_limit)
+    spec.training = with_overrides(
+        spec.training,
+        learning_rate=options.learning_rate,
+        l2=options.l2,
+        seed=options.seed,
+        train_limit=options.train_limit,
+    )
     if options.learning_rate is not None:
-        spec.nodes = [node if node.type != "rbm" else Node(node.id, node.type, with_overrides(
-            node.config, learning_rate=options.learning_rate)) for node in spec.nodes]
+        spec.nodes = [
+            node
+            if node.type != "rbm"
+            else Node(node.id, node.type, with_overrides(node.config, learning_rate=options.learning_rate))
+            for node in spec.nodes
+        ]
     spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
     stack = RBMStack(spec)
     dataset, notes = load_run_data(spec, options)
@@ -329,14 +378,24 @@ def prepare_rbm_stack(spec: NetworkSpec, options: RunOptions, control: TrainingC
         load_weights_into(stack, options.load_weights)
     trainer = RBMTrainer(stack, dataset, control=control)
     sizes = "-".join(str(n) for n in [stack.n_visible] + [rbm.config.units for rbm in stack.rbms])
-    return PreparedRun(trainer, stack, f"{dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
-                       f"fine-tuning: {spec.pretraining.fine_tune}", spec.pretraining.epochs, notes=notes)
+    return PreparedRun(
+        trainer,
+        stack,
+        f"{dataset.source}; {len(trainer.x_train)} training examples, RBMs {sizes}, "
+        f"fine-tuning: {spec.pretraining.fine_tune}",
+        spec.pretraining.epochs,
+        notes=notes,
+    )
 
 
 def pretrain_line(record: PretrainEpoch, epochs: int) -> str:
-    parts = [f"RBM {record.layer_index + 1}/{record.n_layers} ({record.layer_id})", f"epoch {record.epoch:>3}/{epochs}",
-             f"recon error {record.train_reconstruction_error:.3f}", f"val {record.reconstruction_error:.3f}",
-             f"free energy {record.free_energy_train:.1f} / val {record.free_energy_validation:.1f}"]
+    parts = [
+        f"RBM {record.layer_index + 1}/{record.n_layers} ({record.layer_id})",
+        f"epoch {record.epoch:>3}/{epochs}",
+        f"recon error {record.train_reconstruction_error:.3f}",
+        f"val {record.reconstruction_error:.3f}",
+        f"free energy {record.free_energy_train:.1f} / val {record.free_energy_validation:.1f}",
+    ]
     if math.isfinite(record.pseudo_likelihood):
         parts.append(f"pseudo-LL {record.pseudo_likelihood:.1f}")
     parts.append(f"{record.seconds:.1f} s")
@@ -351,5 +410,6 @@ def _rbm_stack_line(event, run: PreparedRun) -> str | None:
     return None
 
 
-RBM_STACK = register_family(Family("rbm", lab="rbm", precedence=20, matches=stack_of, prepare=prepare_rbm_stack,
-                                   event_line=_rbm_stack_line))
+RBM_STACK = register_family(
+    Family("rbm", lab="rbm", precedence=20, matches=stack_of, prepare=prepare_rbm_stack, event_line=_rbm_stack_line)
+)

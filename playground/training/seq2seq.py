@@ -13,6 +13,7 @@ it must use its own guesses, so the held-out figures are what a user of the tran
 would see.  Exact match counts a translation right only if every token and the length
 are right, the strict measure the number task is judged by.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,14 @@ def load_pair_corpus(settings: DatasetSettings, *, seed: int, data_file=None) ->
         size = settings.max_number + 1
         n_val = min(NUMBER_HELD_OUT, max(1, size // 5))
         n_train = min(settings.n_samples or NUMBER_TRAINING_DEFAULT, size - n_val)
-        return number_translation(maximum=settings.max_number, n_train=n_train, n_val=n_val, seed=seed,
-                                  source_level=settings.token_level, target_level=settings.token_level)
+        return number_translation(
+            maximum=settings.max_number,
+            n_train=n_train,
+            n_val=n_val,
+            seed=seed,
+            source_level=settings.token_level,
+            target_level=settings.token_level,
+        )
     if name in ("copy", "reverse"):
         task = copy_task if name == "copy" else reverse_task
         return task(n_train=settings.n_samples or SYMBOL_TRAINING_DEFAULT, seed=seed)
@@ -76,17 +83,21 @@ def load_pair_corpus(settings: DatasetSettings, *, seed: int, data_file=None) ->
         if data_file is None:
             raise DatasetError("the pairs data set needs a file: pass --data-file FILE (source<TAB>target per line)")
         return load_pairs_tsv(data_file, settings.token_level, seed=seed)
-    raise DatasetError(f'an encoder-decoder trains on sentence pairs ({", ".join(names_of_kind("pairs"))}), '
-                       f'not on the "{name}" data set')
+    raise DatasetError(
+        f"an encoder-decoder trains on sentence pairs ({', '.join(names_of_kind('pairs'))}), "
+        f'not on the "{name}" data set'
+    )
 
 
 def _fit_width(ids: np.ndarray, width: int, what: str, layer_id: str) -> np.ndarray:
     """Pad id rows to the input layer's declared length, or DataMismatch when they are longer."""
     if ids.shape[1] > width:
-        raise DataMismatch(f'layer "{layer_id}": the {what} has sequences of up to {ids.shape[1]} tokens, but the '
-                           f"input layer takes {width}: set its shape to [{ids.shape[1]}] or more")
+        raise DataMismatch(
+            f'layer "{layer_id}": the {what} has sequences of up to {ids.shape[1]} tokens, but the '
+            f"input layer takes {width}: set its shape to [{ids.shape[1]}] or more"
+        )
     out = np.full((len(ids), width), PAD, np.int32)
-    out[:, :ids.shape[1]] = ids
+    out[:, : ids.shape[1]] = ids
     return out
 
 
@@ -94,8 +105,10 @@ def _check_vocabulary(layer, size: int, what: str) -> None:
     """The first layer after an input must know every token id of its side's vocabulary."""
     known = getattr(layer.config, "vocabulary", None)
     if known is not None and known < size:
-        raise DataMismatch(f'layer "{layer.id}": the {what} vocabulary has {size} tokens, but the layer takes '
-                           f"ids below {known}: set its vocabulary to {size}")
+        raise DataMismatch(
+            f'layer "{layer.id}": the {what} vocabulary has {size} tokens, but the layer takes '
+            f"ids below {known}: set its vocabulary to {size}"
+        )
 
 
 class SequencePairs:
@@ -105,8 +118,9 @@ class SequencePairs:
         source = reverse_within_lengths(arrays.source, arrays.source_lengths) if reverse else arrays.source
         self.source = _fit_width(source, model.encoder[0].output_shape[0], "source", model.encoder[0].id)
         self.source_lengths = arrays.source_lengths.astype(np.int64)
-        self.target = _fit_width(arrays.target, model.decoder[0].output_shape[0], "target (with <eos>)",
-                                 model.decoder[0].id)
+        self.target = _fit_width(
+            arrays.target, model.decoder[0].output_shape[0], "target (with <eos>)", model.decoder[0].id
+        )
         self.target_lengths = arrays.target_lengths
         # teacher forcing: the decoder reads <bos> and then the right previous token
         self.decoder_input = np.full_like(self.target, PAD)
@@ -192,9 +206,9 @@ def token_figures(predicted: np.ndarray, target: np.ndarray, target_lengths: np.
     """
     width = max(predicted.shape[1], target.shape[1])
     padded = np.full((len(predicted), width), PAD, np.int32)
-    padded[:, :predicted.shape[1]] = predicted
+    padded[:, : predicted.shape[1]] = predicted
     reference = np.full_like(padded, PAD)
-    reference[:, :target.shape[1]] = target
+    reference[:, : target.shape[1]] = target
     valid = np.arange(width)[None, :] < target_lengths[:, None]
     same = (padded == reference) & (reference != UNK)
     right = same & valid
@@ -206,8 +220,14 @@ def token_figures(predicted: np.ndarray, target: np.ndarray, target_lengths: np.
 class Seq2SeqTrainer:
     """Trains an ``EncoderDecoder`` on a ``PairCorpus``; ``run()`` yields the sequence events."""
 
-    def __init__(self, model: EncoderDecoder, corpus: PairCorpus, settings: TrainingSettings,
-                 control: TrainingControl | None = None, chunk_seconds: float = 0.25):
+    def __init__(
+        self,
+        model: EncoderDecoder,
+        corpus: PairCorpus,
+        settings: TrainingSettings,
+        control: TrainingControl | None = None,
+        chunk_seconds: float = 0.25,
+    ):
         self.model, self.corpus, self.settings = model, corpus, settings
         self.control = control or TrainingControl(settings.learning_rate)
         self.chunk_seconds = chunk_seconds
@@ -215,9 +235,11 @@ class Seq2SeqTrainer:
         _check_vocabulary(model.decoder[1], len(corpus.target_vocabulary), "target")
         units = model.output.config.units
         if units < len(corpus.target_vocabulary):
-            raise DataMismatch(f'layer "{model.output.id}": the target vocabulary has {len(corpus.target_vocabulary)} '
-                               f"tokens, but the layer predicts {units}: set its units to "
-                               f"{len(corpus.target_vocabulary)}")
+            raise DataMismatch(
+                f'layer "{model.output.id}": the target vocabulary has {len(corpus.target_vocabulary)} '
+                f"tokens, but the layer predicts {units}: set its units to "
+                f"{len(corpus.target_vocabulary)}"
+            )
         self.reverse = settings.reverse_source == "yes"
         self.train = SequencePairs(model, corpus.train, self.reverse)
         self.val = SequencePairs(model, corpus.val, self.reverse)
@@ -235,8 +257,9 @@ class Seq2SeqTrainer:
     # --- one mini-batch ------------------------------------------------------------------------
     def _step(self, rows) -> tuple[float, bool]:
         data = self.train
-        loss, _ = self.model.loss_and_gradients(data.source[rows], data.source_lengths[rows],
-                                                data.decoder_input[rows], data.target[rows])
+        loss, _ = self.model.loss_and_gradients(
+            data.source[rows], data.source_lengths[rows], data.decoder_input[rows], data.target[rows]
+        )
         if not math.isfinite(loss):
             return loss, False
         _, clipped = clip_by_norm([grad for _, grad, _ in self.model.slots()], self.settings.clip_norm)
@@ -250,33 +273,58 @@ class Seq2SeqTrainer:
         data, total = self.val, 0.0
         for start in range(0, len(data), chunk):
             rows = slice(start, start + chunk)
-            loss, _ = self.model.loss_and_gradients(data.source[rows], data.source_lengths[rows],
-                                                    data.decoder_input[rows], data.target[rows])
+            loss, _ = self.model.loss_and_gradients(
+                data.source[rows], data.source_lengths[rows], data.decoder_input[rows], data.target[rows]
+            )
             total += loss * len(data.source[rows])
         return total / len(data)
 
     def translate(self, beam_width: int | None = None) -> np.ndarray:
         """Decoded ids of every held-out source."""
-        return decode(self.model, self.val.source, self.val.source_lengths, self.max_length,
-                      beam_width or self.settings.beam_width)
+        return decode(
+            self.model,
+            self.val.source,
+            self.val.source_lengths,
+            self.max_length,
+            beam_width or self.settings.beam_width,
+        )
 
     def probe_states(self) -> HiddenStates:
         """The encoder's final h for the first held-out phrases, with their colourings."""
         count = min(PROBE_PHRASES, len(self.val))
         state = self.model.encode(self.val.source[:count], self.val.source_lengths[:count])
-        return HiddenStates([source for source, _ in self.corpus.val_pairs[:count]], state[0].astype(np.float64),
-                            {name: values[:count] for name, values in self.corpus.val_properties.items()})
+        return HiddenStates(
+            [source for source, _ in self.corpus.val_pairs[:count]],
+            state[0].astype(np.float64),
+            {name: values[:count] for name, values in self.corpus.val_properties.items()},
+        )
 
     def _epoch_event(self, epoch, loss, seconds, samples) -> SequenceEpoch:
         predicted = self.translate()
         exact, accuracy = token_figures(predicted, self.val.target, self.val.target_lengths)
         vocabulary = self.corpus.target_vocabulary
-        sample = [Translation(source, vocabulary.decode(predicted[i]),
-                              detokenize(tokenize(target, vocabulary.level), vocabulary.level))
-                  for i, (source, target) in enumerate(self.corpus.val_pairs[:SAMPLE_TRANSLATIONS])]
-        return SequenceEpoch(epoch, self.steps_done, loss, self.held_out_loss(), seconds,
-                             samples / seconds if seconds > 0 else 0.0, self.clips_total, None, exact, accuracy,
-                             sample, self.probe_states())
+        sample = [
+            Translation(
+                source,
+                vocabulary.decode(predicted[i]),
+                detokenize(tokenize(target, vocabulary.level), vocabulary.level),
+            )
+            for i, (source, target) in enumerate(self.corpus.val_pairs[:SAMPLE_TRANSLATIONS])
+        ]
+        return SequenceEpoch(
+            epoch,
+            self.steps_done,
+            loss,
+            self.held_out_loss(),
+            seconds,
+            samples / seconds if seconds > 0 else 0.0,
+            self.clips_total,
+            None,
+            exact,
+            accuracy,
+            sample,
+            self.probe_states(),
+        )
 
     # --- the run -------------------------------------------------------------------------------
     def _chunk(self, epoch: int, order: np.ndarray, first: int, count: int) -> ChunkResult:
@@ -285,7 +333,7 @@ class Seq2SeqTrainer:
         first_step, losses, norms, clips = self.steps_done, [], [], 0
         divergence = None
         for k in range(first, first + count):
-            loss, clipped = self._step(order[k * batch:(k + 1) * batch])
+            loss, clipped = self._step(order[k * batch : (k + 1) * batch])
             if not math.isfinite(loss):
                 divergence = epoch
                 break
@@ -295,9 +343,19 @@ class Seq2SeqTrainer:
             norms.append(self.model.encoder_recurrent.time_grad_norms.copy())
         self.clips_total += clips
         self._epoch_loss += sum(losses)
-        chunk = SequenceChunk(epoch, first_step, np.array(losses), np.array(norms), clips,
-                              *gate_means_of(self.model.encoder_recurrent),
-                              self.model.encoder_recurrent.id) if losses else None
+        chunk = (
+            SequenceChunk(
+                epoch,
+                first_step,
+                np.array(losses),
+                np.array(norms),
+                clips,
+                *gate_means_of(self.model.encoder_recurrent),
+                self.model.encoder_recurrent.id,
+            )
+            if losses
+            else None
+        )
         return ChunkResult(len(losses), chunk, divergence)
 
     def run(self) -> Iterator[SequenceChunk | SequenceEpoch | Finished]:
@@ -315,9 +373,15 @@ class Seq2SeqTrainer:
                 yield Finished.stopped(epoch - 1, self.steps_done, self.history)
                 return
             if outcome is not None:
-                yield Finished.diverged(self.model.encoder_recurrent.id, self.steps_done, epoch, self.steps_done,
-                                        self.history, "Try a smaller learning rate or gradient clipping (clip_norm).",
-                                        located=False)
+                yield Finished.diverged(
+                    self.model.encoder_recurrent.id,
+                    self.steps_done,
+                    epoch,
+                    self.steps_done,
+                    self.history,
+                    "Try a smaller learning rate or gradient clipping (clip_norm).",
+                    located=False,
+                )
                 return
             seconds = time.perf_counter() - started
             record = self._epoch_event(epoch, self._epoch_loss / batches, seconds, batches * batch)
@@ -328,9 +392,16 @@ class Seq2SeqTrainer:
 
 # --- the encoder-decoder family ----------------------------------------------------------------------
 def prepare_encoder_decoder(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
-    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
-                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
-                                   reverse_source=options.reverse_source, beam_width=options.beam_width)
+    spec.training = with_overrides(
+        spec.training,
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        l2=options.l2,
+        seed=options.seed,
+        reverse_source=options.reverse_source,
+        beam_width=options.beam_width,
+    )
     spec.dataset = with_overrides(spec.dataset, name=options.dataset)
     training = spec.training
     model = build_network(spec)
@@ -338,25 +409,41 @@ def prepare_encoder_decoder(spec, options: RunOptions, control: TrainingControl 
     model.initialize(training.initializer, training.seed)
     if options.load_weights:
         load_weights_into(model, options.load_weights)
-    return PreparedRun(Seq2SeqTrainer(model, corpus, training, control=control), model,
-                       f"{corpus.description}; source reversed: {training.reverse_source}, beam width "
-                       f"{training.beam_width}; {model.parameter_count():,} parameters", training.epochs)
+    return PreparedRun(
+        Seq2SeqTrainer(model, corpus, training, control=control),
+        model,
+        f"{corpus.description}; source reversed: {training.reverse_source}, beam width "
+        f"{training.beam_width}; {model.parameter_count():,} parameters",
+        training.epochs,
+    )
 
 
 def _encoder_decoder_line(event, run: PreparedRun) -> str | None:
     if not isinstance(event, SequenceEpoch):
         return None
-    return (f"epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  val loss {event.val_loss:.4f}  exact match "
-            f"{100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  {event.seconds:.1f} s  "
-            f"{event.samples_per_s:.0f} pairs/s")
+    return (
+        f"epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  val loss {event.val_loss:.4f}  exact match "
+        f"{100 * event.exact_match:.1f}%  tokens {100 * event.token_accuracy:.1f}%  {event.seconds:.1f} s  "
+        f"{event.samples_per_s:.0f} pairs/s"
+    )
 
 
 def _encoder_decoder_summary(run: PreparedRun) -> list[str]:
     history = run.trainer.history
-    return [f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})"
-            for sample in (history[-1].translations[:3] if history else [])]
+    return [
+        f"  {sample.source}  →  {sample.output}  ({'right' if sample.exact else sample.reference})"
+        for sample in (history[-1].translations[:3] if history else [])
+    ]
 
 
-ENCODER_DECODER = register_family(Family(
-    "encoder-decoder", lab="sequence", precedence=10, matches=lambda spec: bool(spec.state_edges),
-    prepare=prepare_encoder_decoder, event_line=_encoder_decoder_line, summary=_encoder_decoder_summary))
+ENCODER_DECODER = register_family(
+    Family(
+        "encoder-decoder",
+        lab="sequence",
+        precedence=10,
+        matches=lambda spec: bool(spec.state_edges),
+        prepare=prepare_encoder_decoder,
+        event_line=_encoder_decoder_line,
+        summary=_encoder_decoder_summary,
+    )
+)

@@ -9,6 +9,7 @@ PCA) read these and nothing else, so the trainer and the views can change on the
 The run ends with the shared ``Finished`` (``protocol.py``); a chunk's per-time-step figures
 stay out of metrics files, which keep one line per epoch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from .protocol import ChunkEvent, EpochEvent
 @dataclass
 class SequenceChunk(ChunkEvent):
     """Figures of one or more consecutive mini-batches."""
+
     epoch: int
     first_step: int
-    losses: np.ndarray                 # (steps,) mean cost of each mini-batch
+    losses: np.ndarray  # (steps,) mean cost of each mini-batch
     #: (steps, T): ‖∂C/∂h_t‖ for every time step t of the recurrent layer being watched
     #: (the encoder for an encoder-decoder), measured before clipping; t = 0 is the first input
     time_grad_norms: np.ndarray
@@ -51,8 +53,9 @@ class Translation:
 @dataclass
 class HiddenStates:
     """Encoder final hidden states of a fixed set of held-out phrases (the PCA view)."""
+
     phrases: list[str]
-    states: np.ndarray                 # (phrases, hidden)
+    states: np.ndarray  # (phrases, hidden)
     #: colourings offered to the user: name -> one value per phrase (e.g. "hundreds digit", "length")
     properties: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -60,6 +63,7 @@ class HiddenStates:
 @dataclass
 class SequenceEpoch(EpochEvent):
     """After each pass over the training set, measured on the held-out set."""
+
     epoch: int
     step: int
     loss: float
@@ -67,17 +71,24 @@ class SequenceEpoch(EpochEvent):
     seconds: float
     samples_per_s: float
     clips_total: int = 0
-    val_mse: float | None = None            # regression tasks (the adding problem)
-    exact_match: float | None = None        # translation tasks: whole output right, 0..1
-    token_accuracy: float | None = None     # translation tasks: tokens right, 0..1
-    translations: list[Translation] = field(default_factory=list)   # a sample of held-out pairs
+    val_mse: float | None = None  # regression tasks (the adding problem)
+    exact_match: float | None = None  # translation tasks: whole output right, 0..1
+    token_accuracy: float | None = None  # translation tasks: tokens right, 0..1
+    translations: list[Translation] = field(default_factory=list)  # a sample of held-out pairs
     hidden_states: HiddenStates | None = None
 
     def record(self) -> dict:
         """A JSON-ready summary for a metrics file (without the bulky samples)."""
-        out = {"kind": "epoch", "epoch": self.epoch, "step": self.step, "loss": self.loss,
-               "val_loss": self.val_loss, "seconds": self.seconds, "samples_per_s": self.samples_per_s,
-               "clips_total": self.clips_total}
+        out = {
+            "kind": "epoch",
+            "epoch": self.epoch,
+            "step": self.step,
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "seconds": self.seconds,
+            "samples_per_s": self.samples_per_s,
+            "clips_total": self.clips_total,
+        }
         for name in ("val_mse", "exact_match", "token_accuracy"):
             value = getattr(self, name)
             if value is not None:

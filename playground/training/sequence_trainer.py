@@ -20,6 +20,7 @@ The ``rnn-vs-lstm`` lesson trains its network and, through its ``compare`` entry
 same network with the recurrent layer swapped; ``comparison_specs`` builds that pair, so
 the command line and the window compare exactly the same two runs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,6 +57,7 @@ CHUNK_STEPS = 10
 class SequenceData:
     """Sequences (n, T, features) and targets: (n, outputs) floats for one value per sequence,
     or (n, T) integer classes for a per-step softmax head."""
+
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
@@ -66,8 +68,10 @@ class SequenceData:
 def load_sequence_data(settings: DatasetSettings, seed: int) -> SequenceData:
     """The generated sequence sets a recurrent network file can name (today: the adding problem)."""
     if settings.name != "adding":
-        raise DataMismatch(f'the dataset "{settings.name}" holds no sequences; a recurrent network trains on '
-                           f'"adding" (the adding problem)')
+        raise DataMismatch(
+            f'the dataset "{settings.name}" holds no sequences; a recurrent network trains on '
+            f'"adding" (the adding problem)'
+        )
     n = settings.n_samples or ADDING_DEFAULT_SAMPLES
     n_val = max(1, int(n * VALIDATION_SHARE))
     # training and validation sets come from generators of their own, so changing n keeps the other set
@@ -93,10 +97,12 @@ def comparison_specs(spec: NetworkSpec) -> list[tuple[str, NetworkSpec]]:
         if compare and node.id == compare.get("layer"):
             runs.append((node.type, spec))
             twin_type = compare.get("type")
-            config = layer_class(twin_type).Config(hidden=node.config.hidden,
-                                                   return_sequences=node.config.return_sequences)
-            nodes = [dataclasses.replace(n, type=twin_type, config=config) if n.id == node.id else n
-                     for n in spec.nodes]
+            config = layer_class(twin_type).Config(
+                hidden=node.config.hidden, return_sequences=node.config.return_sequences
+            )
+            nodes = [
+                dataclasses.replace(n, type=twin_type, config=config) if n.id == node.id else n for n in spec.nodes
+            ]
             runs.append((twin_type, dataclasses.replace(spec, nodes=nodes)))
     return runs or [(next((n.type for n in spec.nodes if n.type in ("lstm", "simple_rnn")), "network"), spec)]
 
@@ -114,8 +120,15 @@ def _targets(network: Network, y: np.ndarray) -> np.ndarray:
 class SequenceTrainer:
     """Trains ``network`` (already initialised) on ``data`` according to ``settings``."""
 
-    def __init__(self, network: Network, data: SequenceData, settings: TrainingSettings, *,
-                 control: TrainingControl | None = None, chunk_steps: int = CHUNK_STEPS):
+    def __init__(
+        self,
+        network: Network,
+        data: SequenceData,
+        settings: TrainingSettings,
+        *,
+        control: TrainingControl | None = None,
+        chunk_steps: int = CHUNK_STEPS,
+    ):
         self.network = network
         self.settings = settings
         self.data = data
@@ -124,8 +137,10 @@ class SequenceTrainer:
         self.recurrent.needs_input_gradient = network.layers.index(self.recurrent) > 1
         expected = tuple(network.input_shape)
         if tuple(data.x_train.shape[1:]) != expected:
-            raise DataMismatch(f'layer "{network.layers[0].id}": expects sequences of shape {list(expected)} but the '
-                               f'dataset "{data.name}" gives {list(data.x_train.shape[1:])}')
+            raise DataMismatch(
+                f'layer "{network.layers[0].id}": expects sequences of shape {list(expected)} but the '
+                f'dataset "{data.name}" gives {list(data.x_train.shape[1:])}'
+            )
         self.x_train = np.ascontiguousarray(data.x_train, dtype=network.dtype)
         self.x_val = np.ascontiguousarray(data.x_val, dtype=network.dtype)
         self.t_train, self.t_val = _targets(network, data.y_train), _targets(network, data.y_val)
@@ -157,19 +172,20 @@ class SequenceTrainer:
         l2 = self.settings.l2 / len(self.x_train)
         l1 = self.settings.l1 / len(self.x_train)
         for k in range(count):
-            rows = order[(first + k) * self.batch_size:(first + k + 1) * self.batch_size]
+            rows = order[(first + k) * self.batch_size : (first + k + 1) * self.batch_size]
             loss, _ = self.network.loss_and_gradients(self.x_train[rows], self.t_train[rows])
             losses[k] = loss
             norms[k] = self.recurrent.time_grad_norms
             if not np.isfinite(loss) or not np.isfinite(norms[k]).all():
-                return self._make_chunk(epoch, losses[:k + 1], norms[:k + 1], clips), rows
+                return self._make_chunk(epoch, losses[: k + 1], norms[: k + 1], clips), rows
             clips += self._clip()
             self.optimizer.step(self.control.learning_rate, l2, l1)
         return self._make_chunk(epoch, losses, norms, clips), None
 
     def _make_chunk(self, epoch, losses, norms, clips) -> SequenceChunk:
-        return SequenceChunk(epoch, self.steps_done, losses, norms, clips, *gate_means_of(self.recurrent),
-                             self.recurrent.id)
+        return SequenceChunk(
+            epoch, self.steps_done, losses, norms, clips, *gate_means_of(self.recurrent), self.recurrent.id
+        )
 
     def _chunk(self, epoch: int, order: np.ndarray, first: int, count: int) -> ChunkResult:
         chunk, bad_rows = self.train_chunk(epoch, order, first, count)
@@ -196,16 +212,29 @@ class SequenceTrainer:
             if outcome is not None:
                 bad_rows, step = outcome
                 layer = self.network.first_nonfinite_layer(self.x_train[bad_rows], self.t_train[bad_rows])
-                yield Finished.diverged(layer, step, epoch, self.steps_done,
-                                        self.history, "Try a smaller learning rate or gradient clipping (clip_norm).")
+                yield Finished.diverged(
+                    layer,
+                    step,
+                    epoch,
+                    self.steps_done,
+                    self.history,
+                    "Try a smaller learning rate or gradient clipping (clip_norm).",
+                )
                 return
             seconds = time.perf_counter() - started
-            loss, _ = self.evaluate(self.x_train[:len(self.x_val)], self.t_train[:len(self.x_val)])
+            loss, _ = self.evaluate(self.x_train[: len(self.x_val)], self.t_train[: len(self.x_val)])
             val_loss, accuracy = self.evaluate(self.x_val, self.t_val)
-            record = SequenceEpoch(epoch, self.steps_done, loss, val_loss, seconds,
-                                   batches * self.batch_size / seconds if seconds > 0 else 0.0, self.clips_total,
-                                   val_mse=None if self.classify else self.validation_mse(),
-                                   token_accuracy=accuracy)
+            record = SequenceEpoch(
+                epoch,
+                self.steps_done,
+                loss,
+                val_loss,
+                seconds,
+                batches * self.batch_size / seconds if seconds > 0 else 0.0,
+                self.clips_total,
+                val_mse=None if self.classify else self.validation_mse(),
+                token_accuracy=accuracy,
+            )
             self.history.append(record)
             yield record
         yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
@@ -250,8 +279,11 @@ class ComparisonTrainer:
         diverged = []
         for label, trainer in self.runs:
             self.current_label = label
-            yield RunStarted(label, f"the adding problem, T = {trainer.x_train.shape[1]}; {len(trainer.x_train)} "
-                             f"training sequences, {trainer.network.parameter_count():,} parameters")
+            yield RunStarted(
+                label,
+                f"the adding problem, T = {trainer.x_train.shape[1]}; {len(trainer.x_train)} "
+                f"training sequences, {trainer.network.parameter_count():,} parameters",
+            )
             norms = []
             self.results.append((label, trainer, norms))
             for event in trainer.run():
@@ -266,18 +298,26 @@ class ComparisonTrainer:
                     diverged.append(f"{label}: {event.message}")
         first = self.runs[0][1]
         if diverged:
-            yield Finished("diverged", "; ".join(diverged), None, first.settings.epochs, first.steps_done,
-                           first.history)
+            yield Finished(
+                "diverged", "; ".join(diverged), None, first.settings.epochs, first.steps_done, first.history
+            )
         else:
-            yield Finished.completed(f"trained {len(self.runs)} networks", first.settings.epochs,
-                                     first.steps_done, first.history)
+            yield Finished.completed(
+                f"trained {len(self.runs)} networks", first.settings.epochs, first.steps_done, first.history
+            )
 
 
 def prepare_recurrent(spec: NetworkSpec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """The file's network and (with ``options.compare``) the one its lesson compares it with,
     sharing one control."""
-    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
-                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed)
+    spec.training = with_overrides(
+        spec.training,
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        l2=options.l2,
+        seed=options.seed,
+    )
     control = control or TrainingControl(spec.training.learning_rate)
     runs = []
     for label, run_spec in comparison_specs(spec) if options.compare else [(spec.name, spec)]:
@@ -292,17 +332,29 @@ def prepare_recurrent(spec: NetworkSpec, options: RunOptions, control: TrainingC
 def _recurrent_line(event, run: PreparedRun) -> str | None:
     if not isinstance(event, SequenceEpoch):
         return None
-    return (f"{run.trainer.current_label:<11} epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  "
-            f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s")
+    return (
+        f"{run.trainer.current_label:<11} epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  "
+        f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s"
+    )
 
 
 def _recurrent_summary(run: PreparedRun) -> list[str]:
-    return [f"{label:<11} validation MSE {trainer.history[-1].val_mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = "
-            f"{time_decay_ratio(np.concatenate(norms)):.2e} (median over the steps)"
-            for label, trainer, norms in run.trainer.results if trainer.history]
+    return [
+        f"{label:<11} validation MSE {trainer.history[-1].val_mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = "
+        f"{time_decay_ratio(np.concatenate(norms)):.2e} (median over the steps)"
+        for label, trainer, norms in run.trainer.results
+        if trainer.history
+    ]
 
 
-RECURRENT = register_family(Family(
-    "recurrent", lab="sequence", precedence=30,
-    matches=lambda spec: any(issubclass(layer_class(node.type), RecurrentLayer) for node in spec.nodes),
-    prepare=prepare_recurrent, event_line=_recurrent_line, summary=_recurrent_summary))
+RECURRENT = register_family(
+    Family(
+        "recurrent",
+        lab="sequence",
+        precedence=30,
+        matches=lambda spec: any(issubclass(layer_class(node.type), RecurrentLayer) for node in spec.nodes),
+        prepare=prepare_recurrent,
+        event_line=_recurrent_line,
+        summary=_recurrent_summary,
+    )
+)

@@ -10,6 +10,7 @@ Events, in order: ``StepChunk`` (figures of one or more consecutive mini-batches
 Step k describes the gradient computed at the weights after k updates, so step 0 is
 the network as initialised.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,24 +57,36 @@ class DataMismatch(ValueError):
 class StepChunk(ChunkEvent):
     epoch: int
     first_step: int
-    losses: np.ndarray             # mean cost of each mini-batch
+    losses: np.ndarray  # mean cost of each mini-batch
     accuracies: np.ndarray | None  # fraction right in each mini-batch (classification only)
     layer_ids: list[str]
-    layer_metrics: np.ndarray      # (steps, layers, 4): weight-grad norm, bias-grad norm, weight norm, saturation
+    layer_metrics: np.ndarray  # (steps, layers, 4): weight-grad norm, bias-grad norm, weight norm, saturation
     samples: int
 
     def records(self) -> Iterator[dict]:
         """One JSON-ready dict per step, as written to a JSON Lines metrics file."""
         for k in range(self.steps):
             metrics = self.layer_metrics[k]
-            record = {"kind": "step", "epoch": self.epoch, "step": self.first_step + k,
-                      "loss": float(self.losses[k]),
-                      "grad_norms": {lid: {"weight": float(metrics[i, WEIGHT_GRAD]), "bias": float(metrics[i, BIAS_GRAD])}
-                                     for i, lid in enumerate(self.layer_ids)},
-                      "weight_norms": {lid: float(metrics[i, WEIGHT_NORM]) for i, lid in enumerate(self.layer_ids)
-                                       if np.isfinite(metrics[i, WEIGHT_NORM])},
-                      "saturation": {lid: float(metrics[i, SATURATION]) for i, lid in enumerate(self.layer_ids)
-                                     if np.isfinite(metrics[i, SATURATION])}}
+            record = {
+                "kind": "step",
+                "epoch": self.epoch,
+                "step": self.first_step + k,
+                "loss": float(self.losses[k]),
+                "grad_norms": {
+                    lid: {"weight": float(metrics[i, WEIGHT_GRAD]), "bias": float(metrics[i, BIAS_GRAD])}
+                    for i, lid in enumerate(self.layer_ids)
+                },
+                "weight_norms": {
+                    lid: float(metrics[i, WEIGHT_NORM])
+                    for i, lid in enumerate(self.layer_ids)
+                    if np.isfinite(metrics[i, WEIGHT_NORM])
+                },
+                "saturation": {
+                    lid: float(metrics[i, SATURATION])
+                    for i, lid in enumerate(self.layer_ids)
+                    if np.isfinite(metrics[i, SATURATION])
+                },
+            }
             if self.accuracies is not None:
                 record["train_accuracy"] = float(self.accuracies[k])
             yield record
@@ -91,8 +104,15 @@ class EpochRecord(EpochEvent):
     samples_per_s: float
 
     def record(self) -> dict:
-        out = {"kind": "epoch", "epoch": self.epoch, "step": self.step, "loss": self.loss, "val_loss": self.val_loss,
-               "seconds": self.seconds, "samples_per_s": self.samples_per_s}
+        out = {
+            "kind": "epoch",
+            "epoch": self.epoch,
+            "step": self.step,
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "seconds": self.seconds,
+            "samples_per_s": self.samples_per_s,
+        }
         if self.train_accuracy is not None:
             out.update(train_accuracy=self.train_accuracy, val_accuracy=self.val_accuracy)
         return out
@@ -106,12 +126,16 @@ def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_ou
     first, last = network.layers[0], network.layers[-1]
     example_shape = tuple(x.shape[1:])
     if int(np.prod(example_shape)) != int(np.prod(network.input_shape)):
-        raise DataMismatch(f'layer "{first.id}": expects examples of shape {list(network.input_shape)} but the '
-                           f'dataset "{dataset_name}" gives {list(example_shape)}')
+        raise DataMismatch(
+            f'layer "{first.id}": expects examples of shape {list(network.input_shape)} but the '
+            f'dataset "{dataset_name}" gives {list(example_shape)}'
+        )
     if n_outputs != network.output_size:
         what = "classes" if task == "classification" else "outputs"
-        raise DataMismatch(f'layer "{last.id}": has {network.output_size} outputs but the dataset '
-                           f'"{dataset_name}" has {n_outputs} {what}')
+        raise DataMismatch(
+            f'layer "{last.id}": has {network.output_size} outputs but the dataset '
+            f'"{dataset_name}" has {n_outputs} {what}'
+        )
     inputs = np.ascontiguousarray(x.reshape(len(x), -1), dtype=network.dtype)
     if task == "classification":
         targets = np.zeros((len(y), n_outputs), dtype=network.dtype)
@@ -123,8 +147,9 @@ def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_ou
     return inputs, targets
 
 
-def evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, classify: bool,
-             chunk: int = 2000) -> tuple[float, float | None]:
+def evaluate(
+    network: Network, inputs: np.ndarray, targets: np.ndarray, classify: bool, chunk: int = 2000
+) -> tuple[float, float | None]:
     """Mean cost per example and (for classifiers) the fraction of predictions right, over a whole
     set, without training.  A per-step head (a recurrent network's) predicts at every time step:
     its rows are the (example, step) pairs, and the accuracy counts steps."""
@@ -134,12 +159,13 @@ def evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, classify
     total = 0.0
     correct = rows_seen = 0
     for start in range(0, len(inputs), chunk):
-        output = network.forward(inputs[start:start + chunk], training=False)
+        output = network.forward(inputs[start : start + chunk], training=False)
         rows = out_layer.z.shape
-        output, t = output.reshape(rows), targets[start:start + chunk].reshape(rows)
+        output, t = output.reshape(rows), targets[start : start + chunk].reshape(rows)
         delta = np.empty(rows, network.dtype)
-        total += cost_and_delta(network.cost_code, out_layer.activation_code, out_layer.z, output, t, delta,
-                                out_layer.config.alpha)
+        total += cost_and_delta(
+            network.cost_code, out_layer.activation_code, out_layer.z, output, t, delta, out_layer.config.alpha
+        )
         if classify:
             correct += int((output.argmax(axis=1) == t.argmax(axis=1)).sum())
             rows_seen += rows[0]
@@ -155,17 +181,27 @@ class FeedForwardTrainer:
     validation figures use the original images.
     """
 
-    def __init__(self, network: Network, dataset, settings: TrainingSettings, *,
-                 control: TrainingControl | None = None, instrument: bool = True,
-                 chunk_seconds: float = 0.02, augmentation: AugmentationSettings | None = None):
+    def __init__(
+        self,
+        network: Network,
+        dataset,
+        settings: TrainingSettings,
+        *,
+        control: TrainingControl | None = None,
+        instrument: bool = True,
+        chunk_seconds: float = 0.02,
+        augmentation: AugmentationSettings | None = None,
+    ):
         self.network = network
         self.settings = settings
         self.dataset = dataset
         self.classify = dataset.task == "classification"
-        self.x_train, self.t_train = prepare_data(network, dataset.x_train, dataset.y_train, dataset.task,
-                                                  dataset.n_outputs, dataset.name)
-        self.x_val, self.t_val = prepare_data(network, dataset.x_val, dataset.y_val, dataset.task,
-                                              dataset.n_outputs, dataset.name)
+        self.x_train, self.t_train = prepare_data(
+            network, dataset.x_train, dataset.y_train, dataset.task, dataset.n_outputs, dataset.name
+        )
+        self.x_val, self.t_val = prepare_data(
+            network, dataset.x_val, dataset.y_val, dataset.task, dataset.n_outputs, dataset.name
+        )
         if len(self.x_train) == 0:
             raise DataMismatch(f'the dataset "{dataset.name}" has no training examples')
         self.control = control or TrainingControl(settings.learning_rate)
@@ -184,8 +220,10 @@ class FeedForwardTrainer:
         self.augmenter = None
         if augmentation is not None and augmentation.enabled:
             if len(dataset.input_shape) not in (2, 3):
-                raise DataMismatch(f'augmentation needs images, but the dataset "{dataset.name}" gives examples of '
-                                   f'shape {list(dataset.input_shape)}')
+                raise DataMismatch(
+                    f'augmentation needs images, but the dataset "{dataset.name}" gives examples of '
+                    f"shape {list(dataset.input_shape)}"
+                )
             self.augmenter = Augmenter(augmentation, dataset.input_shape)
             self._augmented = np.empty_like(self.x_train)
         self._inputs = self.x_train  # what this epoch trains on
@@ -208,7 +246,7 @@ class FeedForwardTrainer:
         for b in range(n_batches):
             if self.control.array[STOP] != 0.0:
                 return b, False, losses[:b], correct[:b], metrics[:b]
-            rows = order[(first_batch + b) * batch_size:(first_batch + b + 1) * batch_size]
+            rows = order[(first_batch + b) * batch_size : (first_batch + b + 1) * batch_size]
             x, t = self._inputs[rows], self.t_train[rows]
             loss, output = self.network.loss_and_gradients(x, t)
             losses[b] = loss
@@ -217,7 +255,7 @@ class FeedForwardTrainer:
                 saturation = np.nan if report.saturation is None or not self.instrument else report.saturation
                 metrics[b, i] = (report.weight_grad_norm, report.bias_grad_norm, report.weight_norm, saturation)
             if not (np.isfinite(loss) and np.isfinite(metrics[b, :, :2]).all()):
-                return b, True, losses[:b + 1], correct[:b + 1], metrics[:b + 1]
+                return b, True, losses[: b + 1], correct[: b + 1], metrics[: b + 1]
             self.optimizer.step(self.control.learning_rate, l2, l1)
         return n_batches, False, losses, correct, metrics
 
@@ -227,29 +265,37 @@ class FeedForwardTrainer:
         if self._runner is not None and batch_size == self.batch_size:
             l2, l1 = self._regularisation()
             done, ended, losses, correct, metrics = self._runner.run(
-                self._inputs, self.t_train, order, first_batch, n_batches, self.control.array, l2, l1,
-                self.instrument)
+                self._inputs, self.t_train, order, first_batch, n_batches, self.control.array, l2, l1, self.instrument
+            )
             diverged = ended == NONFINITE
-            metrics = metrics[:len(losses)]
-            correct = correct[:len(losses)]
+            metrics = metrics[: len(losses)]
+            correct = correct[: len(losses)]
             # saturation means nothing for layers without a saturating activation
             for i, layer in enumerate(self.network.trainable):
                 if not layer.can_saturate:
                     metrics[:, i, SATURATION] = np.nan
         else:
             done, diverged, losses, correct, metrics = self._generic_steps(order, first_batch, n_batches, batch_size)
-        chunk = StepChunk(epoch, self.steps_done, losses, correct / batch_size if self.classify else None,
-                          self.layer_ids, metrics, done * batch_size)
+        chunk = StepChunk(
+            epoch,
+            self.steps_done,
+            losses,
+            correct / batch_size if self.classify else None,
+            self.layer_ids,
+            metrics,
+            done * batch_size,
+        )
         divergence = first_batch + done if diverged else None
         if divergence is None:
             self.steps_done += done
         return ChunkResult(done, chunk if chunk.steps else None, divergence)
 
     def _diverged(self, order, batch_index, batch_size, epoch) -> Finished:
-        rows = order[batch_index * batch_size:(batch_index + 1) * batch_size]
+        rows = order[batch_index * batch_size : (batch_index + 1) * batch_size]
         layer = self.network.first_nonfinite_layer(self._inputs[rows], self.t_train[rows])
-        return Finished.diverged(layer, self.steps_done, epoch, self.steps_done, self.history,
-                                 "Try a smaller learning rate.")
+        return Finished.diverged(
+            layer, self.steps_done, epoch, self.steps_done, self.history, "Try a smaller learning rate."
+        )
 
     def run(self) -> Iterator[StepChunk | EpochRecord | Finished]:
         settings = self.settings
@@ -266,7 +312,7 @@ class FeedForwardTrainer:
             # the full mini-batches, then the short last batch (if the set does not divide) on its own
             segments = [(order, full_batches, self.batch_size)]
             if tail:
-                segments.append((order[full_batches * self.batch_size:], 1, tail))
+                segments.append((order[full_batches * self.batch_size :], 1, tail))
             for source, count, batch_size in segments:
                 chunk = partial(self._chunk, epoch, source, batch_size=batch_size)
                 outcome = yield from run_batches(self.control, count, chunk, sizer)
@@ -279,11 +325,23 @@ class FeedForwardTrainer:
             seconds = time.perf_counter() - started
             # train figures are evaluated afresh (no dropout, weights fixed), so train and
             # validation compare like with like: the gap between them is the overfitting lesson
-            train_loss, train_accuracy = evaluate(self.network, self.x_train[:TRAIN_EVALUATION_LIMIT],
-                                                  self.t_train[:TRAIN_EVALUATION_LIMIT], self.classify)
+            train_loss, train_accuracy = evaluate(
+                self.network,
+                self.x_train[:TRAIN_EVALUATION_LIMIT],
+                self.t_train[:TRAIN_EVALUATION_LIMIT],
+                self.classify,
+            )
             val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
-            record = EpochRecord(epoch, self.steps_done, train_loss, val_loss, train_accuracy, val_accuracy,
-                                 seconds, n / seconds if seconds > 0 else 0.0)
+            record = EpochRecord(
+                epoch,
+                self.steps_done,
+                train_loss,
+                val_loss,
+                train_accuracy,
+                val_accuracy,
+                seconds,
+                n / seconds if seconds > 0 else 0.0,
+            )
             self.history.append(record)
             yield record
         yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
@@ -292,9 +350,15 @@ class FeedForwardTrainer:
 # --- the feed-forward family ----------------------------------------------------------------------
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """Apply the chosen options, load the data, build and initialise (or load) the network."""
-    spec.training = with_overrides(spec.training, epochs=options.epochs, batch_size=options.batch_size,
-                                   learning_rate=options.learning_rate, l2=options.l2, seed=options.seed,
-                                   train_limit=options.train_limit)
+    spec.training = with_overrides(
+        spec.training,
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        l2=options.l2,
+        seed=options.seed,
+        train_limit=options.train_limit,
+    )
     spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
     network = build_network(spec)
     dataset, notes = load_run_data(spec, options)
@@ -302,9 +366,14 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     if options.load_weights:
         load_weights_into(network, options.load_weights)
     trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)
-    return PreparedRun(trainer, network, f"{dataset.source}; {len(trainer.x_train)} training examples, "
-                       f"{network.parameter_count():,} parameters", spec.training.epochs,
-                       math.ceil(len(trainer.x_train) / trainer.batch_size), notes)
+    return PreparedRun(
+        trainer,
+        network,
+        f"{dataset.source}; {len(trainer.x_train)} training examples, {network.parameter_count():,} parameters",
+        spec.training.epochs,
+        math.ceil(len(trainer.x_train) / trainer.batch_size),
+        notes,
+    )
 
 
 def epoch_line(record: EpochRecord, epochs: int) -> str:
@@ -316,6 +385,13 @@ def epoch_line(record: EpochRecord, epochs: int) -> str:
     return "  ".join(parts)
 
 
-FEEDFORWARD = register_family(Family(
-    "feedforward", lab="dashboard", precedence=100, matches=lambda spec: True, prepare=prepare_feedforward,
-    event_line=lambda event, run: epoch_line(event, run.epochs) if isinstance(event, EpochRecord) else None))
+FEEDFORWARD = register_family(
+    Family(
+        "feedforward",
+        lab="dashboard",
+        precedence=100,
+        matches=lambda spec: True,
+        prepare=prepare_feedforward,
+        event_line=lambda event, run: epoch_line(event, run.epochs) if isinstance(event, EpochRecord) else None,
+    )
+)

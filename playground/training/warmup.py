@@ -7,6 +7,7 @@ window calls ``warm_up`` on a background thread at start-up, so the first press 
 finds the kernels ready.  Activations and costs are runtime codes, not types, so one tiny
 run of each path compiles what every dense network needs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,10 +23,20 @@ def warm_up() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((12, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    data = Dataset(name="warm-up", x_train=x, y_train=y, x_val=x[:4], y_val=y[:4], input_shape=(2,), n_outputs=2,
-                   task="classification", source="warm-up")
-    spec = sequential_spec([2, 4, 2], activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="xavier")
+    data = Dataset(
+        name="warm-up",
+        x_train=x,
+        y_train=y,
+        x_val=x[:4],
+        y_val=y[:4],
+        input_shape=(2,),
+        n_outputs=2,
+        task="classification",
+        source="warm-up",
+    )
+    spec = sequential_spec(
+        [2, 4, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     network = build_network(spec)
     network.initialize("xavier", 0)
     # batch size 5 leaves a short last batch of 2, which takes the generic path

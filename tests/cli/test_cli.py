@@ -1,4 +1,5 @@
 """The command line: one line on stderr for bad input, never a traceback."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ from playground.cli import main
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def one_line_error(result) -> str:
@@ -34,8 +36,9 @@ def test_new_writes_nielsens_network_in_one_line(tmp_path):
     assert data["training"]["cost"] == "cross-entropy" and data["training"]["initializer"] == "normal-scaled"
 
 
-@pytest.mark.parametrize("output,cost", [("softmax", "log-likelihood"), ("linear", "quadratic"),
-                                         ("sigmoid", "cross-entropy")])
+@pytest.mark.parametrize(
+    "output,cost", [("softmax", "log-likelihood"), ("linear", "quadratic"), ("sigmoid", "cross-entropy")]
+)
 def test_new_picks_the_cost_that_matches_the_output(tmp_path, output, cost):
     out = tmp_path / "net.json"
     main(["new", "mlp", "2,4,1", "--output", output, "-o", str(out)])
@@ -93,8 +96,9 @@ def test_the_window_benchmark_names_the_lessons_it_cannot_measure():
 def test_nan_in_a_csv_is_reported_with_its_line(tmp_path):
     csv = tmp_path / "data.csv"
     csv.write_text("x1,x2,label\n0.1,0.2,a\n0.3,nan,b\n0.5,0.6,a\n")
-    message = one_line_error(run_cli("train", "toy-2d", "--dataset", "csv", "--data-file", str(csv),
-                                     "--label-column", "label"))
+    message = one_line_error(
+        run_cli("train", "toy-2d", "--dataset", "csv", "--data-file", str(csv), "--label-column", "label")
+    )
     assert "line 3" in message
 
 
@@ -102,8 +106,9 @@ def test_csv_data_trains(tmp_path):
     rows = ["x1,x2,label"] + [f"{i % 7 / 7:.3f},{i % 5 / 5:.3f},{'yes' if i % 7 > 3 else 'no'}" for i in range(200)]
     csv = tmp_path / "data.csv"
     csv.write_text("\n".join(rows) + "\n")
-    result = run_cli("train", "toy-2d", "--dataset", "csv", "--data-file", str(csv), "--label-column", "label",
-                     "--epochs", "3")
+    result = run_cli(
+        "train", "toy-2d", "--dataset", "csv", "--data-file", str(csv), "--label-column", "label", "--epochs", "3"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("epoch") == 3
 
@@ -111,8 +116,18 @@ def test_csv_data_trains(tmp_path):
 def test_an_exploding_loss_ends_with_the_layer_named(tmp_path):
     net = tmp_path / "net.json"
     main(["new", "mlp", "1,16,16,1", "--activation", "linear", "--output", "linear", "-o", str(net)])
-    result = run_cli("train", str(net), "--dataset", "function", "--lr", "10000", "--epochs", "3",
-                     "--save-weights", str(tmp_path / "w.npz"))
+    result = run_cli(
+        "train",
+        str(net),
+        "--dataset",
+        "function",
+        "--lr",
+        "10000",
+        "--epochs",
+        "3",
+        "--save-weights",
+        str(tmp_path / "w.npz"),
+    )
     assert result.returncode == 1
     assert "NaN or infinity first appeared in layer" in result.stderr and "Traceback" not in result.stderr
 
@@ -136,8 +151,11 @@ def test_a_file_the_window_cannot_open_is_one_line_and_exit_2(tmp_path, capsys):
     bad_json.write_text("{ nope")
     not_a_project = tmp_path / "junk.npz"
     not_a_project.write_bytes(b"junk")
-    for path, reason in ((tmp_path / "missing.json", "no such file"), (bad_json, "not valid JSON"),
-                         (not_a_project, "not an .npz archive")):
+    for path, reason in (
+        (tmp_path / "missing.json", "no such file"),
+        (bad_json, "not valid JSON"),
+        (not_a_project, "not an .npz archive"),
+    ):
         assert main([str(path), "--panel", "loss"]) == 2
         out, err = capsys.readouterr()
         assert out == "" and len(err.strip().splitlines()) == 1, err
@@ -158,8 +176,13 @@ def test_a_network_file_or_a_project_opens_in_the_window(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
     for path in (network, project):
         shot = tmp_path / f"{path.stem}.png"
-        result = subprocess.run([sys.executable, "-m", "playground", str(path), "--screenshot", str(shot)],
-                                capture_output=True, text=True, env=env, timeout=180)
+        result = subprocess.run(
+            [sys.executable, "-m", "playground", str(path), "--screenshot", str(shot)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=180,
+        )
         assert result.returncode == 0, result.stderr
         assert shot.stat().st_size > 10_000
         assert str(path) in (tmp_path / "playground" / "playground.conf").read_text()  # opened, not the default

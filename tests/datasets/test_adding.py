@@ -1,4 +1,5 @@
 """The adding problem: two marked numbers in a noisy sequence, the target their sum."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The catalogue: one row per data set, which the command line, the file loader and the window read."""
+
 from __future__ import annotations
 
 import pytest

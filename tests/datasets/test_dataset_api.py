@@ -14,8 +14,18 @@ from playground.datasets import DATASET_NAMES, Dataset, DatasetError, cache_dir,
 
 def test_dataset_names_are_the_documented_ones():
     assert DATASET_NAMES == (
-        "mnist", "fashion-mnist", "idx", "digits", "circle", "xor",
-        "gaussians", "spiral", "moons", "parity", "function", "csv",
+        "mnist",
+        "fashion-mnist",
+        "idx",
+        "digits",
+        "circle",
+        "xor",
+        "gaussians",
+        "spiral",
+        "moons",
+        "parity",
+        "function",
+        "csv",
     )
     assert set(datasets.__all__) >= {"Dataset", "DatasetError", "DatasetUnavailable", "download", "is_cached"}
 

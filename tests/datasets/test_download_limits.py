@@ -1,6 +1,7 @@
 """Downloads that cannot hang (issue #17): servers on 127.0.0.1 that drip their data or their
 headers, stream without end or redirect in a loop, each stopped by a budget within seconds.
 Every handler's loop is bounded, so a server stops on its own even if the client never does."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,9 @@ def one_file(tmp_path, monkeypatch) -> RemoteFile:
     """An empty cache, a registry entry for one 5 KB file, and small time budgets."""
     monkeypatch.setenv("PLAYGROUND_DATA_HOME", str(tmp_path / "data-home"))
     monkeypatch.delenv("PLAYGROUND_MIRRORS", raising=False)
-    file = RemoteFile("t10k-labels-idx1-ubyte.gz", hashlib.md5(CONTENT, usedforsecurity=False).hexdigest(),
-                      len(CONTENT))
+    file = RemoteFile(
+        "t10k-labels-idx1-ubyte.gz", hashlib.md5(CONTENT, usedforsecurity=False).hexdigest(), len(CONTENT)
+    )
     monkeypatch.setitem(REMOTE_DATASETS, "mnist", dataclasses.replace(REMOTE_DATASETS["mnist"], files=(file,)))
     monkeypatch.setattr(budgets, "DOWNLOAD_STALL_S", 1)
     monkeypatch.setattr(budgets, "DOWNLOAD_STALL_BYTES", 1000)
@@ -136,8 +138,9 @@ def test_the_overall_deadline_ends_a_slow_but_steady_download(one_file, serve, m
 def test_cancel_ends_a_blocked_read_at_once(one_file, serve):
     started = time.perf_counter()
     with pytest.raises(DownloadCancelled):
-        download("mnist", mirrors=[serve(handler=DripHeadersHandler)],
-                 cancel=lambda: time.perf_counter() - started > 0.3)
+        download(
+            "mnist", mirrors=[serve(handler=DripHeadersHandler)], cancel=lambda: time.perf_counter() - started > 0.3
+        )
     assert time.perf_counter() - started < 1
 
 

@@ -1,4 +1,5 @@
 """Ratings for collaborative filtering: the seeded generator and the CSV loader."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,14 @@ from playground.datasets.ratings import (
 
 
 def _arrays(ratings):
-    return [ratings.train_users, ratings.train_items, ratings.train_values, ratings.heldout_users,
-            ratings.heldout_items, ratings.heldout_values]
+    return [
+        ratings.train_users,
+        ratings.train_items,
+        ratings.train_values,
+        ratings.heldout_users,
+        ratings.heldout_items,
+        ratings.heldout_values,
+    ]
 
 
 def test_the_generator_is_seeded_and_reproducible():
@@ -36,7 +43,7 @@ def test_most_ratings_are_missing_and_the_held_out_share_is_disjoint():
     assert np.all(np.diff(ratings.train_users) >= 0)  # each user's ratings are one contiguous run
     starts = ratings.user_starts
     assert starts[0] == 0 and starts[-1] == len(ratings.train_values)
-    assert np.all(ratings.train_users[starts[7]:starts[8]] == 7)
+    assert np.all(ratings.train_users[starts[7] : starts[8]] == 7)
 
 
 def test_ratings_carry_the_users_tastes():
@@ -80,9 +87,13 @@ def test_bad_lines_are_reported_together_with_their_line_numbers(tmp_path):
         load_ratings_csv(path)
     message = str(caught.value)
     assert "\n" not in message and message.startswith("ratings.csv has 5 bad rows")
-    for expected in ('line 3: the rating "x" is not a whole number', "line 4: the rating 9 is outside 1–5",
-                     "line 5: expected 3 values", "line 6: the user id is empty",
-                     'line 7: user "ann" rates item "a" again (first on line 2)'):
+    for expected in (
+        'line 3: the rating "x" is not a whole number',
+        "line 4: the rating 9 is outside 1–5",
+        "line 5: expected 3 values",
+        "line 6: the user id is empty",
+        'line 7: user "ann" rates item "a" again (first on line 2)',
+    ):
         assert expected in message
     assert "line 8" not in message
 

@@ -45,8 +45,10 @@ KNOWN_NUMBERS = {
     21_000: ("dvacet jeden tisíc", "twenty-one thousand"),
     24_000: ("dvacet čtyři tisíce", "twenty-four thousand"),
     300_517: ("tři sta tisíc pět set sedmnáct", "three hundred thousand five hundred seventeen"),
-    999_999: ("devět set devadesát devět tisíc devět set devadesát devět",
-              "nine hundred ninety-nine thousand nine hundred ninety-nine"),
+    999_999: (
+        "devět set devadesát devět tisíc devět set devadesát devět",
+        "nine hundred ninety-nine thousand nine hundred ninety-nine",
+    ),
     2_000_000: ("dva miliony", "two million"),
     5_000_000: ("pět milionů", "five million"),
 }

@@ -1,4 +1,5 @@
 """Small networks and numerical gradients for the engine tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,16 @@ def dense(units, activation="sigmoid"):
     return layer_class("dense").Config(units=units, activation=activation)
 
 
-def mlp(sizes, activation="sigmoid", output="sigmoid", cost="quadratic", dtype=np.float64, seed=0,
-        initializer="normal-scaled", dropout_after=None):
+def mlp(
+    sizes,
+    activation="sigmoid",
+    output="sigmoid",
+    cost="quadratic",
+    dtype=np.float64,
+    seed=0,
+    initializer="normal-scaled",
+    dropout_after=None,
+):
     """A Dense stack ``sizes[0] -> ... -> sizes[-1]``, optionally with Dropout after one hidden layer."""
     specs = [("in", "input", layer_class("input").Config(shape=(sizes[0],)))]
     for index, units in enumerate(sizes[1:], start=1):

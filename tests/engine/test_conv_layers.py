@@ -1,5 +1,6 @@
 """Convolution, pooling, flatten and reshape: float64 gradient checks on the cases the
 generic registry check does not reach, shape inference and its refusals."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,24 +38,34 @@ def check(network, batch=3, seed=0):
     assert input_gradient_matches(network, x, targets) < TOLERANCE
 
 
-@pytest.mark.parametrize("config", [
-    dict(filters=3, kernel_size=3, stride=2, activation="tanh"),
-    dict(filters=2, kernel_size=3, padding="same", activation="sigmoid"),
-    dict(filters=2, kernel_size=4, padding="same", activation="linear"),          # even kernel: uneven padding
-    dict(filters=3, kernel_size=3, stride=2, padding="same", activation="leaky_relu"),
-    dict(filters=4, kernel_size=2, stride=3, activation="sigmoid"),               # stride > kernel: skipped pixels
-    dict(filters=1, kernel_size=1, activation="linear"),
-], ids=["stride2", "same", "same-even", "same-stride2", "stride3", "1x1"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(filters=3, kernel_size=3, stride=2, activation="tanh"),
+        dict(filters=2, kernel_size=3, padding="same", activation="sigmoid"),
+        dict(filters=2, kernel_size=4, padding="same", activation="linear"),  # even kernel: uneven padding
+        dict(filters=3, kernel_size=3, stride=2, padding="same", activation="leaky_relu"),
+        dict(filters=4, kernel_size=2, stride=3, activation="sigmoid"),  # stride > kernel: skipped pixels
+        dict(filters=1, kernel_size=1, activation="linear"),
+    ],
+    ids=["stride2", "same", "same-even", "same-stride2", "stride3", "1x1"],
+)
 def test_conv_gradients(config):
     check(image_network((3, 7, 6), [("conv2d", conv(**config))]))
 
 
 def test_conv_pool_conv_pool_stack_with_many_channels():
     """Nielsen's second network in miniature: two convolutions, each with its pool."""
-    network = image_network((2, 10, 10), [
-        ("conv2d", conv(filters=4, kernel_size=3, activation="tanh")), ("maxpool2d", pool(size=2)),
-        ("conv2d", conv(filters=3, kernel_size=2, activation="sigmoid")), ("avgpool2d", pool("avgpool2d", size=3)),
-        ("flatten", layer_class("flatten").Config())])
+    network = image_network(
+        (2, 10, 10),
+        [
+            ("conv2d", conv(filters=4, kernel_size=3, activation="tanh")),
+            ("maxpool2d", pool(size=2)),
+            ("conv2d", conv(filters=3, kernel_size=2, activation="sigmoid")),
+            ("avgpool2d", pool("avgpool2d", size=3)),
+            ("flatten", layer_class("flatten").Config()),
+        ],
+    )
     assert network.layers[-2].output_shape == (3,)
     check(network)
 
@@ -63,8 +74,10 @@ def test_conv_pool_conv_pool_stack_with_many_channels():
 @pytest.mark.parametrize("size,stride", [(2, 2), (3, 1), (3, 2), (2, 1)])
 def test_pool_gradients_including_overlapping_windows(kind, size, stride):
     side = 8 if (size, stride) == (3, 2) else 7  # the conv gives side − 1, which the pool must divide
-    network = image_network((2, side, side), [("conv2d", conv(filters=2, kernel_size=2, activation="tanh")),
-                                        (kind, pool(kind, size=size, stride=stride))])
+    network = image_network(
+        (2, side, side),
+        [("conv2d", conv(filters=2, kernel_size=2, activation="tanh")), (kind, pool(kind, size=size, stride=stride))],
+    )
     check(network)
 
 
@@ -86,8 +99,9 @@ def test_maxpool_lets_nan_through():
 def test_conv_matches_the_definition_in_float32_and_float64():
     rng = np.random.default_rng(3)
     for dtype in (np.float32, np.float64):
-        layer = layer_class("conv2d")("c", conv(filters=2, kernel_size=3, stride=2, padding="same",
-                                                activation="linear"), (3, 6, 5), dtype)
+        layer = layer_class("conv2d")(
+            "c", conv(filters=2, kernel_size=3, stride=2, padding="same", activation="linear"), (3, 6, 5), dtype
+        )
         layer.initialize("xavier", rng)
         x = rng.standard_normal((2, 3, 6, 5)).astype(dtype)
         out = layer.forward(x, training=False)
@@ -98,7 +112,7 @@ def test_conv_matches_the_definition_in_float32_and_float64():
         expected = np.zeros((2, 2, 3, 3))
         for oy in range(3):
             for ox in range(3):
-                window = padded[:, :, 2 * oy:2 * oy + 3, 2 * ox:2 * ox + 3]
+                window = padded[:, :, 2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3]
                 expected[:, :, oy, ox] = np.einsum("bcij,fcij->bf", window, w) + b
         np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 
@@ -142,16 +156,22 @@ def test_shared_weights_against_a_dense_layer_with_the_same_outputs():
 
 
 def test_refusals_give_the_reason():
-    assert reason("conv2d", conv(), (100,)) == \
-        "a convolution expects an image input [channels, height, width] but gets [100]"
+    assert (
+        reason("conv2d", conv(), (100,))
+        == "a convolution expects an image input [channels, height, width] but gets [100]"
+    )
     assert reason("conv2d", conv(kernel_size=5), (1, 4, 9)) == "a 5×5 kernel is larger than its 4×9 input"
     assert reason("maxpool2d", pool(size=2), (20, 25, 25)) == "a 2×2 pool with stride 2 does not divide a 25×25 input"
-    assert reason("avgpool2d", pool("avgpool2d", size=3, stride=2), (1, 6, 6)) == \
-        "a 3×3 pool with stride 2 does not divide a 6×6 input"
+    assert (
+        reason("avgpool2d", pool("avgpool2d", size=3, stride=2), (1, 6, 6))
+        == "a 3×3 pool with stride 2 does not divide a 6×6 input"
+    )
     assert reason("maxpool2d", pool(size=4), (1, 3, 3)) == "a 4×4 pool is larger than its 3×3 input"
     assert reason("maxpool2d", pool(), (30,)) == "a pool expects an image input [channels, height, width] but gets [30]"
-    assert reason("reshape", layer_class("reshape").Config(shape=(1, 28, 28)), (100,)) == \
-        "cannot reshape [100] (100 values) into [1, 28, 28] (784 values): the sizes must match"
+    assert (
+        reason("reshape", layer_class("reshape").Config(shape=(1, 28, 28)), (100,))
+        == "cannot reshape [100] (100 values) into [1, 28, 28] (784 values): the sizes must match"
+    )
 
 
 @pytest.mark.parametrize("size,stride", [(2, 2), (3, 1), (3, 2)])

@@ -1,4 +1,5 @@
 """The fused convolutional kernel against the layer-by-layer path: the same maths, composed twice."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,10 @@ def build(shape, middle, head=((6, "relu"),), classes=3, dtype=np.float64, seed=
     if reshape:
         specs.append(("r", "reshape", layer_class("reshape").Config(shape=reshape)))
     specs += [(f"l{i}", t, c) for i, (t, c) in enumerate(middle)]
-    specs += [(f"fc{i}", "dense", dense(u, a)) if u else (f"drop{i}", "dropout", layer_class("dropout").Config(rate=a))
-              for i, (u, a) in enumerate(head)]
+    specs += [
+        (f"fc{i}", "dense", dense(u, a)) if u else (f"drop{i}", "dropout", layer_class("dropout").Config(rate=a))
+        for i, (u, a) in enumerate(head)
+    ]
     specs.append(("out", "dense", dense(classes, "softmax")))
     network = Network.from_specs(specs, shape, "log-likelihood", dtype)
     network.initialize("he", seed)
@@ -34,15 +37,33 @@ def build(shape, middle, head=((6, "relu"),), classes=3, dtype=np.float64, seed=
 
 POOL = ("maxpool2d", layer_class("maxpool2d").Config(size=2))
 CASES = {
-    "nielsen": ((1, 12, 12), [("conv2d", conv(filters=4, kernel_size=5)), POOL,
-                              ("flatten", layer_class("flatten").Config())]),
-    "two-stages": ((2, 14, 14), [("conv2d", conv(filters=3, kernel_size=3, activation="tanh")), POOL,
-                                 ("conv2d", conv(filters=4, kernel_size=2, padding="same", activation="sigmoid")),
-                                 POOL]),
-    "stride-no-pool": ((2, 9, 9), [("conv2d", conv(filters=3, kernel_size=3, stride=2, activation="leaky_relu")),
-                                   ("conv2d", conv(filters=2, kernel_size=2, activation="linear"))]),
-    "pool-3": ((1, 12, 12), [("conv2d", conv(filters=2, kernel_size=3, padding="same")),
-                             ("maxpool2d", layer_class("maxpool2d").Config(size=3))]),
+    "nielsen": (
+        (1, 12, 12),
+        [("conv2d", conv(filters=4, kernel_size=5)), POOL, ("flatten", layer_class("flatten").Config())],
+    ),
+    "two-stages": (
+        (2, 14, 14),
+        [
+            ("conv2d", conv(filters=3, kernel_size=3, activation="tanh")),
+            POOL,
+            ("conv2d", conv(filters=4, kernel_size=2, padding="same", activation="sigmoid")),
+            POOL,
+        ],
+    ),
+    "stride-no-pool": (
+        (2, 9, 9),
+        [
+            ("conv2d", conv(filters=3, kernel_size=3, stride=2, activation="leaky_relu")),
+            ("conv2d", conv(filters=2, kernel_size=2, activation="linear")),
+        ],
+    ),
+    "pool-3": (
+        (1, 12, 12),
+        [
+            ("conv2d", conv(filters=2, kernel_size=3, padding="same")),
+            ("maxpool2d", layer_class("maxpool2d").Config(size=3)),
+        ],
+    ),
 }
 
 
@@ -59,8 +80,10 @@ def test_pooled_column_order_is_a_permutation_of_im2col():
 def test_the_plan_recognises_what_it_can_run():
     assert conv_stack_plan(build(*CASES["nielsen"])) is not None
     assert conv_stack_plan(build((784,), CASES["nielsen"][1], reshape=(1, 28, 28))) is not None
-    overlapping = [("conv2d", conv(filters=2, kernel_size=3)), ("maxpool2d", layer_class("maxpool2d").Config(
-        size=3, stride=2))]
+    overlapping = [
+        ("conv2d", conv(filters=2, kernel_size=3)),
+        ("maxpool2d", layer_class("maxpool2d").Config(size=3, stride=2)),
+    ]
     assert conv_stack_plan(build((1, 9, 9), overlapping)) is None
     averaged = [("conv2d", conv(filters=2, kernel_size=3)), ("avgpool2d", layer_class("avgpool2d").Config())]
     assert conv_stack_plan(build((1, 8, 8), averaged)) is None
@@ -84,14 +107,14 @@ def test_fused_training_equals_the_generic_path(case, optimizer, momentum, l2):
     seed_kernel_random(11)
     generic_metrics = []
     for b in range(n // batch):
-        rows = order[b * batch:(b + 1) * batch]
+        rows = order[b * batch : (b + 1) * batch]
         generic.loss_and_gradients(x[rows], y[rows])
-        generic_metrics.append([(r.weight_grad_norm, r.bias_grad_norm, r.weight_norm)
-                                for r in generic.reports().values()])
+        generic_metrics.append(
+            [(r.weight_grad_norm, r.bias_grad_norm, r.weight_norm) for r in generic.reports().values()]
+        )
         generic_optimizer.step(0.05, l2, 0.0)
     seed_kernel_random(11)
-    done, ended, losses, correct, metrics = runner.run(x, y, order, 0, n // batch, np.array([0.0, 0.05]), l2, 0.0,
-                                                       True)
+    done, ended, losses, correct, metrics = runner.run(x, y, order, 0, n // batch, np.array([0.0, 0.05]), l2, 0.0, True)
     assert (done, ended) == (n // batch, FINISHED)
     for key, value in generic.state().items():
         np.testing.assert_allclose(fused.state()[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
@@ -112,7 +135,7 @@ def test_float32_fused_training_stays_close_to_the_generic_path():
     runner = ConvStackRunner(fused, Optimizer(OptimizerSettings(), fused.slots()), 10)
     order = np.arange(40)
     for b in range(4):
-        generic.loss_and_gradients(x[b * 10:(b + 1) * 10], y[b * 10:(b + 1) * 10])
+        generic.loss_and_gradients(x[b * 10 : (b + 1) * 10], y[b * 10 : (b + 1) * 10])
         generic_optimizer.step(0.1, 0.0, 0.0)
     runner.run(x, y, order, 0, 4, np.array([0.0, 0.1]), 0.0, 0.0, False)
     for key, value in generic.state().items():
@@ -120,8 +143,9 @@ def test_float32_fused_training_stays_close_to_the_generic_path():
 
 
 def test_stop_flag_and_divergence():
-    network = build((1, 12, 12), [("conv2d", conv(filters=4, kernel_size=5, activation="tanh")), POOL],
-                    head=((6, "sigmoid"),))
+    network = build(
+        (1, 12, 12), [("conv2d", conv(filters=4, kernel_size=5, activation="tanh")), POOL], head=((6, "sigmoid"),)
+    )
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((20, 144)), one_hot(rng.integers(0, 3, 20), 3)
     runner = ConvStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 10)

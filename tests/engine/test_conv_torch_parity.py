@@ -1,4 +1,5 @@
 """Conv2D, MaxPool2D and AvgPool2D against torch.nn, forward and backward, float64, 1e-5 relative."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,21 +23,29 @@ def run_both(layer, module, x, dy):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@pytest.mark.parametrize("kernel,stride,padding,channels", [
-    (5, 1, "valid", (1, 20)), (3, 1, "same", (3, 4)), (3, 2, "valid", (2, 5)), (4, 1, "same", (2, 3)),
-    (3, 2, "same", (2, 3)),
-])
+@pytest.mark.parametrize(
+    "kernel,stride,padding,channels",
+    [
+        (5, 1, "valid", (1, 20)),
+        (3, 1, "same", (3, 4)),
+        (3, 2, "valid", (2, 5)),
+        (4, 1, "same", (2, 3)),
+        (3, 2, "same", (2, 3)),
+    ],
+)
 def test_conv2d_matches_torch(kernel, stride, padding, channels):
     rng = np.random.default_rng(0)
     c_in, c_out = channels
     shape = (c_in, 11, 12)
-    config = layer_class("conv2d").Config(filters=c_out, kernel_size=kernel, stride=stride, padding=padding,
-                                          activation="linear")
+    config = layer_class("conv2d").Config(
+        filters=c_out, kernel_size=kernel, stride=stride, padding=padding, activation="linear"
+    )
     layer = layer_class("conv2d")("c", config, shape, np.float64)
     layer.initialize("xavier", rng)
     if padding == "same" and stride > 1:
         # torch's padding="same" takes stride 1 only; pad explicitly as "same" does (extra zero after)
         from playground.engine.layers.geometry import output_size
+
         _, top, bottom = output_size(11, kernel, stride, "same")
         _, left, right = output_size(12, kernel, stride, "same")
         conv = torch.nn.Conv2d(c_in, c_out, kernel, stride=stride).double()
@@ -57,8 +66,9 @@ def test_conv2d_matches_torch(kernel, stride, padding, channels):
     assert relative_error(layer.grads["bias"], conv.bias.grad.numpy()) < 1e-5
 
 
-@pytest.mark.parametrize("activation,torch_activation", [("relu", torch.relu), ("sigmoid", torch.sigmoid),
-                                                         ("tanh", torch.tanh)])
+@pytest.mark.parametrize(
+    "activation,torch_activation", [("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]
+)
 def test_conv2d_activation_matches_torch(activation, torch_activation):
     rng = np.random.default_rng(1)
     config = layer_class("conv2d").Config(filters=3, kernel_size=3, activation=activation)

@@ -1,4 +1,5 @@
 """The fused dense-stack kernel against the layer-by-layer path: the same maths, composed twice."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,10 +26,16 @@ def data(n=60, features=8, classes=3, seed=0):
     return rng.standard_normal((n, features)), one_hot(rng.integers(0, classes, n), classes)
 
 
-@pytest.mark.parametrize("optimizer,momentum,l2,l1,dropout", [
-    ("sgd", 0.0, 0.0, 0.0, None), ("sgd", 0.9, 0.01, 0.0, None), ("sgd", 0.0, 0.0, 0.01, None),
-    ("adam", 0.0, 0.01, 0.0, None), ("sgd", 0.0, 0.0, 0.0, "fc1"),
-])
+@pytest.mark.parametrize(
+    "optimizer,momentum,l2,l1,dropout",
+    [
+        ("sgd", 0.0, 0.0, 0.0, None),
+        ("sgd", 0.9, 0.01, 0.0, None),
+        ("sgd", 0.0, 0.0, 0.01, None),
+        ("adam", 0.0, 0.01, 0.0, None),
+        ("sgd", 0.0, 0.0, 0.0, "fc1"),
+    ],
+)
 def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dropout):
     x, y = data()
     settings = OptimizerSettings(optimizer, momentum)
@@ -41,10 +48,11 @@ def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dro
     seed_kernel_random(11)
     generic_metrics = []
     for b in range(6):
-        rows = order[b * 10:(b + 1) * 10]
+        rows = order[b * 10 : (b + 1) * 10]
         generic.loss_and_gradients(x[rows], y[rows])
-        generic_metrics.append({k: (r.weight_grad_norm, r.bias_grad_norm, r.weight_norm)
-                                for k, r in generic.reports().items()})
+        generic_metrics.append(
+            {k: (r.weight_grad_norm, r.bias_grad_norm, r.weight_norm) for k, r in generic.reports().items()}
+        )
         generic_optimizer.step(0.1, l2, l1)
     seed_kernel_random(11)
     done, ended, losses, correct, metrics = runner.run(x, y, order, 0, 6, np.array([0.0, 0.1]), l2, l1, True)

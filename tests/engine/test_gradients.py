@@ -1,4 +1,5 @@
 """Finite-difference gradient checks in float64 for every layer type and every cost."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +18,7 @@ TOLERANCE = 1e-6
 
 def check_network_gradients(network, x, targets, seed=7):
     """Compare backprop with central differences for every parameter and for the input."""
+
     def loss():
         seed_kernel_random(seed)  # the same dropout mask at every evaluation
         value, _ = network.loss_and_gradients(x, targets)
@@ -40,8 +42,11 @@ def input_gradient_matches(network, x, targets):
     seed_kernel_random(3)
     output = network.forward(x, training=True)
     from playground.engine.costs import cost_and_delta
+
     delta = np.empty_like(output)
-    cost_and_delta(network.cost_code, out_layer.activation_code, out_layer.z, output, targets, delta, out_layer.config.alpha)
+    cost_and_delta(
+        network.cost_code, out_layer.activation_code, out_layer.z, output, targets, delta, out_layer.config.alpha
+    )
     delta /= len(x)
     dy = out_layer.backward_from_delta(delta)
     for layer in reversed(network.layers[:-1]):
@@ -50,6 +55,7 @@ def input_gradient_matches(network, x, targets):
     def loss_fixed_mask():
         seed_kernel_random(3)
         return loss()
+
     numeric = numerical_gradient(loss_fixed_mask, x)
     return relative_error(dy, numeric)
 
@@ -80,9 +86,11 @@ def test_every_registered_layer_type_passes_a_gradient_check(type_id):
 @pytest.mark.parametrize("activation", sorted(a for a in ACTIVATIONS if a != "softmax"))
 def test_dense_gradients_for_each_hidden_activation(activation):
     rng = np.random.default_rng(1)
-    specs = [("in", "input", layer_class("input").Config(shape=(5,))),
-             ("hidden", "dense", dense(4, activation)),
-             ("out", "dense", dense(3, "sigmoid"))]
+    specs = [
+        ("in", "input", layer_class("input").Config(shape=(5,))),
+        ("hidden", "dense", dense(4, activation)),
+        ("out", "dense", dense(3, "sigmoid")),
+    ]
     network = Network.from_specs(specs, (5,), "quadratic", np.float64)
     network.initialize("xavier", 2)
     # keep inputs away from ReLU's kink, where the derivative is undefined
@@ -92,16 +100,19 @@ def test_dense_gradients_for_each_hidden_activation(activation):
     assert input_gradient_matches(network, x, targets) < TOLERANCE
 
 
-COST_OUTPUTS = [(cost, activation) for cost, info in COSTS.items()
-                for activation in ([info.requires_activation] if info.requires_activation
-                                   else ["linear", "sigmoid", "tanh", "softmax"])]
+COST_OUTPUTS = [
+    (cost, activation)
+    for cost, info in COSTS.items()
+    for activation in (
+        [info.requires_activation] if info.requires_activation else ["linear", "sigmoid", "tanh", "softmax"]
+    )
+]
 
 
 @pytest.mark.parametrize("cost,output", COST_OUTPUTS)
 def test_every_cost_with_its_output_activations(cost, output):
     rng = np.random.default_rng(2)
-    specs = [("in", "input", layer_class("input").Config(shape=(4,))),
-             ("out", "dense", dense(3, output))]
+    specs = [("in", "input", layer_class("input").Config(shape=(4,))), ("out", "dense", dense(3, output))]
     network = Network.from_specs(specs, (4,), cost, np.float64)
     network.initialize("normal", 3)
     x = rng.standard_normal((5, 4))
@@ -116,7 +127,11 @@ def test_cost_values_follow_their_formulas():
     targets = one_hot(labels, 3)
     for cost, output, formula in [
         ("quadratic", "sigmoid", lambda a: 0.5 * ((targets - a) ** 2).sum(axis=1).mean()),
-        ("cross-entropy", "sigmoid", lambda a: -(targets * np.log(a) + (1 - targets) * np.log(1 - a)).sum(axis=1).mean()),
+        (
+            "cross-entropy",
+            "sigmoid",
+            lambda a: -(targets * np.log(a) + (1 - targets) * np.log(1 - a)).sum(axis=1).mean(),
+        ),
         ("log-likelihood", "softmax", lambda a: -np.log(a[np.arange(5), labels]).mean()),
     ]:
         specs = [("in", "input", layer_class("input").Config(shape=(4,))), ("out", "dense", dense(3, output))]

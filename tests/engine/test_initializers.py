@@ -4,8 +4,10 @@ import pytest
 from playground.engine.initializers import INITIALIZERS, initial_bias, initial_weight
 
 
-@pytest.mark.parametrize("name,expected_std", [("normal", 1.0), ("normal-scaled", 1 / np.sqrt(400)),
-                                               ("xavier", np.sqrt(2 / 500)), ("he", np.sqrt(2 / 400))])
+@pytest.mark.parametrize(
+    "name,expected_std",
+    [("normal", 1.0), ("normal-scaled", 1 / np.sqrt(400)), ("xavier", np.sqrt(2 / 500)), ("he", np.sqrt(2 / 400))],
+)
 def test_weight_scales(name, expected_std):
     weights = initial_weight(name, (100, 400), 400, 100, np.random.default_rng(0), np.float64)
     assert weights.std() == pytest.approx(expected_std, rel=0.03)

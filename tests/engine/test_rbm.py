@@ -1,4 +1,5 @@
 """The RBM's arithmetic checked against exact enumeration of a tiny machine's states."""
+
 from __future__ import annotations
 
 import itertools
@@ -114,11 +115,10 @@ def test_cd_with_a_long_chain_approaches_the_exact_gradient():
     _, hs, p = joint(layer)
     p_h = p.sum(axis=0)
     w, c, b = layer.params["weight"], layer.params["bias"], layer.params["visible_bias"]
-    means = 1 / (1 + np.exp(-(hs @ w + b)))                 # E[v | h] for every h
+    means = 1 / (1 + np.exp(-(hs @ w + b)))  # E[v | h] for every h
     hidden_of_means = 1 / (1 + np.exp(-(means @ w.T + c)))
     data_part = 1 / (1 + np.exp(-(data @ w.T + c)))
-    estimator_target = (data_part.T @ data / len(data)
-                        - np.einsum("h,hj,hi->ji", p_h, hidden_of_means, means))
+    estimator_target = data_part.T @ data / len(data) - np.einsum("h,hj,hi->ji", p_h, hidden_of_means, means)
     estimate = cd_estimate(layer, data, k=50, copies=2000)
     np.testing.assert_allclose(estimate, estimator_target, atol=0.02)
     assert np.abs(estimate - exact).max() < 0.1

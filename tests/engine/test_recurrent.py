@@ -1,6 +1,7 @@
 """Recurrent layers (SimpleRNN, LSTM), token inputs (Embedding, OneHot) and the per-step head (TimeDense):
 float64 finite-difference checks of everything backward returns, including the encoder-decoder API
 (initial state, final state, lengths)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -178,10 +179,12 @@ def test_a_per_step_softmax_head_trains_on_the_cost_of_every_step():
     """one_hot → lstm → time_dense(softmax) with log-likelihood summed over steps: a full network gradient check."""
     rng = np.random.default_rng(6)
     steps, vocabulary = 4, 5
-    specs = [("in", "input", layer_class("input").Config(shape=(steps,))),
-             ("hot", "one_hot", layer_class("one_hot").Config(vocabulary=vocabulary)),
-             ("rec", "lstm", layer_class("lstm").Config(hidden=4, return_sequences="yes")),
-             ("out", "time_dense", layer_class("time_dense").Config(units=vocabulary, activation="softmax"))]
+    specs = [
+        ("in", "input", layer_class("input").Config(shape=(steps,))),
+        ("hot", "one_hot", layer_class("one_hot").Config(vocabulary=vocabulary)),
+        ("rec", "lstm", layer_class("lstm").Config(hidden=4, return_sequences="yes")),
+        ("out", "time_dense", layer_class("time_dense").Config(units=vocabulary, activation="softmax")),
+    ]
     network = Network.from_specs(specs, (steps,), "log-likelihood", np.float64)
     network.initialize("xavier", 0)
     ids = rng.integers(0, vocabulary, (3, steps))
@@ -192,8 +195,10 @@ def test_a_per_step_softmax_head_trains_on_the_cost_of_every_step():
 
     value, output = network.loss_and_gradients(ids, targets)
     assert value == pytest.approx(-np.log(output[targets == 1]).sum() / 3)
-    analytic = {key: grad.copy() for key, grad in
-                ((f"{layer.id}.{n}", g) for layer in network.trainable for n, g in layer.grads.items())}
+    analytic = {
+        key: grad.copy()
+        for key, grad in ((f"{layer.id}.{n}", g) for layer in network.trainable for n, g in layer.grads.items())
+    }
     for key, param in network.state().items():
         assert relative_error(analytic[key], numerical_gradient(loss, param)) < TOLERANCE, key
     assert network.predict(ids).shape == (3, steps * vocabulary)
@@ -211,8 +216,9 @@ def _run_with_threads(threads, run):
         numba.set_num_threads(before)
 
 
-needs_two_threads = pytest.mark.skipif(__import__("numba").config.NUMBA_NUM_THREADS < 2,
-                                       reason="numba runs one thread here, so a batch is never split")
+needs_two_threads = pytest.mark.skipif(
+    __import__("numba").config.NUMBA_NUM_THREADS < 2, reason="numba runs one thread here, so a batch is never split"
+)
 
 
 @needs_two_threads
@@ -235,8 +241,17 @@ def test_a_batch_split_into_parts_gives_what_one_part_gives(kind, sequences):
         y = layer.forward(x, True, initial_state=state, lengths=lengths).copy()
         finals = [f.copy() for f in layer.final_state]
         dx = layer.backward(dy, state_like(layer, batch, np.random.default_rng(7))).copy()
-        return (layer._current["parts"], [y, *finals, dx, *[d.copy() for d in layer.d_initial_state],
-                                          *[g.copy() for g in layer.grads.values()], layer.time_grad_norms.copy()])
+        return (
+            layer._current["parts"],
+            [
+                y,
+                *finals,
+                dx,
+                *[d.copy() for d in layer.d_initial_state],
+                *[g.copy() for g in layer.grads.values()],
+                layer.time_grad_norms.copy(),
+            ],
+        )
 
     parts_one, whole = _run_with_threads(1, run)
     parts_two, split = _run_with_threads(2, run)

@@ -1,5 +1,6 @@
 """Parity with torch.nn.RNN, torch.nn.LSTM and torch.nn.Embedding: same weights (torch's layout and
 gate order i, f, g, o), same outputs, final states and gradients, including truncated BPTT."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -86,8 +87,8 @@ def test_truncated_bptt_is_torch_chunks_with_detached_states(kind):
     for start in range(0, steps, k):
         if start:
             carried = tuple(s.detach() for s in carried) if kind == "lstm" else carried.detach()
-        out, carried = theirs(tx[:, start:start + k], carried)
-        loss = loss + (out * torch.from_numpy(dy[:, start:start + k])).sum()
+        out, carried = theirs(tx[:, start : start + k], carried)
+        loss = loss + (out * torch.from_numpy(dy[:, start : start + k])).sum()
     loss.backward()
     assert np.allclose(dx, tx.grad.numpy(), atol=1e-10)
     for mine, tensor in zip(ours.d_initial_state, t_state):

@@ -1,4 +1,5 @@
 """Forward and backward parity with the equivalent torch modules, float64, 1e-5 relative."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,11 @@ from .helpers import mlp, one_hot, relative_error
 torch = pytest.importorskip("torch")
 
 TORCH_ACTIVATIONS = {
-    "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
-    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01), "linear": torch.nn.Identity,
+    "sigmoid": torch.nn.Sigmoid,
+    "tanh": torch.nn.Tanh,
+    "relu": torch.nn.ReLU,
+    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),
+    "linear": torch.nn.Identity,
 }
 TORCH_COSTS = {
     "quadratic": lambda out, y, labels: 0.5 * ((out - y) ** 2).sum(dim=1).mean(),
@@ -34,8 +38,10 @@ def torch_twin(network):
 
 
 @pytest.mark.parametrize("hidden", sorted(TORCH_ACTIVATIONS))
-@pytest.mark.parametrize("output,cost", [("sigmoid", "quadratic"), ("linear", "quadratic"),
-                                         ("sigmoid", "cross-entropy"), ("softmax", "log-likelihood")])
+@pytest.mark.parametrize(
+    "output,cost",
+    [("sigmoid", "quadratic"), ("linear", "quadratic"), ("sigmoid", "cross-entropy"), ("softmax", "log-likelihood")],
+)
 def test_dense_network_matches_torch(hidden, output, cost):
     rng = np.random.default_rng(0)
     network = mlp([6, 5, 4, 3], activation=hidden, output=output, cost=cost, initializer="xavier")

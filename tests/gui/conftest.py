@@ -1,4 +1,5 @@
 """GUI tests run offscreen: with no display and no platform set, Qt would abort the whole run."""
+
 import os
 
 import pytest
@@ -32,10 +33,18 @@ class Dialogs:
         from PySide6.QtWidgets import QMessageBox
 
         for kind in ("critical", "warning", "information", "about"):
-            monkeypatch.setattr(QMessageBox, kind, staticmethod(
-                lambda parent, title, text, *rest, k=kind: self.calls.append((k, title, text))))
-        monkeypatch.setattr(QMessageBox, "question", staticmethod(
-            lambda parent, title, text, *rest: self.calls.append(("question", title, text)) or self.answer))
+            monkeypatch.setattr(
+                QMessageBox,
+                kind,
+                staticmethod(lambda parent, title, text, *rest, k=kind: self.calls.append((k, title, text))),
+            )
+        monkeypatch.setattr(
+            QMessageBox,
+            "question",
+            staticmethod(
+                lambda parent, title, text, *rest: self.calls.append(("question", title, text)) or self.answer
+            ),
+        )
 
     def of(self, kind):
         return [call for call in self.calls if call[0] == kind]

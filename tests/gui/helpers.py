@@ -1,4 +1,5 @@
 """Small networks for the editor tests, and the labs' shared fixture body."""
+
 from contextlib import contextmanager
 
 from playground.model import sequential_spec
@@ -6,8 +7,9 @@ from playground.model import sequential_spec
 
 def mlp(*sizes):
     """in → fc1 → ... → out, with positions 110 apart, as the presets are."""
-    return sequential_spec(list(sizes), activation="sigmoid", output="sigmoid", cost="cross-entropy",
-                           initializer="normal-scaled")
+    return sequential_spec(
+        list(sizes), activation="sigmoid", output="sigmoid", cost="cross-entropy", initializer="normal-scaled"
+    )
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """The convolutional views: filters and feature maps fed while the cnn-mnist lesson trains,
 the drawing pad, the convolution explainer against the engine, the augmentation preview
 and its inspector section, a conv net's save/load round trip, and shape errors shown."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -151,8 +152,9 @@ def test_explainer_steps_through_the_lectures_example(qtbot):
 def test_augmentation_preview_follows_the_inspector(qtbot, make_window, mnist_dir):
     window = make_window(small_cnn(), data_dir=mnist_dir)
     window.step()  # loads the data
-    qtbot.waitUntil(lambda: window._tick() is None and window.state != "idle" and window.model.dataset is not None,
-                    timeout=15000)
+    qtbot.waitUntil(
+        lambda: window._tick() is None and window.state != "idle" and window.model.dataset is not None, timeout=15000
+    )
     window.stop_training(wait=True)
     board = window.dashboard
     board.show_panel("augmentation")
@@ -161,7 +163,7 @@ def test_augmentation_preview_follows_the_inspector(qtbot, make_window, mnist_di
     plain = panel.grid.copy()
     tile = 28 + 1
     # augmentation off: every variant equals its original
-    assert np.array_equal(plain[:28, tile:tile + 28], plain[:28, :28])
+    assert np.array_equal(plain[:28, tile : tile + 28], plain[:28, :28])
     form = window.inspector.augmentation_form
     form.editor("rotation").setText("20")
     form.editor("rotation").setModified(True)
@@ -170,7 +172,7 @@ def test_augmentation_preview_follows_the_inspector(qtbot, make_window, mnist_di
     board.refresh()
     rotated = panel.grid.copy()
     assert np.array_equal(rotated[:, :28], plain[:, :28], equal_nan=True)  # the originals stay
-    assert not np.allclose(rotated[:28, tile:tile + 28], plain[:28, :28])  # the variants turned
+    assert not np.allclose(rotated[:28, tile : tile + 28], plain[:28, :28])  # the variants turned
     assert "rotations up to ±20°" in panel.headline.text
     panel.new_samples.click()
     assert not np.array_equal(panel.grid, rotated, equal_nan=True)
@@ -198,8 +200,13 @@ def test_conv_project_round_trip(qtbot, make_window, mnist_dir, tmp_path):
     assert [node.type for node in window.document.spec.nodes] == [node.type for node in small_cnn().nodes]
 
 
-@pytest.mark.parametrize("node,field,value,reason", [("conv1", "kernel_size", 30, "larger than its 28×28 input"),
-                                                     ("pool1", "size", 5, "does not divide a 24×24 input")])
+@pytest.mark.parametrize(
+    "node,field,value,reason",
+    [
+        ("conv1", "kernel_size", 30, "larger than its 28×28 input"),
+        ("pool1", "size", 5, "does not divide a 24×24 input"),
+    ],
+)
 def test_shape_errors_show_in_the_window(make_window, node, field, value, reason):
     window = make_window(small_cnn())
     assert window.document.set_layer_config(node, field, value)
@@ -214,8 +221,11 @@ def test_shape_errors_show_in_the_window(make_window, node, field, value, reason
 def test_palette_and_cards_use_display_names(qtbot, make_window):
     palette = PaletteWidget()
     qtbot.addWidget(palette)
-    names = [palette.tree.topLevelItem(g).child(i).text(0) for g in range(palette.tree.topLevelItemCount())
-             for i in range(palette.tree.topLevelItem(g).childCount())]
+    names = [
+        palette.tree.topLevelItem(g).child(i).text(0)
+        for g in range(palette.tree.topLevelItemCount())
+        for i in range(palette.tree.topLevelItem(g).childCount())
+    ]
     assert {"Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten"} <= set(names)
     window = make_window(small_cnn())
     assert window.canvas.node_item("pool1").subtitle.startswith("MaxPool2D")
@@ -223,7 +233,7 @@ def test_palette_and_cards_use_display_names(qtbot, make_window):
 
 def test_kernel_grid_fits_the_space():
     assert fitting_columns(20, (5, 5), (600, 100)) == 10  # a wide strip: two rows of ten
-    assert fitting_columns(20, (5, 5), (400, 500)) == 4   # a tall space: five rows of four
+    assert fitting_columns(20, (5, 5), (400, 500)) == 4  # a tall space: five rows of four
 
 
 def test_multichannel_kernels_show_each_out_in_pair():

@@ -1,4 +1,5 @@
 """Every dashboard panel works on its own with fake data (no window, no training)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,6 +23,7 @@ def dashboard(qtbot):
         board.resize(700, 600)
         board.show()
         return board
+
     return make
 
 
@@ -165,13 +167,17 @@ def test_empty_model_shows_hints(qtbot):
 
 
 def test_helpers():
-    assert describe_layers(["a", "b", "c"]) == {"a": "the first hidden layer (a)", "b": "the last hidden layer (b)",
-                                                "c": "the output layer (c)"}
+    assert describe_layers(["a", "b", "c"]) == {
+        "a": "the first hidden layer (a)",
+        "b": "the last hidden layer (b)",
+        "c": "the output layer (c)",
+    }
     x, y = downsample(np.arange(10_000), np.arange(10_000, dtype=float), 100)
     assert len(x) == 100 and x[-1] == 9999 and y[0] == pytest.approx(49.5)
     assert smooth(np.ones(50), 10) == pytest.approx(np.ones(50))
     assert speed_ratio({"a": 1.0, "b": 1.2, "c": 5.0}, describe_layers(["a", "b", "c"]))[1].startswith(
-        "The layers learn at about the same speed")
+        "The layers learn at about the same speed"
+    )
     mosaic = weight_mosaic(np.ones((4, 784)), (28, 28))
     assert mosaic.shape == (57, 57) and np.isnan(mosaic[28]).all()
     image = boundary_image(np.array([[[0.9, 0.1], [0.5, 0.5]]]), 2)

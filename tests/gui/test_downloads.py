@@ -1,5 +1,6 @@
 """The download dialog never makes the window wait, says when a mirror has stalled, and
 offers to retry or to use a local folder after a failure."""
+
 import threading
 import time
 
@@ -52,8 +53,9 @@ def test_the_dialog_says_when_no_data_arrives(qtbot, monkeypatch):
 def test_a_failure_offers_retry_and_retrying_can_succeed(qtbot, monkeypatch, tmp_path):
     answers = [QMessageBox.Retry]
     asked = []
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
-        lambda parent, title, text, *rest: asked.append(text) or answers.pop(0)))
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda parent, title, text, *rest: asked.append(text) or answers.pop(0))
+    )
     attempts = []
 
     def flaky(name, progress=None, cancel=None):

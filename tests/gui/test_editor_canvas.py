@@ -1,5 +1,6 @@
 """The canvas and palette, driven the way a user drives them: drops built from the palette's
 own mime data, mouse drags on the viewport, and the actions' shortcuts."""
+
 import dataclasses
 
 import pytest
@@ -70,6 +71,7 @@ def test_drop_from_the_palette_adds_the_layer_where_it_fell(qtbot, view, doc):
 
 def test_a_drop_of_something_else_is_ignored(view):
     from PySide6.QtCore import QMimeData
+
     mime = QMimeData()
     mime.setText("hello")
     enter = QDragEnterEvent(QPoint(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
@@ -91,24 +93,36 @@ def test_connect_by_dragging_from_an_output_port_to_an_input_port(qtbot, view, d
 
 def test_dragging_backwards_from_an_input_port_connects_too(qtbot, view, doc):
     doc.remove_layers([], [("fc1", "out")])
-    drag(qtbot, view, at(view, view.node_item("out").in_port.scenePos()),
-         at(view, view.node_item("fc1").sceneBoundingRect().center()))  # anywhere on the card
+    drag(
+        qtbot,
+        view,
+        at(view, view.node_item("out").in_port.scenePos()),
+        at(view, view.node_item("fc1").sceneBoundingRect().center()),
+    )  # anywhere on the card
     assert ("fc1", "out") in doc.spec.edges
 
 
 def test_a_refused_connection_says_why_and_changes_nothing(qtbot, view, doc, messages):
     new = doc.add_layer("dense", (300, 0))
     before, steps = doc.spec, doc.undo_stack.count()
-    drag(qtbot, view, at(view, view.node_item(new).out_port.scenePos()),
-         at(view, view.node_item("fc1").in_port.scenePos()))
+    drag(
+        qtbot,
+        view,
+        at(view, view.node_item(new).out_port.scenePos()),
+        at(view, view.node_item("fc1").in_port.scenePos()),
+    )
     assert doc.spec is before and doc.undo_stack.count() == steps
     assert messages and "already has an input" in messages[-1]
     assert view.node_item("fc1").in_port.brush().color() != ERROR  # the mark is cleared
 
 
 def test_a_wire_dropped_on_the_input_card_is_refused_with_its_reason(qtbot, view, doc, messages):
-    drag(qtbot, view, at(view, view.node_item("out").out_port.scenePos()),
-         at(view, view.node_item("in").sceneBoundingRect().center()))
+    drag(
+        qtbot,
+        view,
+        at(view, view.node_item("out").out_port.scenePos()),
+        at(view, view.node_item("in").sceneBoundingRect().center()),
+    )
     assert messages[-1] == '"in" is an input layer: nothing can feed it.' and doc.undo_stack.count() == 0
 
 
@@ -167,8 +181,7 @@ def test_live_validation_marks_problems(view, doc):
     loose = doc.add_layer("dense", (300, 0))
     card = view.node_item(loose)
     assert card.problems and "not connected" in card.toolTip()
-    doc.set_spec(sequential_spec([4, 3, 2], activation="relu", output="relu", cost="cross-entropy",
-                                 initializer="he"))
+    doc.set_spec(sequential_spec([4, 3, 2], activation="relu", output="relu", cost="cross-entropy", initializer="he"))
     out = view.node_item("out")
     assert "cross-entropy cost needs a sigmoid output" in out.toolTip() and out.problems
     assert not view.node_item("fc1").problems
@@ -199,6 +212,7 @@ def test_cards_show_shape_and_parameter_count(view, doc):
 
 def test_header_colours_match_the_plots(view, doc):
     from playground.gui.colors import layer_color
+
     assert view.node_item("fc1").header_colour == layer_color(0)
     assert view.node_item("out").header_colour == layer_color(1)
 
@@ -242,8 +256,16 @@ def test_zoom_and_fit(view, doc):
 def test_ctrl_wheel_zooms_and_middle_drag_pans(qtbot, view, doc):
     view.resetTransform()
     centre = QPointF(view.viewport().rect().center())
-    wheel = QWheelEvent(centre, QPointF(view.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 240),
-                        Qt.NoButton, Qt.ControlModifier, Qt.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        centre,
+        QPointF(view.mapToGlobal(centre.toPoint())),
+        QPoint(),
+        QPoint(0, 240),
+        Qt.NoButton,
+        Qt.ControlModifier,
+        Qt.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(view.viewport(), wheel)
     assert view.zoom() > 1.3
     scroll = view.horizontalScrollBar().value(), view.verticalScrollBar().value()
@@ -274,6 +296,7 @@ def test_selection_is_announced_in_network_order(view):
 @pytest.fixture
 def extra_layer_type():
     """A layer type registered for one test, as a new layer file would register it."""
+
     @dataclasses.dataclass(frozen=True)
     class ScaleConfig:
         factor: float = option(2.0, help="What to multiply by.", minimum=0.0)

@@ -1,5 +1,6 @@
 """The editor's Document: every edit is one undoable step, bad edits are refused with a reason
 and change nothing, and a locked document refuses everything."""
+
 import json
 
 import pytest
@@ -62,14 +63,17 @@ def test_connect_and_disconnect_undo(doc):
     assert ("fc1", new) in doc.spec.edges
 
 
-@pytest.mark.parametrize("source, target, reason", [
-    ("out", "in", "input layer"),
-    ("fc1", "fc1", "cannot feed itself"),
-    ("in", "fc1", "already feeds"),
-    ("loose", "fc1", "already has an input"),
-    ("fc1", "loose", "networks here are chains"),
-    ("nowhere", "fc1", 'no layer "nowhere"'),
-])
+@pytest.mark.parametrize(
+    "source, target, reason",
+    [
+        ("out", "in", "input layer"),
+        ("fc1", "fc1", "cannot feed itself"),
+        ("in", "fc1", "already feeds"),
+        ("loose", "fc1", "already has an input"),
+        ("fc1", "loose", "networks here are chains"),
+        ("nowhere", "fc1", 'no layer "nowhere"'),
+    ],
+)
 def test_invalid_connections_are_refused_with_their_reason(doc, refusals, source, target, reason):
     doc.add_layer("dense", (300, 0))
     doc.undo_stack.clear()
@@ -127,14 +131,17 @@ def test_setting_the_same_value_is_no_step(doc):
     assert doc.undo_stack.count() == 0 and not doc.is_modified()
 
 
-@pytest.mark.parametrize("field, value, reason", [
-    ("units", -5, "at least 1"),
-    ("units", float("nan"), "whole number"),
-    ("units", "many", "whole number"),
-    ("activation", "swish", "must be one of"),
-    ("alpha", float("nan"), "finite"),
-    ("colour", "red", 'no setting "colour"'),
-])
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("units", -5, "at least 1"),
+        ("units", float("nan"), "whole number"),
+        ("units", "many", "whole number"),
+        ("activation", "swish", "must be one of"),
+        ("alpha", float("nan"), "finite"),
+        ("colour", "red", 'no setting "colour"'),
+    ],
+)
 def test_invalid_layer_values_are_refused(doc, refusals, field, value, reason):
     assert_refused(doc, refusals, doc.set_layer_config, "fc1", field, value, reason=reason)
     assert refusals[-1].startswith('Layer "fc1"')
@@ -176,11 +183,18 @@ def test_a_locked_document_refuses_every_edit(doc, refusals):
     doc.locked = True
     assert locks == [True]
     payload = doc.copy_payload(["fc1"])
-    for edit, args in [(doc.add_layer, ("dense", (0, 0))), (doc.remove_layers, (["fc1"],)),
-                       (doc.move_layers, ({"fc1": (5, 5)},)), (doc.connect, ("out", "fc1")),
-                       (doc.disconnect, ("in", "fc1")), (doc.set_layer_config, ("fc1", "units", 5)),
-                       (doc.set_training, ("epochs", 3)), (doc.set_dataset, ("name", "xor")),
-                       (doc.paste, (payload, (0, 0))), (doc.set_spec, (mlp(2, 2),))]:
+    for edit, args in [
+        (doc.add_layer, ("dense", (0, 0))),
+        (doc.remove_layers, (["fc1"],)),
+        (doc.move_layers, ({"fc1": (5, 5)},)),
+        (doc.connect, ("out", "fc1")),
+        (doc.disconnect, ("in", "fc1")),
+        (doc.set_layer_config, ("fc1", "units", 5)),
+        (doc.set_training, ("epochs", 3)),
+        (doc.set_dataset, ("name", "xor")),
+        (doc.paste, (payload, (0, 0))),
+        (doc.set_spec, (mlp(2, 2),)),
+    ]:
         assert_refused(doc, refusals, edit, *args, reason=LOCKED_MESSAGE)
     doc.locked = False
     assert doc.set_layer_config("fc1", "units", 5)

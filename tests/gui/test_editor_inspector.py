@@ -1,5 +1,6 @@
 """The inspector's generated forms: edits reach the model through the Document, bad values
 are refused with a message, and the forms follow undo and the canvas's selection."""
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
@@ -152,5 +153,9 @@ def test_a_new_layer_type_needs_no_inspector_code(qtbot, inspector, doc, extra_l
     inspector.show_layer("fc1")  # back to a dense layer: the form is rebuilt for its config
     assert inspector.layer_form.editor("units").value() == 30
     shown = [form for form in inspector.findChildren(ConfigForm) if form.isVisibleTo(inspector)]
-    assert set(shown) == {inspector.training_form, inspector.dataset_form, inspector.augmentation_form,
-                         inspector.layer_form}
+    assert set(shown) == {
+        inspector.training_form,
+        inspector.dataset_form,
+        inspector.augmentation_form,
+        inspector.layer_form,
+    }

@@ -1,5 +1,6 @@
 """State connections on the canvas: an encoder's final state fed to a decoder, made from a
 recurrent card's context menu, deleted like an edge, undone, saved, and marked when wrong."""
+
 import dataclasses
 import json
 
@@ -15,8 +16,9 @@ from .helpers import mlp
 
 def translator(cell="lstm"):
     """A small encoder-decoder whose state connection the user has yet to draw."""
-    spec = encoder_decoder_spec(source_vocabulary=5, target_vocabulary=6, source_length=4, target_length=3,
-                                hidden=8, dimension=4, cell=cell)
+    spec = encoder_decoder_spec(
+        source_vocabulary=5, target_vocabulary=6, source_length=4, target_length=3, hidden=8, dimension=4, cell=cell
+    )
     return dataclasses.replace(spec, state_edges=[])
 
 
@@ -28,6 +30,7 @@ def doc(qapp):
 @pytest.fixture
 def show(qtbot):
     """Shows a canvas on a document; ``view.messages`` records its status-bar messages."""
+
     def show(document):
         view = CanvasView(document)
         qtbot.addWidget(view)
@@ -175,8 +178,13 @@ def test_a_second_input_from_the_palette_until_the_encoder_decoder_is_valid(view
     """Build the decoder's side by hand: each step's remaining problem is named, none at the end."""
     start = translator()
     encoder_side = ["source", "source_embedding", "encoder"]
-    doc.set_spec(dataclasses.replace(start, nodes=[start.node(i) for i in encoder_side],
-                                     edges=[("source", "source_embedding"), ("source_embedding", "encoder")]))
+    doc.set_spec(
+        dataclasses.replace(
+            start,
+            nodes=[start.node(i) for i in encoder_side],
+            edges=[("source", "source_embedding"), ("source_embedding", "encoder")],
+        )
+    )
     target = view.add_layer_in_view("input")
     assert target and target != "source" and [n.type for n in doc.spec.nodes].count("input") == 2
     assert any("a second input layer" in p.message for p in doc.analysis.problems)

@@ -5,6 +5,7 @@ that cannot be built, then Save as a dialog advised.  Every way an open can fail
 here, and after each the project file must still be byte-for-byte what it was, and the
 window must still show its network, its file name, its weights and its history.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,13 @@ def _trained_project(qtbot, window, path):
 
 
 def _snapshot(window):
-    return (spec_to_dict(window.document.spec), window.file_path, window.windowTitle(),
-            {key: value.copy() for key, value in window.network.copy_state().items()},
-            window.model.history.steps.copy())
+    return (
+        spec_to_dict(window.document.spec),
+        window.file_path,
+        window.windowTitle(),
+        {key: value.copy() for key, value in window.network.copy_state().items()},
+        window.model.history.steps.copy(),
+    )
 
 
 def _assert_unchanged(window, before):
@@ -55,12 +60,17 @@ def _bad_files(tmp_path):
 def _fail_with(error):
     def fail(*_args, **_kwargs):
         raise error
+
     return fail
 
 
 # every way building or loading the opened network can fail, including errors of unexpected types
-BUILD_FAILURES = [MemoryError("Unable to allocate 37.3 GiB"), ValueError("a weight of the wrong shape"),
-                  RuntimeError("something nobody expected"), KeyError("fc1.weight")]
+BUILD_FAILURES = [
+    MemoryError("Unable to allocate 37.3 GiB"),
+    ValueError("a weight of the wrong shape"),
+    RuntimeError("something nobody expected"),
+    KeyError("fc1.weight"),
+]
 
 
 def test_every_failed_open_leaves_the_project_untouched(qtbot, make_window, dialogs, tmp_path, monkeypatch):
@@ -76,8 +86,10 @@ def test_every_failed_open_leaves_the_project_untouched(qtbot, make_window, dial
         _assert_unchanged(window, before)
 
     good = tmp_path / "good.json"
-    save_spec(sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood",
-                              initializer="xavier"), good)
+    save_spec(
+        sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood", initializer="xavier"),
+        good,
+    )
     import playground.gui.dashboard_lab as dashboard_lab
     import playground.gui.window_files as window_files
 
@@ -111,15 +123,20 @@ def test_every_failed_open_leaves_the_project_untouched(qtbot, make_window, dial
     np.testing.assert_array_equal(reopened.history.steps, before[4])
 
 
-def test_network_too_large_for_the_machine_cannot_overwrite_the_project(qtbot, make_window, dialogs,
-                                                                         tmp_path, monkeypatch):
+def test_network_too_large_for_the_machine_cannot_overwrite_the_project(
+    qtbot, make_window, dialogs, tmp_path, monkeypatch
+):
     """The reported sequence: a network whose layers each pass but which needs 37 GB in all."""
     window = make_window()
     project = tmp_path / "mywork.npz"
     saved = _trained_project(qtbot, window, project)
     wide = tmp_path / "wide.json"
-    save_spec(sequential_spec([784, 100000, 100000, 10], activation="sigmoid", output="sigmoid",
-                              cost="quadratic", initializer="xavier"), wide)
+    save_spec(
+        sequential_spec(
+            [784, 100000, 100000, 10], activation="sigmoid", output="sigmoid", cost="quadratic", initializer="xavier"
+        ),
+        wide,
+    )
     assert window.open_path(wide)  # it opens, as a network that cannot train, and says why
     assert "parameter budget" in window.document.analysis.problems[0].message
     assert not window.train_action.isEnabled()

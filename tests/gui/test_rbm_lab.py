@@ -4,6 +4,7 @@ what it should, and its failures are one line.
 The runs are the real ``RBMTrainer`` on a few hundred MNIST images from the shared test
 set, with one or two short epochs, so the whole file stays within seconds.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,11 +26,13 @@ def small(name: str, train_limit: int = 400, pretrain_epochs: int = 1, fine_tune
 
 def pausing_after_first_epoch(inner):
     """The lab's runner, pausing the run after its first RBM epoch: views are checked while it is alive."""
+
     def run(spec, control):
         for event in inner(spec, control):
             yield event
             if isinstance(event, PretrainEpoch) and event.epoch == 1 and event.layer_index == 0:
                 control.pause()
+
     return run
 
 
@@ -51,7 +54,7 @@ def test_every_view_receives_data_while_an_rbm_trains(make_lab, qtbot):
     assert lab.running and lab.thread.isRunning()
     for view in (lab.curves, lab.reconstructions, lab.filters, lab.completion, lab.samples):
         lab.tabs.setCurrentWidget(view)
-        qtbot.waitUntil(lambda view=view: view._seen == view.versions(lab.model), timeout=5_000)   # drew the newest
+        qtbot.waitUntil(lambda view=view: view._seen == view.versions(lab.model), timeout=5_000)  # drew the newest
     # the energy curves: the per-batch error, one validation point, which RBM is training
     assert len(lab.curves.curve("error", 0).xData) > 0
     assert len(lab.curves.curve("energy", 0, symbols=True).yData) == 1
@@ -68,7 +71,7 @@ def test_every_view_receives_data_while_an_rbm_trains(make_lab, qtbot):
     qtbot.waitUntil(lambda: not lab.running, timeout=30_000)
     assert "finished" in lab.status.text()
     assert [r.epoch for r in lab.model.pretrain_epochs] == [1, 2]
-    after = lab.samples.steps_done   # the chains keep advancing after the run while their tab is shown
+    after = lab.samples.steps_done  # the chains keep advancing after the run while their tab is shown
     qtbot.waitUntil(lambda: lab.samples.steps_done >= after + 4, timeout=5_000)
 
 
@@ -129,8 +132,8 @@ def test_autoencoder_code_has_one_point_per_example(make_lab, qtbot):
     assert view.code.shape == (len(examples.images), 2)
     points = sum(len(item.xData) for item in view._classes.values())
     assert points == len(examples.images)
-    assert sorted(view._classes) == [str(label) for label in range(10)]   # a legend entry per digit
-    assert len(lab.model.history.epochs) == 1   # the fine-tuning cost reached the loss panel's model
+    assert sorted(view._classes) == [str(label) for label in range(10)]  # a legend entry per digit
+    assert len(lab.model.history.epochs) == 1  # the fine-tuning cost reached the loss panel's model
 
 
 def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
@@ -144,11 +147,11 @@ def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
     lab.tabs.setCurrentWidget(lab.loss)
     assert lab.fine_tune()
     qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
-    assert lab.model.pretrain_epochs == []   # a fine-tuning run has no pretraining figures
+    assert lab.model.pretrain_epochs == []  # a fine-tuning run has no pretraining figures
     epochs = lab.model.history.epochs
     assert len(epochs) == 1 and 0.0 <= epochs[0].val_accuracy <= 1.0
     assert lab.loss.val_accuracy.yData is not None and len(lab.loss.val_accuracy.yData) == 1
-    assert not np.array_equal(pretrained, lab.stack_runner.stack.rbms[0].params["weight"])   # tuned in place
+    assert not np.array_equal(pretrained, lab.stack_runner.stack.rbms[0].params["weight"])  # tuned in place
 
 
 def test_ratings_tab_trains_the_collaborative_filtering_example(make_lab, qtbot):

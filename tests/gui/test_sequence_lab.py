@@ -4,6 +4,7 @@ Most tests drive the lab with a fake runner: a generator that yields the same ev
 sequence trainer yields (an RNN's gradient fading along time, an LSTM's holding, gates,
 translations and hidden states), quickly and deterministically.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,20 +18,39 @@ from playground.training.sequence_events import HiddenStates, SequenceChunk, Seq
 
 from .helpers import shown_labs
 
-PAIRS = [("jedna", "one"), ("dva", "two"), ("tři", "three"), ("dvacet jedna", "twenty-one"),
-         ("sto dva", "one hundred two"), ("tři sta čtyřicet dva", "three hundred forty-two"),
-         ("devět set devadesát", "nine hundred ninety"), ("sedm", "seven")]
+PAIRS = [
+    ("jedna", "one"),
+    ("dva", "two"),
+    ("tři", "three"),
+    ("dvacet jedna", "twenty-one"),
+    ("sto dva", "one hundred two"),
+    ("tři sta čtyřicet dva", "three hundred forty-two"),
+    ("devět set devadesát", "nine hundred ninety"),
+    ("sedm", "seven"),
+]
 
 
 def fake_spec(kind: str = "lstm", translation: bool = False):
     """Enough of a NetworkSpec for the lab: the recurrent layer's type, the batch size, state edges."""
     nodes = [SimpleNamespace(id="in", type="input"), SimpleNamespace(id="rnn", type=kind)]
-    return SimpleNamespace(name=f"fake {kind}", nodes=nodes, state_edges=[("enc", "dec")] if translation else [],
-                           training=SimpleNamespace(batch_size=16, learning_rate=0.01))
+    return SimpleNamespace(
+        name=f"fake {kind}",
+        nodes=nodes,
+        state_edges=[("enc", "dec")] if translation else [],
+        training=SimpleNamespace(batch_size=16, learning_rate=0.01),
+    )
 
 
-def fake_runner(kind: str = "lstm", epochs: int = 3, steps_per_epoch: int = 40, chunk: int = 4, length: int = 12,
-                delay: float = 0.002, translation: bool = False, hold_after_first_epoch: bool = False):
+def fake_runner(
+    kind: str = "lstm",
+    epochs: int = 3,
+    steps_per_epoch: int = 40,
+    chunk: int = 4,
+    length: int = 12,
+    delay: float = 0.002,
+    translation: bool = False,
+    hold_after_first_epoch: bool = False,
+):
     """A runner yielding realistic events: ‖∂C/∂h_t‖ decays along time fast (RNN) or slowly (LSTM).
 
     ``hold_after_first_epoch`` pauses the run itself after its first epoch record, so a test
@@ -51,8 +71,10 @@ def fake_runner(kind: str = "lstm", epochs: int = 3, steps_per_epoch: int = 40, 
                 losses = 0.2 * np.exp(-step / 60) + rng.uniform(0, 0.01, chunk)
                 gates = {}
                 if kind == "lstm":
-                    gates = {"forget_gate": 0.8 + 0.15 * np.tanh(step / 50) + 0.01 * np.sin(t),
-                             "input_gate": 0.3 - 0.1 * np.tanh(step / 50) + 0.05 * np.cos(t)}
+                    gates = {
+                        "forget_gate": 0.8 + 0.15 * np.tanh(step / 50) + 0.01 * np.sin(t),
+                        "input_gate": 0.3 - 0.1 * np.tanh(step / 50) + 0.05 * np.cos(t),
+                    }
                 yield SequenceChunk(epoch, step, losses, grads, clips=int(step % 10 == 0), layer_id="rnn", **gates)
                 step += chunk
                 time.sleep(delay)
@@ -83,8 +105,11 @@ def fake_hidden_states(noise: float, phrases: int = 40, hidden: int = 16, seed: 
     centres = np.random.default_rng(99).normal(0, 3, (4, hidden))
     states = centres[hundreds] + noise * rng.normal(size=(phrases, hidden))
     lengths = 5 + (np.arange(phrases) * 7) % 23
-    return HiddenStates([f"phrase {i} ({h} hundred)" for i, h in enumerate(hundreds)], states,
-                        {"hundreds digit": hundreds, "length": lengths.astype(np.float64)})
+    return HiddenStates(
+        [f"phrase {i} ({h} hundred)" for i, h in enumerate(hundreds)],
+        states,
+        {"hundreds digit": hundreds, "length": lengths.astype(np.float64)},
+    )
 
 
 @pytest.fixture
@@ -97,8 +122,10 @@ def make_lab(qtbot):
 
 
 def test_every_view_receives_data_while_a_run_trains(make_lab, qtbot):
-    lab = make_lab(fake_runner("lstm", epochs=3, delay=0.01, translation=True, hold_after_first_epoch=True),
-                   fake_spec("lstm", translation=True))
+    lab = make_lab(
+        fake_runner("lstm", epochs=3, delay=0.01, translation=True, hold_after_first_epoch=True),
+        fake_spec("lstm", translation=True),
+    )
     assert lab.train()
     # the run holds itself after epoch 1: every view is checked while the worker is alive
     qtbot.waitUntil(lambda: bool(lab.model.epochs) and len(lab.model.time_grads) > 0, timeout=10_000)
@@ -280,17 +307,27 @@ def encoder_decoder_spec():
     def node(node_id, type_id, **config):
         return {"id": node_id, "type": type_id, "version": 1, "config": config}
 
-    nodes = [node("src", "input", shape=[6]), node("src_embed", "embedding", vocabulary=20, dimension=8),
-             node("encoder", "lstm", hidden=16, return_sequences="no", forget_bias=1.0),
-             node("tgt", "input", shape=[7]), node("tgt_embed", "embedding", vocabulary=20, dimension=8),
-             node("decoder", "lstm", hidden=16, return_sequences="yes", forget_bias=1.0),
-             node("out", "time_dense", units=20, activation="softmax")]
+    nodes = [
+        node("src", "input", shape=[6]),
+        node("src_embed", "embedding", vocabulary=20, dimension=8),
+        node("encoder", "lstm", hidden=16, return_sequences="no", forget_bias=1.0),
+        node("tgt", "input", shape=[7]),
+        node("tgt_embed", "embedding", vocabulary=20, dimension=8),
+        node("decoder", "lstm", hidden=16, return_sequences="yes", forget_bias=1.0),
+        node("out", "time_dense", units=20, activation="softmax"),
+    ]
     chains = (["src", "src_embed", "encoder"], ["tgt", "tgt_embed", "decoder", "out"])
     positions = {node_id: [300.0 * c, 110.0 * r] for c, chain in enumerate(chains) for r, node_id in enumerate(chain)}
     edges = [{"from": a, "to": b} for chain in chains for a, b in zip(chain, chain[1:])]
-    return spec_from_dict({"format": "playground-network", "format_version": 1, "nodes": nodes,
-                           "edges": edges + [{"from": "encoder", "to": "decoder", "kind": "state"}],
-                           "ui": {"positions": positions}})
+    return spec_from_dict(
+        {
+            "format": "playground-network",
+            "format_version": 1,
+            "nodes": nodes,
+            "edges": edges + [{"from": "encoder", "to": "decoder", "kind": "state"}],
+            "ui": {"positions": positions},
+        }
+    )
 
 
 def test_the_canvas_draws_the_state_connection_apart_from_the_data_edges(qtbot):
@@ -313,7 +350,7 @@ def test_the_canvas_draws_the_state_connection_apart_from_the_data_edges(qtbot):
     encoder, decoder = canvas.node_item("encoder"), canvas.node_item("decoder")
     start, end = state.path().pointAtPercent(0), state.path().pointAtPercent(1)
     assert start.x() == pytest.approx(encoder.sceneBoundingRect().right() - 10)  # from the encoder's right side
-    assert end.x() < decoder.x() and abs(end.y() - decoder.y() - 36) < 20   # to the decoder's left side
+    assert end.x() < decoder.x() and abs(end.y() - decoder.y() - 36) < 20  # to the decoder's left side
     # painted dashed, in its own colour, with its label
     image = QImage(int(state.boundingRect().width()), int(state.boundingRect().height()), QImage.Format_ARGB32)
     image.fill(Qt.transparent)
@@ -321,14 +358,19 @@ def test_the_canvas_draws_the_state_connection_apart_from_the_data_edges(qtbot):
     painter.translate(-state.boundingRect().topLeft())
     state.paint(painter, None)
     painter.end()
-    colours = {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())
-               if image.pixelColor(x, y).alpha() == 255}
+    colours = {
+        image.pixelColor(x, y).name()
+        for x in range(image.width())
+        for y in range(image.height())
+        if image.pixelColor(x, y).alpha() == 255
+    }
     assert QColor(STATE_EDGE).name() in colours
     assert all(isinstance(e, EdgeItem) and not isinstance(e, StateEdgeItem) for e in canvas._edges.values())
     # it follows a moved card, and goes when the connection goes
     decoder.setPos(decoder.pos().x() + 100, decoder.pos().y())
     assert state.path().pointAtPercent(1).x() == pytest.approx(end.x() + 100)
     import dataclasses
+
     document.set_spec(dataclasses.replace(document.spec, state_edges=[]))
     assert state.scene() is None and not canvas._state_edges
 
@@ -340,8 +382,11 @@ def short_lesson(name: str, epochs: int = 1, n_samples: int = 1200, **dataset):
     from playground.training.lessons import load_lesson
 
     spec = load_lesson(name)
-    return dataclasses.replace(spec, training=dataclasses.replace(spec.training, epochs=epochs),
-                               dataset=dataclasses.replace(spec.dataset, n_samples=n_samples, **dataset))
+    return dataclasses.replace(
+        spec,
+        training=dataclasses.replace(spec.training, epochs=epochs),
+        dataset=dataclasses.replace(spec.dataset, n_samples=n_samples, **dataset),
+    )
 
 
 @pytest.mark.slow
@@ -355,8 +400,7 @@ def test_a_real_rnn_and_lstm_run_feed_the_views(make_lab, qtbot):
     assert lab.variant.isVisibleTo(lab)
     lab.tabs.setCurrentWidget(lab.gates)
     lab.train()
-    qtbot.waitUntil(lambda: lab.gates.forget.yData is not None and len(lab.gates.forget.yData) == 50,
-                    timeout=30_000)
+    qtbot.waitUntil(lambda: lab.gates.forget.yData is not None and len(lab.gates.forget.yData) == 50, timeout=30_000)
     assert lab.running  # seen while it trains
     qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
     assert "finished" in lab.status.text() and "validation MSE" in lab.status.text(), lab.status.text()

@@ -1,4 +1,5 @@
 """Projects, lessons, recent files, autosave and recovery, exports, downloads, and `run_app`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -154,6 +155,7 @@ def test_dataset_download_with_progress_and_cancel(make_window, dialogs, tmp_pat
 
     def offline(name, progress=None, cancel=None):
         from playground.datasets import DatasetUnavailable
+
         raise DatasetUnavailable("no network: could not reach any mirror")
 
     assert not window.download_dataset("fashion-mnist", downloader=offline)

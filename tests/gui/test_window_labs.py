@@ -1,4 +1,5 @@
 """The window's toolbar drives the lab of a network the dashboard does not train."""
+
 import dataclasses
 
 import numpy as np
@@ -57,7 +58,7 @@ def test_an_rbm_lesson_trains_in_the_rbm_lab(qtbot, make_window, mnist_dir):
 
 def saved_weights(path):
     with np.load(path, allow_pickle=False) as archive:
-        return {name[len("weights/"):]: archive[name] for name in archive.files if name.startswith("weights/")}
+        return {name[len("weights/") :]: archive[name] for name in archive.files if name.startswith("weights/")}
 
 
 def assert_same_weights(got, expected):

@@ -1,5 +1,6 @@
 """The Lessons menu groups the lessons by chapter, in the curriculum's order; a lesson opens on the
 panel its file names."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,8 @@ def test_the_lessons_menu_has_one_submenu_per_chapter_in_order(make_window):
     chapters = [action for action in _lessons_menu(window).actions() if action.menu() is not None]
     assert [action.text() for action in chapters] == [
         f"&{number}. {chapter.title}" + ("" if chapter.lessons else " (coming)")
-        for number, chapter in enumerate(curriculum(), start=1)]
+        for number, chapter in enumerate(curriculum(), start=1)
+    ]
     for action, chapter in zip(chapters, curriculum()):
         assert [entry.text().split(":")[0] for entry in action.menu().actions()] == list(chapter.lessons)
         assert action.isEnabled() == bool(chapter.lessons)
@@ -25,8 +27,11 @@ def test_the_lessons_menu_has_one_submenu_per_chapter_in_order(make_window):
 
 def test_choosing_a_lesson_in_the_menu_loads_it(make_window):
     window = make_window()
-    chapter = next(action.menu() for action in _lessons_menu(window).actions()
-                   if action.menu() is not None and "parity" in action.text())
+    chapter = next(
+        action.menu()
+        for action in _lessons_menu(window).actions()
+        if action.menu() is not None and "parity" in action.text()
+    )
     next(entry for entry in chapter.actions() if entry.text().startswith("parity:")).trigger()
     assert window.document.spec.name == "parity"
 
@@ -42,11 +47,11 @@ def test_each_lesson_opens_on_the_panel_its_file_names(make_window):
 
 def test_a_network_without_a_lesson_opens_on_its_data_where_that_can_be_drawn(make_window):
     window = make_window()
-    plane = sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood",
-                            initializer="xavier")
+    plane = sequential_spec([2, 4, 2], activation="tanh", output="softmax", cost="log-likelihood", initializer="xavier")
     plane.dataset = dataclasses.replace(plane.dataset, name="circle")
-    digits = sequential_spec([784, 4, 10], activation="sigmoid", output="softmax", cost="log-likelihood",
-                             initializer="xavier")
+    digits = sequential_spec(
+        [784, 4, 10], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     for spec, panel in ((plane, "data"), (digits, "loss")):
         assert window._replace(spec)
         assert window.dashboard.currentWidget() is window.dashboard.panel_named(panel), panel

@@ -3,6 +3,7 @@
 The fixture builds the window with its own settings and autosave folder, replaces every
 QMessageBox with a recorder (nothing blocks), and stops and joins the worker at teardown.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -70,6 +71,7 @@ def test_editing_is_refused_while_training(qtbot, make_window):
 
 def test_step_trains_exactly_one_mini_batch(qtbot, make_window):
     window = make_window()
+
     def rows(count):
         window._tick()
         return window.state == "paused" and len(window.model.history) == count

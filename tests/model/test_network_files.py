@@ -1,4 +1,5 @@
 """Network files: round trips, strict loading and messages that name the layer."""
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,9 @@ from playground.training.lessons import LESSONS, lesson_names
 
 
 def mlp_dict(**training):
-    spec = sequential_spec([4, 3, 2], activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="xavier")
+    spec = sequential_spec(
+        [4, 3, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     data = spec_to_dict(spec)
     data["training"].update(training)
     return data
@@ -42,8 +44,11 @@ def test_every_preset_makes_the_round_trip(name, tmp_path):
 def test_every_layer_type_makes_the_round_trip(type_id, tmp_path):
     cls = layer_class(type_id)
     shape = cls.example_input_shape
-    nodes = [Node("in", "input", layer_class("input").Config(shape=shape)), Node("x", type_id, cls.Config()),
-             Node("out", "dense", layer_class("dense").Config(units=2, activation="softmax"))]
+    nodes = [
+        Node("in", "input", layer_class("input").Config(shape=shape)),
+        Node("x", type_id, cls.Config()),
+        Node("out", "dense", layer_class("dense").Config(units=2, activation="softmax")),
+    ]
     spec = sequential_spec([2, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="he")
     spec.nodes, spec.edges = nodes, [("in", "x"), ("x", "out")]
     save_spec(spec, tmp_path / "n.json")
@@ -79,12 +84,13 @@ def test_errors_name_the_layer_and_the_reason():
 
     data = mlp_dict()
     data["nodes"][1]["type"] = "densse"
-    assert problem_of(data).startswith('layer "fc1": unknown type \'densse\'')
+    assert problem_of(data).startswith("layer \"fc1\": unknown type 'densse'")
 
     data = mlp_dict()
     data["nodes"][2]["config"]["activation"] = "sigmoid"
-    assert problem_of(data) == ('layer "out": the log-likelihood cost needs a softmax output layer, '
-                                'but the output activation is sigmoid')
+    assert problem_of(data) == (
+        'layer "out": the log-likelihood cost needs a softmax output layer, but the output activation is sigmoid'
+    )
 
     data = mlp_dict()
     data["edges"].append({"from": "out", "to": "fc1"})
@@ -99,7 +105,7 @@ def test_errors_name_the_layer_and_the_reason():
     assert problem_of(data) == 'layer "fc1": unknown setting "bogus" (known: units, activation, alpha)'
 
     data = mlp_dict(learning_rate="fast")
-    assert problem_of(data) == 'training: "learning_rate" must be a number, not \'fast\''
+    assert problem_of(data) == "training: \"learning_rate\" must be a number, not 'fast'"
 
     data = mlp_dict()
     data["nodes"].append(dict(data["nodes"][1]))
@@ -126,13 +132,16 @@ def test_analysis_reports_shapes_and_parameter_counts():
     assert analysis.parameter_counts == {"in": 0, "fc1": 15, "out": 8}
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("{", "not valid JSON (line 1, column 2"),
-    ("[]", "a network file must hold a JSON object"),
-    ('{"format": "other"}', "not a network file"),
-    ('{"nodes": []}', '"nodes" must be a non-empty list'),
-    ('{"format_version": 99, "nodes": []}', "format_version 99 is not supported"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("{", "not valid JSON (line 1, column 2"),
+        ("[]", "a network file must hold a JSON object"),
+        ('{"format": "other"}', "not a network file"),
+        ('{"nodes": []}', '"nodes" must be a non-empty list'),
+        ('{"format_version": 99, "nodes": []}', "format_version 99 is not supported"),
+    ],
+)
 def test_malformed_files_get_one_clear_message(tmp_path, text, expected):
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -150,6 +159,7 @@ def test_a_save_that_fails_leaves_the_old_file_intact(tmp_path, monkeypatch):
 
     def fail(*args):
         raise OSError("disk full")
+
     monkeypatch.setattr("os.replace", fail)
     spec.name = "changed"
     with pytest.raises(OSError):
@@ -163,8 +173,9 @@ def test_a_network_over_the_parameter_budget_is_refused_before_anything_is_alloc
     from playground.budgets import MAX_PARAMETERS
     from playground.model import analyse, build_network
 
-    wide = sequential_spec([784, 100000, 100000, 10], activation="sigmoid", output="sigmoid", cost="quadratic",
-                           initializer="xavier")
+    wide = sequential_spec(
+        [784, 100000, 100000, 10], activation="sigmoid", output="sigmoid", cost="quadratic", initializer="xavier"
+    )
     assert sum(analyse(wide).parameter_counts.values()) > MAX_PARAMETERS
     problem = analyse(wide).problems[0]
     assert problem.node == "fc2" and "parameter budget" in problem.message

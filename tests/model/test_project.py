@@ -1,4 +1,5 @@
 """Project files: one .npz with the network, weights and metric history; hostile files refused."""
+
 import io
 import json
 import zipfile
@@ -28,8 +29,14 @@ def _trained_project(steps: int = 50) -> Project:
     history = MetricHistory()
     rng = np.random.default_rng(0)
     ids = [layer.id for layer in network.trainable]
-    history.append(np.arange(steps), np.ones(steps, np.int32), rng.random(steps), rng.random(steps), ids,
-                   rng.random((steps, len(ids), 4)))
+    history.append(
+        np.arange(steps),
+        np.ones(steps, np.int32),
+        rng.random(steps),
+        rng.random(steps),
+        ids,
+        rng.random((steps, len(ids), 4)),
+    )
     history.add_epoch(EpochSummary(1, steps, 0.5, 0.6, 0.8, None, 1.5, 1000.0))
     return Project(spec, network.copy_state(), history)
 
@@ -87,18 +94,27 @@ def test_object_array_is_refused_without_unpickling(tmp_path):
         load_project(path)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"not a zip at all", "not an .npz"),
-    (_npz(a=np.zeros(3)), 'no "header"'),
-    (_npz(header=_json({"format": "other"}), network=_json({})), "not a playground project"),
-    (_npz(header=_json({"format": "playground-project", "format_version": 99}), network=_json({})),
-     "format_version 99"),
-    (_npz(header=_json({"format": "playground-project", "format_version": 1}), network=_json({"nodes": 3})),
-     '"nodes" must be a non-empty list'),
-    (_npz(header=np.zeros(4, np.float64), network=_json({})), "UTF-8 JSON"),
-    (_npz(header=_json({"format": "playground-project", "format_version": 1}), network=_json([1, 2])),
-     "must hold a JSON object"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"not a zip at all", "not an .npz"),
+        (_npz(a=np.zeros(3)), 'no "header"'),
+        (_npz(header=_json({"format": "other"}), network=_json({})), "not a playground project"),
+        (
+            _npz(header=_json({"format": "playground-project", "format_version": 99}), network=_json({})),
+            "format_version 99",
+        ),
+        (
+            _npz(header=_json({"format": "playground-project", "format_version": 1}), network=_json({"nodes": 3})),
+            '"nodes" must be a non-empty list',
+        ),
+        (_npz(header=np.zeros(4, np.float64), network=_json({})), "UTF-8 JSON"),
+        (
+            _npz(header=_json({"format": "playground-project", "format_version": 1}), network=_json([1, 2])),
+            "must hold a JSON object",
+        ),
+    ],
+)
 def test_malformed_files_give_one_clear_error(tmp_path, data, message):
     path = tmp_path / "bad.npz"
     path.write_bytes(data)
@@ -132,8 +148,7 @@ def test_huge_declared_shape_is_refused_before_reading():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
-                                                      "shape": (10 ** 6, 10 ** 6)})
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})
         archive.writestr("weights/fc1.weight.npy", header.getvalue())
     with pytest.raises(ProjectError, match="MAX_ARCHIVE_BYTES"):
         read_project(buffer.getvalue())

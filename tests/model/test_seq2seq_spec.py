@@ -1,4 +1,5 @@
 """Encoder-decoder specs: the state connection in files, its validation, shapes, weights and gradients."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,7 @@ from playground.training.lessons import LESSONS
 
 
 def small_spec(**changes) -> object:
-    settings = dict(source_vocabulary=7, target_vocabulary=6, source_length=5, target_length=4, hidden=8,
-                    dimension=3)
+    settings = dict(source_vocabulary=7, target_vocabulary=6, source_length=5, target_length=4, hidden=8, dimension=3)
     return encoder_decoder_spec(**{**settings, **changes})
 
 
@@ -35,8 +35,9 @@ def replace_node(spec, node_id, type_id=None, **config):
     node = spec.node(node_id)
     type_id = type_id or node.type
     base = node.config if type_id == node.type else layer_class(type_id).Config()
-    spec.nodes = [Node(node_id, type_id, dataclasses.replace(base, **config)) if n.id == node_id else n
-                  for n in spec.nodes]
+    spec.nodes = [
+        Node(node_id, type_id, dataclasses.replace(base, **config)) if n.id == node_id else n for n in spec.nodes
+    ]
     return spec
 
 
@@ -72,27 +73,49 @@ def test_shapes_of_both_chains():
     assert analysis.parameter_counts["encoder"] == 4 * 8 * (3 + 8 + 2)
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda s: setattr(s, "state_edges", [("source_embedding", "decoder")]),
-     'layer "source_embedding": a state connection joins two recurrent layers (SimpleRNN or LSTM), not a embedding'),
-    (lambda s: replace_node(s, "decoder", hidden=16),
-     'layer "decoder": its hidden size 16 differs from the 8 of the encoder "encoder"'),
-    (lambda s: replace_node(s, "decoder", "simple_rnn", hidden=8, return_sequences="yes"),
-     'layer "decoder": the state connection brings a lstm state (h, c) from "encoder", but a simple_rnn starts '
-     'from (h)'),
-    (lambda s: replace_node(s, "decoder", return_sequences="no"),
-     'layer "decoder": the decoder must output h_t at every step'),
-    (lambda s: replace_node(s, "words", activation="sigmoid"),
-     'layer "words": the decoder predicts tokens: it needs a softmax output'),
-    (lambda s: setattr(s, "state_edges", [("encoder", "decoder"), ("encoder", "decoder")]),
-     'layer "decoder": a network has one state connection'),
-    (lambda s: setattr(s, "state_edges", [("decoder", "encoder")]),
-     'layer "words": comes after the encoder "decoder"'),
-    (lambda s: setattr(s, "nodes", [n for n in s.nodes if n.id != "target"]) or setattr(
-        s, "edges", [e for e in s.edges if e[0] != "target"]),
-     "an encoder-decoder needs two input layers, one for the source tokens and one for the decoder's target "
-     "tokens, not 1"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda s: setattr(s, "state_edges", [("source_embedding", "decoder")]),
+            'layer "source_embedding": a state connection joins two recurrent layers '
+            "(SimpleRNN or LSTM), not a embedding",
+        ),
+        (
+            lambda s: replace_node(s, "decoder", hidden=16),
+            'layer "decoder": its hidden size 16 differs from the 8 of the encoder "encoder"',
+        ),
+        (
+            lambda s: replace_node(s, "decoder", "simple_rnn", hidden=8, return_sequences="yes"),
+            'layer "decoder": the state connection brings a lstm state (h, c) from "encoder", but a simple_rnn starts '
+            "from (h)",
+        ),
+        (
+            lambda s: replace_node(s, "decoder", return_sequences="no"),
+            'layer "decoder": the decoder must output h_t at every step',
+        ),
+        (
+            lambda s: replace_node(s, "words", activation="sigmoid"),
+            'layer "words": the decoder predicts tokens: it needs a softmax output',
+        ),
+        (
+            lambda s: setattr(s, "state_edges", [("encoder", "decoder"), ("encoder", "decoder")]),
+            'layer "decoder": a network has one state connection',
+        ),
+        (
+            lambda s: setattr(s, "state_edges", [("decoder", "encoder")]),
+            'layer "words": comes after the encoder "decoder"',
+        ),
+        (
+            lambda s: (
+                setattr(s, "nodes", [n for n in s.nodes if n.id != "target"])
+                or setattr(s, "edges", [e for e in s.edges if e[0] != "target"])
+            ),
+            "an encoder-decoder needs two input layers, one for the source tokens and one for the decoder's target "
+            "tokens, not 1",
+        ),
+    ],
+)
 def test_state_connection_problems_say_why(change, expected):
     spec = small_spec()
     change(spec)
@@ -150,8 +173,14 @@ def test_gradient_crosses_the_state_connection(cell):
     _loss(model, batch)
     grads = {f"{layer.id}.{name}": layer.grads[name].copy() for layer in model.trainable for name in layer.grads}
     state = model.state()
-    for key in ("source_embedding.weight", "encoder.weight_ih", "encoder.weight_hh", "encoder.bias_hh",
-                "decoder.weight_hh", "words.weight"):
+    for key in (
+        "source_embedding.weight",
+        "encoder.weight_ih",
+        "encoder.weight_hh",
+        "encoder.bias_hh",
+        "decoder.weight_hh",
+        "words.weight",
+    ):
         param = state[key].reshape(-1)
         for index in rng.choice(param.size, size=4, replace=False):
             saved = param[index]

@@ -1,4 +1,5 @@
 """Weights files: PyTorch layouts, strict shapes, and no pickle."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,9 @@ from playground.model import WeightsError, build_network, load_weights_into, rea
 
 
 def network(sizes=(4, 3, 2)):
-    spec = sequential_spec(list(sizes), activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="xavier")
+    spec = sequential_spec(
+        list(sizes), activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     net = build_network(spec)
     net.initialize("xavier", 0)
     return net
@@ -31,8 +33,11 @@ def test_a_shape_mismatch_names_the_layer_and_both_shapes(tmp_path):
     save_weights(tmp_path / "w.npz", network((4, 5, 2)).state())
     target = network()
     before = target.copy_state()
-    with pytest.raises(WeightsError, match=r'layer "fc1": "weight" has shape \[5, 4\] in the file but the network '
-                                           r'needs \[3, 4\]'):
+    with pytest.raises(
+        WeightsError,
+        match=r'layer "fc1": "weight" has shape \[5, 4\] in the file but the network '
+        r"needs \[3, 4\]",
+    ):
         load_weights_into(target, tmp_path / "w.npz")
     assert all(np.array_equal(before[k], v) for k, v in target.state().items())  # nothing was changed
 

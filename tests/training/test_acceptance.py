@@ -1,4 +1,5 @@
 """The foundation's acceptance figures on the 8k/2k MNIST split, through the real command line."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ def final_validation_accuracy(capsys) -> float:
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_vanishing_gradients_lesson_reaches_90_percent(mnist_dir, capsys, seed):
-    code = main(["train", "vanishing-gradients", "--data-dir", str(mnist_dir), "--epochs", "30",
-                 "--seed", str(seed), "--quiet"])
+    code = main(
+        ["train", "vanishing-gradients", "--data-dir", str(mnist_dir), "--epochs", "30", "--seed", str(seed), "--quiet"]
+    )
     assert code == 0
     assert final_validation_accuracy(capsys) >= 0.90
 
@@ -28,7 +30,24 @@ def test_softmax_network_with_l2_reaches_94_percent(mnist_dir, tmp_path, capsys,
     net = tmp_path / "net.json"
     assert main(["new", "mlp", "784,100,10", "--activation", "sigmoid", "--output", "softmax", "-o", str(net)]) == 0
     capsys.readouterr()
-    code = main(["train", str(net), "--data-dir", str(mnist_dir), "--lr", "0.1", "--l2", "5.0",
-                 "--batch-size", "10", "--epochs", "30", "--seed", str(seed), "--quiet"])
+    code = main(
+        [
+            "train",
+            str(net),
+            "--data-dir",
+            str(mnist_dir),
+            "--lr",
+            "0.1",
+            "--l2",
+            "5.0",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "30",
+            "--seed",
+            str(seed),
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert final_validation_accuracy(capsys) >= 0.94

@@ -1,4 +1,5 @@
 """Data augmentation: each transformation alone, its own seed, training batches only, the file entry."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,9 @@ def digits():
 def shifted(image, dx, dy):
     out = np.zeros_like(image)
     h, w = image.shape
-    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = image[max(-dy, 0):h - max(dy, 0),
-                                                                      max(-dx, 0):w - max(dx, 0)]
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = image[
+        max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
+    ]
     return out
 
 
@@ -37,8 +39,12 @@ def test_shifts_move_whole_pixels_within_the_limit(digits):
     out = Augmenter(AugmentationSettings(shift=2), (1, 28, 28)).apply(images)
     moved = 0
     for original, result in zip(images[:, 0], out[:, 0]):
-        matches = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)
-                   if np.allclose(shifted(original, dx, dy), result, atol=1e-6)]
+        matches = [
+            (dx, dy)
+            for dx in range(-2, 3)
+            for dy in range(-2, 3)
+            if np.allclose(shifted(original, dx, dy), result, atol=1e-6)
+        ]
         assert matches
         moved += (0, 0) not in matches
     assert moved > 10
@@ -51,8 +57,9 @@ def test_rotation_and_scale_keep_the_digit_roughly_in_place(digits):
         assert out.shape == images.shape and out.dtype == np.float32
         assert not np.allclose(out, images)
         # the ink moves a little but mostly stays: overlap with the original is high
-        overlap = (out * images).sum(axis=(1, 2, 3)) / np.sqrt((out ** 2).sum(axis=(1, 2, 3)) *
-                                                               (images ** 2).sum(axis=(1, 2, 3)))
+        overlap = (out * images).sum(axis=(1, 2, 3)) / np.sqrt(
+            (out**2).sum(axis=(1, 2, 3)) * (images**2).sum(axis=(1, 2, 3))
+        )
         assert overlap.mean() > 0.6
 
 
@@ -94,8 +101,13 @@ def test_preview_grid_shows_the_original_then_variants(digits):
 
 
 def network_for(dataset_shape, units=10):
-    spec = sequential_spec([int(np.prod(dataset_shape)), 16, units], activation="sigmoid", output="softmax",
-                           cost="log-likelihood", initializer="xavier")
+    spec = sequential_spec(
+        [int(np.prod(dataset_shape)), 16, units],
+        activation="sigmoid",
+        output="softmax",
+        cost="log-likelihood",
+        initializer="xavier",
+    )
     network = build_network(spec)
     network.initialize("xavier", 0)
     return spec, network
@@ -110,10 +122,13 @@ def test_trainer_augments_training_batches_only(digits):
     assert np.array_equal(digits.x_train, original)
     assert not np.allclose(trainer._inputs, trainer.x_train)  # the last epoch trained on fabricated images
     plain_loss, plain_accuracy = (lambda r: (r.loss, r.train_accuracy))(
-        [e for e in events if isinstance(e, EpochRecord)][-1])
+        [e for e in events if isinstance(e, EpochRecord)][-1]
+    )
     from playground.training import evaluate
-    assert evaluate(network, trainer.x_train[:10_000], trainer.t_train[:10_000], True) == \
-        pytest.approx((plain_loss, plain_accuracy))  # train figures come from the original images
+
+    assert evaluate(network, trainer.x_train[:10_000], trainer.t_train[:10_000], True) == pytest.approx(
+        (plain_loss, plain_accuracy)
+    )  # train figures come from the original images
 
 
 def test_augmentation_needs_images():
@@ -124,8 +139,9 @@ def test_augmentation_needs_images():
 
 
 def test_the_network_file_carries_the_augmentation():
-    spec = sequential_spec([784, 10], activation="sigmoid", output="softmax", cost="log-likelihood",
-                           initializer="xavier")
+    spec = sequential_spec(
+        [784, 10], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
+    )
     assert "augmentation" not in spec_to_dict(spec)["training"]  # off: not written
     spec.augmentation = AugmentationSettings(shift=2, rotation=8.0, elastic=20.0, elastic_seed=7)
     data = spec_to_dict(spec)

@@ -1,5 +1,6 @@
 """The convolutional lessons' acceptance on the 8k/2k MNIST split, through the real command line,
 and the augmentation variant of the overfitting lesson, measured."""
+
 from __future__ import annotations
 
 import re

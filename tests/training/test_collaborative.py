@@ -1,5 +1,6 @@
 """The collaborative-filtering RBM: it must beat the item-mean baseline, repeat exactly when
 seeded, and its free energy and conditionals must be those of the softmax-visible RBM."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,8 +33,9 @@ def test_the_rbm_beats_the_item_mean_baseline_by_a_real_margin(example):
     last = records[-1]
     assert [r.epoch for r in records] == list(range(1, RatingsRBMSettings().epochs + 1))
     assert last.item_mean_rmse < last.global_mean_rmse  # the baselines are what they claim to be
-    assert last.item_mean_rmse == pytest.approx(rmse(item_mean_predictions(example, example.heldout_items),
-                                                     example.heldout_values))
+    assert last.item_mean_rmse == pytest.approx(
+        rmse(item_mean_predictions(example, example.heldout_items), example.heldout_values)
+    )
     # measured with the defaults (seed 0): RBM 0.756, item mean 1.039, global mean 1.129
     assert last.heldout_rmse < 0.85 * last.item_mean_rmse
     assert last.train_rmse < records[0].train_rmse
@@ -44,8 +46,9 @@ def test_a_seeded_run_reproduces_exactly_and_another_seed_differs(example):
 
     def run(seed):
         trainer = RatingsRBMTrainer(example, dataclasses.replace(settings, seed=seed))
-        return [(r.train_rmse, r.heldout_rmse) for r in trainer.run() if isinstance(r, RatingsEpoch)], \
-            trainer.model.weight.copy()
+        return [
+            (r.train_rmse, r.heldout_rmse) for r in trainer.run() if isinstance(r, RatingsEpoch)
+        ], trainer.model.weight.copy()
 
     (first, weight), (again, weight_again), (other, other_weight) = run(7), run(7), run(8)
     assert first == again
@@ -65,8 +68,20 @@ def test_stop_ends_the_run_between_epochs(example):
 def _tiny(seed=0):
     """3 items with 3 rating levels, 3 hidden units, two users: small enough to enumerate every h."""
     rng = np.random.default_rng(seed)
-    ratings = Ratings("tiny", np.array([0, 0, 1]), np.array([0, 2, 1]), np.array([3, 1, 2]), np.array([0]),
-                      np.array([1]), np.array([2]), ["a", "b"], ["x", "y", "z"], 1, 3, "hand-made")
+    ratings = Ratings(
+        "tiny",
+        np.array([0, 0, 1]),
+        np.array([0, 2, 1]),
+        np.array([3, 1, 2]),
+        np.array([0]),
+        np.array([1]),
+        np.array([2]),
+        ["a", "b"],
+        ["x", "y", "z"],
+        1,
+        3,
+        "hand-made",
+    )
     model = RatingsRBM(3, 3, 3, rng)
     model.weight[...] = rng.normal(0, 1.0, model.weight.shape)
     model.visible_bias[...] = rng.normal(0, 1.0, model.visible_bias.shape)
@@ -117,8 +132,9 @@ def test_the_command_prints_each_epoch_and_the_comparison(capsys, tmp_path):
     assert out[0].startswith("epoch   1/2  train RMSE") and out[1].startswith("epoch   2/2")
     assert out[-1].startswith("held-out RMSE: RBM ") and "item mean" in out[-1] and "global mean" in out[-1]
     good = tmp_path / "good.csv"
-    good.write_text("user,item,rating\n" + "".join(f"u{u},i{i},{1 + (u * i) % 5}\n" for u in range(8)
-                                                  for i in range(6)))
+    good.write_text(
+        "user,item,rating\n" + "".join(f"u{u},i{i},{1 + (u * i) % 5}\n" for u in range(8) for i in range(6))
+    )
     assert main(["ratings", "--data-file", str(good), "--epochs", "1"]) == 0
     assert "held-out RMSE: RBM" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"

@@ -1,5 +1,6 @@
 """Convolutional networks through the trainer and the files: the fused kernel, the generic path
 for what it cannot run, weights in PyTorch's layout, and shape errors on the canvas."""
+
 from __future__ import annotations
 
 import copy
@@ -42,7 +43,7 @@ def small_cnn(pool_type="maxpool2d", **training):
 
 def test_the_fused_kernel_and_the_short_last_batch_train_together(digits):
     spec, network = small_cnn(epochs=3, batch_size=32, learning_rate=0.1)  # 480 = 15 × 32: no tail
-    trainer = FeedForwardTrainer(network, digits.limit_train(470), spec.training)    # 470 = 14 × 32 + 22: a tail
+    trainer = FeedForwardTrainer(network, digits.limit_train(470), spec.training)  # 470 = 14 × 32 + 22: a tail
     assert trainer.uses_fast_path
     result = list(trainer.run())
     chunks = [e for e in result if isinstance(e, StepChunk)]
@@ -94,8 +95,11 @@ def test_shape_errors_name_the_layer_and_shared_weights_are_counted():
 
     bad = copy.deepcopy(data)
     bad["nodes"][0]["config"]["shape"] = [784]
-    with pytest.raises(NetworkFileError, match=r'layer "conv1": a convolution expects an image input '
-                                               r'\[channels, height, width\] but gets \[784\]'):
+    with pytest.raises(
+        NetworkFileError,
+        match=r'layer "conv1": a convolution expects an image input '
+        r"\[channels, height, width\] but gets \[784\]",
+    ):
         build_network(spec_from_dict(bad))
 
 

@@ -1,5 +1,6 @@
 """The curriculum orders the lessons into the lecture's chapters: no lesson left out, none twice,
 none listed that does not exist."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -17,5 +18,12 @@ def test_the_chapters_follow_the_lecture():
     chapters = curriculum()
     assert all(chapter.title for chapter in chapters)
     where = {name: index for index, chapter in enumerate(chapters) for name in chapter.lessons}
-    assert where["toy-2d"] < where["parity"] < where["overfitting"] < where["vanishing-gradients"] \
-        < where["cnn-mnist"] < where["rnn-vs-lstm"] < where["rbm-mnist"]
+    assert (
+        where["toy-2d"]
+        < where["parity"]
+        < where["overfitting"]
+        < where["vanishing-gradients"]
+        < where["cnn-mnist"]
+        < where["rnn-vs-lstm"]
+        < where["rbm-mnist"]
+    )

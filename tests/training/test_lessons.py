@@ -1,4 +1,5 @@
 """Every lesson runs headless and shows its effect, measured."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,16 @@ def train(name, dataset=None, **changes):
 
 def test_every_lesson_has_text_and_builds():
     names = lesson_names()
-    assert {"vanishing-gradients", "overfitting", "overfitting-l2", "overfitting-dropout", "universal-approximation",
-            "parity", "parity-shallow", "toy-2d"} <= set(names)
+    assert {
+        "vanishing-gradients",
+        "overfitting",
+        "overfitting-l2",
+        "overfitting-dropout",
+        "universal-approximation",
+        "parity",
+        "parity-shallow",
+        "toy-2d",
+    } <= set(names)
     for name in names:
         spec = load_lesson(name)
         assert {"title", "what_to_do", "what_to_watch", "why"} <= set(spec.lesson), name

@@ -1,4 +1,5 @@
 """Deep belief nets, trained headless: the acceptance figures of issue 5 on the real MNIST set."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -81,8 +82,10 @@ def test_dbn_mnist_fine_tuned_beats_the_same_network_from_random_weights(mnist):
     baseline_trainer.stack.load_state(baseline_network.state())
     random_events = list(baseline_trainer.run())
     random_accuracy = [e for e in random_events if isinstance(e, EpochRecord)][-1].val_accuracy
-    print(f"dbn-mnist validation accuracy after {spec.training.epochs} fine-tuning epochs: pretrained "
-          f"{pretrained_accuracy:.4f}, random initialisation {random_accuracy:.4f}")
+    print(
+        f"dbn-mnist validation accuracy after {spec.training.epochs} fine-tuning epochs: pretrained "
+        f"{pretrained_accuracy:.4f}, random initialisation {random_accuracy:.4f}"
+    )
     assert pretrained_accuracy >= random_accuracy
 
 
@@ -95,8 +98,9 @@ def test_deep_autoencoder_fine_tuning_lowers_the_reconstruction_loss(mnist):
     records = [e for e in trainer.run() if isinstance(e, EpochRecord)]
     assert records[-1].val_loss < records[0].val_loss
     network = trainer.fine_tune_network
-    codes = network.layers[3].forward(network.layers[2].forward(network.layers[1].forward(
-        small.x_val[:100].reshape(100, 784), False), False), False)
+    codes = network.layers[3].forward(
+        network.layers[2].forward(network.layers[1].forward(small.x_val[:100].reshape(100, 784), False), False), False
+    )
     assert codes.shape == (100, 2)
 
 
@@ -133,8 +137,9 @@ def test_an_rbm_stack_without_an_output_layer_is_valid_and_bad_stacks_are_refuse
     dbn.nodes[2] = rbm_node("rbm2", 128, visible_units=300)
     assert "expects 300 visible units but its input gives 256" in analyse(dbn).problems[0].message
     classifier_without_head = load_lesson("rbm-mnist")
-    classifier_without_head.pretraining = dataclasses.replace(classifier_without_head.pretraining,
-                                                              fine_tune="classifier")
+    classifier_without_head.pretraining = dataclasses.replace(
+        classifier_without_head.pretraining, fine_tune="classifier"
+    )
     assert "needs an output layer" in analyse(classifier_without_head).problems[0].message
     autoencoder_with_head = load_lesson("dbn-mnist")
     autoencoder_with_head.pretraining = dataclasses.replace(autoencoder_with_head.pretraining, fine_tune="autoencoder")
@@ -157,5 +162,7 @@ def test_rbm_and_dbn_files_and_weights_make_the_round_trip(name, tmp_path):
     for key, value in stack.state().items():
         np.testing.assert_array_equal(again.state()[key], value)
     x = data.x_val[:20].reshape(20, -1)
-    np.testing.assert_array_equal(reconstruct(again.rbms[-1], again.encode(x, len(again.rbms) - 1))[0],
-                                  reconstruct(stack.rbms[-1], stack.encode(x, len(stack.rbms) - 1))[0])
+    np.testing.assert_array_equal(
+        reconstruct(again.rbms[-1], again.encode(x, len(again.rbms) - 1))[0],
+        reconstruct(stack.rbms[-1], stack.encode(x, len(stack.rbms) - 1))[0],
+    )

@@ -1,4 +1,5 @@
 """The encoder-decoder trainer: it learns, decodes greedily and with a beam, reports, stops and reproduces."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,12 +22,25 @@ SMALL_NUMBERS = DatasetSettings(name="numbers", max_number=9999, n_samples=3000)
 
 def make_trainer(epochs=3, seed=0, reverse="yes", dataset=SMALL_NUMBERS, control=None, **spec_changes):
     corpus = load_pair_corpus(dataset, seed=seed)
-    shape = dict(source_vocabulary=len(corpus.source_vocabulary), target_vocabulary=len(corpus.target_vocabulary),
-                 source_length=corpus.train.source.shape[1], target_length=corpus.train.target.shape[1],
-                 hidden=64, dimension=16)
+    shape = dict(
+        source_vocabulary=len(corpus.source_vocabulary),
+        target_vocabulary=len(corpus.target_vocabulary),
+        source_length=corpus.train.source.shape[1],
+        target_length=corpus.train.target.shape[1],
+        hidden=64,
+        dimension=16,
+    )
     spec = encoder_decoder_spec(**{**shape, **spec_changes})
-    spec.training = TrainingSettings(cost="log-likelihood", optimizer="adam", learning_rate=0.01, batch_size=32,
-                                     epochs=epochs, clip_norm=5.0, reverse_source=reverse, seed=seed)
+    spec.training = TrainingSettings(
+        cost="log-likelihood",
+        optimizer="adam",
+        learning_rate=0.01,
+        batch_size=32,
+        epochs=epochs,
+        clip_norm=5.0,
+        reverse_source=reverse,
+        seed=seed,
+    )
     model = build_encoder_decoder(spec)
     model.initialize("normal-scaled", seed)
     return Seq2SeqTrainer(model, corpus, spec.training, control)
@@ -141,8 +155,11 @@ def test_stop_and_step_between_batches():
 def test_data_that_does_not_fit_is_named():
     with pytest.raises(DataMismatch, match=r'layer "source_embedding": the source vocabulary has \d+ tokens'):
         make_trainer(source_vocabulary=10)
-    with pytest.raises(DataMismatch, match=r'layer "source": the source has sequences of up to \d+ tokens, '
-                                           r'but the input layer takes 2'):
+    with pytest.raises(
+        DataMismatch,
+        match=r'layer "source": the source has sequences of up to \d+ tokens, '
+        r"but the input layer takes 2",
+    ):
         make_trainer(source_length=2)
 
 
@@ -160,10 +177,26 @@ def test_translate_numbers_preset_reaches_the_bar():
 
 def test_cli_trains_from_a_pairs_file(tmp_path, capsys):
     pairs = tmp_path / "pairs.tsv"
-    pairs.write_text("".join(f"{word}\t{word[::-1]}\n" for word in ("abc", "bca", "cab", "acb", "bac", "cba",
-                                                                    "aab", "abb", "bba", "baa")), encoding="utf-8")
-    code = main(["train", "copy-reverse", "--dataset", "pairs", "--data-file", str(pairs), "--epochs", "2",
-                 "--save-weights", str(tmp_path / "w.npz")])
+    pairs.write_text(
+        "".join(
+            f"{word}\t{word[::-1]}\n" for word in ("abc", "bca", "cab", "acb", "bac", "cba", "aab", "abb", "bba", "baa")
+        ),
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "train",
+            "copy-reverse",
+            "--dataset",
+            "pairs",
+            "--data-file",
+            str(pairs),
+            "--epochs",
+            "2",
+            "--save-weights",
+            str(tmp_path / "w.npz"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "epoch   2/2" in out.out and "exact match" in out.out

@@ -1,4 +1,5 @@
 """The sequence trainer: real runs on the adding problem, its events, BPTT settings and control."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,10 @@ from playground.training.trainer import DataMismatch, Finished
 def small_lesson(length=12, n_samples=640, epochs=1, **training):
     """The rnn-vs-lstm lesson shrunk to a short sequence and a small budget."""
     spec = load_lesson("rnn-vs-lstm")
-    spec.nodes = [dataclasses.replace(n, config=n.config.__class__(shape=(length, 2))) if n.type == "input" else n
-                  for n in spec.nodes]
+    spec.nodes = [
+        dataclasses.replace(n, config=n.config.__class__(shape=(length, 2))) if n.type == "input" else n
+        for n in spec.nodes
+    ]
     spec.dataset = with_overrides(spec.dataset, sequence_length=length, n_samples=n_samples)
     spec.training = with_overrides(spec.training, epochs=epochs, **training)
     return spec
@@ -103,8 +106,12 @@ def test_a_seeded_run_reproduces_exactly():
     def once():
         trainer = sequence_trainer_for(small_lesson(epochs=2))
         chunks, epochs, _ = run(trainer)
-        return (np.concatenate([c.losses for c in chunks]), np.concatenate([c.time_grad_norms for c in chunks]),
-                [e.val_loss for e in epochs], trainer.network.copy_state())
+        return (
+            np.concatenate([c.losses for c in chunks]),
+            np.concatenate([c.time_grad_norms for c in chunks]),
+            [e.val_loss for e in epochs],
+            trainer.network.copy_state(),
+        )
 
     first, second = once(), once()
     assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
@@ -132,8 +139,11 @@ def test_stop_and_single_steps_are_honoured_between_batches():
 def test_data_that_does_not_fit_is_named():
     spec = small_lesson(length=12)
     spec.dataset = with_overrides(spec.dataset, sequence_length=20)
-    with pytest.raises(DataMismatch, match=r'layer "in": expects sequences of shape \[12, 2\] but the dataset '
-                                           r'"adding" gives \[20, 2\]'):
+    with pytest.raises(
+        DataMismatch,
+        match=r'layer "in": expects sequences of shape \[12, 2\] but the dataset '
+        r'"adding" gives \[20, 2\]',
+    ):
         sequence_trainer_for(spec)
     spec.dataset = with_overrides(spec.dataset, name="xor")
     with pytest.raises(DataMismatch, match='the dataset "xor" holds no sequences'):
@@ -150,9 +160,11 @@ def test_a_per_step_softmax_head_learns_per_step_classes():
     data = load_sequence_data(small_lesson().dataset, 0)
     seen = lambda x: (np.cumsum(x[:, :, 1], axis=1) > 0).astype(np.int32)  # noqa: E731
     data = SequenceData("markers", data.x_train, seen(data.x_train), data.x_val, seen(data.x_val))
-    specs = [("in", "input", layer_class("input").Config(shape=(12, 2))),
-             ("rec", "lstm", layer_class("lstm").Config(hidden=8, return_sequences="yes")),
-             ("out", "time_dense", layer_class("time_dense").Config(units=2, activation="softmax"))]
+    specs = [
+        ("in", "input", layer_class("input").Config(shape=(12, 2))),
+        ("rec", "lstm", layer_class("lstm").Config(hidden=8, return_sequences="yes")),
+        ("out", "time_dense", layer_class("time_dense").Config(units=2, activation="softmax")),
+    ]
     network = Network.from_specs(specs, (12, 2), "log-likelihood")
     network.initialize("xavier", 0)
     settings = TrainingSettings(cost="log-likelihood", optimizer="adam", learning_rate=0.02, batch_size=16, epochs=3)

@@ -1,4 +1,5 @@
 """The trainer generator, driven synchronously with no thread at all."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ from playground.training.metrics import JsonLinesWriter, MetricStream
 def circle_net(activation="tanh", output="softmax", cost="log-likelihood", sizes=(2, 8, 2), **training):
     spec = sequential_spec(list(sizes), activation=activation, output=output, cost=cost, initializer="xavier")
     network = build_network(spec)
-    settings = TrainingSettings(**{"cost": cost, "learning_rate": 0.3, "batch_size": 10, "epochs": 30,
-                                   "initializer": "xavier", **training})
+    settings = TrainingSettings(
+        **{"cost": cost, "learning_rate": 0.3, "batch_size": 10, "epochs": 30, "initializer": "xavier", **training}
+    )
     network.initialize(settings.initializer, settings.seed)
     return network, settings
 
@@ -67,6 +69,7 @@ def test_same_seed_same_run_and_another_seed_differs():
         network, settings = circle_net(epochs=3, seed=seed)
         events(FeedForwardTrainer(network, load_dataset("circle", seed=0), settings))
         return network.copy_state()
+
     a, b, c = run(1), run(1), run(2)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
@@ -118,8 +121,9 @@ def test_learning_rate_can_change_while_running():
 
 @pytest.mark.parametrize("sizes,activation", [((1, 16, 1), "relu"), ((1, 16, 16, 1), "linear")])
 def test_an_exploding_loss_stops_with_the_layer_named_and_the_last_good_weights_kept(sizes, activation):
-    network, settings = circle_net(activation=activation, output="linear", cost="quadratic", sizes=sizes,
-                                   learning_rate=1e4, epochs=5)
+    network, settings = circle_net(
+        activation=activation, output="linear", cost="quadratic", sizes=sizes, learning_rate=1e4, epochs=5
+    )
     trainer = FeedForwardTrainer(network, load_dataset("function", seed=0), settings)
     result = events(trainer)
     final = result[-1]
@@ -131,7 +135,9 @@ def test_an_exploding_loss_stops_with_the_layer_named_and_the_last_good_weights_
 
 def test_data_that_does_not_fit_the_network_is_named():
     network, settings = circle_net(sizes=(3, 4, 2))
-    with pytest.raises(DataMismatch, match=r'layer "in": expects examples of shape \[3\] but the dataset "circle" gives \[2\]'):
+    with pytest.raises(
+        DataMismatch, match=r'layer "in": expects examples of shape \[3\] but the dataset "circle" gives \[2\]'
+    ):
         FeedForwardTrainer(network, load_dataset("circle"), settings)
     network, settings = circle_net(sizes=(2, 4, 3))
     with pytest.raises(DataMismatch, match='layer "out": has 3 outputs but the dataset "circle" has 2 classes'):
@@ -155,15 +161,24 @@ def test_metrics_reach_the_stream_and_json_lines(tmp_path):
     steps = [r for r in records if r["kind"] == "step"]
     epochs = [r for r in records if r["kind"] == "epoch"]
     assert len(steps) == 160 and len(epochs) == 2
-    assert set(steps[0]) >= {"kind", "epoch", "step", "loss", "train_accuracy", "grad_norms", "weight_norms",
-                             "saturation"}
+    assert set(steps[0]) >= {
+        "kind",
+        "epoch",
+        "step",
+        "loss",
+        "train_accuracy",
+        "grad_norms",
+        "weight_norms",
+        "saturation",
+    }
     assert set(steps[0]["grad_norms"]["fc1"]) == {"weight", "bias"}
     assert {"val_accuracy", "train_accuracy", "loss"} <= set(epochs[-1])
 
 
 def test_regression_reports_no_accuracy():
-    network, settings = circle_net(activation="tanh", output="linear", cost="quadratic", sizes=(1, 8, 1),
-                                   epochs=2, learning_rate=0.05)
+    network, settings = circle_net(
+        activation="tanh", output="linear", cost="quadratic", sizes=(1, 8, 1), epochs=2, learning_rate=0.05
+    )
     result = events(FeedForwardTrainer(network, load_dataset("function", seed=0), settings))
     epoch = next(e for e in result if isinstance(e, EpochRecord))
     assert epoch.val_accuracy is None and np.isfinite(epoch.val_loss)

@@ -1,4 +1,5 @@
 """Layer types, one file each; importing this package registers them all."""
+
 # imported to register them
 from . import (  # noqa: F401  # noqa: F401
     avgpool2d,

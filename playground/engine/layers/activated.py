@@ -4,6 +4,7 @@ Both apply f(z) with f named by ``config.activation`` (and leaky ReLU's slope by
 ``config.alpha``), and keep the activations of the last forward pass in ``self.a``, from
 which the instrumentation reads how many units sit where f is flat.
 """
+
 from __future__ import annotations
 
 import numpy as np

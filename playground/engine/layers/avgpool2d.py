@@ -3,6 +3,7 @@
 A smoother summary than max pooling: every input of the window gets an equal share,
 1/size², of the gradient.  (LeNet-5 pooled this way, with a trainable scale.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

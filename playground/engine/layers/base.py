@@ -12,6 +12,7 @@ Protocol (after numpy-ml and Nielsen's ``network2.py``):
 - the arithmetic lives in ``@njit(nogil=True, cache=True)`` kernels on arrays, so kernels
   never see layer objects and can be tested and benchmarked on their own.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar

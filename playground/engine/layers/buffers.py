@@ -5,6 +5,7 @@ it, so a layer allocates once per batch size and reuses.  Three sizes are kept, 
 a training run alternates between: the training batch, the evaluation batch and a short
 last batch; a fourth size evicts the oldest.
 """
+
 from __future__ import annotations
 
 import numpy as np

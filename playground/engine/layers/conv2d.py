@@ -14,6 +14,7 @@ over the output took 3.3 ms (a 24-wide row is too short for the vectoriser), and
 im2col of the whole batch followed by a single big product took 8.8 ms: the unrolled
 batch (3.7 MB) no longer fits in the cache.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -232,8 +233,27 @@ def conv_forward(x, weight2, bias, a, cols, kh, kw, stride, pad_top, pad_left, c
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def conv_backward(x, weight2, a, da, dz, weight_grad2, bias_grad, dx, cols, dcols, partial, kh, kw, stride,
-                  pad_top, pad_left, code, alpha, want_dx):
+def conv_backward(
+    x,
+    weight2,
+    a,
+    da,
+    dz,
+    weight_grad2,
+    bias_grad,
+    dx,
+    cols,
+    dcols,
+    partial,
+    kh,
+    kw,
+    stride,
+    pad_top,
+    pad_left,
+    code,
+    alpha,
+    want_dx,
+):
     """From ∂C/∂a (B, F, OH, OW): ∂C/∂W = Σ_b δ_b · cols_bᵀ, ∂C/∂b = Σ δ, and (if wanted)
     ∂C/∂x = col2im(Wᵀ · δ_b).  δ = ∂C/∂z is written into ``dz``."""
     batch = x.shape[0]
@@ -255,15 +275,22 @@ def conv_backward(x, weight2, a, da, dz, weight_grad2, bias_grad, dx, cols, dcol
 # --- the layer -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Conv2DConfig:
-    filters: int = option(20, help="Number of feature maps: each has its own kernel, shared by all its units.",
-                          minimum=1, maximum=1024)
+    filters: int = option(
+        20, help="Number of feature maps: each has its own kernel, shared by all its units.", minimum=1, maximum=1024
+    )
     kernel_size: int = option(5, help="Side of the square local receptive field, in pixels.", minimum=1, maximum=64)
     stride: int = option(1, help="Step between neighbouring receptive fields, in pixels.", minimum=1, maximum=64)
-    padding: str = option("valid", help='"valid": only windows inside the image (the maps shrink); '
-                          '"same": zeros around the border keep the maps the size of the input (stride 1).',
-                          choices=PADDINGS)
-    activation: str = option("relu", help="The function each unit applies to its weighted input z.",
-                             choices=tuple(name for name in ACTIVATIONS if name != "softmax"))
+    padding: str = option(
+        "valid",
+        help='"valid": only windows inside the image (the maps shrink); '
+        '"same": zeros around the border keep the maps the size of the input (stride 1).',
+        choices=PADDINGS,
+    )
+    activation: str = option(
+        "relu",
+        help="The function each unit applies to its weighted input z.",
+        choices=tuple(name for name in ACTIVATIONS if name != "softmax"),
+    )
     alpha: float = alpha_option()
 
 
@@ -274,8 +301,10 @@ class Conv2D(ActivatedLayer):
     category = "Convolutional"
     Config = Conv2DConfig
     formula = "a[f,y,x] = f(b_f + Σ w_f ⋆ x[window at y,x])"
-    when_to_use = ("Images: each feature map detects one local pattern anywhere in the image, with few weights "
-                   "because every position shares them.")
+    when_to_use = (
+        "Images: each feature map detects one local pattern anywhere in the image, with few weights "
+        "because every position shares them."
+    )
     example_input_shape = (2, 6, 6)
 
     @classmethod
@@ -311,8 +340,9 @@ class Conv2D(ActivatedLayer):
 
     def __init__(self, layer_id, config, input_shape, dtype=np.float32):
         super().__init__(layer_id, config, input_shape, dtype)
-        (self.channels, _, _), (_, self.oh, self.ow), (self.pad_top, self.pad_left) = \
-            self.geometry(config, self.input_shape)
+        (self.channels, _, _), (_, self.oh, self.ow), (self.pad_top, self.pad_left) = self.geometry(
+            config, self.input_shape
+        )
         k = config.kernel_size
         self.taps = self.channels * k * k
         self.cols = np.empty((self.taps, self.oh * self.ow), self.dtype)
@@ -323,8 +353,9 @@ class Conv2D(ActivatedLayer):
     def initialize(self, initializer, rng):
         k = self.config.kernel_size
         fan_in, fan_out = self.taps, self.config.filters * k * k
-        self.params["weight"][...] = initial_weight(initializer, self.params["weight"].shape, fan_in, fan_out, rng,
-                                                    self.dtype)
+        self.params["weight"][...] = initial_weight(
+            initializer, self.params["weight"].shape, fan_in, fan_out, rng, self.dtype
+        )
         self.params["bias"][...] = initial_bias(initializer, (self.config.filters,), rng, self.dtype)
 
     def _arguments(self):
@@ -336,8 +367,16 @@ class Conv2D(ActivatedLayer):
         self.x = np.ascontiguousarray(x.reshape((batch,) + self.input_shape), dtype=self.dtype)
         self.a = self._buffers.get(batch, "a", self.output_shape, self.dtype)
         weight2 = self.params["weight"].reshape(self.config.filters, self.taps)
-        conv_forward(self.x, weight2, self.params["bias"], self.a, self.cols, *self._arguments(),
-                     self.activation_code, self.config.alpha)
+        conv_forward(
+            self.x,
+            weight2,
+            self.params["bias"],
+            self.a,
+            self.cols,
+            *self._arguments(),
+            self.activation_code,
+            self.config.alpha,
+        )
         return self.a
 
     def backward(self, dy):
@@ -347,7 +386,21 @@ class Conv2D(ActivatedLayer):
         self.dx = self._buffers.get(batch, "dx", self.input_shape, self.dtype)
         weight2 = self.params["weight"].reshape(self.config.filters, self.taps)
         da = np.ascontiguousarray(dy.reshape(self.a.shape), dtype=self.dtype)
-        conv_backward(self.x, weight2, self.a, da, self.dz, self.grads["weight"].reshape(weight2.shape),
-                      self.grads["bias"], self.dx, self.cols, self.dcols, self.partial, *self._arguments(),
-                      self.activation_code, self.config.alpha, True)
+        conv_backward(
+            self.x,
+            weight2,
+            self.a,
+            da,
+            self.dz,
+            self.grads["weight"].reshape(weight2.shape),
+            self.grads["bias"],
+            self.dx,
+            self.cols,
+            self.dcols,
+            self.partial,
+            *self._arguments(),
+            self.activation_code,
+            self.config.alpha,
+            True,
+        )
         return self.dx

@@ -4,6 +4,7 @@ Weights follow PyTorch's layout, ``weight`` (out, in) and ``bias`` (out), so a w
 can be read by either program.  Any input shape is accepted and flattened, which is how
 Nielsen's networks take a 28×28 image as 784 inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ def dense_backward(x, delta, weight, weight_grad, bias_grad, dx, want_dx):
 @dataclass(frozen=True)
 class DenseConfig:
     units: int = option(30, help="Number of neurons in the layer.", minimum=1, maximum=100_000)
-    activation: str = option("sigmoid", help="The function each neuron applies to its weighted input z.",
-                             choices=tuple(ACTIVATIONS))
+    activation: str = option(
+        "sigmoid", help="The function each neuron applies to its weighted input z.", choices=tuple(ACTIVATIONS)
+    )
     alpha: float = alpha_option()
 
 
@@ -105,6 +107,5 @@ class Dense(ActivatedLayer):
 
     def backward_from_delta(self, delta, want_dx: bool = True):
         """Backward pass starting from δ = ∂C/∂z, which the cost computes for the output layer."""
-        dense_backward(self.x, delta, self.params["weight"], self.grads["weight"], self.grads["bias"],
-                       self.dx, want_dx)
+        dense_backward(self.x, delta, self.params["weight"], self.grads["weight"], self.grads["bias"], self.dx, want_dx)
         return self.dx.reshape((self.x.shape[0],) + self.input_shape)

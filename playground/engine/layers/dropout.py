@@ -5,6 +5,7 @@ Scaling at training time (rather than shrinking weights at test time, as in the 
 paper) keeps evaluation free of any dropout arithmetic, so a trained network can be
 evaluated or exported as it is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

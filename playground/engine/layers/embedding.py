@@ -4,6 +4,7 @@ Looking a row up equals multiplying a one-hot vector by the table, but costs D c
 instead of V·D multiply-adds; backward adds each step's error to the row it read, so
 only the tokens of the batch change.  Reads token ids, see token_ids.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ def embedding_backward(ids, dy, weight_grad):
 
 @dataclass(frozen=True)
 class EmbeddingConfig:
-    vocabulary: int = option(16, help="Number of distinct token ids V (the vocabulary's size).",
-                             minimum=1, maximum=1_000_000)
+    vocabulary: int = option(
+        16, help="Number of distinct token ids V (the vocabulary's size).", minimum=1, maximum=1_000_000
+    )
     dimension: int = option(8, help="Length D of each token's learned vector.", minimum=1, maximum=4096)
 
 

@@ -4,6 +4,7 @@ A Dense layer flattens whatever it receives anyway, so the network computes the 
 with or without this layer; it is there to make the step visible on the canvas (and the
 order is NCHW's: channel by channel, row by row).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 Kept apart from the kernels so shape inference (which runs on every edit in the window)
 needs no arrays, and so every image layer words its refusals the same way.
 """
+
 from __future__ import annotations
 
 from .base import ShapeError

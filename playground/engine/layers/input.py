@@ -1,4 +1,5 @@
 """The network's entry point: declares the shape of one example, e.g. [784] or [1, 28, 28]."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

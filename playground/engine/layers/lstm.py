@@ -11,6 +11,7 @@ the forget gate: with f near 1 it survives many steps, where the SimpleRNN's err
 squashed by W_hh and tanh' at every step.  Starting the forget gate's bias at 1 (Gers et
 al.; Jozefowicz et al. 2015) keeps the cell remembering from the first step of training.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,13 @@ from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_opti
 class LSTMConfig:
     hidden: int = hidden_option()
     return_sequences: str = return_sequences_option()
-    forget_bias: float = option(1.0, help="Initial bias of the forget gate: 1 makes a new cell keep its memory "
-                                "(f = σ(1) ≈ 0.73) until it learns what to forget.", minimum=-10.0, maximum=10.0)
+    forget_bias: float = option(
+        1.0,
+        help="Initial bias of the forget gate: 1 makes a new cell keep its memory "
+        "(f = σ(1) ≈ 0.73) until it learns what to forget.",
+        minimum=-10.0,
+        maximum=10.0,
+    )
 
 
 @register_layer
@@ -39,37 +45,72 @@ class LSTM(RecurrentLayer):
     gates = 4
     state_names = ("h", "c")
     formula = "c_t = f⊙c_{t−1} + i⊙g,  h_t = o⊙tanh(c_t)"
-    when_to_use = ("Sequences with long-range dependencies: the gated cell carries its error across "
-                   "many time steps without it vanishing.")
+    when_to_use = (
+        "Sequences with long-range dependencies: the gated cell carries its error across "
+        "many time steps without it vanishing."
+    )
 
     def initialize(self, initializer, rng):
         """As every recurrent layer, then the forget gate's bias (rows H … 2H of ``bias_ih``) set to ``forget_bias``."""
         super().initialize(initializer, rng)
-        self.params["bias_ih"][self.hidden:2 * self.hidden] = self.config.forget_bias
+        self.params["bias_ih"][self.hidden : 2 * self.hidden] = self.config.forget_bias
 
     feature_major = True
 
     def _cell_buffers(self, parts, size, steps):
         hidden, dt = self.hidden, self.dtype
         per_unit = (parts, hidden, size)
-        return {"cell": LSTMWork(h_now=np.empty(per_unit, dt),
-                                 cells=np.empty((parts, (steps + 1) * hidden, size), dt),
-                                 acts=np.empty((parts, steps * 4 * hidden, size), dt),
-                                 tanh_c=np.empty((parts, steps * hidden, size), dt), dh_now=np.empty(per_unit, dt),
-                                 dc_now=np.empty(per_unit, dt)),
-                "weight_hh_t": np.empty((hidden, 4 * hidden), dt)}
+        return {
+            "cell": LSTMWork(
+                h_now=np.empty(per_unit, dt),
+                cells=np.empty((parts, (steps + 1) * hidden, size), dt),
+                acts=np.empty((parts, steps * 4 * hidden, size), dt),
+                tanh_c=np.empty((parts, steps * hidden, size), dt),
+                dh_now=np.empty(per_unit, dt),
+                dc_now=np.empty(per_unit, dt),
+            ),
+            "weight_hh_t": np.empty((hidden, 4 * hidden), dt),
+        }
 
     def _run_forward(self, buf, x, initial, finals, out):
-        lstm_forward_parts(x, self.params["weight_ih"], buf["bias"], self.params["weight_hh"], initial[0], initial[1],
-                           self._parts(self.lengths), buf["work"], buf["cell"], finals[0], finals[1], self.sequences,
-                           out)
+        lstm_forward_parts(
+            x,
+            self.params["weight_ih"],
+            buf["bias"],
+            self.params["weight_hh"],
+            initial[0],
+            initial[1],
+            self._parts(self.lengths),
+            buf["work"],
+            buf["cell"],
+            finals[0],
+            finals[1],
+            self.sequences,
+            out,
+        )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        lstm_backward_parts(dy, self.sequences, self.params["weight_ih"], self.params["weight_hh"], buf["weight_hh_t"],
-                            self._parts(self.lengths), d_finals[0], d_finals[1], self.truncate, buf["work"],
-                            buf["cell"], self._parts(buf["d_h"]), self._parts(buf["d_c"]),
-                            self.needs_input_gradient, dx, self.grads["weight_ih"], self.grads["weight_hh"],
-                            self.grads["bias_ih"], buf["norms"])
+        lstm_backward_parts(
+            dy,
+            self.sequences,
+            self.params["weight_ih"],
+            self.params["weight_hh"],
+            buf["weight_hh_t"],
+            self._parts(self.lengths),
+            d_finals[0],
+            d_finals[1],
+            self.truncate,
+            buf["work"],
+            buf["cell"],
+            self._parts(buf["d_h"]),
+            self._parts(buf["d_c"]),
+            self.needs_input_gradient,
+            dx,
+            self.grads["weight_ih"],
+            self.grads["weight_hh"],
+            self.grads["bias_ih"],
+            buf["norms"],
+        )
 
     @property
     def gate_means(self) -> dict[str, np.ndarray]:

@@ -5,6 +5,7 @@ shrinks the maps (fewer parameters in the layers that follow) and makes the netw
 tolerate small shifts.  Backward routes each output's gradient to the one input that won
 the max; the others get none, because nudging them would not change the output.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ The plainest way to feed symbols to a network: every token is equally far from e
 other, and the next layer's weights act as an embedding table (Embedding is the same
 product done as a lookup).  Reads token ids, see token_ids.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from .token_ids import TokenLayer
 
 @dataclass(frozen=True)
 class OneHotConfig:
-    vocabulary: int = option(16, help="Number of distinct token ids V: the length of each vector.",
-                             minimum=1, maximum=100_000)
+    vocabulary: int = option(
+        16, help="Number of distinct token ids V: the length of each vector.", minimum=1, maximum=100_000
+    )
 
 
 @register_layer

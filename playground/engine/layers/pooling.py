@@ -4,6 +4,7 @@ Both slide a size×size window over every feature map, ``stride`` apart, and red
 window to one number; they differ only in the reduction (and so in where the gradient
 goes), which each layer's own file implements.  Neither has parameters.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ def size_option(summary: str):
 
 def stride_option():
     """The ``stride`` field, where 0 means "the window size", the usual non-overlapping pool."""
-    return option(0, help="Step between windows (0: the window size, so windows do not overlap).",
-                  minimum=0, maximum=64)
+    return option(
+        0, help="Step between windows (0: the window size, so windows do not overlap).", minimum=0, maximum=64
+    )
 
 
 def pool_stride(config) -> int:
@@ -37,6 +39,7 @@ class Pool2D(Layer):
     size); a subclass supplies the arithmetic: ``reduce_windows``, which fills the output,
     and ``route_gradient``, which sends each output's gradient back to its window.
     """
+
     category = "Convolutional"
     example_input_shape = (2, 6, 6)
 

@@ -15,6 +15,7 @@ backward pass: a stack Input → rbm → rbm → dense(softmax) is an ordinary n
 backprop once pretraining is done.  The visible biases play no part there: their gradient
 is zero.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,23 +40,42 @@ METHODS = ("cd", "pcd")
 @dataclass(frozen=True)
 class RBMConfig:
     units: int = option(500, help="Hidden units: the features the RBM learns.", minimum=1, maximum=100_000)
-    visible_units: int = option(0, help="Visible units the RBM expects (0: as many as its input gives). "
-                                "Set it to refuse a stack whose sizes do not chain.", minimum=0, maximum=10_000_000)
-    visible: str = option("bernoulli", help="Visible units: bernoulli for pixels in [0, 1], gaussian (σ = 1) for "
-                          "standardised real values.", choices=VISIBLE_TYPES)
-    method: str = option("cd", help="cd: every negative phase starts at the data; pcd (persistent CD): it "
-                         "continues chains kept between mini-batches.", choices=METHODS)
+    visible_units: int = option(
+        0,
+        help="Visible units the RBM expects (0: as many as its input gives). "
+        "Set it to refuse a stack whose sizes do not chain.",
+        minimum=0,
+        maximum=10_000_000,
+    )
+    visible: str = option(
+        "bernoulli",
+        help="Visible units: bernoulli for pixels in [0, 1], gaussian (σ = 1) for standardised real values.",
+        choices=VISIBLE_TYPES,
+    )
+    method: str = option(
+        "cd",
+        help="cd: every negative phase starts at the data; pcd (persistent CD): it "
+        "continues chains kept between mini-batches.",
+        choices=METHODS,
+    )
     cd_k: int = option(1, help="Gibbs steps in each negative phase (the k of CD-k).", minimum=1, maximum=1000)
-    learning_rate: float = option(0.1, help="η of the contrastive-divergence updates.", minimum=1e-9,
-                                  maximum=100.0)
-    initial_momentum: float = option(0.5, help="Momentum for the first epochs, while the gradient is large "
-                                     "(Hinton's practical guide: 0.5).", minimum=0.0, maximum=0.999)
-    final_momentum: float = option(0.9, help="Momentum after the switch (Hinton: 0.9).", minimum=0.0,
-                                   maximum=0.999)
-    momentum_switch_epoch: int = option(6, help="Epoch from which the final momentum is used (Hinton's code: "
-                                        "after the first 5).", minimum=1, maximum=100_000)
-    weight_cost: float = option(2e-4, help="λ of the weight cost (L2) on the weights (Hinton: 2e-4).",
-                                minimum=0.0, maximum=1.0)
+    learning_rate: float = option(0.1, help="η of the contrastive-divergence updates.", minimum=1e-9, maximum=100.0)
+    initial_momentum: float = option(
+        0.5,
+        help="Momentum for the first epochs, while the gradient is large (Hinton's practical guide: 0.5).",
+        minimum=0.0,
+        maximum=0.999,
+    )
+    final_momentum: float = option(0.9, help="Momentum after the switch (Hinton: 0.9).", minimum=0.0, maximum=0.999)
+    momentum_switch_epoch: int = option(
+        6,
+        help="Epoch from which the final momentum is used (Hinton's code: after the first 5).",
+        minimum=1,
+        maximum=100_000,
+    )
+    weight_cost: float = option(
+        2e-4, help="λ of the weight cost (L2) on the weights (Hinton: 2e-4).", minimum=0.0, maximum=1.0
+    )
 
 
 @register_layer
@@ -65,8 +85,10 @@ class RBM(Layer):
     category = "Unsupervised"
     Config = RBMConfig
     formula = "E(v,h) = −bᵀv − cᵀh − hᵀWv;  as a layer: a = σ(Wv + c)"
-    when_to_use = ("Learn features without labels (pretraining a deep belief net), fill in missing inputs, "
-                   "or model ratings; in a network it acts as a sigmoid layer.")
+    when_to_use = (
+        "Learn features without labels (pretraining a deep belief net), fill in missing inputs, "
+        "or model ratings; in a network it acts as a sigmoid layer."
+    )
 
     @classmethod
     def visible_count(cls, config, input_shape) -> int:
@@ -74,8 +96,10 @@ class RBM(Layer):
         if n_in < 1:
             raise ShapeError("has no inputs")
         if config.visible_units and config.visible_units != n_in:
-            raise ShapeError(f"expects {config.visible_units} visible units but its input gives {n_in}: "
-                             f"the sizes of the stack do not chain")
+            raise ShapeError(
+                f"expects {config.visible_units} visible units but its input gives {n_in}: "
+                f"the sizes of the stack do not chain"
+            )
         return n_in
 
     @classmethod

@@ -22,6 +22,7 @@ Beyond the base protocol (for the encoder-decoder and the trainers):
 The arrays these return are the layer's work buffers, valid until its next forward or
 backward with the same batch size and length: copy what must outlive that.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -43,8 +44,12 @@ def hidden_option():
 
 
 def return_sequences_option():
-    return option("no", help="Output h_t at every step (yes: for a per-step head or a next recurrent layer) "
-                  "or only the final state (no: for one prediction per sequence).", choices=("no", "yes"))
+    return option(
+        "no",
+        help="Output h_t at every step (yes: for a per-step head or a next recurrent layer) "
+        "or only the final state (no: for one prediction per sequence).",
+        choices=("no", "yes"),
+    )
 
 
 def sequence_shape(input_shape) -> tuple[int, int]:
@@ -78,8 +83,12 @@ class RecurrentLayer(Layer):
     def parameter_shapes(cls, config, input_shape):
         _, features = sequence_shape(input_shape)
         rows = cls.gates * config.hidden
-        return {"weight_ih": (rows, features), "weight_hh": (rows, config.hidden),
-                "bias_ih": (rows,), "bias_hh": (rows,)}
+        return {
+            "weight_ih": (rows, features),
+            "weight_hh": (rows, config.hidden),
+            "bias_ih": (rows,),
+            "bias_hh": (rows,),
+        }
 
     def __init__(self, layer_id, config, input_shape, dtype=np.float32):
         super().__init__(layer_id, config, input_shape, dtype)
@@ -98,8 +107,9 @@ class RecurrentLayer(Layer):
     def initialize(self, initializer, rng):
         """Weights from the chosen initialiser (fan-in: the input size for W_ih, H for W_hh); biases 0."""
         rows, hidden = self.gates * self.hidden, self.hidden
-        self.params["weight_ih"][...] = initial_weight(initializer, (rows, self.features), self.features, hidden,
-                                                       rng, self.dtype)
+        self.params["weight_ih"][...] = initial_weight(
+            initializer, (rows, self.features), self.features, hidden, rng, self.dtype
+        )
         self.params["weight_hh"][...] = initial_weight(initializer, (rows, hidden), hidden, hidden, rng, self.dtype)
         self.params["bias_ih"][...] = 0.0
         self.params["bias_hh"][...] = 0.0
@@ -122,17 +132,27 @@ class RecurrentLayer(Layer):
             width = self.gates * hidden
             per_step = (parts, steps * width, size) if self.feature_major else (parts, rows, width)
             xp = np.empty(per_step, dt)
-            found = {"parts": parts, "bias": np.empty(width, dt), "lengths": np.full(batch, steps, np.int64),
-                     "norms": np.zeros(steps), "out": np.empty((batch, steps, hidden), dt),
-                     "dx": np.empty((batch, steps, self.features), dt),
-                     # the all-steps GEMMs' (G·H, T·B) layout; the batch-major kernels do not use it
-                     "work": RecurrentWork(
-                         xt=np.empty((parts, rows, self.features), dt), xp=xp,
-                         spread=np.empty((parts, width, rows), dt) if self.feature_major else xp,
-                         hs=np.empty((parts, rows + size, hidden), dt), deltas=np.empty(per_step, dt),
-                         dxt=np.empty((parts, rows, self.features), dt), norms=np.zeros((parts, steps)),
-                         grad_ih=np.empty((parts, width, self.features), dt),
-                         grad_hh=np.empty((parts, width, hidden), dt), grad_bias=np.empty((parts, width), dt))}
+            found = {
+                "parts": parts,
+                "bias": np.empty(width, dt),
+                "lengths": np.full(batch, steps, np.int64),
+                "norms": np.zeros(steps),
+                "out": np.empty((batch, steps, hidden), dt),
+                "dx": np.empty((batch, steps, self.features), dt),
+                # the all-steps GEMMs' (G·H, T·B) layout; the batch-major kernels do not use it
+                "work": RecurrentWork(
+                    xt=np.empty((parts, rows, self.features), dt),
+                    xp=xp,
+                    spread=np.empty((parts, width, rows), dt) if self.feature_major else xp,
+                    hs=np.empty((parts, rows + size, hidden), dt),
+                    deltas=np.empty(per_step, dt),
+                    dxt=np.empty((parts, rows, self.features), dt),
+                    norms=np.zeros((parts, steps)),
+                    grad_ih=np.empty((parts, width, self.features), dt),
+                    grad_hh=np.empty((parts, width, hidden), dt),
+                    grad_bias=np.empty((parts, width), dt),
+                ),
+            }
             for name in self.state_names:
                 found[f"final_{name}"] = np.empty((batch, hidden), dt)
                 found[f"d_{name}"] = np.empty((batch, hidden), dt)
@@ -163,20 +183,27 @@ class RecurrentLayer(Layer):
     def forward(self, x, training, initial_state=None, lengths=None):
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3 or x.shape[2] != self.features:
-            raise ValueError(f'layer "{self.id}": expects (batch, time steps, {self.features}) inputs, '
-                             f'got {x.shape}')
+            raise ValueError(f'layer "{self.id}": expects (batch, time steps, {self.features}) inputs, got {x.shape}')
         batch, steps = x.shape[0], x.shape[1]
         buf = self._buffers(batch, steps)
         self._current = buf
         self._batch, self._steps = batch, steps
         self.lengths = self._check_lengths(lengths, batch, steps, buf["lengths"])
         np.add(self.params["bias_ih"], self.params["bias_hh"], out=buf["bias"])
-        initial = tuple(buf[f"zero_{name}"] if initial_state is None else
-                        np.ascontiguousarray(np.broadcast_to(initial_state[index], (batch, self.hidden)), self.dtype)
-                        for index, name in enumerate(self.state_names))
+        initial = tuple(
+            buf[f"zero_{name}"]
+            if initial_state is None
+            else np.ascontiguousarray(np.broadcast_to(initial_state[index], (batch, self.hidden)), self.dtype)
+            for index, name in enumerate(self.state_names)
+        )
         finals = tuple(buf[f"final_{name}"] for name in self.state_names)
-        self._run_forward(buf, self._parts(x), tuple(self._parts(s) for s in initial),
-                          tuple(self._parts(f) for f in finals), self._parts(buf["out"]))
+        self._run_forward(
+            buf,
+            self._parts(x),
+            tuple(self._parts(s) for s in initial),
+            tuple(self._parts(f) for f in finals),
+            self._parts(buf["out"]),
+        )
         self.final_state = finals
         return buf["out"] if self.sequences else finals[0]
 

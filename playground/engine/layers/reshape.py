@@ -1,6 +1,7 @@
 """Reshape: give the examples a new shape with the same number of values, e.g. restore a
 784-vector to the [1, 28, 28] image a convolution expects.  Values keep their order
 (row-major, as NCHW stores them); nothing is computed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,11 @@ from .base import Layer, ShapeError, register_layer
 
 @dataclass(frozen=True)
 class ReshapeConfig:
-    shape: tuple[int, ...] = option((1, 28, 28), help="The new shape of one example, e.g. [1, 28, 28] "
-                                    "(channels, height, width); it must hold as many values as the input.")
+    shape: tuple[int, ...] = option(
+        (1, 28, 28),
+        help="The new shape of one example, e.g. [1, 28, 28] "
+        "(channels, height, width); it must hold as many values as the input.",
+    )
 
 
 @register_layer
@@ -31,8 +35,10 @@ class Reshape(Layer):
         target = tuple(int(v) for v in config.shape)
         have, want = int(np.prod(input_shape)), int(np.prod(target))
         if have != want:
-            raise ShapeError(f"cannot reshape {list(input_shape)} ({have:,} values) into {list(target)} "
-                             f"({want:,} values): the sizes must match")
+            raise ShapeError(
+                f"cannot reshape {list(input_shape)} ({have:,} values) into {list(target)} "
+                f"({want:,} values): the sizes must match"
+            )
         return target
 
     def forward(self, x, training):

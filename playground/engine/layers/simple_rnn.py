@@ -5,6 +5,7 @@ W_hhᵀ·diag(1 − h²): unless those factors stay near 1 it shrinks (or grows)
 so the net cannot learn what lies many steps back.  The adding problem shows it: over
 50 steps this layer stays at the MSE of guessing, where the LSTM solves it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,19 +29,44 @@ class SimpleRNN(RecurrentLayer):
     gates = 1
     state_names = ("h",)
     formula = "h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh)"
-    when_to_use = ("The plainest memory for sequences; its gradient vanishes over long spans, "
-                   "which is what the LSTM was invented to fix.")
+    when_to_use = (
+        "The plainest memory for sequences; its gradient vanishes over long spans, "
+        "which is what the LSTM was invented to fix."
+    )
 
     @property
     def can_saturate(self):
         return True
 
     def _run_forward(self, buf, x, initial, finals, out):
-        rnn_forward_parts(x, self.params["weight_ih"], buf["bias"], self.params["weight_hh"], initial[0],
-                          self._parts(self.lengths), buf["work"], finals[0], self.sequences, out)
+        rnn_forward_parts(
+            x,
+            self.params["weight_ih"],
+            buf["bias"],
+            self.params["weight_hh"],
+            initial[0],
+            self._parts(self.lengths),
+            buf["work"],
+            finals[0],
+            self.sequences,
+            out,
+        )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        rnn_backward_parts(dy, self.sequences, self.params["weight_ih"], self.params["weight_hh"],
-                           self._parts(self.lengths), d_finals[0], self.truncate, buf["work"], self._parts(buf["d_h"]),
-                           self.needs_input_gradient, dx, self.grads["weight_ih"], self.grads["weight_hh"],
-                           self.grads["bias_ih"], buf["norms"])
+        rnn_backward_parts(
+            dy,
+            self.sequences,
+            self.params["weight_ih"],
+            self.params["weight_hh"],
+            self._parts(self.lengths),
+            d_finals[0],
+            self.truncate,
+            buf["work"],
+            self._parts(buf["d_h"]),
+            self.needs_input_gradient,
+            dx,
+            self.grads["weight_ih"],
+            self.grads["weight_hh"],
+            self.grads["bias_ih"],
+            buf["norms"],
+        )

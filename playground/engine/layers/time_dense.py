@@ -7,6 +7,7 @@ into parts that run on a thread each (parts.py), as the recurrent layer before i
 With softmax it is the per-step classifier head of a sequence tagger or a decoder: the
 cost is then summed over the steps and averaged over the batch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,18 +42,21 @@ def time_dense_backward(x, delta, weight, want_dx, weight_parts, bias_parts, wei
     parts = weight_parts.shape[0]
     for p in prange(parts):
         start, stop = part_bounds(x.shape[0], parts, p)
-        dense_backward(x[start:stop], delta[start:stop], weight, weight_parts[p], bias_parts[p], dx[start:stop],
-                       want_dx)
+        dense_backward(
+            x[start:stop], delta[start:stop], weight, weight_parts[p], bias_parts[p], dx[start:stop], want_dx
+        )
     sum_over_parts(weight_parts, weight_grad)
     sum_over_parts(bias_parts, bias_grad)
 
 
 @dataclass(frozen=True)
 class TimeDenseConfig:
-    units: int = option(10, help="Outputs per time step (the vocabulary size for a per-step softmax).",
-                        minimum=1, maximum=100_000)
-    activation: str = option("softmax", help="The function applied to each step's weighted input z_t.",
-                             choices=tuple(ACTIVATIONS))
+    units: int = option(
+        10, help="Outputs per time step (the vocabulary size for a per-step softmax).", minimum=1, maximum=100_000
+    )
+    activation: str = option(
+        "softmax", help="The function applied to each step's weighted input z_t.", choices=tuple(ACTIVATIONS)
+    )
     alpha: float = alpha_option()
 
 
@@ -98,8 +102,16 @@ class TimeDense(ActivatedLayer):
         self.x = np.ascontiguousarray(x, dtype=self.dtype).reshape(rows, self.n_in)
         self.z = self._buffers.get(rows, "z", (units,), self.dtype)
         self.a = self._buffers.get(rows, "a", (units,), self.dtype)
-        time_dense_forward(self.x, self.params["weight"], self.params["bias"], self.activation_code, self.config.alpha,
-                           row_parts(rows), self.z, self.a)
+        time_dense_forward(
+            self.x,
+            self.params["weight"],
+            self.params["bias"],
+            self.activation_code,
+            self.config.alpha,
+            row_parts(rows),
+            self.z,
+            self.a,
+        )
         return self.a.reshape(batch, steps, units)
 
     def backward(self, dy):
@@ -117,9 +129,20 @@ class TimeDense(ActivatedLayer):
         parts = row_parts(rows)
         if parts not in self._partial_grads:
             units = self.config.units
-            self._partial_grads[parts] = (np.empty((parts, units, self.n_in), self.dtype),
-                                          np.empty((parts, units), self.dtype))
+            self._partial_grads[parts] = (
+                np.empty((parts, units, self.n_in), self.dtype),
+                np.empty((parts, units), self.dtype),
+            )
         weight_parts, bias_parts = self._partial_grads[parts]
-        time_dense_backward(self.x, delta, self.params["weight"], want_dx, weight_parts, bias_parts, self.grads["weight"],
-                            self.grads["bias"], dx)
+        time_dense_backward(
+            self.x,
+            delta,
+            self.params["weight"],
+            want_dx,
+            weight_parts,
+            bias_parts,
+            self.grads["weight"],
+            self.grads["bias"],
+            dx,
+        )
         return dx.reshape(rows // self.steps, self.steps, self.n_in)

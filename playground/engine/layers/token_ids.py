@@ -9,6 +9,7 @@ Ids have no gradient: their backward returns zeros shaped like the input, so the
 layer protocol (backward returns ∂C/∂input) still holds.  Outputs are work buffers kept
 per shape, valid until the next forward of the same shape (as the recurrent layers').
 """
+
 from __future__ import annotations
 
 import numpy as np

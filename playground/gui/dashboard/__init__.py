@@ -1,20 +1,21 @@
 """The live dashboard: pyqtgraph panels that read a ``DashboardModel``.
 
-    common       the model, downsampling, smoothing, layer names, the Panel base
-    loss         training and validation cost and accuracy
-    gradients    gradient magnitude per layer (speed of learning) and the slow/fast ratio
-    weights      first-layer weights as images, weight histograms
-    activations  saturated units per layer
-    data         decision boundary (2D classification) and function fit (1-D regression)
-    filters      every convolutional layer's kernels, one shared signed colour scale
-    feature_maps each conv and pool layer's maps for one input (a validation example or
-                 a drawing on ``drawing_pad``), and the class probabilities
-    convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
-    augmentation training images and their augmented variants
-    images       image blocks and colour scales the image panels share
-    compare      earlier runs overlaid on the current one
-    preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)
+common       the model, downsampling, smoothing, layer names, the Panel base
+loss         training and validation cost and accuracy
+gradients    gradient magnitude per layer (speed of learning) and the slow/fast ratio
+weights      first-layer weights as images, weight histograms
+activations  saturated units per layer
+data         decision boundary (2D classification) and function fit (1-D regression)
+filters      every convolutional layer's kernels, one shared signed colour scale
+feature_maps each conv and pool layer's maps for one input (a validation example or
+             a drawing on ``drawing_pad``), and the class probabilities
+convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
+augmentation training images and their augmented variants
+images       image blocks and colour scales the image panels share
+compare      earlier runs overlaid on the current one
+preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)
 """
+
 from ...model.network_file import PANEL_NAMES  # the tabs by name, as lesson files and --panel name them
 from .common import DashboardModel, Panel, RunRecord
 from .dashboard import Dashboard, export_png, metrics_csv

@@ -3,6 +3,7 @@
 A sigmoid or tanh unit whose σ'(z) has fallen below 1% of its peak passes almost no
 gradient back: it is saturated, and so are the layers that depend on it for learning.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ class ActivationPanel(Panel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.headline = self.add_headline()
-        self.curves_plot = self.graphics.addPlot(row=1, col=0,
-                                                 title="Saturated units per layer (σ′ below 1% of its peak)")
+        self.curves_plot = self.graphics.addPlot(
+            row=1, col=0, title="Saturated units per layer (σ′ below 1% of its peak)"
+        )
         self.curves_plot.setYRange(0, 1, padding=0.02)
         self.curves_plot.setLabel("bottom", "mini-batch step")
         self.curves_plot.setLabel("left", "fraction saturated")
@@ -62,11 +64,15 @@ class ActivationPanel(Panel):
             for curve in self._curves.values():
                 self.curves_plot.removeItem(curve)
             self.legend.clear()
-            self._curves = {layer_id: self.curves_plot.plot(pen=pen(model.color(layer_id, i), 2), name=layer_id)
-                            for i, layer_id in zip(shown, shown_ids)}
+            self._curves = {
+                layer_id: self.curves_plot.plot(pen=pen(model.color(layer_id, i), 2), name=layer_id)
+                for i, layer_id in zip(shown, shown_ids)
+            }
             if shown:  # pyqtgraph's BarGraphItem fails on empty pen lists
-                self.bars.setOpts(brushes=[model.color(layer_id, i) for i, layer_id in zip(shown, shown_ids)],
-                                  pens=[pg.mkPen(None)] * len(shown))
+                self.bars.setOpts(
+                    brushes=[model.color(layer_id, i) for i, layer_id in zip(shown, shown_ids)],
+                    pens=[pg.mkPen(None)] * len(shown),
+                )
             self.bars_plot.getAxis("bottom").setTicks([[(k, layer_id) for k, layer_id in enumerate(shown_ids)]])
             self.bars_plot.setXRange(-0.6, max(len(shown) - 0.4, 0.4), padding=0)
         return shown_ids
@@ -89,8 +95,10 @@ class ActivationPanel(Panel):
         shown = [i for i, _ in enumerate(ids) if np.isfinite(tail[:, i]).any()]
         shown_ids = self._set_layers(model, ids, shown)
         if not shown:
-            self.say("None of these layers can saturate (ReLU, linear and softmax have no flat "
-                                  "region that stops the gradient).")
+            self.say(
+                "None of these layers can saturate (ReLU, linear and softmax have no flat "
+                "region that stops the gradient)."
+            )
             self.bars.setOpts(x=[], height=[])
             self.current = {}
             return

@@ -6,6 +6,7 @@ the trainer would draw them for an epoch.  It redraws when the settings change (
 inspector's Augmentation section) and "New samples" takes other images and draws again,
 so a learner can judge a strength before training with it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,22 +80,30 @@ class AugmentationPanel(Panel):
         if dataset is None or shape is None or int(np.prod(dataset.input_shape)) != shape[0] * shape[1]:
             self.grid = None
             self.block.set_visible(False)
-            self.say("The preview shows training images once they are loaded: press Train or Step (the data "
-                     "loads when training starts).")
+            self.say(
+                "The preview shows training images once they are loaded: press Train or Step (the data "
+                "loads when training starts)."
+            )
             return
         rng = np.random.default_rng(self._draws)
         chosen = rng.choice(len(dataset.x_train), size=min(ROWS, len(dataset.x_train)), replace=False)
         images = dataset.x_train[np.sort(chosen)].reshape(-1, 1, *shape)
         # the settings' own seeds for the first draw (what training will see), shifted for "new samples"
-        seeds = {f.name: getattr(settings, f.name) + self._draws for f in dataclasses.fields(settings)
-                 if f.name.endswith("_seed")}
+        seeds = {
+            f.name: getattr(settings, f.name) + self._draws
+            for f in dataclasses.fields(settings)
+            if f.name.endswith("_seed")
+        }
         self.grid = augmentation_grid(images, dataclasses.replace(settings, **seeds), variants=VARIANTS)
         self.block.set_visible(True)
-        self.block.show(self.grid, f"Left: the original; then {VARIANTS} variants of it", (0.0, 1.0),
-                        IMAGE_COLORMAP)
+        self.block.show(self.grid, f"Left: the original; then {VARIANTS} variants of it", (0.0, 1.0), IMAGE_COLORMAP)
         if settings.enabled:
-            self.say(f"Every epoch trains on fresh variants like these: {describe(settings)}. Validation images "
-                     f"are never changed.")
+            self.say(
+                f"Every epoch trains on fresh variants like these: {describe(settings)}. Validation images "
+                f"are never changed."
+            )
         else:
-            self.say("Augmentation is off, so every variant equals its original. Switch it on in the "
-                     "Inspector's Augmentation section (shift, rotation, scale, elastic, noise).")
+            self.say(
+                "Augmentation is off, so every variant equals its original. Switch it on in the "
+                "Inspector's Augmentation section (shift, rotation, scale, elastic, noise)."
+            )

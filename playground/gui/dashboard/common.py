@@ -5,6 +5,7 @@ fills on its timer (metric history, the latest weights, the spec those weights b
 to, the loaded dataset, earlier runs).  Each panel remembers the versions it has drawn
 and redraws only what changed, and only while it is visible.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,13 +25,24 @@ pg.setConfigOptions(background="w", foreground="#333333", antialias=True)  # the
 
 #: most points a curve is drawn with; longer histories are averaged into buckets
 MAX_POINTS = 600
-CLASS_COLORS = ("#F59322", "#0877BD", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#E69F00", "#7F7F7F",
-                "#8C564B", "#000000")
+CLASS_COLORS = (
+    "#F59322",
+    "#0877BD",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#E69F00",
+    "#7F7F7F",
+    "#8C564B",
+    "#000000",
+)
 
 
 @dataclass
 class RunRecord:
     """An earlier run kept for comparison: its name, colour and (downsampled) history."""
+
     name: str
     color: QColor
     history: MetricHistory
@@ -46,14 +58,14 @@ class DashboardModel:
         self.history_version = 0
         self.weights: dict[str, np.ndarray] | None = None
         self.weights_version = 0
-        self.network_spec = None        # the spec the weights belong to
+        self.network_spec = None  # the spec the weights belong to
         self.context_version = 0
         self.colors: dict[str, QColor] = {}
-        self.dataset = None             # a loaded Dataset, when the data panels can use it
+        self.dataset = None  # a loaded Dataset, when the data panels can use it
         self.dataset_version = 0
         self.runs: list[RunRecord] = []
         self.runs_version = 0
-        self.augmentation = None        # the document's AugmentationSettings (edited while idle)
+        self.augmentation = None  # the document's AugmentationSettings (edited while idle)
         self.augmentation_version = 0
 
     # --- writers --------------------------------------------------------------------------
@@ -161,7 +173,7 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tu
         return np.asarray(x, np.float64), np.asarray(y, np.float64)
     k = math.ceil(n / max_points)
     m = (n // k) * k
-    xs = x[k - 1:m:k].astype(np.float64)
+    xs = x[k - 1 : m : k].astype(np.float64)
     with np.errstate(invalid="ignore"):
         ys = y[:m].reshape(-1, k, *y.shape[1:]).mean(axis=1, dtype=np.float64)
     if m < n:
@@ -188,8 +200,8 @@ def smooth(y: np.ndarray, span: float) -> np.ndarray:
     alpha = 2.0 / (span + 1.0)
     length = min(len(y), int(np.ceil(np.log(0.01) / np.log(1.0 - alpha))) + 1)
     weights = alpha * (1.0 - alpha) ** np.arange(length)
-    total = np.convolve(y, weights)[:len(y)]
-    norm = np.convolve(np.ones(len(y)), weights)[:len(y)]
+    total = np.convolve(y, weights)[: len(y)]
+    norm = np.convolve(np.ones(len(y)), weights)[: len(y)]
     return total / norm
 
 
@@ -202,8 +214,9 @@ class RangeKeeper:
     the y range only changes when the data leaves it or fills less than a third of it.
     """
 
-    def __init__(self, plot, log_y: bool = False, y_floor: float | None = None, manage_x: bool = True,
-                 x_mode: str = "grow"):
+    def __init__(
+        self, plot, log_y: bool = False, y_floor: float | None = None, manage_x: bool = True, x_mode: str = "grow"
+    ):
         self.plot = plot
         self.manage_x = manage_x
         self.x_mode = x_mode  # "grow": a time axis from x_min; "fit": like y, with hysteresis
@@ -228,19 +241,21 @@ class RangeKeeper:
             pass
         elif self.x_mode == "fit":
             span = max(x_max - x_min, 1e-9)
-            if x_range is None or x_min < x_range[0] or x_max > x_range[1] or \
-                    span < 0.5 * (x_range[1] - x_range[0]):
+            if x_range is None or x_min < x_range[0] or x_max > x_range[1] or span < 0.5 * (x_range[1] - x_range[0]):
                 self.x_range = (x_min - 0.08 * span, x_max + 0.08 * span)
                 self.plot.setXRange(*self.x_range, padding=0)
-        elif x_range is None or x_max > x_range[1] or x_max < x_range[0] + 0.3 * (x_range[1] - x_range[0]) \
-                or x_min < x_range[0]:
+        elif (
+            x_range is None
+            or x_max > x_range[1]
+            or x_max < x_range[0] + 0.3 * (x_range[1] - x_range[0])
+            or x_min < x_range[0]
+        ):
             span = max(x_max - x_min, 1.0)
             self.x_range = (x_min, x_min + 1.5 * span)
             self.plot.setXRange(*self.x_range, padding=0)
         y_range = self.y_range
         span = max(y_max - y_min, 1e-9 if not self.log_y else 0.05)
-        if y_range is None or y_min < y_range[0] or y_max > y_range[1] or \
-                span < 0.33 * (y_range[1] - y_range[0]):
+        if y_range is None or y_min < y_range[0] or y_max > y_range[1] or span < 0.33 * (y_range[1] - y_range[0]):
             pad = 0.15 * span
             low = y_min - pad if self.y_floor is None or self.log_y else max(self.y_floor, y_min - pad)
             self.y_range = (low, y_max + pad)
@@ -252,8 +267,7 @@ def recent_mean(values: np.ndarray, count: int = 50) -> np.ndarray:
     if len(values) == 0:
         return np.full(values.shape[1:], np.nan)
     with np.errstate(invalid="ignore"):
-        return np.nanmean(values[-count:], axis=0) if np.isnan(values[-count:]).any() else \
-            values[-count:].mean(axis=0)
+        return np.nanmean(values[-count:], axis=0) if np.isnan(values[-count:]).any() else values[-count:].mean(axis=0)
 
 
 def positive(y: np.ndarray, floor: float = 1e-12) -> np.ndarray:
@@ -318,7 +332,7 @@ def tile_mosaic(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
     mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, np.float32)
     for k in range(n):
         r, c = divmod(k, columns)
-        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[k]
+        mosaic[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tiles[k]
     return mosaic
 
 

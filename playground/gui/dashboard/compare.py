@@ -4,6 +4,7 @@ This is how a lesson becomes an experiment: train the sigmoid network, switch th
 layers to ReLU, train again, and see both runs' gradient magnitudes on one plot; or the
 same network with and without L2.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,18 +46,35 @@ def _smoothed(x, y):
 #: metric id -> (label, log axis, series(history))
 METRICS = {
     "train_loss": ("Training cost (smoothed)", False, lambda h: _smoothed(*downsample(h.steps, h.losses))),
-    "val_loss": ("Validation cost (per epoch)", False,
-                 lambda h: (np.array([e.step for e in h.epochs]), np.array([e.val_loss for e in h.epochs]))),
-    "val_accuracy": ("Validation accuracy (per epoch)", False,
-                     lambda h: (np.array([e.step for e in h.epochs if e.val_accuracy is not None]),
-                                np.array([e.val_accuracy for e in h.epochs if e.val_accuracy is not None]))),
-    "first_speed": ("‖δ‖ of the first layer (speed of learning)", True,
-                    lambda h: _smoothed(*_layer_series(h, 0, BIAS_GRAD))),
-    "last_speed": ("‖δ‖ of the output layer", True,
-                   lambda h: _smoothed(*_layer_series(h, len(h.layer_ids) - 1, BIAS_GRAD))),
+    "val_loss": (
+        "Validation cost (per epoch)",
+        False,
+        lambda h: (np.array([e.step for e in h.epochs]), np.array([e.val_loss for e in h.epochs])),
+    ),
+    "val_accuracy": (
+        "Validation accuracy (per epoch)",
+        False,
+        lambda h: (
+            np.array([e.step for e in h.epochs if e.val_accuracy is not None]),
+            np.array([e.val_accuracy for e in h.epochs if e.val_accuracy is not None]),
+        ),
+    ),
+    "first_speed": (
+        "‖δ‖ of the first layer (speed of learning)",
+        True,
+        lambda h: _smoothed(*_layer_series(h, 0, BIAS_GRAD)),
+    ),
+    "last_speed": (
+        "‖δ‖ of the output layer",
+        True,
+        lambda h: _smoothed(*_layer_series(h, len(h.layer_ids) - 1, BIAS_GRAD)),
+    ),
     "ratio": ("Fastest ÷ slowest hidden layer (‖δ‖)", True, lambda h: _smoothed(*_ratio_series(h))),
-    "first_saturation": ("Saturated units in the first layer", False,
-                         lambda h: _smoothed(*_layer_series(h, 0, SATURATION))),
+    "first_saturation": (
+        "Saturated units in the first layer",
+        False,
+        lambda h: _smoothed(*_layer_series(h, 0, SATURATION)),
+    ),
 }
 
 
@@ -187,12 +205,28 @@ class ComparePanel(Panel):
                     if len(finite):
                         low, high, right = self._extent
                         self._extent = (min(low, finite.min()), max(high, finite.max()), max(right, float(x[-1])))
-                    self.curves.append(self.plot.plot(x, y, pen=pen(run.color, 2), name=run.name, connect="finite",
-                                                      symbol=symbol, symbolSize=5, symbolBrush=run.color,
-                                                      symbolPen=None))
-            self.current = self.plot.plot(pen=pen("#000000", 2.2, style=Qt.DashLine), name="current run",
-                                          connect="finite", symbol=symbol, symbolSize=5, symbolBrush="#000000",
-                                          symbolPen=None)
+                    self.curves.append(
+                        self.plot.plot(
+                            x,
+                            y,
+                            pen=pen(run.color, 2),
+                            name=run.name,
+                            connect="finite",
+                            symbol=symbol,
+                            symbolSize=5,
+                            symbolBrush=run.color,
+                            symbolPen=None,
+                        )
+                    )
+            self.current = self.plot.plot(
+                pen=pen("#000000", 2.2, style=Qt.DashLine),
+                name="current run",
+                connect="finite",
+                symbol=symbol,
+                symbolSize=5,
+                symbolBrush="#000000",
+                symbolPen=None,
+            )
             self.curves.append(self.current)
         x, y = series(model.history) if (len(model.history) or model.history.epochs) else ([], [])
         low, high, right = self._extent

@@ -10,6 +10,7 @@ The output map is computed by the engine's own Conv2D layer (float64, linear act
 so the numbers on screen are exactly what a network computes; the products and their sum
 shown for the current position are the same arithmetic spelt out (a test checks they agree).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,11 +23,9 @@ from ...engine.layers.geometry import output_size
 from .common import Panel
 
 #: the lecture's 5×5 patch
-LECTURE_IMAGE = np.array([[1, 1, 1, 0, 0],
-                          [0, 1, 1, 1, 0],
-                          [0, 0, 1, 1, 1],
-                          [0, 0, 1, 1, 0],
-                          [0, 1, 1, 0, 0]], np.float64)
+LECTURE_IMAGE = np.array(
+    [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], np.float64
+)
 KERNELS = {
     "The lecture's X": np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], np.float64),
     "Vertical edge": np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], np.float64),
@@ -71,8 +70,9 @@ class ConvolutionExample:
     def engine_output(self) -> np.ndarray:
         """The output map as the engine's Conv2D layer computes it (one filter, no bias, linear)."""
         conv = layer_class("conv2d")
-        config = conv.Config(filters=1, kernel_size=self.kernel.shape[0], stride=self.stride,
-                             padding=self.padding, activation="linear")
+        config = conv.Config(
+            filters=1, kernel_size=self.kernel.shape[0], stride=self.stride, padding=self.padding, activation="linear"
+        )
         layer = conv("explainer", config, (1,) + self.image.shape, np.float64)
         layer.params["weight"][0, 0] = self.kernel
         layer.params["bias"][0] = 0.0
@@ -94,7 +94,7 @@ class ConvolutionExample:
     def products(self, step: int) -> np.ndarray:
         y, x = self.window(step)
         k = self.kernel.shape[0]
-        return self.padded[y:y + k, x:x + k] * self.kernel
+        return self.padded[y : y + k, x : x + k] * self.kernel
 
 
 class ConvolutionView(QWidget):
@@ -112,8 +112,9 @@ class ConvolutionView(QWidget):
         rows, cols = values.shape
         painter.setPen(INK)
         painter.setFont(self._font(cell * 0.32, bold=True))
-        painter.drawText(QRectF(x0 - cell, y0 - cell * 0.9, (cols + 2) * cell, cell * 0.8),
-                         Qt.AlignHCenter | Qt.AlignBottom, title)
+        painter.drawText(
+            QRectF(x0 - cell, y0 - cell * 0.9, (cols + 2) * cell, cell * 0.8), Qt.AlignHCenter | Qt.AlignBottom, title
+        )
         for r in range(rows):
             for c in range(cols):
                 rect = QRectF(x0 + c * cell, y0 + r * cell, cell, cell)
@@ -174,8 +175,17 @@ class ConvolutionView(QWidget):
             return number(kernel[r - window[0], c - window[1]])
 
         title = "Input" + (" (zero padding in grey)" if padded.shape != example.image.shape else "")
-        self._grid(painter, x, top_y, cell, padded, title, input_fill,
-                   (window[0], window[1], k, k) if window is not None else None, kernel_tag)
+        self._grid(
+            painter,
+            x,
+            top_y,
+            cell,
+            padded,
+            title,
+            input_fill,
+            (window[0], window[1], k, k) if window is not None else None,
+            kernel_tag,
+        )
         x += (padded.shape[1] + gap) * cell
         self._grid(painter, x, top_y, cell, kernel, "Kernel (shared)", lambda r, c: WINDOW_FILL)
         x += (k + gap) * cell
@@ -184,8 +194,11 @@ class ConvolutionView(QWidget):
         if current >= 0:
             painter.setPen(INK)
             painter.setFont(self._font(cell * 0.4, bold=True))
-            painter.drawText(QRectF(x - cell, top_y + (k + 0.2) * cell, (k + 2) * cell, cell),
-                             Qt.AlignHCenter | Qt.AlignTop, f"sum = {number(float(products.sum()))}")
+            painter.drawText(
+                QRectF(x - cell, top_y + (k + 0.2) * cell, (k + 2) * cell, cell),
+                Qt.AlignHCenter | Qt.AlignTop,
+                f"sum = {number(float(products.sum()))}",
+            )
         x += (k + gap) * cell
         shown = np.where(np.arange(output.size).reshape(output.shape) < step, output, np.nan)
         where = example.where(current) if current >= 0 else None
@@ -209,8 +222,10 @@ class ConvolutionPanel(Panel):
         self.kernel_choice.setToolTip("The 3×3 kernel that slides over the image")
         self.padding_choice = QComboBox()
         self.padding_choice.addItems(["valid", "same"])
-        self.padding_choice.setToolTip('"valid": only windows inside the image (the output shrinks); '
-                                       '"same": zeros around the border keep the output the input\'s size')
+        self.padding_choice.setToolTip(
+            '"valid": only windows inside the image (the output shrinks); '
+            '"same": zeros around the border keep the output the input\'s size'
+        )
         self.stride_box = QSpinBox()
         self.stride_box.setRange(1, 2)
         self.stride_box.setPrefix("stride ")
@@ -220,8 +235,7 @@ class ConvolutionPanel(Panel):
         self.reset_button = QPushButton("Reset")
         controls = QHBoxLayout()
         controls.setContentsMargins(6, 4, 6, 0)
-        for widget in (QLabel("Kernel"), self.kernel_choice, QLabel("Padding"), self.padding_choice,
-                       self.stride_box):
+        for widget in (QLabel("Kernel"), self.kernel_choice, QLabel("Padding"), self.padding_choice, self.stride_box):
             controls.addWidget(widget)
         controls.addStretch()
         for widget in (self.step_button, self.play_button, self.reset_button):
@@ -242,8 +256,11 @@ class ConvolutionPanel(Panel):
         self.step_button.clicked.connect(self.advance)
         self.play_button.toggled.connect(self.play)
         self.reset_button.clicked.connect(self.reset)
-        for signal in (self.kernel_choice.currentTextChanged, self.padding_choice.currentTextChanged,
-                       self.stride_box.valueChanged):
+        for signal in (
+            self.kernel_choice.currentTextChanged,
+            self.padding_choice.currentTextChanged,
+            self.stride_box.valueChanged,
+        ):
             signal.connect(self.rebuild)
         self.step = 0
         self.example = ConvolutionExample(LECTURE_IMAGE, KERNELS[self.kernel_choice.currentText()])
@@ -260,8 +277,12 @@ class ConvolutionPanel(Panel):
 
     def rebuild(self) -> None:
         """A new kernel, padding or stride: compute the output again and start over."""
-        self.example = ConvolutionExample(LECTURE_IMAGE, KERNELS[self.kernel_choice.currentText()],
-                                          self.stride_box.value(), self.padding_choice.currentText())
+        self.example = ConvolutionExample(
+            LECTURE_IMAGE,
+            KERNELS[self.kernel_choice.currentText()],
+            self.stride_box.value(),
+            self.padding_choice.currentText(),
+        )
         self.reset()
 
     def advance(self) -> None:
@@ -295,20 +316,26 @@ class ConvolutionPanel(Panel):
         example = self.example
         oh, ow = example.output.shape
         if self.step == 0:
-            text = (f"A {example.kernel.shape[0]}×{example.kernel.shape[1]} kernel slides over the "
-                    f"{example.image.shape[0]}×{example.image.shape[1]} image with stride {example.stride} "
-                    f"(padding \"{example.padding}\"), giving a {oh}×{ow} output map. Press <b>Step</b> or "
-                    f"<b>Play</b>.")
+            text = (
+                f"A {example.kernel.shape[0]}×{example.kernel.shape[1]} kernel slides over the "
+                f"{example.image.shape[0]}×{example.image.shape[1]} image with stride {example.stride} "
+                f'(padding "{example.padding}"), giving a {oh}×{ow} output map. Press <b>Step</b> or '
+                f"<b>Play</b>."
+            )
         else:
             row, col = example.where(self.step - 1)
             products = example.products(self.step - 1)
             terms = " + ".join(number(v) for v in products.ravel())
-            text = (f"Output ({row + 1}, {col + 1}): the nine pixels in the orange window times the nine weights "
-                    f"(small numbers), summed: {terms} = <b>{number(example.output[row, col])}</b>. "
-                    f"The same weights are used at every position (shared weights); each output sees only its "
-                    f"window (local receptive field).")
-        self.explanation.setText(text + " <span style='color:#6B7280'>(As in every deep-learning library, the "
-                                 "kernel is not flipped: strictly a cross-correlation.)</span>")
+            text = (
+                f"Output ({row + 1}, {col + 1}): the nine pixels in the orange window times the nine weights "
+                f"(small numbers), summed: {terms} = <b>{number(example.output[row, col])}</b>. "
+                f"The same weights are used at every position (shared weights); each output sees only its "
+                f"window (local receptive field)."
+            )
+        self.explanation.setText(
+            text + " <span style='color:#6B7280'>(As in every deep-learning library, the "
+            "kernel is not flipped: strictly a cross-correlation.)</span>"
+        )
 
     def export_item(self):
         return None  # drawn with QPainter, not pyqtgraph: the dashboard grabs the widget instead

@@ -1,4 +1,5 @@
 """The dashboard widget: the panels as tabs; only the visible one redraws."""
+
 from __future__ import annotations
 
 import io
@@ -32,6 +33,7 @@ def _without_svg_export() -> None:
     try:
         from pyqtgraph.exporters.Exporter import Exporter
         from pyqtgraph.exporters.SVGExporter import SVGExporter
+
         if SVGExporter in Exporter.Exporters:
             Exporter.Exporters.remove(SVGExporter)
     except ImportError:  # a pyqtgraph that moved it: nothing to hide
@@ -63,17 +65,28 @@ class Dashboard(QTabWidget):
         self.augmentation = AugmentationPanel()
         #: tabs shown only where they mean something (conv layers, image input)
         self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
-        self.panels: list[Panel] = [self.loss, self.gradients, self.weights, self.activations, self.data,
-                                    *self.optional_panels, self.compare]
-        tips = {"Loss": "Training and validation cost and accuracy", "Gradients": "Gradient magnitude per layer: "
-                "the speed at which each layer learns", "Weights": "The first layer's weights as images, and each "
-                "layer's weight histogram", "Activations": "Saturated units per layer",
-                "Boundary": "The network's output over the input plane (2D data) or its fitted curve (1-D data)",
-                "Compare": "Earlier runs overlaid on the current one",
-                "Filters": "Every convolutional layer's kernels, on one shared colour scale",
-                "Feature maps": "What each convolution and pooling layer computes for one input, and the class "
-                "probabilities", "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at "
-                "each position", "Augmentation": "Training images and the variants augmentation fabricates"}
+        self.panels: list[Panel] = [
+            self.loss,
+            self.gradients,
+            self.weights,
+            self.activations,
+            self.data,
+            *self.optional_panels,
+            self.compare,
+        ]
+        tips = {
+            "Loss": "Training and validation cost and accuracy",
+            "Gradients": "Gradient magnitude per layer: the speed at which each layer learns",
+            "Weights": "The first layer's weights as images, and each layer's weight histogram",
+            "Activations": "Saturated units per layer",
+            "Boundary": "The network's output over the input plane (2D data) or its fitted curve (1-D data)",
+            "Compare": "Earlier runs overlaid on the current one",
+            "Filters": "Every convolutional layer's kernels, on one shared colour scale",
+            "Feature maps": "What each convolution and pooling layer computes for one input, and the class "
+            "probabilities",
+            "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
+            "Augmentation": "Training images and the variants augmentation fabricates",
+        }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
         self.setDocumentMode(True)
@@ -191,8 +204,12 @@ def metrics_csv(history: MetricHistory) -> str:
     cells are figures a row does not have; "nan" is a figure that was not a number)."""
     per_layer = []
     for layer_id in history.layer_ids:
-        per_layer += [f"{layer_id}_grad_weight", f"{layer_id}_grad_bias", f"{layer_id}_weight_norm",
-                      f"{layer_id}_saturation"]
+        per_layer += [
+            f"{layer_id}_grad_weight",
+            f"{layer_id}_grad_bias",
+            f"{layer_id}_weight_norm",
+            f"{layer_id}_saturation",
+        ]
     header = ["kind", "epoch", "step", "loss", "accuracy", "val_loss", "val_accuracy", *per_layer]
     lines = [",".join(header)]
     n = len(history)
@@ -210,6 +227,18 @@ def metrics_csv(history: MetricHistory) -> str:
         return "" if value is None else f"{float(value):.6g}"
 
     for e in history.epochs:
-        lines.append(",".join(["epoch", str(e.epoch), str(e.step), number(e.loss), number(e.train_accuracy),
-                               number(e.val_loss), number(e.val_accuracy)] + [""] * len(per_layer)))
+        lines.append(
+            ",".join(
+                [
+                    "epoch",
+                    str(e.epoch),
+                    str(e.step),
+                    number(e.loss),
+                    number(e.train_accuracy),
+                    number(e.val_loss),
+                    number(e.val_accuracy),
+                ]
+                + [""] * len(per_layer)
+            )
+        )
     return "\n".join(lines) + "\n"

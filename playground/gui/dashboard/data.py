@@ -5,6 +5,7 @@ The network's output is computed here, on the GUI thread, with a private copy bu
 from the same spec and loaded with the latest weights snapshot: the training network
 is never called from this thread (its buffers are in use by the worker).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -99,8 +100,9 @@ class DataPanel(Panel):
             self.points.setData(x[:, 0], x[:, 1], brush=brushes, pen=pg.mkPen("w", width=1), size=7)
             low, high = x.min(axis=0), x.max(axis=0)
             margin = 0.1 * (high - low) + 1e-6
-            self.bounds = tuple(float(v) for v in (low[0] - margin[0], high[0] + margin[0],
-                                                   low[1] - margin[1], high[1] + margin[1]))
+            self.bounds = tuple(
+                float(v) for v in (low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1])
+            )
             self.plot.setRange(xRange=self.bounds[:2], yRange=self.bounds[2:], padding=0)
             set_title(self.plot, "The network's output over the plane (pale where it is unsure)")
         else:
@@ -115,8 +117,7 @@ class DataPanel(Panel):
             self.image.clear()
             self.points.clear()
             self.curve.setData([], [])
-            self.say("This page draws 2D classification sets (circle, xor, spiral…) and "
-                                  "function fitting.")
+            self.say("This page draws 2D classification sets (circle, xor, spiral…) and function fitting.")
             return
         data_key = (id(model.dataset), self.mode)
         if data_key != self._data_key:
@@ -141,8 +142,9 @@ class DataPanel(Panel):
             self.image.setImage(boundary_image(outputs, model.dataset.n_outputs), autoLevels=False, levels=(0, 255))
             self.image.setRect(x0, y0, x1 - x0, y1 - y0)
             train_outputs = network.predict(model.dataset.x_train.astype(network.dtype))
-            predicted = (train_outputs.argmax(axis=1) if train_outputs.shape[1] > 1
-                         else (train_outputs[:, 0] > 0.5).astype(int))
+            predicted = (
+                train_outputs.argmax(axis=1) if train_outputs.shape[1] > 1 else (train_outputs[:, 0] > 0.5).astype(int)
+            )
             accuracy = float((predicted == model.dataset.y_train).mean())
             self.say(f"Training points classified correctly: <b>{100 * accuracy:.1f}%</b>")
         else:

@@ -6,6 +6,7 @@ of the mouse's path, fading to none over one more pixel, and never lighter where
 twice.  The pad shows ink dark on light paper (easier to read than white on black); the
 values it gives the network are MNIST's (1 = ink, 0 = background).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,13 @@ PEN_SOFTNESS = 1.0
 PIXEL_SIZE = 6
 
 
-def stroke(pixels: np.ndarray, start: tuple[float, float], end: tuple[float, float],
-           radius: float = PEN_RADIUS, softness: float = PEN_SOFTNESS) -> None:
+def stroke(
+    pixels: np.ndarray,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    radius: float = PEN_RADIUS,
+    softness: float = PEN_SOFTNESS,
+) -> None:
     """Ink the segment start → end (pixel coordinates (x, y); pixel (i, j) covers [j, j+1) × [i, i+1))
     into ``pixels`` in place: each pixel takes the darker of its ink and the pen's."""
     height, width = pixels.shape
@@ -54,8 +60,10 @@ class DrawingPad(QWidget):
         image = np.asarray(image, np.float32)
         if image.shape != self.pixels.shape:  # another dataset's image size
             self.pixels = np.zeros(image.shape, np.float32)
-            self.setFixedSize(PIXEL_SIZE * SIDE * image.shape[1] // max(image.shape),
-                              PIXEL_SIZE * SIDE * image.shape[0] // max(image.shape))
+            self.setFixedSize(
+                PIXEL_SIZE * SIDE * image.shape[1] // max(image.shape),
+                PIXEL_SIZE * SIDE * image.shape[0] // max(image.shape),
+            )
         self.pixels[...] = np.clip(image, 0.0, 1.0)
         self.update()
         self.changed.emit()

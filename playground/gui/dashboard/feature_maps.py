@@ -8,6 +8,7 @@ snapshot (a copy the worker handed over), never the worker's network, which may 
 middle of a step.  One 28×28 example through the lesson's network takes well under a
 millisecond.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -137,8 +138,9 @@ class FeatureMapsPanel(Panel):
         """Offer the dataset's validation examples, when they fit the network's input (while a
         lesson is replaced, the model may briefly pair one lesson's data with another's network)."""
         dataset = model.dataset
-        if dataset is not None and (dataset.task != "classification" or not len(dataset.x_val)
-                                    or dataset.x_val[0].size != input_size):
+        if dataset is not None and (
+            dataset.task != "classification" or not len(dataset.x_val) or dataset.x_val[0].size != input_size
+        ):
             dataset = None
         if dataset is self._dataset:
             return
@@ -178,8 +180,10 @@ class FeatureMapsPanel(Panel):
         spec_types = {node.id: node.type for node in model.network_spec.nodes}
         pixels = self.pad.pixels
         if pixels.size != int(np.prod(network.input_shape)):
-            self.say(f"The pad is {pixels.shape[0]}×{pixels.shape[1]}, but the network's input is "
-                     f"{'×'.join(map(str, network.input_shape))}.")
+            self.say(
+                f"The pad is {pixels.shape[0]}×{pixels.shape[1]}, but the network's input is "
+                f"{'×'.join(map(str, network.input_shape))}."
+            )
             return
         outputs = layer_outputs(network, pixels)
         shown = [(layer.id, out) for layer, out in outputs if spec_types.get(layer.id) in MAP_TYPES and out.ndim == 3]
@@ -193,33 +197,45 @@ class FeatureMapsPanel(Panel):
             count, height, width = maps.shape
             amount = f"{min(count, MAX_MAPS)} of {count}" if count > MAX_MAPS else f"{count}"
             kind = {"conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling"}[
-                spec_types[layer_id]]
-            self.blocks[layer_id].show(balanced_mosaic(maps[:MAX_MAPS]),
-                                       f"<b>{layer_id}</b> ({kind}): {amount} maps of {height}×{width}, "
-                                       f"{levels[0]:.2g} … {levels[1]:.2g}", levels, colormap)
+                spec_types[layer_id]
+            ]
+            self.blocks[layer_id].show(
+                balanced_mosaic(maps[:MAX_MAPS]),
+                f"<b>{layer_id}</b> ({kind}): {amount} maps of {height}×{width}, {levels[0]:.2g} … {levels[1]:.2g}",
+                levels,
+                colormap,
+            )
         last_layer = outputs[-1][0]
         self.output = outputs[-1][1].ravel()
         self._draw_probabilities(last_layer.config.activation == "softmax")
-        self.say("What each layer computes for this input: bright where a map's pattern occurs. "
-                 "Each layer has its own colour scale.")
+        self.say(
+            "What each layer computes for this input: bright where a map's pattern occurs. "
+            "Each layer has its own colour scale."
+        )
 
     def _draw_probabilities(self, softmax: bool) -> None:
         output = self.output
         classes = len(output)
-        names = (self._dataset.class_names if self._dataset is not None and self._dataset.class_names
-                 and len(self._dataset.class_names) == classes else [str(k) for k in range(classes)])
+        names = (
+            self._dataset.class_names
+            if self._dataset is not None and self._dataset.class_names and len(self._dataset.class_names) == classes
+            else [str(k) for k in range(classes)]
+        )
         best = int(np.argmax(output))
         brushes = [CLASS_COLORS[1] if k == best else _BAR_COLOR for k in range(classes)]
         self.bars.setOpts(x=np.arange(classes), height=output, width=0.7, brushes=brushes, pens=[None] * classes)
         self.probabilities.getAxis("bottom").setTicks([list(enumerate(names))])
         self.probabilities.setXRange(-0.6, classes - 0.4, padding=0)
         what = "probability" if softmax else "output"
-        set_title(self.probabilities, f"Class {what}: the network says {names[best]} ({output[best]:.0%})"
-                  if softmax else f"Outputs: largest for {names[best]} ({output[best]:.2f})")
+        set_title(
+            self.probabilities,
+            f"Class {what}: the network says {names[best]} ({output[best]:.0%})"
+            if softmax
+            else f"Outputs: largest for {names[best]} ({output[best]:.2f})",
+        )
         dataset = self._dataset
         if dataset is not None and self.example.isEnabled():
             label = dataset.y_val[min(self.example.value(), len(dataset.y_val) - 1)]
-            self.truth.setText(f"Validation example labelled <b>{names[int(label)]}</b> (before any drawing "
-                               f"on it).")
+            self.truth.setText(f"Validation example labelled <b>{names[int(label)]}</b> (before any drawing on it).")
         else:
             self.truth.setText("No dataset loaded yet: draw a digit, or train to load the examples.")

@@ -5,6 +5,7 @@ blue for negative ones.  A shared scale is what makes the tiles comparable: with
 tile (as the Weights tab uses for dense neurons) a kernel that has barely moved from its
 random start would look as strong as one that has learnt an edge.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,14 @@ class FiltersPanel(Panel):
         super().__init__(parent)
         self.headline = self.add_headline(colspan=2, size="10pt")
         self.blocks: dict[str, ImageBlock] = {}
-        self.color_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(SIGNED_COLORMAP),
-                                         label="weight", interactive=False, rounding=1e-6, width=14)
+        self.color_bar = pg.ColorBarItem(
+            values=(-1.0, 1.0),
+            colorMap=pg.colormap.get(SIGNED_COLORMAP),
+            label="weight",
+            interactive=False,
+            rounding=1e-6,
+            width=14,
+        )
         self.layout_.addWidget(self.graphics)
         self._layout_key: tuple = ()
         self.limit = 1.0
@@ -76,8 +83,11 @@ class FiltersPanel(Panel):
 
     def draw(self, model: DashboardModel) -> None:
         weights = model.weights or {}
-        layers = {layer_id: weights[f"{layer_id}.weight"] for layer_id in conv_layer_ids(model.network_spec)
-                  if f"{layer_id}.weight" in weights}
+        layers = {
+            layer_id: weights[f"{layer_id}.weight"]
+            for layer_id in conv_layer_ids(model.network_spec)
+            if f"{layer_id}.weight" in weights
+        }
         key = tuple((layer_id, weight.shape) for layer_id, weight in layers.items())
         if key != self._layout_key:
             self._layout_key = key
@@ -89,12 +99,20 @@ class FiltersPanel(Panel):
         self.color_bar.setLevels((-self.limit, self.limit))
         for layer_id, weight in layers.items():
             out_channels, in_channels, kh, kw = weight.shape
-            shown = f"{min(out_channels, MAX_OUT)} of {out_channels}" if out_channels > MAX_OUT else \
-                f"{out_channels}"
-            what = (f"{shown} kernels of {kh}×{kw}" if in_channels == 1 else
-                    f"{shown} maps (rows) × {min(in_channels, MAX_IN)} input channels (columns), {kh}×{kw} each")
-            self.blocks[layer_id].show(filter_mosaic(weight, self._area(len(layers))), f"<b>{layer_id}</b>: {what}",
-                                       (-self.limit, self.limit), SIGNED_COLORMAP)
-        self.say(f"Each tile is one kernel: the weights a feature map applies to every window of its input. "
-                 f"One colour scale for all tiles: red +, blue −, white 0; the strongest weight is "
-                 f"±{self.limit:.3g}.")
+            shown = f"{min(out_channels, MAX_OUT)} of {out_channels}" if out_channels > MAX_OUT else f"{out_channels}"
+            what = (
+                f"{shown} kernels of {kh}×{kw}"
+                if in_channels == 1
+                else f"{shown} maps (rows) × {min(in_channels, MAX_IN)} input channels (columns), {kh}×{kw} each"
+            )
+            self.blocks[layer_id].show(
+                filter_mosaic(weight, self._area(len(layers))),
+                f"<b>{layer_id}</b>: {what}",
+                (-self.limit, self.limit),
+                SIGNED_COLORMAP,
+            )
+        self.say(
+            f"Each tile is one kernel: the weights a feature map applies to every window of its input. "
+            f"One colour scale for all tiles: red +, blue −, white 0; the strongest weight is "
+            f"±{self.limit:.3g}."
+        )

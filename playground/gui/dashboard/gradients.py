@@ -6,6 +6,7 @@ usually below 1, so it is far smaller than the last layer's: the first layers le
 slowly.  The panel plots it per layer over the run (log scale, the canvas's colours),
 shows the current values as bars, and prints the ratio of the slowest to the fastest.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,8 +51,12 @@ def speed_ratio(values: dict[str, float], names: dict[str, str]) -> tuple[float,
     if factor < 1.5:
         return factor, f"The layers learn at about the same speed (within {factor:.1f}×).", slow, fast
     shown = f"{factor:.0f}" if factor >= 10 else f"{factor:.1f}"
-    return (factor, f"{names[slow][0].upper()}{names[slow][1:]} learns <b>{shown}× slower</b> than {names[fast]}.",
-            slow, fast)
+    return (
+        factor,
+        f"{names[slow][0].upper()}{names[slow][1:]} learns <b>{shown}× slower</b> than {names[fast]}.",
+        slow,
+        fast,
+    )
 
 
 class GradientPanel(Panel):
@@ -119,8 +124,10 @@ class GradientPanel(Panel):
             self._labels.append(label)
         self.bars_plot.getAxis("bottom").setTicks([[(i, layer_id) for i, layer_id in enumerate(layer_ids)]])
         if layer_ids:  # pyqtgraph's BarGraphItem fails on empty pen lists
-            self.bars.setOpts(brushes=[model.color(layer_id, i) for i, layer_id in enumerate(layer_ids)],
-                              pens=[pg.mkPen(None)] * len(layer_ids))
+            self.bars.setOpts(
+                brushes=[model.color(layer_id, i) for i, layer_id in enumerate(layer_ids)],
+                pens=[pg.mkPen(None)] * len(layer_ids),
+            )
         self.bars_plot.setXRange(-0.6, max(len(layer_ids) - 0.4, 0.4), padding=0)
         self.curve_ranges.reset()
         self.bar_ranges.reset()
@@ -175,6 +182,8 @@ class GradientPanel(Panel):
             if start and start[0] >= 1.5 and ratio:
                 self.start_ratio = start[0]
                 shown = f"{start[0]:.0f}" if start[0] >= 10 else f"{start[0]:.1f}"
-                text = (f"Now: {text}<br><span style='color:#555555'>At the start of this run (untrained): "
-                        f"<b>{shown}×</b>, {start[2]} vs {start[3]}.</span>")
+                text = (
+                    f"Now: {text}<br><span style='color:#555555'>At the start of this run (untrained): "
+                    f"<b>{shown}×</b>, {start[2]} vs {start[3]}.</span>"
+                )
         self.say(text)

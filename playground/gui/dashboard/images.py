@@ -1,5 +1,6 @@
 """Image blocks shared by the convolutional views: a caption over an image that keeps its
 pixels square, and the colour scales they are drawn with."""
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,9 @@ class ImageBlock:
 
     def __init__(self, layout, row: int, col: int = 0, colspan: int = 1, caption_size: str = "9pt"):
         self.caption = layout.addLabel("", row=row, col=col, colspan=colspan, justify="left", size=caption_size)
-        self.view = layout.addViewBox(row=row + 1, col=col, colspan=colspan, lockAspect=True, invertY=True,
-                                      enableMouse=False)
+        self.view = layout.addViewBox(
+            row=row + 1, col=col, colspan=colspan, lockAspect=True, invertY=True, enableMouse=False
+        )
         self.view.setDefaultPadding(0.01)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image)

@@ -1,4 +1,5 @@
 """Loss and accuracy: training figures per mini-batch (smoothed) and validation per epoch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,18 +26,29 @@ class LossPanel(Panel):
         self.ranges = RangeKeeper(self.loss_plot, y_floor=0.0)
         self.train_raw = self.loss_plot.plot(pen=pen(TRAIN_RAW, 1))
         self.train_loss = self.loss_plot.plot(pen=pen(TRAIN, 2), name="training (smoothed)")
-        self.val_loss = self.loss_plot.plot(pen=pen(VALIDATION, 2), symbol="o", symbolSize=6,
-                                            symbolBrush=VALIDATION, symbolPen=None, name="validation (per epoch)")
+        self.val_loss = self.loss_plot.plot(
+            pen=pen(VALIDATION, 2),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=VALIDATION,
+            symbolPen=None,
+            name="validation (per epoch)",
+        )
         self.train_accuracy = self.accuracy_plot.plot(pen=pen(TRAIN, 2), name="training (smoothed)")
-        self.val_accuracy = self.accuracy_plot.plot(pen=pen(VALIDATION, 2), symbol="o", symbolSize=6,
-                                                    symbolBrush=VALIDATION, symbolPen=None,
-                                                    name="validation (per epoch)")
+        self.val_accuracy = self.accuracy_plot.plot(
+            pen=pen(VALIDATION, 2),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=VALIDATION,
+            symbolPen=None,
+            name="validation (per epoch)",
+        )
         self.layout_.addWidget(self.graphics)
 
     def draw(self, model: DashboardModel) -> None:
         history = model.history
         steps = history.steps
-        classify = len(history) > 0 and not np.isnan(history.accuracies[-min(len(history), 100):]).all()
+        classify = len(history) > 0 and not np.isnan(history.accuracies[-min(len(history), 100) :]).all()
         if len(steps) == 0 and not history.epochs:
             for curve in (self.train_raw, self.train_loss, self.val_loss, self.train_accuracy, self.val_accuracy):
                 curve.setData([], [])
@@ -59,13 +71,16 @@ class LossPanel(Panel):
         if classify:
             _, accuracies = downsample(steps, history.accuracies)
             self.train_accuracy.setData(x, smooth(accuracies, span), connect="finite")
-            self.val_accuracy.setData([e.step for e in epochs if e.val_accuracy is not None],
-                                      [e.val_accuracy for e in epochs if e.val_accuracy is not None])
+            self.val_accuracy.setData(
+                [e.step for e in epochs if e.val_accuracy is not None],
+                [e.val_accuracy for e in epochs if e.val_accuracy is not None],
+            )
         parts = []
         if epochs:
             last = epochs[-1]
-            parts.append(f"after epoch {last.epoch}: training cost {last.loss:.4g}, "
-                         f"validation cost {last.val_loss:.4g}")
+            parts.append(
+                f"after epoch {last.epoch}: training cost {last.loss:.4g}, validation cost {last.val_loss:.4g}"
+            )
             if last.val_accuracy is not None:
                 parts.append(f"validation accuracy <b>{100 * last.val_accuracy:.1f}%</b>")
         elif len(steps):

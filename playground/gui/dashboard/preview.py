@@ -1,7 +1,8 @@
 """Fake data for the dashboard: every panel runs on its own with it (tests do exactly that).
 
-    python -m playground.gui.dashboard.preview [mnist|toy-2d|function]
+python -m playground.gui.dashboard.preview [mnist|toy-2d|function]
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,9 @@ from .common import DashboardModel
 LESSONS = {"mnist": "vanishing-gradients", "toy-2d": "toy-2d", "function": "universal-approximation"}
 
 
-def fake_history(layer_ids: list[str], steps: int, first_step: int = 0, seed: int = 0,
-                 classify: bool = True) -> MetricHistory:
+def fake_history(
+    layer_ids: list[str], steps: int, first_step: int = 0, seed: int = 0, classify: bool = True
+) -> MetricHistory:
     """Curves shaped like a real run: a falling cost, gradients shrinking towards the input."""
     rng = np.random.default_rng(seed)
     history = MetricHistory(layer_ids)
@@ -26,8 +28,9 @@ def fake_history(layer_ids: list[str], steps: int, first_step: int = 0, seed: in
     return history
 
 
-def add_fake_steps(history: MetricHistory, steps: int, first_step: int, rng, classify: bool = True,
-                   steps_per_epoch: int = 200) -> None:
+def add_fake_steps(
+    history: MetricHistory, steps: int, first_step: int, rng, classify: bool = True, steps_per_epoch: int = 200
+) -> None:
     s = np.arange(first_step, first_step + steps)
     ids = history.layer_ids
     L = len(ids)
@@ -45,9 +48,18 @@ def add_fake_steps(history: MetricHistory, steps: int, first_step: int, rng, cla
     while len(history.epochs) < done:
         e = len(history.epochs) + 1
         loss = 2.3 * np.exp(-e * steps_per_epoch / 800.0) + 0.1
-        history.add_epoch(EpochSummary(e, e * steps_per_epoch, loss, loss * 1.1,
-                                       1 - loss / 2.5 if classify else None, 1 - loss / 2.4 if classify else None,
-                                       1.0, 50000.0))
+        history.add_epoch(
+            EpochSummary(
+                e,
+                e * steps_per_epoch,
+                loss,
+                loss * 1.1,
+                1 - loss / 2.5 if classify else None,
+                1 - loss / 2.4 if classify else None,
+                1.0,
+                50000.0,
+            )
+        )
 
 
 def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:

@@ -1,5 +1,6 @@
 """Weights: the first layer's weights as images (when the input is an image) and a
 histogram of each layer's weights."""
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,7 @@ def weight_mosaic(weight: np.ndarray, shape: tuple[int, int], max_tiles: int = M
     scale[scale == 0] = 1.0
     for k in range(n):
         r, c = divmod(k, cols)
-        mosaic[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = tiles[k] / scale[k]
+        mosaic[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = tiles[k] / scale[k]
     return mosaic
 
 
@@ -59,8 +60,7 @@ class WeightPanel(Panel):
 
     def draw(self, model: DashboardModel) -> None:
         weights = model.weights or {}
-        layer_weights = {key.partition(".")[0]: value for key, value in weights.items()
-                         if key.endswith(".weight")}
+        layer_weights = {key.partition(".")[0]: value for key, value in weights.items() if key.endswith(".weight")}
         ids = list(layer_weights)
         key = (tuple(ids), model.context_version)
         if key != self._key:
@@ -68,22 +68,36 @@ class WeightPanel(Panel):
             for curve in self._curves.values():
                 self.histogram_plot.removeItem(curve)
             self.legend.clear()
-            self._curves = {layer_id: self.histogram_plot.plot(stepMode="center", name=layer_id,
-                                                               pen=pen(model.color(layer_id, i), 2))
-                            for i, layer_id in enumerate(ids)}
+            self._curves = {
+                layer_id: self.histogram_plot.plot(
+                    stepMode="center", name=layer_id, pen=pen(model.color(layer_id, i), 2)
+                )
+                for i, layer_id in enumerate(ids)
+            }
         image_shape = model.image_shape()
         first = layer_weights.get(ids[0]) if ids else None
         tiles = None
         if first is not None and first.ndim == 4:  # convolution filters (out, in, kh, kw)
             filters = first[:, 0] if first.shape[1] == 1 else first.mean(axis=1)
-            tiles = (filters.reshape(len(filters), -1), filters.shape[1:],
-                     f"The filters of {ids[0]}: {filters.shape[1]}×{filters.shape[2]} weights each "
-                     f"({min(len(filters), MAX_TILES)} of {len(filters)}; red +, blue −)")
-        elif image_shape is not None and first is not None and first.ndim == 2 and \
-                first.shape[1] == image_shape[0] * image_shape[1]:
-            tiles = (first, image_shape, f"What each neuron of {ids[0]} looks for: its {image_shape[0]}×"
-                     f"{image_shape[1]} incoming weights ({min(len(first), MAX_TILES)} of {len(first)} neurons; "
-                     f"red +, blue −)")
+            tiles = (
+                filters.reshape(len(filters), -1),
+                filters.shape[1:],
+                f"The filters of {ids[0]}: {filters.shape[1]}×{filters.shape[2]} weights each "
+                f"({min(len(filters), MAX_TILES)} of {len(filters)}; red +, blue −)",
+            )
+        elif (
+            image_shape is not None
+            and first is not None
+            and first.ndim == 2
+            and first.shape[1] == image_shape[0] * image_shape[1]
+        ):
+            tiles = (
+                first,
+                image_shape,
+                f"What each neuron of {ids[0]} looks for: its {image_shape[0]}×"
+                f"{image_shape[1]} incoming weights ({min(len(first), MAX_TILES)} of {len(first)} neurons; "
+                f"red +, blue −)",
+            )
         self.showing_tiles = tiles is not None
         self.tiles_view.setVisible(self.showing_tiles)
         if tiles is not None:

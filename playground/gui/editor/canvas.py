@@ -5,6 +5,7 @@ connect, move...), and the scene is brought in line with the document whenever i
 announces a change, so undo, redo and the inspector's edits show up here by the same
 path as the canvas's own.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -241,8 +242,9 @@ class CanvasView(QGraphicsView):
         self.selectionChangedTo.emit(self.selected_ids())
 
     def selected_ids(self) -> list[str]:
-        return [node.id for node in self.document.spec.nodes
-                if node.id in self._nodes and self._nodes[node.id].isSelected()]
+        return [
+            node.id for node in self.document.spec.nodes if node.id in self._nodes and self._nodes[node.id].isSelected()
+        ]
 
     def select(self, ids) -> None:
         self._scene.clearSelection()
@@ -328,8 +330,11 @@ class CanvasView(QGraphicsView):
         """After a drag: one move_layers call with every card that moved (snapped to the grid)."""
         before = self.document.spec
         stored = positions_of(before)
-        moved = {node_id: (_snap(item.x()), _snap(item.y())) for node_id, item in self._nodes.items()
-                 if (item.x(), item.y()) != stored.get(node_id)}
+        moved = {
+            node_id: (_snap(item.x()), _snap(item.y()))
+            for node_id, item in self._nodes.items()
+            if (item.x(), item.y()) != stored.get(node_id)
+        }
         if moved:
             self._edit(self.document.move_layers, moved)
             if self.document.spec is before:  # refused, or snapped back to where it was
@@ -471,8 +476,9 @@ class CanvasView(QGraphicsView):
         """The right-click menu at ``view_point``.  A connection clicked on becomes the
         selection, so the menu's Delete removes it; a recurrent card adds "Feed final state
         to ▸", the one way to make an encoder-decoder's state connection."""
-        under = next((i for i in self.items(view_point.toPoint()) if isinstance(i, (PortItem, NodeItem, EdgeItem))),
-                     None)
+        under = next(
+            (i for i in self.items(view_point.toPoint()) if isinstance(i, (PortItem, NodeItem, EdgeItem))), None
+        )
         if isinstance(under, EdgeItem):
             self._scene.clearSelection()
             under.setSelected(True)
@@ -494,8 +500,9 @@ class CanvasView(QGraphicsView):
             problem = self.document.connection_problem(source_id, node.id, "state")
             action = menu.addAction(f"{node.id} ({node.type})")
             action.setObjectName(node.id)
-            tip = problem or (f'"{node.id}" starts from the final state of "{source_id}": '
-                              f'"{source_id}" encodes, "{node.id}" decodes')
+            tip = problem or (
+                f'"{node.id}" starts from the final state of "{source_id}": "{source_id}" encodes, "{node.id}" decodes'
+            )
             action.setToolTip(tip)
             action.setStatusTip(tip)
             action.triggered.connect(lambda _=False, target=node.id: self.feed_state(source_id, target))

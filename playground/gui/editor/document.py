@@ -4,6 +4,7 @@ Every edit is a pure function of the spec (``edits.py``) wrapped in one QUndoCom
 remembers the spec before and after.  Specs are replaced, never mutated, so undo is exact
 and a view can never change the network behind the undo stack's back.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -132,8 +133,10 @@ class Document(QObject):
     def remove_layers(self, ids, edges=(), state_edges=()) -> bool:
         """Remove the layers and their connections (and any extra ``edges`` and ``state_edges``) in one step."""
         ids, edges, state_edges = list(ids), list(edges), list(state_edges)
-        return self._edit(f"Delete {', '.join(ids) or 'connection'}", edits.remove_layers, ids, edges,
-                          state_edges) is not None
+        return (
+            self._edit(f"Delete {', '.join(ids) or 'connection'}", edits.remove_layers, ids, edges, state_edges)
+            is not None
+        )
 
     def move_layers(self, positions: dict, text: str = "Move layers") -> bool:
         """Move layers to new top-left positions; a whole drag (or auto layout) is one call, one step."""
@@ -154,8 +157,7 @@ class Document(QObject):
         return self._edit(text, edits.disconnect, source_id, target_id, kind) is not None
 
     def set_layer_config(self, node_id: str, field_name: str, value) -> bool:
-        return self._edit(f"Set {node_id} {field_name}", edits.set_layer_config, node_id, field_name,
-                          value) is not None
+        return self._edit(f"Set {node_id} {field_name}", edits.set_layer_config, node_id, field_name, value) is not None
 
     def set_training(self, field_name: str, value) -> bool:
         return self._edit(f"Set {field_name}", edits.set_setting, "training", field_name, value) is not None
@@ -164,8 +166,10 @@ class Document(QObject):
         return self._edit(f"Set dataset {field_name}", edits.set_setting, "dataset", field_name, value) is not None
 
     def set_augmentation(self, field_name: str, value) -> bool:
-        return self._edit(f"Set augmentation {field_name}", edits.set_setting, "augmentation", field_name,
-                          value) is not None
+        return (
+            self._edit(f"Set augmentation {field_name}", edits.set_setting, "augmentation", field_name, value)
+            is not None
+        )
 
     def copy_payload(self, ids) -> str:
         """The layers ``ids`` and the edges among them as JSON text for the clipboard."""
@@ -187,12 +191,14 @@ class Document(QObject):
 
     def create_undo_action(self, parent) -> QAction:
         """An Undo action (Ctrl+Z) that, unlike QUndoStack.createUndoAction, is off while locked."""
-        return _HistoryAction(self, parent, "Undo", QKeySequence.Undo, self.undo,
-                              self.undo_stack.canUndo, self.undo_stack.undoText)
+        return _HistoryAction(
+            self, parent, "Undo", QKeySequence.Undo, self.undo, self.undo_stack.canUndo, self.undo_stack.undoText
+        )
 
     def create_redo_action(self, parent) -> QAction:
-        return _HistoryAction(self, parent, "Redo", QKeySequence.Redo, self.redo,
-                              self.undo_stack.canRedo, self.undo_stack.redoText)
+        return _HistoryAction(
+            self, parent, "Redo", QKeySequence.Redo, self.redo, self.undo_stack.canRedo, self.undo_stack.redoText
+        )
 
 
 class _HistoryAction(QAction):

@@ -6,6 +6,7 @@ The form only reports what the user entered (``edited``); the Document validates
 ``check_value``, so a NaN or a negative count is refused with the same message the file
 loader gives.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -46,8 +47,10 @@ class _SpinEditor:
 
     def __init__(self, info: FieldInfo, report):
         self.widget = QSpinBox()
-        self.widget.setRange(-_INT_LIMIT if info.minimum is None else int(info.minimum),
-                             _INT_LIMIT if info.maximum is None else int(info.maximum))
+        self.widget.setRange(
+            -_INT_LIMIT if info.minimum is None else int(info.minimum),
+            _INT_LIMIT if info.maximum is None else int(info.maximum),
+        )
         self.widget.setKeyboardTracking(False)  # one edit per Enter or arrow click, not per digit
         self.widget.setGroupSeparatorShown(True)
         self.widget.valueChanged.connect(lambda value: report(info.name, value))

@@ -5,6 +5,7 @@ All four sections are ``ConfigForm``s generated from dataclass fields.  Edits go
 Document (undoable, validated there); the forms redraw from the document after every
 change, so undo and the canvas keep them current with no bookkeeping here.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -18,10 +19,11 @@ from .items import shape_text
 
 _SECTION_STYLE = "font-weight: 600; font-size: 13px; color: #111827; padding: 10px 0 0 0;"
 _MUTED_STYLE = "color: #4B5563;"
-_FORMULA_STYLE = "font-family: 'DejaVu Sans Mono', monospace; background: #F1F5F9; padding: 4px 6px; border-radius: 4px;"
+_FORMULA_STYLE = (
+    "font-family: 'DejaVu Sans Mono', monospace; background: #F1F5F9; padding: 4px 6px; border-radius: 4px;"
+)
 _ERROR_STYLE = "color: #B91C1C;"
-_MESSAGE_STYLE = ("color: #991B1B; background: #FEF2F2; border: 1px solid #FCA5A5; border-radius: 4px;"
-                  " padding: 6px;")
+_MESSAGE_STYLE = "color: #991B1B; background: #FEF2F2; border: 1px solid #FCA5A5; border-radius: 4px; padding: 6px;"
 
 
 def _label(style: str = "", wrap: bool = True) -> QLabel:
@@ -61,24 +63,32 @@ class InspectorWidget(QWidget):
         self.dataset_form = ConfigForm(DatasetSettings)
         self.dataset_form.edited.connect(lambda name, value: self._apply(document.set_dataset, name, value))
         self.augmentation_form = ConfigForm(AugmentationSettings)
-        self.augmentation_form.edited.connect(
-            lambda name, value: self._apply(document.set_augmentation, name, value))
-        self.augmentation_form.setToolTip("Fabricated training examples: every strength at 0 switches its "
-                                          "transformation off. The Augmentation tab previews them.")
+        self.augmentation_form.edited.connect(lambda name, value: self._apply(document.set_augmentation, name, value))
+        self.augmentation_form.setToolTip(
+            "Fabricated training examples: every strength at 0 switches its "
+            "transformation off. The Augmentation tab previews them."
+        )
 
         self._layer_box = QWidget()
         self._layer_layout = QVBoxLayout(self._layer_box)
         self._layer_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.layer_title, self.layer_formula, self.layer_about, self.layer_stats,
-                       self.layer_problems):
+        for widget in (self.layer_title, self.layer_formula, self.layer_about, self.layer_stats, self.layer_problems):
             self._layer_layout.addWidget(widget)
 
         content = QWidget()
         column = QVBoxLayout(content)
         column.setContentsMargins(12, 4, 12, 12)
-        for widget in (_section("Layer"), self.placeholder, self._layer_box, _section("Training"),
-                       self.training_form, _section("Dataset"), self.dataset_form, _section("Augmentation"),
-                       self.augmentation_form):
+        for widget in (
+            _section("Layer"),
+            self.placeholder,
+            self._layer_box,
+            _section("Training"),
+            self.training_form,
+            _section("Dataset"),
+            self.dataset_form,
+            _section("Augmentation"),
+            self.augmentation_form,
+        ):
             column.addWidget(widget)
         column.addStretch()
         scroll = QScrollArea()
@@ -123,8 +133,10 @@ class InspectorWidget(QWidget):
             self.layer_formula.setText(cls.formula)
             self.layer_about.setText(cls.when_to_use)
             count = analysis.parameter_counts.get(node.id)
-            self.layer_stats.setText(f"Output {shape_text(analysis.output_shapes.get(node.id))}  ·  "
-                                     + ("parameters unknown" if count is None else f"{count:,} parameters"))
+            self.layer_stats.setText(
+                f"Output {shape_text(analysis.output_shapes.get(node.id))}  ·  "
+                + ("parameters unknown" if count is None else f"{count:,} parameters")
+            )
             problems = [p.message for p in analysis.problems if p.node == node.id]
             self.layer_problems.setText("\n".join(problems))
             self.layer_problems.setVisible(bool(problems))
@@ -137,7 +149,8 @@ class InspectorWidget(QWidget):
             self.layer_form.deleteLater()
         self.layer_form = ConfigForm(config_type)
         self.layer_form.edited.connect(
-            lambda name, value: self._apply(self.document.set_layer_config, self.layer_id, name, value))
+            lambda name, value: self._apply(self.document.set_layer_config, self.layer_id, name, value)
+        )
         self.layer_form.setEnabled(not self.document.locked)
         self._layer_layout.addWidget(self.layer_form)
         self.layer_form.show()  # a widget added to a visible parent stays hidden otherwise

@@ -4,6 +4,7 @@ Items only display; they hold no network state of their own.  The canvas refresh
 from the document after every change (``NodeItem.refresh``), and reads their positions back
 when a drag ends.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -99,8 +100,9 @@ class NodeItem(HoverHighlight, QGraphicsItem):
     def __init__(self, node: Node):
         super().__init__()
         self.node_id, self.type_id = node.id, node.type
-        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
-                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setFlags(
+            QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemSendsGeometryChanges
+        )
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.in_port = None if node.type == "input" else PortItem(self, "in")
@@ -295,8 +297,10 @@ class StateEdgeItem(EdgeItem):
         self.set_problem(None)
 
     def description(self) -> str:
-        return (f"{self.key[0]} → {self.key[1]}: the encoder's final state is the decoder's initial state  "
-                "(select and press Delete to remove)")
+        return (
+            f"{self.key[0]} → {self.key[1]}: the encoder's final state is the decoder's initial state  "
+            "(select and press Delete to remove)"
+        )
 
     def follow(self) -> None:
         """From the side of one card that faces the other, as a sideways S-curve."""

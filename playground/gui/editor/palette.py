@@ -2,6 +2,7 @@
 
 It reads ``LAYER_TYPES`` and nothing else, so a new layer file appears here with no GUI change.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
@@ -56,8 +57,9 @@ class PaletteWidget(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(12)
         self.tree.itemActivated.connect(self._activated)
-        self.tree.setStyleSheet("QTreeWidget { border: none; font-size: 13px; outline: 0; }"
-                                "QTreeWidget::item { padding: 5px 4px; }")
+        self.tree.setStyleSheet(
+            "QTreeWidget { border: none; font-size: 13px; outline: 0; }QTreeWidget::item { padding: 5px 4px; }"
+        )
         hint = QLabel("Drag a layer onto the canvas, or double-click it. Hover for its formula.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #6B7280; padding: 8px;")

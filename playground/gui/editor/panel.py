@@ -1,4 +1,5 @@
 """The whole editor in one widget: palette, canvas and inspector side by side, wired together."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt

@@ -8,6 +8,7 @@ RBMs themselves are unrolled (decoder weights Wᵀ and the visible biases), whic
 fine-tuning begins.  A code of more than two numbers is shown on its two principal
 components.  Computed here from a copy of the newest weights, a few times a second.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -77,15 +78,18 @@ class AutoencoderView(Panel):
         """The scatter of one class (its own item, so the legend names it)."""
         if label not in self._classes:
             color = CLASS_COLORS[index % len(CLASS_COLORS)]
-            self._classes[label] = self.plot.plot([], [], pen=None, symbol="o", symbolSize=5, symbolBrush=color,
-                                                  symbolPen=None, name=label)
+            self._classes[label] = self.plot.plot(
+                [], [], pen=None, symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None, name=label
+            )
         return self._classes[label]
 
     def draw(self, model: RBMModel) -> None:
         snapshot, examples = model.snapshot, model.examples
         if snapshot is None or examples is None or not snapshot.rbms:
-            self.say("Press <b>Pretrain</b>, then <b>Fine-tune</b>: the autoencoder's reconstructions and the code "
-                     "of each validation digit appear here.")
+            self.say(
+                "Press <b>Pretrain</b>, then <b>Fine-tune</b>: the autoencoder's reconstructions and the code "
+                "of each validation digit appear here."
+            )
             return
         code, reconstruction = encode_decode(unrolled_layers(snapshot), examples.images, len(snapshot.rbms))
         if code.shape[1] != 2:
@@ -93,19 +97,29 @@ class AutoencoderView(Panel):
         self.code = code
         if examples.image_shape is not None:
             shown = slice(0, COUNT)
-            self.inputs.show(picture_row(examples.images[shown], examples.image_shape), "validation digits",
-                             (0.0, 1.0), IMAGE_COLORMAP)
-            self.outputs.show(picture_row(reconstruction[shown], examples.image_shape),
-                              f"through the {len(snapshot.rbms)}-layer encoder and its mirror", (0.0, 1.0),
-                              IMAGE_COLORMAP)
+            self.inputs.show(
+                picture_row(examples.images[shown], examples.image_shape),
+                "validation digits",
+                (0.0, 1.0),
+                IMAGE_COLORMAP,
+            )
+            self.outputs.show(
+                picture_row(reconstruction[shown], examples.image_shape),
+                f"through the {len(snapshot.rbms)}-layer encoder and its mirror",
+                (0.0, 1.0),
+                IMAGE_COLORMAP,
+            )
         labels = examples.labels if examples.labels is not None else np.zeros(len(code), np.int64)
         for index, label in enumerate(np.unique(labels)):
             chosen = labels == label
             self.class_points(str(label), index).setData(code[chosen, 0], code[chosen, 1])
-        self.ranges.update(float(code[:, 0].max()), float(code[:, 1].min()), float(code[:, 1].max()),
-                           x_min=float(code[:, 0].min()))
+        self.ranges.update(
+            float(code[:, 0].max()), float(code[:, 1].min()), float(code[:, 1].max()), x_min=float(code[:, 0].min())
+        )
         stage = "fine-tuned" if snapshot.network_state is not None else "pretrained RBMs, unrolled"
         set_title(self.plot, f"code of {len(code)} validation digits ({stage}), coloured by label")
         error = float(((reconstruction - examples.images) ** 2).sum(axis=1).mean())
-        self.say(f"{stage}: squared reconstruction error <b>{error:.2f}</b> per digit through a code of "
-                 f"<b>{snapshot.rbms[-1].config.units}</b> numbers")
+        self.say(
+            f"{stage}: squared reconstruction error <b>{error:.2f}</b> per digit through a code of "
+            f"<b>{snapshot.rbms[-1].config.units}</b> numbers"
+        )

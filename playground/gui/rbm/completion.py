@@ -7,6 +7,7 @@ guess of a model that ignores the pixels it can see.  The headline compares the 
 the hidden pixels (mean squared error per hidden pixel): an RBM that learned digits must
 beat it.  Painting a region with the mouse hides exactly the pixels painted.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,16 +35,16 @@ def hidden_mask(kind: str, shape: tuple[int, int], painted: np.ndarray | None = 
     height, width = shape
     mask = np.zeros(shape, bool)
     if kind == "top half":
-        mask[:height // 2] = True
+        mask[: height // 2] = True
     elif kind == "bottom half":
-        mask[height // 2:] = True
+        mask[height // 2 :] = True
     elif kind == "left half":
-        mask[:, :width // 2] = True
+        mask[:, : width // 2] = True
     elif kind == "right half":
-        mask[:, width // 2:] = True
+        mask[:, width // 2 :] = True
     elif kind == "square":
         top, left = height // 4, width // 4
-        mask[top:top + height // 2, left:left + width // 2] = True
+        mask[top : top + height // 2, left : left + width // 2] = True
     elif kind == "random pixels":
         mask = np.random.default_rng(seed).random(shape) < RANDOM_SHARE
     elif kind == "painted region":
@@ -94,7 +95,7 @@ class CompletionView(Panel):
         row.addWidget(self.graphics, 1)
         self.layout_.addLayout(row, 1)
         self.mask_version = 0
-        self.errors: tuple[float, float] | None = None   # (RBM completion, mean-image fill)
+        self.errors: tuple[float, float] | None = None  # (RBM completion, mean-image fill)
         self.completion: np.ndarray | None = None
         self._set_pad_enabled()
 
@@ -125,17 +126,26 @@ class CompletionView(Panel):
         self.completion = complete(rbm, images, known, steps=STEPS, chains=CHAINS, fill=model.examples.mean_image)
         masked = np.where(known, images, HIDDEN_GREY)
         mean_fill = np.where(known, images, model.examples.mean_image)
-        self.errors = (hidden_pixel_error(self.completion, images, hidden),
-                       hidden_pixel_error(mean_fill, images, hidden))
+        self.errors = (
+            hidden_pixel_error(self.completion, images, hidden),
+            hidden_pixel_error(mean_fill, images, hidden),
+        )
         self.original.show(picture_row(images, shape), "original", (0.0, 1.0), IMAGE_COLORMAP)
-        self.masked.show(picture_row(masked, shape), f"{self.kind.currentText()} hidden (grey)", (0.0, 1.0),
-                         IMAGE_COLORMAP)
-        self.completed.show(picture_row(self.completion, shape), f"filled in by clamped Gibbs sampling "
-                            f"({CHAINS} chains × {STEPS} steps, averaged)", (0.0, 1.0), IMAGE_COLORMAP)
+        self.masked.show(
+            picture_row(masked, shape), f"{self.kind.currentText()} hidden (grey)", (0.0, 1.0), IMAGE_COLORMAP
+        )
+        self.completed.show(
+            picture_row(self.completion, shape),
+            f"filled in by clamped Gibbs sampling ({CHAINS} chains × {STEPS} steps, averaged)",
+            (0.0, 1.0),
+            IMAGE_COLORMAP,
+        )
         if not hidden.any():
             self.say("Nothing is hidden: paint a region on the pad, or choose another way to hide pixels.")
             return
         rbm_error, mean_error = self.errors
         verdict = "better" if rbm_error < mean_error else "worse"
-        self.say(f"Pixel error on the {int(hidden.sum())} hidden pixels (mean squared): RBM <b>{rbm_error:.4f}</b> · "
-                 f"training mean image {mean_error:.4f} · the RBM is {verdict}")
+        self.say(
+            f"Pixel error on the {int(hidden.sum())} hidden pixels (mean squared): RBM <b>{rbm_error:.4f}</b> · "
+            f"training mean image {mean_error:.4f} · the RBM is {verdict}"
+        )

@@ -9,6 +9,7 @@
 
 The label above the plots says which RBM is pretraining now and how far it is.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,12 @@ class EnergyCurvesView(Panel):
         stage.addWidget(self.progress)
         self.layout_.addLayout(stage)
         self.headline = self.add_headline(colspan=2)
-        titles = {"error": "Reconstruction error (squared, per image)", "entropy": "Validation cross-entropy",
-                  "energy": "Mean free energy: training ── validation - -", "pl": "Validation pseudo-likelihood"}
+        titles = {
+            "error": "Reconstruction error (squared, per image)",
+            "entropy": "Validation cross-entropy",
+            "energy": "Mean free energy: training ── validation - -",
+            "pl": "Validation pseudo-likelihood",
+        }
         self.plots = {}
         for index, (key, title) in enumerate(titles.items()):
             plot = self.graphics.addPlot(row=1 + index // 2, col=index % 2, title=title)
@@ -78,16 +83,18 @@ class EnergyCurvesView(Panel):
         for index in np.unique(layers):
             x, y = downsample(steps[layers == index], errors[layers == index])
             self.curve("error", int(index), f"{model.layer_name(int(index))} training (smoothed)").setData(
-                x, smooth(y, max(2.0, len(x) / 30)), connect="finite")
+                x, smooth(y, max(2.0, len(x) / 30)), connect="finite"
+            )
         ordinal = {}
-        for record in records:   # each epoch of each RBM gets the next position on the x axis
+        for record in records:  # each epoch of each RBM gets the next position on the x axis
             ordinal[(record.layer_index, record.epoch)] = len(ordinal) + 1
         for index in sorted({r.layer_index for r in records}):
             mine = [r for r in records if r.layer_index == index]
             x = [ordinal[(r.layer_index, r.epoch)] for r in mine]
             name = f"{mine[0].layer_id} validation (per epoch)"
-            self.curve("error", index, name, symbols=True).setData([r.step for r in mine],
-                                                                    [r.reconstruction_error for r in mine])
+            self.curve("error", index, name, symbols=True).setData(
+                [r.step for r in mine], [r.reconstruction_error for r in mine]
+            )
             self.curve("entropy", index, symbols=True).setData(x, [r.reconstruction_cross_entropy for r in mine])
             self.curve("energy", index, symbols=True).setData(x, [r.free_energy_train for r in mine])
             self.curve("energy", index, dashed=True).setData(x, [r.free_energy_validation for r in mine])
@@ -96,11 +103,16 @@ class EnergyCurvesView(Panel):
         if records:
             last = records[-1]
             gap = last.free_energy_gap
-            self.say(f"<b>{last.layer_id}</b> after epoch {last.epoch}: validation reconstruction error "
-                     f"<b>{last.reconstruction_error:.2f}</b> (training {last.train_reconstruction_error:.2f}) · "
-                     f"free-energy gap validation − training <b>{gap:+.2f}</b>"
-                     + (f" · pseudo-likelihood {last.pseudo_likelihood:.1f}" if math.isfinite(last.pseudo_likelihood)
-                        else ""))
+            self.say(
+                f"<b>{last.layer_id}</b> after epoch {last.epoch}: validation reconstruction error "
+                f"<b>{last.reconstruction_error:.2f}</b> (training {last.train_reconstruction_error:.2f}) · "
+                f"free-energy gap validation − training <b>{gap:+.2f}</b>"
+                + (
+                    f" · pseudo-likelihood {last.pseudo_likelihood:.1f}"
+                    if math.isfinite(last.pseudo_likelihood)
+                    else ""
+                )
+            )
 
     def _show_stage(self, model: RBMModel) -> None:
         """Which RBM is (or was last) pretraining, and how much of all pretraining is done."""
@@ -113,6 +125,8 @@ class EnergyCurvesView(Panel):
         color = layer_color(index)
         rbm_id = model.layer_name(index)
         phase = "pretrained" if done >= total else "pretraining"
-        self.stage.setText(f"<span style='color:{color}'>■</span> {phase} RBM <b>{index + 1}</b> of {n_layers} "
-                           f"(<b>{rbm_id}</b>) · {done} of {total} RBM-epochs done")
+        self.stage.setText(
+            f"<span style='color:{color}'>■</span> {phase} RBM <b>{index + 1}</b> of {n_layers} "
+            f"(<b>{rbm_id}</b>) · {done} of {total} RBM-epochs done"
+        )
         self.progress.setValue(int(100 * min(done, total) / total))

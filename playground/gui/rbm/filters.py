@@ -5,6 +5,7 @@ hurts).  From small random noise they become strokes, blobs and pieces of digits
 features the RBM found without labels.  Each tile has its own scale (``weight_mosaic``),
 so weak units show their pattern too.
 """
+
 from __future__ import annotations
 
 from ..dashboard.common import SIGNED_COLORMAP, Panel
@@ -33,13 +34,21 @@ class FiltersView(Panel):
     def draw(self, model: RBMModel) -> None:
         rbm, examples = model.first_rbm, model.examples
         if rbm is None or examples is None or examples.image_shape is None:
-            self.say("Press <b>Pretrain</b>: each hidden unit's weights appear here as a picture."
-                     if examples is None or examples.image_shape else "The visible units are not a picture.")
+            self.say(
+                "Press <b>Pretrain</b>: each hidden unit's weights appear here as a picture."
+                if examples is None or examples.image_shape
+                else "The visible units are not a picture."
+            )
             return
         weight = rbm.params["weight"]
         shown = min(MAX_UNITS, len(weight))
         self.mosaic = weight_mosaic(weight, examples.image_shape, shown)
-        self.block.show(self.mosaic, f"weights of hidden units 1–{shown} (each tile scaled to its own largest "
-                        "weight; red +, blue −)", (-1.0, 1.0), SIGNED_COLORMAP)
-        self.say(f"<b>{rbm.id}</b>: {shown} of {len(weight)} hidden units · largest weight "
-                 f"{float(abs(weight).max()):.2f}")
+        self.block.show(
+            self.mosaic,
+            f"weights of hidden units 1–{shown} (each tile scaled to its own largest weight; red +, blue −)",
+            (-1.0, 1.0),
+            SIGNED_COLORMAP,
+        )
+        self.say(
+            f"<b>{rbm.id}</b>: {shown} of {len(weight)} hidden units · largest weight {float(abs(weight).max()):.2f}"
+        )

@@ -4,8 +4,10 @@
 fine-tuning cost and accuracy unchanged (its ``history``); the RBM views read the rest:
 the pretraining reconstruction errors per mini-batch (``pretrain_history``, with the step
 where each RBM began), the monitoring figures per epoch, the newest weight snapshot,
-the validation examples and the ratings example's epochs.  Each view remembers the versions it drew and redraws on change.
+the validation examples and the ratings example's epochs.  Each view remembers the versions it
+drew and redraws on change.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +32,7 @@ class RBMModel(DashboardModel):
     def _start_run(self, name: str) -> None:
         self.run_name = name
         self.pretrain_history = MetricHistory()
-        self.layer_starts: list[tuple[int, int, str]] = []   # (first step, RBM index, id)
+        self.layer_starts: list[tuple[int, int, str]] = []  # (first step, RBM index, id)
         self.pretrain_epochs: list[PretrainEpoch] = []
         self.snapshot: RBMSnapshot | None = None
         self.phase = ""

@@ -7,6 +7,7 @@ training ratings and the held-out ones, against the item-mean baseline (each ite
 average rating) and the global mean: the RBM has learned something about tastes when
 its held-out RMSE falls below the item means.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -69,5 +70,7 @@ class RatingsView(Panel):
         last = records[-1]
         verdict = "beats" if last.heldout_rmse < last.item_mean_rmse else "does not beat (yet)"
         set_title(self.plot, f"epoch {last.epoch} of {last.epochs}")
-        self.say(f"Held-out RMSE: RBM <b>{last.heldout_rmse:.3f}</b> · item means {last.item_mean_rmse:.3f} · "
-                 f"global mean {last.global_mean_rmse:.3f}: the RBM {verdict} the item-mean baseline")
+        self.say(
+            f"Held-out RMSE: RBM <b>{last.heldout_rmse:.3f}</b> · item means {last.item_mean_rmse:.3f} · "
+            f"global mean {last.global_mean_rmse:.3f}: the RBM {verdict} the item-mean baseline"
+        )

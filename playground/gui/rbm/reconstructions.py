@@ -5,6 +5,7 @@ units to redraw it.  At first every reconstruction is the same blur (the visible
 alone); within an epoch they sharpen into the digits they came from.  The pass is computed
 here, on the GUI thread, from a copy of the newest weights: ten images cost nothing.
 """
+
 from __future__ import annotations
 
 from ...engine.rbm_kernels import reconstruct
@@ -34,13 +35,22 @@ class ReconstructionsView(Panel):
     def draw(self, model: RBMModel) -> None:
         rbm, images = model.first_rbm, model.pixel_examples(COUNT)
         if rbm is None or images is None:
-            self.say("Press <b>Pretrain</b>: validation digits and the RBM's reconstructions of them appear here."
-                     if images is None or model.examples.image_shape else "The visible units are not a picture.")
+            self.say(
+                "Press <b>Pretrain</b>: validation digits and the RBM's reconstructions of them appear here."
+                if images is None or model.examples.image_shape
+                else "The visible units are not a picture."
+            )
             return
         self.reconstructions, squared, cross_entropy = reconstruct(rbm, images)
         shape = model.examples.image_shape
         self.inputs.show(picture_row(images, shape), "validation examples", (0.0, 1.0), IMAGE_COLORMAP)
-        self.outputs.show(picture_row(self.reconstructions, shape), "after one up-down pass  v → p(h|v) → E[v|h]",
-                          (0.0, 1.0), IMAGE_COLORMAP)
-        self.say(f"<b>{rbm.id}</b>: squared error <b>{squared:.2f}</b> per image, cross-entropy "
-                 f"{cross_entropy:.1f} (these {len(images)} images)")
+        self.outputs.show(
+            picture_row(self.reconstructions, shape),
+            "after one up-down pass  v → p(h|v) → E[v|h]",
+            (0.0, 1.0),
+            IMAGE_COLORMAP,
+        )
+        self.say(
+            f"<b>{rbm.id}</b>: squared error <b>{squared:.2f}</b> per image, cross-entropy "
+            f"{cross_entropy:.1f} (these {len(images)} images)"
+        )

@@ -7,6 +7,7 @@ The pictures are the expected pixels E[v | h] of each chain's last step (a sampl
 binary pixels is salt and pepper; its expectation is the picture).  The chains run here
 on the GUI thread, a few steps per tick while this tab is shown, with the newest weights.
 """
+
 from __future__ import annotations
 
 import time
@@ -85,7 +86,13 @@ class SamplesView(Panel):
             self.say("Gibbs chains of the RBM appear here while this tab is shown (after training starts).")
             return
         tiles = self.means.reshape((-1,) + model.examples.image_shape)
-        self.block.show(balanced_mosaic(tiles), f"{len(tiles)} chains, E[v|h] after {self.steps_done} Gibbs steps",
-                        (0.0, 1.0), IMAGE_COLORMAP)
-        self.say(f"Chains started {self.start.currentText()} · step <b>{self.steps_done}</b> · "
-                 f"{STEPS_PER_TICK} steps per tick with the newest weights of <b>{model.first_rbm.id}</b>")
+        self.block.show(
+            balanced_mosaic(tiles),
+            f"{len(tiles)} chains, E[v|h] after {self.steps_done} Gibbs steps",
+            (0.0, 1.0),
+            IMAGE_COLORMAP,
+        )
+        self.say(
+            f"Chains started {self.start.currentText()} · step <b>{self.steps_done}</b> · "
+            f"{STEPS_PER_TICK} steps per tick with the newest weights of <b>{model.first_rbm.id}</b>"
+        )

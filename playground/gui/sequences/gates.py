@@ -7,6 +7,7 @@ two marked positions and otherwise holds its memory.  The first plot shows the m
 gate values against t for the latest mini-batch (dashed: this run's first measurement,
 or the compared run's); the second shows their mean over t as training goes on.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,14 @@ class GateActivityView(Panel):
 
     def draw(self, model: SequenceModel) -> None:
         if model.gates is None:
-            for curve in (self.forget, self.input, self.forget_before, self.input_before, self.forget_history,
-                          self.input_history):
+            for curve in (
+                self.forget,
+                self.input,
+                self.forget_before,
+                self.input_before,
+                self.forget_history,
+                self.input_history,
+            ):
                 curve.setData([], [])
             self.say("Gate activity appears here while an LSTM trains (a SimpleRNN has no gates).")
             return
@@ -69,8 +76,10 @@ class GateActivityView(Panel):
             self.forget_history.setData(x, y[:, 0], connect="finite")
             self.input_history.setData(x, y[:, 1], connect="finite")
             self.history_ranges.update(float(x[-1]), 0.0, 1.0)
-        self.say(f"Step {step + 1}: forget gate mean <b>{forget.mean():.2f}</b> (1 keeps the memory), "
-                 f"input gate mean <b>{input_.mean():.2f}</b> (0 keeps new input out).")
+        self.say(
+            f"Step {step + 1}: forget gate mean <b>{forget.mean():.2f}</b> (1 keeps the memory), "
+            f"input gate mean <b>{input_.mean():.2f}</b> (0 keeps new input out)."
+        )
 
     def _reference(self, model: SequenceModel):
         """What the dashed curves show: the last compared LSTM run, else this run's first gates."""

@@ -7,6 +7,7 @@ the forget gate, carries it back nearly unchanged.  The heat map shows the whole
 (time step × training step, log colour); the curve below shows the latest profile against
 t, on a log axis, with earlier runs overlaid so the RNN and the LSTM can be compared.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,7 +52,7 @@ def heat_columns(steps: np.ndarray, values: np.ndarray, max_columns: int = MAX_C
     """At most ``max_columns`` columns: equal groups of consecutive steps averaged (NaN ignored)."""
     k = max(1, math.ceil(len(steps) / max_columns))
     used = len(steps) // k * k
-    return group_rows(steps[len(steps) - used:], values[len(steps) - used:], k)
+    return group_rows(steps[len(steps) - used :], values[len(steps) - used :], k)
 
 
 def decay_ratio(profile: np.ndarray) -> float | None:
@@ -84,8 +85,9 @@ class GradientOverTimeView(Panel):
         self.heat_plot.setMouseEnabled(y=False)
         self.image = pg.ImageItem()
         self.heat_plot.addItem(self.image)
-        self.color_bar = pg.ColorBarItem(values=(-3, 0), colorMap="viridis", label="‖∂C/∂h_t‖ (log scale)",
-                                         interactive=False, width=14)
+        self.color_bar = pg.ColorBarItem(
+            values=(-3, 0), colorMap="viridis", label="‖∂C/∂h_t‖ (log scale)", interactive=False, width=14
+        )
         self.color_bar.setImageItem(self.image, insert_in=self.heat_plot)
         self.profile_plot = self.graphics.addPlot(row=2, col=0, axisItems={"left": DecadeAxis("left")})
         self.profile_plot.setLogMode(y=True)
@@ -102,7 +104,7 @@ class GradientOverTimeView(Panel):
         self._kept_curves: list[pg.PlotDataItem] = []
         self.current: pg.PlotDataItem | None = None
         self._heat_key = None
-        self.heat_shape: tuple[int, int] = (0, 0)   # (training-step columns, time steps) drawn
+        self.heat_shape: tuple[int, int] = (0, 0)  # (training-step columns, time steps) drawn
         self.ratios: dict[str, float] = {}
 
     def versions(self, model: SequenceModel) -> tuple:
@@ -132,15 +134,26 @@ class GradientOverTimeView(Panel):
         for curve in self._kept_curves + [self.current]:
             if curve is not None:
                 self.profile_plot.removeItem(curve)
-        self._kept_curves = [self.profile_plot.plot(np.arange(len(kept.profile)), positive(kept.profile),
-                                                    pen=pen(kept.color, 2), name=kept.name, connect="finite")
-                             for kept in model.kept]
-        self.current = self.profile_plot.plot(pen=pen(CURRENT, 2.4), name=name, symbol="o", symbolSize=4,
-                                              symbolBrush=CURRENT, symbolPen=None)
+        self._kept_curves = [
+            self.profile_plot.plot(
+                np.arange(len(kept.profile)),
+                positive(kept.profile),
+                pen=pen(kept.color, 2),
+                name=kept.name,
+                connect="finite",
+            )
+            for kept in model.kept
+        ]
+        self.current = self.profile_plot.plot(
+            pen=pen(CURRENT, 2.4), name=name, symbol="o", symbolSize=4, symbolBrush=CURRENT, symbolPen=None
+        )
         self.profile_ranges.reset()
         self.clear_button.setEnabled(bool(model.kept))
-        self.kept_label.setText("Compared with: " + ", ".join(k.name for k in model.kept) if model.kept else
-                                "Train one model, then another: the first run's curve stays here to compare.")
+        self.kept_label.setText(
+            "Compared with: " + ", ".join(k.name for k in model.kept)
+            if model.kept
+            else "Train one model, then another: the first run's curve stays here to compare."
+        )
 
     def _draw_heat(self, model: SequenceModel) -> None:
         rows = model.time_grads
@@ -171,8 +184,10 @@ class GradientOverTimeView(Panel):
             self.heat_plot.setXRange(left, float(steps[-1]), padding=0)
             self.heat_plot.setYRange(0, times, padding=0)
         stride = rows.stride * max(1, len(rows) // max(columns, 1))
-        set_title(self.heat_plot, "‖∂C/∂h_t‖ per time step and mini-batch" +
-                  (f" (each column: {stride} mini-batches)" if stride > 1 else ""))
+        set_title(
+            self.heat_plot,
+            "‖∂C/∂h_t‖ per time step and mini-batch" + (f" (each column: {stride} mini-batches)" if stride > 1 else ""),
+        )
 
     def _set_color_ticks(self, low: float, high: float) -> None:
         exponents = range(math.ceil(low), math.floor(high) + 1)
@@ -192,8 +207,10 @@ class GradientOverTimeView(Panel):
 
     def _sentence(self, model: SequenceModel, profile: np.ndarray | None) -> str:
         if profile is None and not model.kept:
-            return ("Press <b>Train</b>: the gradient that reaches each time step appears here. "
-                    "In a SimpleRNN it fades along time; an LSTM keeps it.")
+            return (
+                "Press <b>Train</b>: the gradient that reaches each time step appears here. "
+                "In a SimpleRNN it fades along time; an LSTM keeps it."
+            )
         parts = []
         if self.ratios:
             last = str(len(profile if profile is not None else model.kept[-1].profile) - 1).translate(SUBSCRIPT)

@@ -7,6 +7,7 @@ plane that shows most of their spread.  Colour the points by a property of the p
 (the hundreds digit, the length...) to see which one the state encodes; hover a point to
 read its phrase.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,7 @@ def pca_2d(states: np.ndarray, previous: np.ndarray | None = None):
         else:
             sign = np.sign(components[k][np.argmax(np.abs(components[k]))]) or 1.0
         components[k] *= sign
-    total = float((singular ** 2).sum())
+    total = float((singular**2).sum())
     explained = np.zeros(2)
     if total > 0:
         explained[:count] = singular[:count] ** 2 / total
@@ -78,13 +79,19 @@ class HiddenStatePCAView(Panel):
         self.plot.setLabel("bottom", "principal component 1")
         self.plot.setLabel("left", "principal component 2")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
-        self.scatter = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#FFFFFF", width=0.8), hoverable=True,
-                                          hoverSize=14, hoverPen=pg.mkPen("#111827", width=1.5),
-                                          tip=lambda x, y, data: data)
+        self.scatter = pg.ScatterPlotItem(
+            size=10,
+            pen=pg.mkPen("#FFFFFF", width=0.8),
+            hoverable=True,
+            hoverSize=14,
+            hoverPen=pg.mkPen("#111827", width=1.5),
+            tip=lambda x, y, data: data,
+        )
         self.scatter.sigHovered.connect(self._hovered)
         self.plot.addItem(self.scatter)
-        self.hover_label = pg.TextItem("", color="#111827", fill=pg.mkBrush(255, 255, 255, 230),
-                                       border=pg.mkPen("#94A3B8"), anchor=(0, 1))
+        self.hover_label = pg.TextItem(
+            "", color="#111827", fill=pg.mkBrush(255, 255, 255, 230), border=pg.mkPen("#94A3B8"), anchor=(0, 1)
+        )
         self.hover_label.setZValue(10)
         self.hover_label.hide()
         self.plot.addItem(self.hover_label, ignoreBounds=True)
@@ -124,8 +131,10 @@ class HiddenStatePCAView(Panel):
             self._set_properties([])
             self._show_legend([], [])
             self.color_bar.hide()
-            self.say("The encoder's final states of held-out phrases appear here after each epoch "
-                     "(for an encoder-decoder run).")
+            self.say(
+                "The encoder's final states of held-out phrases appear here after each epoch "
+                "(for an encoder-decoder run)."
+            )
             return
         if self._projected_version != model.samples_version:
             self._projected_version = model.samples_version
@@ -136,9 +145,11 @@ class HiddenStatePCAView(Panel):
         self.scatter.setData(x=x, y=y, data=list(hidden.phrases), brush=brushes)
         self.ranges.update(float(x.max()), float(y.min()), float(y.max()), x_min=float(x.min()))
         set_title(self.plot, f"{len(hidden.phrases)} held-out phrases, epoch {model.samples_epoch}")
-        self.say(f"The two principal components show <b>{100 * self.explained.sum():.0f}%</b> of the spread of "
-                 f"the encoder's final states (PC1 {100 * self.explained[0]:.0f}%, PC2 {100 * self.explained[1]:.0f}%)."
-                 " Hover a point to read its phrase.")
+        self.say(
+            f"The two principal components show <b>{100 * self.explained.sum():.0f}%</b> of the spread of "
+            f"the encoder's final states (PC1 {100 * self.explained[0]:.0f}%, PC2 {100 * self.explained[1]:.0f}%)."
+            " Hover a point to read its phrase."
+        )
 
     def _set_properties(self, names: list[str]) -> None:
         if [self.color_by.itemText(i) for i in range(self.color_by.count())] == names:
@@ -177,8 +188,9 @@ class HiddenStatePCAView(Panel):
         self.color_bar.setLevels((low, high))
         self.color_bar.show()
         # the colour map in COLOR_LEVELS shared brushes, for the same reason as above
-        palette = [pg.mkBrush(c) for c in pg.colormap.get(COLOR_MAP).map(np.linspace(0.0, 1.0, COLOR_LEVELS),
-                                                                          mode="qcolor")]
+        palette = [
+            pg.mkBrush(c) for c in pg.colormap.get(COLOR_MAP).map(np.linspace(0.0, 1.0, COLOR_LEVELS), mode="qcolor")
+        ]
         return [palette[k] for k in np.rint(scale * (COLOR_LEVELS - 1)).astype(np.int64).tolist()]
 
     def _show_legend(self, categories: list, colours: list) -> None:

@@ -6,6 +6,7 @@ validation figures); the sequence views read the rest: ‖∂C/∂h_t‖ per ste
 the translations and the hidden states.  The lab's timer fills it from the worker's
 ``SequenceStream``; each view remembers the versions it drew and redraws only on change.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -38,9 +39,9 @@ class StepRows:
         self._n = 0
         self._steps = np.zeros(0, np.int64)
         self._values = np.zeros((0, 0), np.float32)
-        self._sum = np.zeros(0)          # the accumulator: per column, sum and count of finite values
+        self._sum = np.zeros(0)  # the accumulator: per column, sum and count of finite values
         self._count = np.zeros(0)
-        self._waiting = 0                # steps in the accumulator
+        self._waiting = 0  # steps in the accumulator
         self._last_step = 0
 
     def __len__(self) -> int:
@@ -48,11 +49,11 @@ class StepRows:
 
     @property
     def steps(self) -> np.ndarray:
-        return self._steps[:self._n]
+        return self._steps[: self._n]
 
     @property
     def values(self) -> np.ndarray:
-        return self._values[:self._n]
+        return self._values[: self._n]
 
     def append(self, steps: np.ndarray, values: np.ndarray) -> None:
         values = np.asarray(values, np.float32)
@@ -61,21 +62,21 @@ class StepRows:
             left = len(steps) - i
             if self._waiting or left < self.stride:
                 take = min(self.stride - self._waiting, left)
-                self._accumulate(steps[i + take - 1], values[i:i + take], weight=1)
+                self._accumulate(steps[i + take - 1], values[i : i + take], weight=1)
                 i += take
                 if self._waiting == self.stride:
                     self._flush()
             else:  # whole rows at once; a write may halve the rows and double the stride
                 full = left // self.stride * self.stride
-                self._write(*group_rows(steps[i:i + full], values[i:i + full], self.stride))
+                self._write(*group_rows(steps[i : i + full], values[i : i + full], self.stride))
                 i += full
 
     def _accumulate(self, last_step: int, values: np.ndarray, weight: int) -> None:
         width = max(len(self._sum), values.shape[1])
         self._sum, self._count = _widen(self._sum[None], width, 0.0)[0], _widen(self._count[None], width, 0.0)[0]
         finite = np.isfinite(values)
-        self._sum[:values.shape[1]] += weight * np.where(finite, values, 0.0).sum(axis=0)
-        self._count[:values.shape[1]] += weight * finite.sum(axis=0)
+        self._sum[: values.shape[1]] += weight * np.where(finite, values, 0.0).sum(axis=0)
+        self._count[: values.shape[1]] += weight * finite.sum(axis=0)
         self._waiting += weight * len(values)
         self._last_step = max(self._last_step, int(last_step))  # a halving may add an older row
 
@@ -93,11 +94,11 @@ class StepRows:
             capacity = max(needed, min(2 * len(self._steps), self.max_rows + len(steps)), 256)
             grown_steps = np.zeros(capacity, np.int64)
             grown_values = np.full((capacity, width), np.nan, np.float32)
-            grown_steps[:self._n] = self.steps
-            grown_values[:self._n, :self._values.shape[1]] = self.values
+            grown_steps[: self._n] = self.steps
+            grown_values[: self._n, : self._values.shape[1]] = self.values
             self._steps, self._values = grown_steps, grown_values
-        self._steps[self._n:needed] = steps
-        self._values[self._n:needed] = _widen(values, width)
+        self._steps[self._n : needed] = steps
+        self._values[self._n : needed] = _widen(values, width)
         self._n = needed
         while self._n > self.max_rows:
             self._halve()
@@ -107,15 +108,17 @@ class StepRows:
         odd = self._n % 2
         if odd:
             self._accumulate(self._steps[self._n - 1], self._values[self._n - 1][None], weight=self.stride)
-        steps, values = group_rows(self._steps[:self._n - odd], self._values[:self._n - odd], 2)
+        steps, values = group_rows(self._steps[: self._n - odd], self._values[: self._n - odd], 2)
         self._n = len(steps)
-        self._steps[:self._n], self._values[:self._n] = steps, values
+        self._steps[: self._n], self._values[: self._n] = steps, values
         self.stride *= 2
+
+
 def _widen(values: np.ndarray, width: int, fill: float = np.nan) -> np.ndarray:
     if values.shape[1] >= width:
         return values
     wider = np.full((len(values), width), fill, values.dtype)
-    wider[:, :values.shape[1]] = values
+    wider[:, : values.shape[1]] = values
     return wider
 
 
@@ -124,7 +127,7 @@ def group_rows(steps: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarra
     ``len(steps)`` must be a multiple of ``k``."""
     if k == 1:
         return steps, values
-    return steps[k - 1::k], nan_mean(values.reshape(-1, k, values.shape[1]), axis=1).astype(np.float32)
+    return steps[k - 1 :: k], nan_mean(values.reshape(-1, k, values.shape[1]), axis=1).astype(np.float32)
 
 
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
@@ -137,6 +140,7 @@ def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
 @dataclass
 class KeptProfile:
     """An earlier run's latest ‖∂C/∂h_t‖ profile, kept to compare the next run with."""
+
     name: str
     color: QColor
     profile: np.ndarray
@@ -156,11 +160,11 @@ class SequenceModel(DashboardModel):
     def _start_run(self, name: str) -> None:
         self.run_name = name
         self.time_grads = StepRows()
-        self.gate_means = StepRows()      # (steps, 2): forget and input gate means over t
+        self.gate_means = StepRows()  # (steps, 2): forget and input gate means over t
         self.clips_total = 0
         self.layer_id = ""
         self.epochs: list[SequenceEpoch] = []
-        self.gates: tuple[int, np.ndarray, np.ndarray] | None = None   # (step, forget, input)
+        self.gates: tuple[int, np.ndarray, np.ndarray] | None = None  # (step, forget, input)
         self.first_gates: tuple[int, np.ndarray, np.ndarray] | None = None
         self.translations: list[Translation] = []
         self.hidden_states: HiddenStates | None = None
@@ -181,8 +185,16 @@ class SequenceModel(DashboardModel):
             changed = True
         for record in new.epoch_records:
             self.epochs.append(record)
-            self.history.add_epoch(EpochSummary(record.epoch, record.step, record.loss, record.val_loss,
-                                                seconds=record.seconds, samples_per_s=record.samples_per_s))
+            self.history.add_epoch(
+                EpochSummary(
+                    record.epoch,
+                    record.step,
+                    record.loss,
+                    record.val_loss,
+                    seconds=record.seconds,
+                    samples_per_s=record.samples_per_s,
+                )
+            )
             self.clips_total = max(self.clips_total, record.clips_total)
             changed = True
         if new.epoch_records:

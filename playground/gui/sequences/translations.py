@@ -4,6 +4,7 @@ This is the lecture's table of translations: reading the model's mistakes (a wro
 word, a dropped "hundred") says more about what it has learnt than the cost does.  Above
 the table, exact-match (the whole output right) and token accuracy over the epochs.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -37,8 +38,7 @@ class TranslationTable(QStandardItemModel):
         foreground = {True: QBrush(EXACT), False: QBrush(WRONG)}
         background = QBrush(EXACT_BACKGROUND)
         for row in rows:
-            cells = [QStandardItem(text) for text in ("✓" if row.exact else "✗", row.source, row.output,
-                                                      row.reference)]
+            cells = [QStandardItem(text) for text in ("✓" if row.exact else "✗", row.source, row.output, row.reference)]
             cells[0].setTextAlignment(Qt.AlignCenter)
             for column in (0, 2):
                 cells[column].setForeground(foreground[row.exact])
@@ -61,10 +61,22 @@ class TranslationsView(Panel):
         self.plot.setYRange(0, 1, padding=0.02)
         self.plot.setMouseEnabled(y=False)
         self.plot.addLegend(offset=(-10, -10), labelTextSize="9pt", brush=(255, 255, 255, 220))
-        self.exact_curve = self.plot.plot(pen=pen(EXACT_MATCH, 2), symbol="o", symbolSize=6, symbolPen=None,
-                                          symbolBrush=EXACT_MATCH, name="exact match (whole output right)")
-        self.token_curve = self.plot.plot(pen=pen(TOKEN_ACCURACY, 2), symbol="o", symbolSize=6, symbolPen=None,
-                                          symbolBrush=TOKEN_ACCURACY, name="token accuracy")
+        self.exact_curve = self.plot.plot(
+            pen=pen(EXACT_MATCH, 2),
+            symbol="o",
+            symbolSize=6,
+            symbolPen=None,
+            symbolBrush=EXACT_MATCH,
+            name="exact match (whole output right)",
+        )
+        self.token_curve = self.plot.plot(
+            pen=pen(TOKEN_ACCURACY, 2),
+            symbol="o",
+            symbolSize=6,
+            symbolPen=None,
+            symbolBrush=TOKEN_ACCURACY,
+            name="token accuracy",
+        )
         self.graphics.setMinimumHeight(170)
         self.graphics.setMaximumHeight(260)
         self.layout_.addWidget(self.graphics)
@@ -102,14 +114,14 @@ class TranslationsView(Panel):
     def _sentence(self, model: SequenceModel, scored, tokens) -> str:
         rows = model.translations
         if not rows and not scored:
-            return ("Translations of held-out sources appear here after each epoch "
-                    "(for an encoder-decoder run).")
+            return "Translations of held-out sources appear here after each epoch (for an encoder-decoder run)."
         parts = []
         if scored:
             parts.append(f"after epoch {scored[-1].epoch}: exact match <b>{100 * scored[-1].exact_match:.1f}%</b>")
         if tokens:
             parts.append(f"token accuracy {100 * tokens[-1].token_accuracy:.1f}%")
         if rows:
-            parts.append(f"{sum(r.exact for r in rows)} of the {len(rows)} below are exactly right "
-                         f"(epoch {model.samples_epoch})")
+            parts.append(
+                f"{sum(r.exact for r in rows)} of the {len(rows)} below are exactly right (epoch {model.samples_epoch})"
+            )
         return " · ".join(parts)
