@@ -15,7 +15,7 @@ saved (so what a lab trained is not lost), and ``shutdown()`` in the window's ``
 A subclass says what it pulls from its stream (``ingest``) and what its status shows.
 
 ``Lab`` adds the chrome of the sequence and RBM labs: its own Train / Pause / Stop buttons,
-a status line and tabs of views.  The dashboard uses the window's toolbar and status bar.
+a status line and tabs of panels.  The dashboard uses the window's toolbar and status bar.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ class LabBase(QWidget):
 
 
 class Lab(LabBase):
-    """A lab with its own Train / Pause / Stop buttons, a status line and tabs of views."""
+    """A lab with its own Train / Pause / Stop buttons, a status line and tabs of panels."""
 
     def __init__(self, parent, runner: Runner, model):
         super().__init__(parent, runner, model)
@@ -242,17 +242,17 @@ class Lab(LabBase):
         self.status.setMinimumWidth(200)
         self.controls.addWidget(self.status, 1)
         layout.addLayout(self.controls)
-        self.views: list = []
+        self.panels: list = []
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
         self.stateChanged.connect(self._update_controls)
 
-    def _add_views(self, views_and_tips) -> None:
-        """The tabs, in order: (view, tooltip) pairs; each view has ``title`` and ``refresh``."""
-        for view, tip in views_and_tips:
-            self.views.append(view)
-            self.tabs.setTabToolTip(self.tabs.addTab(view, view.title), tip)
+    def _add_panels(self, panels_and_tips) -> None:
+        """The tabs, in order: (panel, tooltip) pairs; each panel has ``title`` and ``refresh``."""
+        for panel, tip in panels_and_tips:
+            self.panels.append(panel)
+            self.tabs.setTabToolTip(self.tabs.addTab(panel, panel.title), tip)
         self.tabs.currentChanged.connect(lambda _: self._tab_changed())
 
     def current_view(self):

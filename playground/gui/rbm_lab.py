@@ -24,14 +24,14 @@ from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
 from ..training import TrainingControl
 from .dashboard.loss import LossPanel
 from .lab import Lab
-from .rbm.autoencoder import AutoencoderView
-from .rbm.completion import CompletionView
-from .rbm.curves import EnergyCurvesView
-from .rbm.filters import FiltersView
+from .rbm.autoencoder import AutoencoderPanel
+from .rbm.completion import CompletionPanel
+from .rbm.curves import EnergyCurvesPanel
+from .rbm.filters import RBMFiltersPanel
 from .rbm.model import RBMModel
-from .rbm.ratings import RatingsView, ratings_runner
-from .rbm.reconstructions import ReconstructionsView
-from .rbm.samples import SamplesView
+from .rbm.ratings import RatingsPanel, ratings_runner
+from .rbm.reconstructions import ReconstructionsPanel
+from .rbm.samples import SamplesPanel
 
 
 def fine_tune_mode(spec) -> str:
@@ -62,17 +62,17 @@ class RBMLab(Lab):
         self.controls.insertWidget(1, self.pretrain_button)
         self.controls.insertWidget(2, self.fine_tune_button)
 
-        self.curves = EnergyCurvesView()
-        self.reconstructions = ReconstructionsView()
-        self.filters = FiltersView()
-        self.samples = SamplesView()
-        self.completion = CompletionView()
+        self.curves = EnergyCurvesPanel()
+        self.reconstructions = ReconstructionsPanel()
+        self.filters = RBMFiltersPanel()
+        self.samples = SamplesPanel()
+        self.completion = CompletionPanel()
         self.loss = LossPanel()
         self.loss.title = "Fine-tuning"
-        self.autoencoder = AutoencoderView()
-        self.ratings = RatingsView()
+        self.autoencoder = AutoencoderPanel()
+        self.ratings = RatingsPanel()
         self.ratings.trainRequested.connect(self.train_ratings)
-        self._add_views(
+        self._add_panels(
             [
                 (
                     self.curves,

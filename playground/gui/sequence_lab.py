@@ -20,11 +20,11 @@ from ..training.sequence_trainer import comparison_specs
 from .dashboard.compare import RUN_COLORS
 from .dashboard.loss import LossPanel
 from .lab import Lab
-from .sequences.gates import GateActivityView
-from .sequences.gradient_time import GradientOverTimeView
-from .sequences.hidden_pca import HiddenStatePCAView
+from .sequences.gates import GateActivityPanel
+from .sequences.gradient_time import GradientOverTimePanel
+from .sequences.hidden_pca import HiddenStatePCAPanel
 from .sequences.model import SequenceModel
-from .sequences.translations import TranslationsView
+from .sequences.translations import TranslationsPanel
 
 RECURRENT_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM"}
 
@@ -58,7 +58,7 @@ def variants_of(spec) -> list[tuple[str, object]]:
 
 class SequenceLab(Lab):
     """A choice of the network to train (when a lesson compares two), the shared controls, and
-    the sequence views as tabs."""
+    the sequence panels as tabs."""
 
     def __init__(self, parent=None, runner: Runner | None = None):
         super().__init__(parent, runner or default_runner, SequenceModel())
@@ -73,12 +73,12 @@ class SequenceLab(Lab):
         self.train_button.setToolTip("Train the loaded network from fresh weights; the previous run is kept to compare")
 
         self.loss = LossPanel()
-        self.gradients = GradientOverTimeView()
+        self.gradients = GradientOverTimePanel()
         self.gradients.clearRequested.connect(self.clear_comparison)
-        self.gates = GateActivityView()
-        self.translations = TranslationsView()
-        self.pca = HiddenStatePCAView()
-        self._add_views(
+        self.gates = GateActivityPanel()
+        self.translations = TranslationsPanel()
+        self.pca = HiddenStatePCAPanel()
+        self._add_panels(
             [
                 (self.loss, "Training cost per mini-batch and validation cost per epoch"),
                 (self.gradients, "‖∂C/∂h_t‖ for every time step: how much error reaches each step of the sequence"),

@@ -131,7 +131,7 @@ def test_every_view_receives_data_while_a_run_trains(make_lab, qtbot):
     qtbot.waitUntil(lambda: bool(lab.model.epochs) and len(lab.model.time_grads) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: lab.job.control.paused, timeout=10_000)
     assert lab.running and lab.thread.isRunning()
-    for view in lab.views:
+    for view in lab.panels:
         lab.tabs.setCurrentWidget(view)
         # the lab's timer redraws the shown view within a few ticks (slower on a busy machine)
         qtbot.waitUntil(lambda v=view: v._seen == v.versions(lab.model), timeout=5_000)
@@ -168,11 +168,11 @@ def test_the_second_run_is_compared_with_the_first(make_lab, qtbot):
 
 
 def test_the_heat_map_grows_with_the_training_steps(qapp):
-    from playground.gui.sequences import GradientOverTimeView, SequenceModel
+    from playground.gui.sequences import GradientOverTimePanel, SequenceModel
     from playground.gui.sequences.gradient_time import MAX_COLUMNS
     from playground.runs.sequence_stream import SequenceStream
 
-    stream, model, view = SequenceStream(), SequenceModel(), GradientOverTimeView()
+    stream, model, view = SequenceStream(), SequenceModel(), GradientOverTimePanel()
     seen = 0
     shapes = []
     for first, steps, length in ((0, 10, 8), (10, 15, 8), (25, 5, 11)):
@@ -221,9 +221,9 @@ def test_pca_is_two_dimensional_and_keeps_its_signs():
 
 
 def test_the_pca_view_colours_by_the_chosen_property_and_names_hovered_phrases(qtbot):
-    from playground.gui.sequences import HiddenStatePCAView, SequenceModel
+    from playground.gui.sequences import HiddenStatePCAPanel, SequenceModel
 
-    model, view = SequenceModel(), HiddenStatePCAView()
+    model, view = SequenceModel(), HiddenStatePCAPanel()
     qtbot.addWidget(view)
     view.resize(700, 500)
     with qtbot.waitExposed(view):
@@ -255,9 +255,9 @@ def test_the_pca_view_colours_by_the_chosen_property_and_names_hovered_phrases(q
 def test_the_table_marks_exact_matches(qapp):
     from PySide6.QtCore import Qt
 
-    from playground.gui.sequences import SequenceModel, TranslationsView
+    from playground.gui.sequences import SequenceModel, TranslationsPanel
 
-    model, view = SequenceModel(), TranslationsView()
+    model, view = SequenceModel(), TranslationsPanel()
     record = fake_epoch(2, 80)
     model.set_samples(record.epoch, record.translations, None)
     model.epochs.append(record)

@@ -1,27 +1,27 @@
-"""The RBM lab's views (one per file) and the model they read (the worker's stream and job are
-Qt-free, in ``playground.runs``).
+"""The RBM lab's panels (one per file, the same kind of widget as the dashboard's) and the model
+they read (the worker's stream and job are Qt-free, in ``playground.runs``).
 
-``rbm_lab.RBMLab`` puts them together; each view also runs on its own with an ``RBMModel``
+``rbm_lab.RBMLab`` puts them together; each panel also runs on its own with an ``RBMModel``
 filled by hand or by a short run, which is how the tests drive them.
 """
 
-from .autoencoder import AutoencoderView
-from .completion import CompletionView, hidden_mask
-from .curves import EnergyCurvesView
-from .filters import FiltersView
+from .autoencoder import AutoencoderPanel
+from .completion import CompletionPanel, hidden_mask
+from .curves import EnergyCurvesPanel
+from .filters import RBMFiltersPanel
 from .model import RBMModel
-from .ratings import RatingsView
-from .reconstructions import ReconstructionsView
-from .samples import SamplesView
+from .ratings import RatingsPanel
+from .reconstructions import ReconstructionsPanel
+from .samples import SamplesPanel
 
 __all__ = [
-    "AutoencoderView",
-    "CompletionView",
-    "EnergyCurvesView",
-    "FiltersView",
+    "AutoencoderPanel",
+    "CompletionPanel",
+    "EnergyCurvesPanel",
+    "RBMFiltersPanel",
     "RBMModel",
-    "RatingsView",
-    "ReconstructionsView",
-    "SamplesView",
+    "RatingsPanel",
+    "ReconstructionsPanel",
+    "SamplesPanel",
     "hidden_mask",
 ]

@@ -51,7 +51,7 @@ def encode_decode(layers, x: np.ndarray, code_depth: int) -> tuple[np.ndarray, n
     return code, h
 
 
-class AutoencoderView(Panel):
+class AutoencoderPanel(Panel):
     title = "Autoencoder"
     min_interval = 0.3
 

@@ -62,7 +62,7 @@ def hidden_pixel_error(guess: np.ndarray, original: np.ndarray, hidden: np.ndarr
     return float(((guess - original)[:, hidden.reshape(-1)] ** 2).mean())
 
 
-class CompletionView(Panel):
+class CompletionPanel(Panel):
     title = "Incomplete data"
     min_interval = 1.0
 

@@ -26,7 +26,7 @@ def layer_color(index: int) -> str:
     return CLASS_COLORS[index % len(CLASS_COLORS)]
 
 
-class EnergyCurvesView(Panel):
+class EnergyCurvesPanel(Panel):
     title = "Energy curves"
 
     def __init__(self, parent=None):

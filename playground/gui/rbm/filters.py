@@ -17,7 +17,7 @@ from .model import RBMModel
 MAX_UNITS = 100
 
 
-class FiltersView(Panel):
+class RBMFiltersPanel(Panel):
     title = "Filters"
     min_interval = 0.5
 

@@ -26,7 +26,7 @@ def ratings_runner(spec, control):
     yield from RatingsRBMTrainer(synthetic_ratings(), control=control).run()
 
 
-class RatingsView(Panel):
+class RatingsPanel(Panel):
     title = "Ratings"
     trainRequested = Signal()
 

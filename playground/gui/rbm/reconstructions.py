@@ -17,7 +17,7 @@ from .model import RBMModel, picture_row
 COUNT = 10
 
 
-class ReconstructionsView(Panel):
+class ReconstructionsPanel(Panel):
     title = "Reconstructions"
     min_interval = 0.25
 

@@ -26,7 +26,7 @@ TICK_SECONDS = 0.1
 STARTS = ("from data", "from noise")
 
 
-class SamplesView(Panel):
+class SamplesPanel(Panel):
     title = "Samples"
 
     def __init__(self, parent=None):

@@ -19,7 +19,7 @@ from .model import SequenceModel
 FORGET, INPUT = "#0072B2", "#D55E00"
 
 
-class GateActivityView(Panel):
+class GateActivityPanel(Panel):
     title = "Gates"
 
     def __init__(self, parent=None):

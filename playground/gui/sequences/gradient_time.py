@@ -63,7 +63,7 @@ def decay_ratio(profile: np.ndarray) -> float | None:
     return float(profile[reached[0]] / profile[reached[-1]])
 
 
-class GradientOverTimeView(Panel):
+class GradientOverTimePanel(Panel):
     title = "Gradient over time"
     min_interval = 0.25  # the heat map is recomputed from every step it shows
     clearRequested = Signal()

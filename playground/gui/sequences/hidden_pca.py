@@ -61,7 +61,7 @@ def is_categorical(values: np.ndarray) -> bool:
     return bool(whole and len(np.unique(values)) <= MAX_CATEGORIES)
 
 
-class HiddenStatePCAView(Panel):
+class HiddenStatePCAPanel(Panel):
     title = "Hidden-state PCA"
 
     def __init__(self, parent=None):

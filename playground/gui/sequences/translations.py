@@ -50,7 +50,7 @@ class TranslationTable(QStandardItemModel):
             self.appendRow(cells)
 
 
-class TranslationsView(Panel):
+class TranslationsPanel(Panel):
     title = "Translations"
 
     def __init__(self, parent=None):
