@@ -54,6 +54,17 @@ class RunOptions:
     #: download progress, ``progress(bytes_done, bytes_total)``, where a dataset must be fetched
     progress: Callable[[int, int], None] | None = None
 
+    def training_changes(self) -> dict:
+        """The chosen values of the settings every family's ``training`` section has, for
+        ``with_overrides`` (None ones are left as the file says)."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "l2": self.l2,
+            "seed": self.seed,
+        }
+
 
 @dataclass
 class PreparedRun:

@@ -394,11 +394,7 @@ class Seq2SeqTrainer:
 def prepare_encoder_decoder(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     spec.training = with_overrides(
         spec.training,
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        l2=options.l2,
-        seed=options.seed,
+        **options.training_changes(),
         reverse_source=options.reverse_source,
         beam_width=options.beam_width,
     )

@@ -310,14 +310,7 @@ class ComparisonTrainer:
 def prepare_recurrent(spec: NetworkSpec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """The file's network and (with ``options.compare``) the one its lesson compares it with,
     sharing one control."""
-    spec.training = with_overrides(
-        spec.training,
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        l2=options.l2,
-        seed=options.seed,
-    )
+    spec.training = with_overrides(spec.training, **options.training_changes())
     control = control or TrainingControl(spec.training.learning_rate)
     runs = []
     for label, run_spec in comparison_specs(spec) if options.compare else [(spec.name, spec)]:

@@ -350,15 +350,7 @@ class FeedForwardTrainer:
 # --- the feed-forward family ----------------------------------------------------------------------
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """Apply the chosen options, load the data, build and initialise (or load) the network."""
-    spec.training = with_overrides(
-        spec.training,
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        l2=options.l2,
-        seed=options.seed,
-        train_limit=options.train_limit,
-    )
+    spec.training = with_overrides(spec.training, **options.training_changes(), train_limit=options.train_limit)
     spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
     network = build_network(spec)
     dataset, notes = load_run_data(spec, options)
