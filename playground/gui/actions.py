@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QStyle
+from PySide6.QtWidgets import QStyle, QToolBar
 
 S = QStyle.StandardPixmap
 
@@ -86,6 +87,24 @@ MENUS = (
     ("&Dataset", ("datasets",)),
     ("&Help", ("about",)),
 )
+
+
+#: the toolbar's commands, in order; the window adds its own widgets after them
+TOOLBAR = ("train", "pause", "step", "stop", "reset")
+
+
+def install_toolbar(window, widgets) -> QToolBar:
+    """The training toolbar: the ``TOOLBAR`` commands, a separator, then ``widgets``."""
+    toolbar = QToolBar("Training", window)
+    toolbar.setObjectName("training-toolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    toolbar.addActions([getattr(window, f"{name}_action") for name in TOOLBAR])
+    toolbar.addSeparator()
+    for widget in widgets:
+        toolbar.addWidget(widget)
+    window.addToolBar(Qt.TopToolBarArea, toolbar)
+    return toolbar
 
 
 def make_action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:

@@ -19,13 +19,14 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget
 
 from ..files import failure_message
 from ..model import sequential_spec
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson
+from ..training.warmup import start_warm_up
 from . import actions
 from .dashboard_lab import DashboardLab, network_for, preferred_panel
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
@@ -33,7 +34,7 @@ from .lesson_panel import LessonPanel
 from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
-from .widgets import LearningRateBox
+from .widgets import LearningRateBox, add_dock
 from .window_datasets import WindowDatasets
 from .window_files import WindowFiles
 
@@ -51,15 +52,6 @@ def default_new_spec():
         initializer="normal-scaled",
         name="untitled",
     )
-
-
-def _warm_up_kernels() -> None:
-    try:
-        from ..training.warmup import warm_up
-
-        warm_up()
-    except Exception:  # noqa: BLE001 - only a head start: the first Train compiles what it needs
-        pass
 
 
 class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
@@ -119,10 +111,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             self.autosave_timer.start()
         # compile (or load from numba's cache) the kernels while the learner reads the lesson,
         # so the first press of Train does not wait for them
-        self._warmup_thread: threading.Thread | None = None
-        if warm_up:
-            self._warmup_thread = threading.Thread(target=_warm_up_kernels, name="playground-warm-up", daemon=True)
-            self._warmup_thread.start()
+        self._warmup_thread = start_warm_up() if warm_up else None
 
         self.dashboard_lab.adopt(self._dashboard_spec(self.document.spec))
         self._on_document_changed()
@@ -163,23 +152,13 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.splitter.setSizes([350, 690])
         self.setCentralWidget(self.splitter)
 
-        self.palette_dock = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, "palette")
-        self.lesson_dock = self._dock("Lesson", self.lesson_panel, Qt.LeftDockWidgetArea, "lesson")
-        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.LeftDockWidgetArea, "inspector")
+        self.palette_dock = add_dock(self, "Layers", self.palette, "palette")
+        self.lesson_dock = add_dock(self, "Lesson", self.lesson_panel, "lesson")
+        self.inspector_dock = add_dock(self, "Inspector", self.inspector, "inspector")
         self.tabifyDockWidget(self.lesson_dock, self.inspector_dock)
         self.lesson_dock.raise_()
         self.resizeDocks([self.palette_dock], [240], Qt.Horizontal)
         self.resizeDocks([self.palette_dock, self.lesson_dock], [230, 520], Qt.Vertical)
-
-    def _dock(self, title, widget, area, name) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable
-        )
-        self.addDockWidget(area, dock)
-        return dock
 
     def _add_recent_menu(self, menu) -> None:
         self.recent_menu = menu.addMenu("Open &Recent")
@@ -190,20 +169,9 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             menu.addAction(dock.toggleViewAction())
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Training", self)
-        toolbar.setObjectName("training-toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        toolbar.addActions(
-            [self.train_action, self.pause_action, self.step_action, self.stop_action, self.reset_action]
-        )
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Learning rate η "))
         self.rate_box = LearningRateBox()
         self.rate_box.valueChanged.connect(self._rate_edited)
-        toolbar.addWidget(self.rate_box)
-        self.addToolBar(Qt.TopToolBarArea, toolbar)
-        self.toolbar = toolbar
+        self.toolbar = actions.install_toolbar(self, [QLabel(" Learning rate η "), self.rate_box])
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

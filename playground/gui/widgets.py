@@ -1,8 +1,9 @@
-"""Small widgets the window's toolbar uses."""
+"""Small widgets and helpers the window uses."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox
 
 
 class LearningRateBox(QDoubleSpinBox):
@@ -37,3 +38,13 @@ class LearningRateBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:
         self.setValue(self.value() * 2.0**steps)
+
+
+def add_dock(window, title: str, widget, name: str, area=Qt.LeftDockWidgetArea) -> QDockWidget:
+    """``widget`` in a movable, closable, floatable dock of ``window`` (``name`` keeps its place)."""
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable)
+    window.addDockWidget(area, dock)
+    return dock

@@ -10,6 +10,9 @@ run of each path compiles what every dense network needs.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from ..datasets import Dataset
@@ -42,3 +45,17 @@ def warm_up() -> None:
     # batch size 5 leaves a short last batch of 2, which takes the generic path
     for _ in FeedForwardTrainer(network, data, TrainingSettings(cost="log-likelihood", batch_size=5, epochs=1)).run():
         pass
+
+
+def start_warm_up() -> threading.Thread:
+    """Compile (or load from numba's cache) the common kernels on a thread of their own, while the
+    learner reads the lesson, so the first press of Train does not wait for them.  Join it
+    before the process exits."""
+
+    def run():
+        with contextlib.suppress(Exception):  # only a head start: the first Train compiles what it needs
+            warm_up()
+
+    thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
+    thread.start()
+    return thread
