@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground.datasets import DownloadCancelled
@@ -184,3 +185,18 @@ def test_run_app_screenshot(qtbot, tmp_path):
     path = tmp_path / "shot.png"
     assert run_app(lesson="toy-2d", train_seconds=0.5, screenshot=path) == 0
     assert path.stat().st_size > 10_000
+
+
+def test_ctrl_y_redoes(qtbot, make_window):
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    window.canvas.setFocus()
+    window.document.set_layer_config("fc1", "units", 5)
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier)
+    assert window.document.spec.node("fc1").config.units != 5
+    qtbot.keyClick(window.canvas, "y", Qt.ControlModifier)
+    assert window.document.spec.node("fc1").config.units == 5
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier)
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier | Qt.ShiftModifier)  # the platform's Redo still works
+    assert window.document.spec.node("fc1").config.units == 5

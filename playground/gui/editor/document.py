@@ -196,9 +196,12 @@ class Document(QObject):
         )
 
     def create_redo_action(self, parent) -> QAction:
-        return _HistoryAction(
-            self, parent, "Redo", QKeySequence.Redo, self.redo, self.undo_stack.canRedo, self.undo_stack.redoText
-        )
+        """A Redo action: the platform's key (Ctrl+Shift+Z on Linux) and Ctrl+Y, which users of any
+        platform expect."""
+        keys = QKeySequence.keyBindings(QKeySequence.Redo)
+        if QKeySequence("Ctrl+Y") not in keys:
+            keys.append(QKeySequence("Ctrl+Y"))
+        return _HistoryAction(self, parent, "Redo", keys, self.redo, self.undo_stack.canRedo, self.undo_stack.redoText)
 
 
 class _HistoryAction(QAction):
@@ -210,7 +213,7 @@ class _HistoryAction(QAction):
     def __init__(self, document: Document, parent, verb, shortcut, step, available, describe):
         super().__init__(verb, parent)
         self._document, self._verb, self._available, self._describe = document, verb, available, describe
-        self.setShortcut(shortcut)
+        self.setShortcuts(shortcut if isinstance(shortcut, list) else QKeySequence.keyBindings(shortcut))
         self.triggered.connect(step)
         document.undo_stack.indexChanged.connect(self._refresh)
         document.undo_stack.cleanChanged.connect(self._refresh)
