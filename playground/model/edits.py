@@ -283,13 +283,27 @@ def copy_payload(spec: NetworkSpec, ids) -> str:
     return json.dumps(data)
 
 
-def paste(spec: NetworkSpec, payload: str, offset) -> tuple[NetworkSpec, list[str]]:
-    """``spec`` plus the payload's layers under new ids, shifted by ``offset``.  A copy keeps
-    its original's name without the number: "fc1" pastes as "fc2", "out" as "out1"."""
+def clear_offset(spec: NetworkSpec, part: NetworkSpec) -> tuple[float, float]:
+    """How far to shift ``part``'s layers so that they lie clear of every layer of ``spec``: in
+    the next free column to the right, on the rows they had (a copy next to its original)."""
+    existing = positions_of(spec)
+    if not existing:
+        return (0.0, 0.0)
+    right = max(x for x, _ in existing.values()) + COLUMN_STEP
+    left = min((x for x, _ in positions_of(part).values()), default=0.0)
+    return (right - left, 0.0)
+
+
+def paste(spec: NetworkSpec, payload: str, offset=None) -> tuple[NetworkSpec, list[str]]:
+    """``spec`` plus the payload's layers under new ids, shifted by ``offset`` (None: clear of
+    the existing layers, see ``clear_offset``).  A copy keeps its original's name without the
+    number: "fc1" pastes as "fc2", "out" as "out1"."""
     try:
         part = with_all_positions(spec_from_dict(json.loads(payload)))
     except (json.JSONDecodeError, TypeError, NetworkFileError) as error:
         raise EditError(f"The clipboard does not hold layers of this program ({error}).") from None
+    if offset is None:
+        offset = clear_offset(spec, part)
     taken = set(_ids(spec))
     renamed = {}
     for node in part.nodes:

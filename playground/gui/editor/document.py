@@ -175,8 +175,9 @@ class Document(QObject):
         """The layers ``ids`` and the edges among them as JSON text for the clipboard."""
         return edits.copy_payload(self._spec, ids)
 
-    def paste(self, clipboard_payload: str, offset=(30.0, 30.0)) -> list[str]:
-        """Add the payload's layers under new unique ids, shifted by ``offset``; their ids."""
+    def paste(self, clipboard_payload: str, offset=None) -> list[str]:
+        """Add the payload's layers under new unique ids, shifted by ``offset`` (None: next to
+        the existing layers, overlapping none); their ids."""
         result = self._edit("Paste layers", edits.paste, clipboard_payload, offset)
         return result[1] if result else []
 
