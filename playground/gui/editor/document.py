@@ -120,7 +120,9 @@ class Document(QObject):
         except EditError as error:
             self.editRefused.emit(str(error))
             return None
-        after = result[0] if isinstance(result, tuple) else result
+        after = edits.fit_cost(self._spec, result[0] if isinstance(result, tuple) else result)
+        if after.training.cost != self._spec.training.cost and make is not edits.set_setting:
+            text += f" (cost: {after.training.cost})"
         if after != self._spec:  # a no-op (e.g. focus leaving an unchanged field) is no step
             self.undo_stack.push(_SpecChange(self, text, self._spec, after))
         return result
