@@ -205,3 +205,13 @@ def test_step_from_a_paused_run_leaves_the_toolbar_paused(qtbot, make_window):
     assert not window.pause_action.isEnabled() and window.step_action.isEnabled()
     window.toggle_action.trigger()  # Space
     assert window.state == "running"
+
+
+def test_loading_data_gives_way_once_the_data_is_there(qtbot, make_window, monkeypatch):
+    window = make_window(long_toy())
+    monkeypatch.setattr(window.data, "cached", lambda *args: None)  # as if the data had to load
+    window.train()
+    assert window.statusBar().currentMessage() == "Loading data…"
+    _train_until(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.dashboard_lab.data_label.text().startswith("data:"), timeout=5000)
+    assert window.statusBar().currentMessage() != "Loading data…"
