@@ -106,6 +106,7 @@ class DashboardLab(LabBase):
         self._rate = RateMeter()
         self._dataset_key = None
         self._data_announced = None
+        self._loading_said = False
         self._build_status_widgets()
 
     def _build_status_widgets(self) -> None:
@@ -272,6 +273,8 @@ class DashboardLab(LabBase):
         self.dashboard.set_draft(True)
         loading = self.data.cached(spec.dataset, spec.training.seed, spec.training.train_limit) is None
         self._start_job(job)
+        #: "Loading data…" stays until the data is there (a fast run reaches epoch 16 meanwhile)
+        self._loading_said = loading
         self.message.emit("Loading data…" if loading else "Training…", 3000)
         return True
 
@@ -329,6 +332,9 @@ class DashboardLab(LabBase):
         self.dashboard.refresh()
 
     def _announce_data(self, job: TrainingJob) -> None:
+        if self._loading_said:
+            self._loading_said = False
+            self.message.emit("Training…", 2000)
         dataset, note = job.dataset, job.note
         wanted = job.dataset_settings.name
         short = dataset.name if not note else f"{dataset.name} (instead of {wanted})"

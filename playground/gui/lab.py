@@ -57,6 +57,10 @@ class LabBase(QWidget):
         self._slot_versions: dict[object, int] = {}
         self._last_redraw = 0.0
         self._stopping = False
+        #: the state the window was last told of; a run can change it on its own (a single step
+        #: pauses the job when it is done), which the pull timer notices and announces
+        self._state_announced = "idle"
+        self.stateChanged.connect(self._remember_state)
         self.timer = QTimer(self)
         self.timer.setInterval(PULL_MS)
         self.timer.timeout.connect(self._tick)
@@ -182,6 +186,7 @@ class LabBase(QWidget):
 
     def _tick(self) -> None:
         self.ingest()
+        self._announce_state()
         now = time.perf_counter()
         if now - self._last_redraw >= self.redraw_seconds:
             self._last_redraw = now
@@ -194,6 +199,15 @@ class LabBase(QWidget):
                 self.redraw()
             else:
                 self.timer.stop()
+
+    def _remember_state(self) -> None:
+        self._state_announced = self.state
+
+    def _announce_state(self) -> None:
+        """Emit ``stateChanged`` if the state moved without a call here (the worker paused itself)."""
+        if self.state != self._state_announced:
+            self._update_status()
+            self.stateChanged.emit()
 
     def _on_thread_finished(self) -> None:
         if self.job is not None and not self.thread.isRunning():

@@ -21,8 +21,9 @@ from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget
 
+from ..engine.layers import layer_class
 from ..files import failure_message
-from ..model import sequential_spec
+from ..model import DatasetSettings, NetworkSpec, Node, TrainingSettings
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson
@@ -44,13 +45,15 @@ AUTOSAVE_MS = 3 * 60 * 1000
 
 
 def default_new_spec():
-    return sequential_spec(
-        [784, 30, 10],
-        activation="sigmoid",
-        output="softmax",
-        cost="log-likelihood",
-        initializer="normal-scaled",
-        name="untitled",
+    """File › New: an empty canvas, but for the input layer of the digits it trains on (28×28 = 784
+    values), with the default training settings; the user adds the layers from the palette."""
+    return NetworkSpec(
+        [Node("in", "input", layer_class("input").Config(shape=(784,)))],
+        [],
+        TrainingSettings(),
+        DatasetSettings(name="digits"),
+        {"positions": {"in": [0.0, 0.0]}},
+        "untitled",
     )
 
 

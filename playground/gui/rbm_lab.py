@@ -33,6 +33,9 @@ from .rbm.ratings import RatingsPanel, ratings_runner
 from .rbm.reconstructions import ReconstructionsPanel
 from .rbm.samples import SamplesPanel
 
+#: a phase as the status line names it once the run has ended ("pretraining" would read as going on)
+_PHASE_DONE = {"pretraining": "pretrain", "fine-tuning": "fine-tune"}
+
 
 def fine_tune_mode(spec) -> str:
     pretraining = getattr(spec, "pretraining", None)
@@ -120,14 +123,14 @@ class RBMLab(Lab):
     def train(self) -> bool:
         """Pretrain from fresh weights, then fine-tune as the file says; False when a run is
         going or nothing is loaded."""
-        return self._start(pretrain=True, fine_tune=True, name="training")
+        return self._start(pretrain=True, fine_tune=True, name="pretrain + fine-tune")
 
     def pretrain(self) -> bool:
-        return self._start(pretrain=True, fine_tune=False, name="pretraining")
+        return self._start(pretrain=True, fine_tune=False, name="pretrain")
 
     def fine_tune(self) -> bool:
         """Fine-tune the stack the last run left (pretrained or not) by backprop."""
-        return self._start(pretrain=False, fine_tune=True, name="fine-tuning")
+        return self._start(pretrain=False, fine_tune=True, name="fine-tune")
 
     def train_ratings(self) -> bool:
         """Train the ratings RBM of the collaborative-filtering example (on the same worker)."""
@@ -204,7 +207,9 @@ class RBMLab(Lab):
         if progress.phase == "ratings":
             parts.append(f"epoch {progress.epoch}/{progress.epochs}")
         elif progress.phase in ("pretraining", "fine-tuning"):
-            parts.append(f"{progress.phase} epoch {progress.epoch}/{progress.epochs}")
+            # while the run goes on, what it is doing; once it ended (the lab holds no job), what it did
+            phase = progress.phase if self.job is not None else _PHASE_DONE[progress.phase]
+            parts.append(f"{phase} epoch {progress.epoch}/{progress.epochs}")
             parts.append(f"step {progress.steps:,}")
         if self.model.pretrain_epochs:
             parts.append(

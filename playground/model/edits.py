@@ -13,9 +13,11 @@ import json
 import re
 
 from ..engine.config import ConfigError, check_value, fields_of
-from ..engine.layers import LAYER_TYPES
+from ..engine.costs import check_cost_fits, default_cost_for
+from ..engine.layers import LAYER_TYPES, layer_class
 from ..engine.layers.recurrent_base import RecurrentLayer
 from . import NetworkFileError, NetworkSpec, Node, spec_from_dict, spec_to_dict
+from .analysis import analyse
 
 #: Canvas geometry the layout works in: a node card's size and the gaps between them.
 #: The presets space their chains 110 apart, so a card is shorter than that.
@@ -262,6 +264,32 @@ def set_setting(spec: NetworkSpec, section: str, field_name: str, value) -> Netw
     return dataclasses.replace(spec, **{section: settings})
 
 
+def output_activation(spec: NetworkSpec) -> str | None:
+    """The activation of the layer that gives a feed-forward chain's output, or None (no such
+    layer yet, or an encoder-decoder, whose decoder's output is always a softmax)."""
+    if spec.state_edges:
+        return None
+    order = analyse(spec).order
+    if len(order) < 2 or not layer_class(spec.node(order[-1]).type).produces_output:
+        return None
+    return getattr(spec.node(order[-1]).config, "activation", None)
+
+
+def fit_cost(before: NetworkSpec, after: NetworkSpec) -> NetworkSpec:
+    """``after``, with the cost that fits its output (``default_cost_for``) where an edit of the
+    layers gave the output another activation that the cost cannot train: a new output layer, a
+    sigmoid output made softmax.  An edit of the cost itself is left as the user made it."""
+    activation = output_activation(after)
+    if (
+        activation is None
+        or after.training.cost != before.training.cost
+        or check_cost_fits(after.training.cost, activation) is None
+        or activation == output_activation(before)
+    ):
+        return after
+    return dataclasses.replace(after, training=dataclasses.replace(after.training, cost=default_cost_for(activation)))
+
+
 # --- copy and paste -----------------------------------------------------------------------
 def copy_payload(spec: NetworkSpec, ids) -> str:
     """The chosen layers, the connections of either kind among them and their positions, as
@@ -283,13 +311,27 @@ def copy_payload(spec: NetworkSpec, ids) -> str:
     return json.dumps(data)
 
 
-def paste(spec: NetworkSpec, payload: str, offset) -> tuple[NetworkSpec, list[str]]:
-    """``spec`` plus the payload's layers under new ids, shifted by ``offset``.  A copy keeps
-    its original's name without the number: "fc1" pastes as "fc2", "out" as "out1"."""
+def clear_offset(spec: NetworkSpec, part: NetworkSpec) -> tuple[float, float]:
+    """How far to shift ``part``'s layers so that they lie clear of every layer of ``spec``: in
+    the next free column to the right, on the rows they had (a copy next to its original)."""
+    existing = positions_of(spec)
+    if not existing:
+        return (0.0, 0.0)
+    right = max(x for x, _ in existing.values()) + COLUMN_STEP
+    left = min((x for x, _ in positions_of(part).values()), default=0.0)
+    return (right - left, 0.0)
+
+
+def paste(spec: NetworkSpec, payload: str, offset=None) -> tuple[NetworkSpec, list[str]]:
+    """``spec`` plus the payload's layers under new ids, shifted by ``offset`` (None: clear of
+    the existing layers, see ``clear_offset``).  A copy keeps its original's name without the
+    number: "fc1" pastes as "fc2", "out" as "out1"."""
     try:
         part = with_all_positions(spec_from_dict(json.loads(payload)))
     except (json.JSONDecodeError, TypeError, NetworkFileError) as error:
         raise EditError(f"The clipboard does not hold layers of this program ({error}).") from None
+    if offset is None:
+        offset = clear_offset(spec, part)
     taken = set(_ids(spec))
     renamed = {}
     for node in part.nodes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from playground.engine.dense_stack import BIAS_GRAD
@@ -182,3 +183,65 @@ def test_helpers():
     assert mosaic.shape == (57, 57) and np.isnan(mosaic[28]).all()
     image = boundary_image(np.array([[[0.9, 0.1], [0.5, 0.5]]]), 2)
     assert image.shape == (1, 2, 4) and (image[0, 1, :3] > 240).all()  # unsure: near white
+
+
+def _legends(board):
+    """(panel, plot, legend) of every dashboard plot that has a legend."""
+    found = []
+    for panel in board.panels:
+        for item in panel.graphics.scene().items():
+            legend = getattr(item, "legend", None)
+            if isinstance(item, pg.PlotItem) and legend is not None:
+                found.append((panel, item, legend))
+    return found
+
+
+def test_legends_sit_beside_the_data_not_over_it(qtbot, dashboard):
+    board = dashboard()
+    board.resize(690, 700)
+    seen = set()
+    for panel, plot, legend in _legends(board):
+        board.setCurrentWidget(panel)
+        panel.refresh(board.model, force=True)
+        qtbot.wait(20)
+        if not legend.items:
+            continue
+        seen.add(panel.title)
+        box = legend.sceneBoundingRect()
+        assert box.width() > 10 and box.height() > 10
+        assert not box.intersects(plot.vb.sceneBoundingRect()), panel.title
+        assert panel.graphics.sceneRect().contains(box) or panel.graphics.viewport().rect().contains(box.toRect())
+    assert {"Loss", "Gradients", "Weights"} <= seen
+
+
+def test_every_tab_is_in_view_at_the_window_s_width(qtbot, make_window):
+    from playground.training.lessons import load_lesson
+
+    window = make_window(load_lesson("cnn-mnist"))
+    window.resize(1280, 800)
+    qtbot.wait(50)
+    board = window.dashboard
+    bar = board.tabBar()
+    shown = [i for i in range(board.count()) if board.isTabVisible(i)]
+    assert len(shown) >= 9
+    for i in shown:
+        assert bar.tabRect(i).right() <= bar.width() and bar.tabRect(i).width() > 30, board.tabText(i)
+
+
+def test_compare_shows_its_whole_plot(qtbot):
+    """Before any run (when it says how to use it) and after, the plot fits the panel, tall and wide."""
+    board = Dashboard()
+    qtbot.addWidget(board)
+    board.resize(680, 700)
+    board.show()
+    board.setCurrentWidget(board.compare)
+    panel = board.compare
+    for model in (board.model, fake_model()):
+        if model is not board.model:
+            keep_run(model, "Run 1 · sigmoid ×4 · η=0.5 · L2 λ=5 · normal-scaled")
+        panel.refresh(model, force=True)
+        qtbot.wait(20)
+        view = panel.graphics.viewport().rect()
+        plot = panel.plot.sceneBoundingRect()
+        assert plot.right() <= view.right() + 1 and plot.bottom() <= view.bottom() + 1
+        assert panel.plot.vb.height() > 0.6 * view.height() and panel.plot.vb.width() > 0.7 * view.width()

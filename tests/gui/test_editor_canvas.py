@@ -13,6 +13,7 @@ from playground.engine.layers import LAYER_TYPES, Layer, register_layer
 from playground.gui.editor import LAYER_MIME, LOCKED_MESSAGE, CanvasView, PaletteWidget
 from playground.gui.editor.items import ERROR
 from playground.model import sequential_spec
+from playground.model.edits import NODE_WIDTH
 
 
 @pytest.fixture
@@ -173,8 +174,23 @@ def test_copy_paste_through_the_clipboard(view, doc):
     assert len(new) == 3 and not set(new) & {"in", "fc1", "out"}
     assert len(doc.spec.edges) == 4
     old_pos, new_pos = doc.spec.ui["positions"]["fc1"], doc.spec.ui["positions"][new[1]]
-    assert new_pos[0] > old_pos[0] and new_pos[1] > old_pos[1]
+    assert new_pos[0] >= old_pos[0] + NODE_WIDTH and new_pos[1] == old_pos[1]  # beside the original
     assert any("second input layer" in p.message for p in doc.analysis.problems)
+
+
+def test_paste_overlaps_nothing_and_says_pasted(view, doc, messages):
+    view.select(["fc1", "out"])
+    view.action("copy").trigger()
+    assert messages[-1] == "Copied 2 layers"
+    for _ in range(2):
+        view.action("paste").trigger()
+        assert messages[-1] == "Pasted 2 layers"
+    assert len(doc.spec.nodes) == 7
+    cards = [view.node_item(node.id).sceneBoundingRect() for node in doc.spec.nodes]
+    for i, card in enumerate(cards):
+        assert not any(card.intersects(other) for other in cards[i + 1 :])
+    pasted = [view.node_item(node_id) for node_id in view.selected_ids()]
+    assert all(view.mapToScene(view.viewport().rect()).boundingRect().intersects(c.sceneBoundingRect()) for c in pasted)
 
 
 def test_live_validation_marks_problems(view, doc):

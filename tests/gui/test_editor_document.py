@@ -259,3 +259,29 @@ def test_layer_colours_follow_feed_forward_order_of_trainable_layers(doc):
     doc.remove_layers([], [("in", "fc1"), ("fc1", "out")])
     doc.connect("in", "out")  # fc1 is loose now: no colour, and out takes the first
     assert layer_colors_for(doc) == {"out": layer_color(0)}
+
+
+def test_a_new_output_layer_gets_a_cost_that_fits_it(qapp):
+    """The old File › New network (softmax, log-likelihood): its output replaced by a dense
+    layer from the palette (sigmoid) trains with cross-entropy, not a cost that cannot fit."""
+    from playground.model import sequential_spec
+
+    doc = Document(
+        sequential_spec([784, 30, 10], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="he")
+    )
+    doc.remove_layers(["out"])  # fc1, a sigmoid layer, gives the output now
+    assert "cost: cross-entropy" in doc.undo_stack.undoText()
+    layer = doc.add_layer("dense", (0, 220))
+    doc.connect("fc1", layer)
+    assert doc.spec.training.cost == "cross-entropy" and not doc.analysis.problems
+    doc.set_layer_config(layer, "activation", "softmax")
+    assert doc.spec.training.cost == "log-likelihood" and not doc.analysis.problems
+    doc.set_layer_config(layer, "activation", "linear")
+    assert doc.spec.training.cost == "quadratic" and not doc.analysis.problems
+    doc.undo()
+    assert doc.spec.training.cost == "log-likelihood"
+    # a cost the user sets is theirs, even one that does not fit: the canvas says why
+    doc.set_training("cost", "cross-entropy")
+    assert doc.spec.training.cost == "cross-entropy" and doc.analysis.problems
+    doc.set_layer_config("fc1", "units", 20)  # an edit elsewhere leaves it alone
+    assert doc.spec.training.cost == "cross-entropy"

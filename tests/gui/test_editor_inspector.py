@@ -159,3 +159,25 @@ def test_a_new_layer_type_needs_no_inspector_code(qtbot, inspector, doc, extra_l
         inspector.augmentation_form,
         inspector.layer_form,
     }
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_the_message_moves_no_field(qtbot, inspector, doc, locked):
+    """A click aimed at a field lands on it even if the banner appeared meanwhile."""
+    inspector.resize(320, 700)
+    qtbot.wait(10)
+    fields = [inspector.training_form.editor(name) for name in ("learning_rate", "momentum", "batch_size")]
+
+    def places():
+        return [field.mapTo(inspector, field.rect().topLeft()) for field in fields]
+
+    before = places()
+    if locked:
+        doc.locked = True
+    else:
+        type_into(qtbot, fields[0], "fast")
+    qtbot.wait(10)
+    assert inspector.message.isVisible()
+    assert places() == before
+    banner = inspector.message.geometry()
+    assert inspector.rect().contains(banner) and banner.height() >= inspector.message.sizeHint().height() // 2

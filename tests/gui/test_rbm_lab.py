@@ -154,6 +154,15 @@ def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
     assert not np.array_equal(pretrained, lab.stack_runner.stack.rbms[0].params["weight"])  # tuned in place
 
 
+def test_the_status_line_says_the_run_ended_not_training(make_lab, qtbot):
+    lab = make_lab(small("rbm-mnist"))
+    assert lab.train()
+    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
+    text = lab.status.text()
+    assert text.endswith("finished") and "training" not in text
+    assert "pretrain + fine-tune · run 1" in text and "pretrain epoch 1/1" in text
+
+
 def test_ratings_tab_trains_the_collaborative_filtering_example(make_lab, qtbot):
     lab = make_lab(small("rbm-mnist"))
     lab.ratings.train_button.click()

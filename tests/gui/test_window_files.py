@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from playground.datasets import DownloadCancelled
@@ -184,3 +185,43 @@ def test_run_app_screenshot(qtbot, tmp_path):
     path = tmp_path / "shot.png"
     assert run_app(lesson="toy-2d", train_seconds=0.5, screenshot=path) == 0
     assert path.stat().st_size > 10_000
+
+
+def test_ctrl_y_redoes(qtbot, make_window):
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    window.canvas.setFocus()
+    window.document.set_layer_config("fc1", "units", 5)
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier)
+    assert window.document.spec.node("fc1").config.units != 5
+    qtbot.keyClick(window.canvas, "y", Qt.ControlModifier)
+    assert window.document.spec.node("fc1").config.units == 5
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier)
+    qtbot.keyClick(window.canvas, "z", Qt.ControlModifier | Qt.ShiftModifier)  # the platform's Redo still works
+    assert window.document.spec.node("fc1").config.units == 5
+
+
+def test_new_is_an_empty_canvas_that_the_window_copes_with(qtbot, make_window, tmp_path, dialogs):
+    window = make_window()
+    window.new_project()
+    spec = window.document.spec
+    assert [node.type for node in spec.nodes] == ["input"] and spec.edges == []
+    assert not window.train_action.isEnabled() and not window.step_action.isEnabled()
+    assert not window.reset_action.isEnabled()
+    assert "Cannot train" in window.problem_label.text() and "dense layer" in window.problem_label.text()
+    window.toggle_action.trigger()  # Space does nothing, and nothing breaks
+    assert window.state == "idle" and not dialogs.calls
+    assert window.save_to(tmp_path / "empty.json") and not window.is_modified()
+    # the user builds a network: its cost fits the default output, and Train comes on
+    layer = window.document.add_layer("dense", (0, 110))
+    window.document.set_layer_config(layer, "units", 10)
+    window.document.connect("in", layer)
+    assert not window.document.analysis.problems and window.train_action.isEnabled()
+    window.document.undo()
+    assert not window.train_action.isEnabled() and window.document.spec.edges == []
+    window.document.redo()
+    assert window.save_to(tmp_path / "new.npz")
+    other = make_window()
+    assert other.open_path(tmp_path / "new.npz")
+    assert [node.type for node in other.document.spec.nodes] == ["input", "dense"]

@@ -6,6 +6,8 @@ QMessageBox with a recorder (nothing blocks), and stops and joins the worker at 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
@@ -175,3 +177,41 @@ def test_space_toggles_training(qtbot, make_window):
     window.toggle_action.trigger()
     qtbot.waitUntil(lambda: window.state == "paused", timeout=5000)
     assert window.toggle_action.shortcut().toString() == "Space"
+
+
+def test_step_from_a_paused_run_leaves_the_toolbar_paused(qtbot, make_window):
+    """A single step pauses the job by itself: the window's actions follow, and Space continues."""
+    window = make_window(long_toy())
+    window.train()
+    _train_until(qtbot, window, 1)
+    window.pause()
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=5000)
+    qtbot.wait(200)  # the chunk in progress ends
+    window._tick()
+    steps = len(window.model.history)
+    control = window.job.control
+    take_budget = control.take_budget
+
+    def slow_take_budget(wanted):  # the worker wakes a moment after the window shows the running state
+        time.sleep(0.3)
+        return take_budget(wanted)
+
+    control.take_budget = slow_take_budget
+    window.step()
+    assert window.state == "running"
+    qtbot.waitUntil(lambda: len(window.model.history) == steps + 1 and window.state == "paused", timeout=10000)
+    qtbot.waitUntil(lambda: window.train_action.isEnabled(), timeout=2000)
+    assert window.train_action.text() == "Continue"
+    assert not window.pause_action.isEnabled() and window.step_action.isEnabled()
+    window.toggle_action.trigger()  # Space
+    assert window.state == "running"
+
+
+def test_loading_data_gives_way_once_the_data_is_there(qtbot, make_window, monkeypatch):
+    window = make_window(long_toy())
+    monkeypatch.setattr(window.data, "cached", lambda *args: None)  # as if the data had to load
+    window.train()
+    assert window.statusBar().currentMessage() == "Loading data…"
+    _train_until(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.dashboard_lab.data_label.text().startswith("data:"), timeout=5000)
+    assert window.statusBar().currentMessage() != "Loading data…"

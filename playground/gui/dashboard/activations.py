@@ -11,7 +11,17 @@ import pyqtgraph as pg
 
 from ...engine.activations import ACTIVATIONS
 from ...engine.dense_stack import SATURATION
-from .common import DashboardModel, Panel, RangeKeeper, describe_layers, downsample, pen, recent_mean, smooth
+from .common import (
+    DashboardModel,
+    Panel,
+    RangeKeeper,
+    add_legend,
+    describe_layers,
+    downsample,
+    pen,
+    recent_mean,
+    smooth,
+)
 
 
 class ActivationPanel(Panel):
@@ -26,7 +36,7 @@ class ActivationPanel(Panel):
         self.curves_plot.setYRange(0, 1, padding=0.02)
         self.curves_plot.setLabel("bottom", "mini-batch step")
         self.curves_plot.setLabel("left", "fraction saturated")
-        self.legend = self.curves_plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
+        self.legend = add_legend(self.curves_plot)
         self.bars_plot = self.graphics.addPlot(row=2, col=0, title="now")
         self.bars_plot.setYRange(0, 1, padding=0.02)
         self.bars_plot.setMouseEnabled(x=False, y=False)

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from ...datasets.catalog import names_of_kind
 from ...model.project import MetricHistory
@@ -294,6 +295,27 @@ def set_title(plot, text: str) -> None:
     if getattr(plot, "_shown_title", None) != text:
         plot._shown_title = text
         plot.setTitle(text)
+
+
+def add_legend(plot, where: str = "right", columns: int = 1) -> pg.LegendItem:
+    """A legend for ``plot`` beside its data, never over it: in a column right of the axes
+    (``where="right"``, top aligned) or in a row under the bottom axis (``"below"``, in
+    ``columns`` columns).  Like ``PlotItem.addLegend``, every curve plotted with a name joins it.
+    The plot's own layout places it, so it takes room from the view box instead of covering it."""
+    legend = pg.LegendItem(offset=None, labelTextSize="9pt", brush=(255, 255, 255), colCount=columns)
+    # sized by the plot's layout from the entries (pyqtgraph's own sizing moves it to the corner)
+    legend.updateSize = legend.updateGeometry
+    legend.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)  # its entries' size, not the row's
+    plot.legend = legend
+    if where == "below":
+        plot.layout.addItem(legend, 4, 1)
+        plot.layout.setAlignment(legend, Qt.AlignHCenter | Qt.AlignTop)
+        plot.layout.setRowSpacing(3, 4)
+    else:
+        plot.layout.addItem(legend, 2, 3)
+        plot.layout.setAlignment(legend, Qt.AlignTop | Qt.AlignLeft)
+        plot.layout.setColumnSpacing(2, 6)
+    return legend
 
 
 def pen(color, width: float = 1.6, alpha: int = 255, style=None):

@@ -118,14 +118,18 @@ class ComparePanel(Panel):
         controls.addWidget(self.remove_button)
         self.layout_.addLayout(controls)
         body = QHBoxLayout()
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        # the list of runs is the legend (a colour swatch each), and the headline names the dashed
+        # curve: a legend in the plot covered the curves, and a long title widened the plot past the view
+        self.headline = self.add_headline(size="10pt")
+        self.plot = self.graphics.addPlot(row=1, col=0)
         self.plot.setLabel("bottom", "mini-batch step")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
         body.addWidget(self.graphics, 1)
         side = QVBoxLayout()
         side.addWidget(QLabel("Runs (tick to show):"))
         self.run_list = QListWidget()
         self.run_list.setMaximumWidth(230)
+        self.run_list.setWordWrap(True)  # a run's whole name, on two lines if need be
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.run_list.itemChanged.connect(self._item_changed)
         side.addWidget(self.run_list, 1)
         body.addLayout(side)
@@ -193,7 +197,6 @@ class ComparePanel(Panel):
             self._extent = (np.inf, -np.inf, -np.inf)  # y min, y max, x max of the kept runs
             for curve in self.curves:
                 self.plot.removeItem(curve)
-            self.legend.clear()
             self.curves = []
             for run in model.runs:
                 if not run.visible:
@@ -238,7 +241,8 @@ class ComparePanel(Panel):
         self.current.setData(x, y)
         if np.isfinite(low) and np.isfinite(high):
             self.ranges.update(right, float(low), float(high), x_min=0.0)
-        if len(self.curves) == 1 and not len(x):
-            set_title(self.plot, f"{label}: no runs yet. Train, change something, train again: each run is kept here.")
+        set_title(self.plot, label)
+        if not model.runs:
+            self.say("No runs kept yet. Train, change something, train again: each run is kept here.")
         else:
-            set_title(self.plot, label)
+            self.say("<b>- - -</b> current run · solid: the runs ticked in the list")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication, QTabWidget
 
@@ -90,6 +90,11 @@ class Dashboard(QTabWidget):
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
         self.setDocumentMode(True)
+        # every tab in view: with the image tabs there are nine, more than fit a 1280-pixel window
+        # at Qt's spacing, and scroll arrows hid the last ones; tighter tabs, eliding if need be
+        self.setUsesScrollButtons(False)
+        self.setElideMode(Qt.ElideRight)
+        self.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 7px; min-width: 24px; }")
         self.currentChanged.connect(lambda _: self.refresh(force=True))
         self.update_tabs()
         self._primed_shown = False

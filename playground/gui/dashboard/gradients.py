@@ -18,6 +18,7 @@ from .common import (
     DashboardModel,
     Panel,
     RangeKeeper,
+    add_legend,
     describe_layers,
     downsample,
     pen,
@@ -77,7 +78,7 @@ class GradientPanel(Panel):
         self.curves_plot = self.graphics.addPlot(row=1, col=0, colspan=2)
         self.curves_plot.setLogMode(y=True)
         self.curves_plot.setLabel("bottom", "mini-batch step")
-        self.legend = self.curves_plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
+        self.legend = add_legend(self.curves_plot)
         self.bars_plot = self.graphics.addPlot(row=2, col=0, colspan=2)
         self.bars_plot.setMouseEnabled(x=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import MAX_POINTS, DashboardModel, Panel, RangeKeeper, downsample, pen, smooth
+from .common import MAX_POINTS, DashboardModel, Panel, RangeKeeper, add_legend, downsample, pen, smooth
 
 TRAIN, TRAIN_RAW, VALIDATION = "#0072B2", "#BCD6EA", "#D55E00"  # opaque light blue: no alpha blending
 
@@ -19,7 +19,7 @@ class LossPanel(Panel):
         self.accuracy_plot = self.graphics.addPlot(row=2, col=0, title="Accuracy")
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setLabel("bottom", "mini-batch step")
-            plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
+            add_legend(plot, "below", columns=2)
         self.accuracy_plot.setXLink(self.loss_plot)
         self.accuracy_plot.disableAutoRange()
         self.accuracy_plot.setYRange(0, 1, padding=0.02)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from .common import DashboardModel, Panel, RangeKeeper, pen, set_text
+from .common import DashboardModel, Panel, RangeKeeper, add_legend, pen, set_text
 
 MAX_TILES = 100
 HISTOGRAM_BINS = 60
@@ -47,7 +47,7 @@ class WeightPanel(Panel):
         self.histogram_plot.setLabel("bottom", "weight")
         self.histogram_plot.setLabel("left", "share of weights")
         self.ranges = RangeKeeper(self.histogram_plot, y_floor=0.0, x_mode="fit")
-        self.legend = self.histogram_plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
+        self.legend = add_legend(self.histogram_plot)
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self.layout_.addWidget(self.graphics)

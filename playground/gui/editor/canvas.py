@@ -34,7 +34,6 @@ GRID = 20.0
 #: Dropped positions snap to this, so hand-placed chains line up.
 SNAP = 10.0
 MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
-PASTE_STEP = 30.0
 
 
 class _Wire:
@@ -99,7 +98,6 @@ class CanvasView(QGraphicsView):
         self._wire: _Wire | None = None
         self._pan_from: QPointF | None = None
         self._space_held = False
-        self._paste_count = 0
         self._fit_pending = True
 
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
@@ -302,20 +300,22 @@ class CanvasView(QGraphicsView):
         mime.setData(LAYERS_MIME, payload.encode("utf-8"))
         mime.setText(payload)
         QApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         self.statusMessage.emit(f"Copied {len(ids)} layer{'s' if len(ids) > 1 else ''}")
 
     def paste(self) -> None:
-        """Paste the clipboard's layers, each paste a step further down-right of the originals."""
+        """Paste the clipboard's layers in the next free column, clear of every card, and show them."""
         mime = QApplication.clipboard().mimeData()
         if mime is None or not mime.hasFormat(LAYERS_MIME):
             self.statusMessage.emit("The clipboard holds no layers")
             return
-        self._paste_count += 1
-        step = PASTE_STEP * self._paste_count
-        ids = self._edit(self.document.paste, bytes(mime.data(LAYERS_MIME)).decode("utf-8"), (step, step))
+        ids = self._edit(self.document.paste, bytes(mime.data(LAYERS_MIME)).decode("utf-8"))
         if ids:
             self.select(ids)
+            area = QRectF()
+            for node_id in ids:
+                area = area.united(self._nodes[node_id].sceneBoundingRect())
+            self.ensureVisible(area, 20, 20)
+            self.statusMessage.emit(f"Pasted {len(ids)} layer{'s' if len(ids) > 1 else ''}")
 
     def select_all(self) -> None:
         for item in self._nodes.values():

@@ -120,7 +120,9 @@ class Document(QObject):
         except EditError as error:
             self.editRefused.emit(str(error))
             return None
-        after = result[0] if isinstance(result, tuple) else result
+        after = edits.fit_cost(self._spec, result[0] if isinstance(result, tuple) else result)
+        if after.training.cost != self._spec.training.cost and make is not edits.set_setting:
+            text += f" (cost: {after.training.cost})"
         if after != self._spec:  # a no-op (e.g. focus leaving an unchanged field) is no step
             self.undo_stack.push(_SpecChange(self, text, self._spec, after))
         return result
@@ -175,8 +177,9 @@ class Document(QObject):
         """The layers ``ids`` and the edges among them as JSON text for the clipboard."""
         return edits.copy_payload(self._spec, ids)
 
-    def paste(self, clipboard_payload: str, offset=(30.0, 30.0)) -> list[str]:
-        """Add the payload's layers under new unique ids, shifted by ``offset``; their ids."""
+    def paste(self, clipboard_payload: str, offset=None) -> list[str]:
+        """Add the payload's layers under new unique ids, shifted by ``offset`` (None: next to
+        the existing layers, overlapping none); their ids."""
         result = self._edit("Paste layers", edits.paste, clipboard_payload, offset)
         return result[1] if result else []
 
@@ -196,9 +199,12 @@ class Document(QObject):
         )
 
     def create_redo_action(self, parent) -> QAction:
-        return _HistoryAction(
-            self, parent, "Redo", QKeySequence.Redo, self.redo, self.undo_stack.canRedo, self.undo_stack.redoText
-        )
+        """A Redo action: the platform's key (Ctrl+Shift+Z on Linux) and Ctrl+Y, which users of any
+        platform expect."""
+        keys = QKeySequence.keyBindings(QKeySequence.Redo)
+        if QKeySequence("Ctrl+Y") not in keys:
+            keys.append(QKeySequence("Ctrl+Y"))
+        return _HistoryAction(self, parent, "Redo", keys, self.redo, self.undo_stack.canRedo, self.undo_stack.redoText)
 
 
 class _HistoryAction(QAction):
@@ -210,7 +216,7 @@ class _HistoryAction(QAction):
     def __init__(self, document: Document, parent, verb, shortcut, step, available, describe):
         super().__init__(verb, parent)
         self._document, self._verb, self._available, self._describe = document, verb, available, describe
-        self.setShortcut(shortcut)
+        self.setShortcuts(shortcut if isinstance(shortcut, list) else QKeySequence.keyBindings(shortcut))
         self.triggered.connect(step)
         document.undo_stack.indexChanged.connect(self._refresh)
         document.undo_stack.cleanChanged.connect(self._refresh)

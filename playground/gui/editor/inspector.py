@@ -34,6 +34,39 @@ def _label(style: str = "", wrap: bool = True) -> QLabel:
     return label
 
 
+class _Banner(QLabel):
+    """A message that floats over the bottom of the inspector: showing or hiding it moves no
+    field (one that pushed the forms down sent a click meant for one field to the next).  A
+    click dismisses it."""
+
+    MARGIN = 8
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setStyleSheet(_MESSAGE_STYLE)
+        self.setWordWrap(True)
+        self.setToolTip("Click to dismiss")
+        self.hide()
+
+    def say(self, text: str) -> None:
+        """Show ``text`` (an empty one hides the banner)."""
+        self.setText(text)
+        self.setVisible(bool(text))
+        self.place()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        width = max(parent.width() - 2 * self.MARGIN, 40)
+        height = self.heightForWidth(width)
+        height = height if height > 0 else self.sizeHint().height()
+        self.setGeometry(self.MARGIN, parent.height() - height - self.MARGIN, width, height)
+        self.raise_()
+
+    def mousePressEvent(self, event) -> None:
+        self.hide()
+        event.accept()
+
+
 def _section(title: str) -> QLabel:
     label = QLabel(title)
     label.setStyleSheet(_SECTION_STYLE)
@@ -49,8 +82,8 @@ class InspectorWidget(QWidget):
         self.layer_id: str | None = None
         self.layer_form: ConfigForm | None = None
 
-        self.message = _label(_MESSAGE_STYLE)  # why the last edit here was refused
-        self.message.hide()
+        #: why the last edit here was refused, or that training locks the forms
+        self.message = _Banner(self)
         self.layer_title = _label("font-size: 15px; font-weight: 600;")
         self.layer_formula = _label(_FORMULA_STYLE)
         self.layer_about = _label(_MUTED_STYLE)
@@ -77,7 +110,7 @@ class InspectorWidget(QWidget):
 
         content = QWidget()
         column = QVBoxLayout(content)
-        column.setContentsMargins(12, 4, 12, 12)
+        column.setContentsMargins(12, 4, 12, 64)  # room to scroll the last field above the banner
         for widget in (
             _section("Layer"),
             self.placeholder,
@@ -97,8 +130,8 @@ class InspectorWidget(QWidget):
         scroll.setWidget(content)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.message)
         outer.addWidget(scroll)
+        self.message.raise_()
 
         document.changed.connect(self._refresh)
         document.lockedChanged.connect(self._on_locked)
@@ -113,9 +146,8 @@ class InspectorWidget(QWidget):
         """Send one edit; a refusal shows its reason here and the form goes back to the model."""
         with self.document.refusals() as reasons:
             setter(*args)
-        self.message.setVisible(bool(reasons))
+        self.message.say(reasons[0] if reasons else "")
         if reasons:
-            self.message.setText(reasons[0])
             self._refresh_forms()
 
     def _refresh(self) -> None:
@@ -168,5 +200,8 @@ class InspectorWidget(QWidget):
         for form in (self.layer_form, self.training_form, self.dataset_form, self.augmentation_form):
             if form is not None:
                 form.setEnabled(not locked)
-        self.message.setVisible(locked)
-        self.message.setText(f"{LOCKED_MESSAGE}." if locked else "")
+        self.message.say(f"{LOCKED_MESSAGE}." if locked else "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.message.place()
