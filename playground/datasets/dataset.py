@@ -21,7 +21,20 @@ VALIDATION_FRACTION = 0.2
 
 
 class DatasetError(Exception):
-    """A problem the user can fix; the message is one sentence naming the file, line or option."""
+    """A problem the user can fix; the message is one sentence naming the file, line or option.
+
+    The message is the command line's (it may name ``--data-dir``); ``window`` says the same
+    in the window's words where they differ (a folder chosen in the Dataset menu, not an option).
+    """
+
+    def __init__(self, message: str = "", *, window: str | None = None):
+        super().__init__(message)
+        self.window = window
+
+
+def window_message(error: BaseException) -> str:
+    """``error``'s one line as the window says it: no command-line options."""
+    return getattr(error, "window", None) or str(error)
 
 
 class DatasetUnavailable(DatasetError):

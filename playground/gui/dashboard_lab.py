@@ -331,7 +331,10 @@ class DashboardLab(LabBase):
     def _announce_data(self, job: TrainingJob) -> None:
         dataset, note = job.dataset, job.note
         wanted = job.dataset_settings.name
-        short = dataset.name if not note else f"{dataset.name} (instead of {wanted})"
+        named = CATALOGUE[dataset.name].label if dataset.name in CATALOGUE else dataset.name
+        short = (
+            named if not note else f"{named} (instead of {CATALOGUE[wanted].label if wanted in CATALOGUE else wanted})"
+        )
         self.data_label.setText(f"data: {short}")
         self.data_label.setToolTip(dataset.source + (f"\n\n{note}" if note else ""))
         if note:
