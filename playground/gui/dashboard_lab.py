@@ -424,7 +424,7 @@ class DashboardLab(LabBase):
             self.rate_label.setText("compiling…" if cold else "starting…")
             if cold and text != self._starting_shown:
                 self._starting_shown = text
-                self.message.emit(f"{text[0].upper()}{text[1:]}. The plots start with the first mini-batches.", 3000)
+                self.message.emit(f"{text[0].upper()}{text[1:]}…", 3000)
         elif rate is not None:
             self.rate_label.setText(f"{rate:,.0f} samples/s")
 
