@@ -87,7 +87,9 @@ class Dataset:
         who both type ``--train-limit 1000`` train on exactly the same images.
         """
         if n < 1:
-            raise DatasetError(f"--train-limit must be at least 1, not {n}")
+            raise DatasetError(
+                f"--train-limit must be at least 1, not {n}", window=f"the training limit must be at least 1, not {n}"
+            )
         kept = min(n, len(self.x_train))
         return dataclasses.replace(
             self,
