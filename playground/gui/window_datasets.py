@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 from ..datasets import DatasetError, is_cached, load_pairs_tsv, window_message
 from ..datasets.catalog import CATALOGUE, DOWNLOADABLE, names_of_kind
 from ..datasets.csv_import import csv_columns
+from ..datasets.remote import remote_dataset
 from . import actions
 from .downloads import DownloadDialog
 
@@ -38,7 +39,7 @@ FILE_FILTERS = {
 FOLDER_KEY, FILE_KEY, LAST_DIR_KEY, ANSWER_KEY = "data/folder/", "data/file/", "data/last_folder", "data/answer/"
 
 
-def ask_data_source(parent, label: str) -> str | None:
+def ask_data_source(parent, label: str, megabytes: float = 0.0) -> str | None:
     """Ask how to get ``label`` (MNIST) that is neither downloaded nor chosen: "download",
     "folder", "digits", or None when the question is closed.  (Tests replace this function.)"""
     box = QMessageBox(parent)
@@ -46,7 +47,7 @@ def ask_data_source(parent, label: str) -> str | None:
     box.setWindowTitle(f"{label} is not on this computer")
     box.setText(f"This lesson trains on {label}, which is not on this computer yet.")
     box.setInformativeText(
-        f"Download it (about 11 MB, once), open a folder that already holds the {label} files, or "
+        f"Download it (about {megabytes:.0f} MB, once), open a folder that already holds the {label} files, or "
         f"train on the built-in synthetic digits (far easier than {label}; the Dataset menu changes "
         f"this later)."
     )
@@ -287,7 +288,8 @@ class WindowDatasets:
             or self.settings.value(ANSWER_KEY + name, "", type=str)
         ):
             return True
-        answer = ask_data_source(self, CATALOGUE[name].label)
+        megabytes = sum(file.size for file in remote_dataset(name).files) / 1e6
+        answer = ask_data_source(self, CATALOGUE[name].label, megabytes)
         if answer == "download":
             ready = self.download_dataset(name)
         elif answer == "folder":

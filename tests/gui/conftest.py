@@ -53,7 +53,7 @@ class Dialogs:
         monkeypatch.setattr(
             window_datasets,
             "ask_data_source",
-            lambda parent, label: self.calls.append(("data source", label, "")) or self.data_answer,
+            lambda parent, label, megabytes=0.0: self.calls.append(("data source", label, "")) or self.data_answer,
         )
 
     def of(self, kind):
