@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 import playground.gui as gui_package
 from playground.datasets import DatasetError, load_dataset, window_message
 from playground.model import sequential_spec, with_overrides
+from playground.runs.sequence import ModelBuilt
+from playground.training import TrainingControl
 from playground.training.data import load_training_data
 from playground.training.lessons import load_lesson
 
@@ -149,8 +151,8 @@ def test_a_sentence_pairs_file_reaches_the_sequence_lab(qtbot, make_window, monk
     assert window.document.spec.dataset.name == "pairs" and window.data.file_for("pairs") == pairs
     assert not dialogs.calls
     # the lab's runner reads the chosen file (the family refuses a pairs set without one)
-    runner = window.sequence_lab.runner
-    assert runner.keywords["data"] is window.data
+    lab = window.sequence_lab
+    assert isinstance(next(iter(lab.runner(lab.chosen_spec(), TrainingControl(0.01)))), ModelBuilt)
 
 
 def test_mnist_that_is_not_here_is_asked_about_once(qtbot, make_window, dialogs):
