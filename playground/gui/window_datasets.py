@@ -193,13 +193,11 @@ class WindowDatasets:
             return store.get(settings, spec.training.seed, spec.training.train_limit)[0]
         except (DatasetError, OSError, ValueError, MemoryError) as error:
             store.folders, store.files = old_folders, old_files
-            QApplication.restoreOverrideCursor()
-            what = Path(folder or file).name
-            self.show_error(f"Cannot use {what}", window_message(error))
-            return None
+            problem = window_message(error)
         finally:
-            if QApplication.overrideCursor() is not None:
-                QApplication.restoreOverrideCursor()
+            QApplication.restoreOverrideCursor()
+        self.show_error(f"Cannot use {Path(folder or file).name}", problem)
+        return None
 
     def _use(self, name: str, described: str, **dataset_changes) -> None:
         """Make the document's network train on ``name`` (with ``dataset_changes``), and say so."""
