@@ -280,6 +280,7 @@ class WindowDatasets:
         name = self.document.spec.dataset.name
         if (
             not self.ask_about_data
+            or self.document.analysis.problems  # it cannot train anyway
             or name not in DOWNLOADABLE
             or is_cached(name)
             or self.data.folder_for(name) is not None
