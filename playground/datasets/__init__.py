@@ -16,7 +16,7 @@ Modules, for finding your way:
 """
 
 from playground.datasets.catalog import DATASET_NAMES, load_dataset
-from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailable, DownloadCancelled
+from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailable, DownloadCancelled, window_message
 from playground.datasets.ratings import Ratings, load_ratings_csv, synthetic_ratings
 from playground.datasets.remote import cache_dir, download, is_cached
 from playground.datasets.sequences import PairCorpus, Vocabulary, load_pairs_tsv, number_translation
@@ -38,4 +38,5 @@ __all__ = [
     "load_ratings_csv",
     "number_translation",
     "synthetic_ratings",
+    "window_message",
 ]

@@ -48,7 +48,9 @@ def load_mnist_family(
         folder = download(name, progress=progress, cancel=cancel)
     else:
         raise DatasetUnavailable(
-            f"{remote.display_name} is not downloaded yet: run `playground download {name}` or pass --data-dir DIR"
+            f"{remote.display_name} is not downloaded yet: run `playground download {name}` or pass --data-dir DIR",
+            window=f"{remote.display_name} is not downloaded yet: download it, or open a folder that holds its "
+            f"files (Dataset menu)",
         )
     return load_idx_folder(folder, name=name, display_name=remote.display_name, class_names=list(remote.class_names))
 
@@ -57,7 +59,9 @@ def load_idx_dataset(*, data_dir: str | Path | None = None) -> Dataset:
     """Any folder holding an IDX image file and its label file."""
     if data_dir is None:
         raise DatasetError(
-            "the idx data set needs a folder: pass --data-dir DIR holding an IDX image file and label file"
+            "the idx data set needs a folder: pass --data-dir DIR holding an IDX image file and label file",
+            window="the IDX data set needs a folder: choose one that holds an IDX image file and its label file "
+            "(Dataset ▸ Open IDX folder…)",
         )
     return load_idx_folder(Path(data_dir), name="idx", display_name="IDX")
 

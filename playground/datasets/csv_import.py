@@ -173,6 +173,11 @@ def _read_header(path: Path) -> tuple[list[str], int, str]:
     return header, line, delimiter
 
 
+def csv_columns(path: str | Path) -> list[str]:
+    """The column names in the header of the CSV file at ``path`` (for choosing the label column)."""
+    return _read_header(Path(path))[0]
+
+
 def _fast_table(
     path: Path, header: list[str], label_index: int, header_line: int, delimiter: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -252,12 +257,18 @@ def _encode_labels(labels: np.ndarray) -> tuple[np.ndarray, str, list[str] | Non
 def load_csv(*, data_file: str | Path | None = None, label_column: str | None = None, seed: int = 0) -> Dataset:
     """Load `data_file`, predicting `label_column` from every other column; split 80/20 after a seeded shuffle."""
     if data_file is None:
-        raise DatasetError("the csv data set needs a file: pass --data-file FILE")
+        raise DatasetError(
+            "the csv data set needs a file: pass --data-file FILE",
+            window="the CSV data set needs a file: choose one with Dataset ▸ Open CSV file…",
+        )
     path = Path(data_file)
     header, header_line, delimiter = _read_header(path)
     columns = ", ".join(f'"{name}"' for name in header) + f" (separated by {DELIMITERS[delimiter]})"
     if label_column is None:
-        raise DatasetError(f"choose the label column of {path.name} with --label-column; its columns are {columns}")
+        raise DatasetError(
+            f"choose the label column of {path.name} with --label-column; its columns are {columns}",
+            window=f"choose the label column of {path.name}; its columns are {columns}",
+        )
     if label_column not in header:
         raise DatasetError(f'{path.name} has no column "{label_column}"; its columns are {columns}')
     if len(header) < 2:

@@ -21,7 +21,20 @@ VALIDATION_FRACTION = 0.2
 
 
 class DatasetError(Exception):
-    """A problem the user can fix; the message is one sentence naming the file, line or option."""
+    """A problem the user can fix; the message is one sentence naming the file, line or option.
+
+    The message is the command line's (it may name ``--data-dir``); ``window`` says the same
+    in the window's words where they differ (a folder chosen in the Dataset menu, not an option).
+    """
+
+    def __init__(self, message: str = "", *, window: str | None = None):
+        super().__init__(message)
+        self.window = window
+
+
+def window_message(error: BaseException) -> str:
+    """``error``'s one line as the window says it: no command-line options."""
+    return getattr(error, "window", None) or str(error)
 
 
 class DatasetUnavailable(DatasetError):
@@ -74,7 +87,9 @@ class Dataset:
         who both type ``--train-limit 1000`` train on exactly the same images.
         """
         if n < 1:
-            raise DatasetError(f"--train-limit must be at least 1, not {n}")
+            raise DatasetError(
+                f"--train-limit must be at least 1, not {n}", window=f"the training limit must be at least 1, not {n}"
+            )
         kept = min(n, len(self.x_train))
         return dataclasses.replace(
             self,

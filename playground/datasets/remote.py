@@ -341,9 +341,10 @@ def _download_file(
         finally:
             temporary.unlink(missing_ok=True)
     if not any(failure.reachable for failure in failures):
+        unreachable = f"could not download {remote.display_name}: no mirror reachable (tried {len(mirrors)}); "
         raise DatasetUnavailable(
-            f"could not download {remote.display_name}: no mirror reachable (tried {len(mirrors)}); "
-            "check your connection or use --data-dir"
+            unreachable + "check your connection or use --data-dir",
+            window=unreachable + "check your connection, or use a folder that holds the files",
         )
     reasons = "; ".join(str(failure) for failure in failures)
     raise DatasetError(f"could not download {remote.display_name} file {file.name}: {reasons}")

@@ -199,7 +199,7 @@ def make_parity(*, seed: int = 0, n_samples: int | None = None, n_bits: int | No
 
 
 #: Targets stay within [0.1, 0.9] so a sigmoid output reaches them without saturating
-#: and a linear output reaches them trivially; noise is clipped back into [0, 1].
+#: and a linear output reaches them trivially; noise, when asked for, is added unclipped.
 TARGET_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sine": lambda x: 0.5 + 0.4 * np.sin(np.pi * x),  # one full period over [-1, 1]
     "abs": lambda x: 0.1 + 0.8 * np.abs(x),
@@ -221,7 +221,8 @@ def make_function(
     noise = _checked_noise(noise, 0.0)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, (n, 1))
-    y = np.clip(TARGET_FUNCTIONS[function](x) + noise * rng.standard_normal((n, 1)), 0.0, 1.0)
+    # noise is not clipped: a clipped target would pile points on 0 and 1 that the function never reaches
+    y = TARGET_FUNCTIONS[function](x) + noise * rng.standard_normal((n, 1))
     x_train, y_train, x_val, y_val = shuffled_split(x.astype(np.float32), y.astype(np.float32), seed)
     return Dataset(
         name="function",
@@ -232,6 +233,8 @@ def make_function(
         input_shape=(1,),
         n_outputs=1,
         task="regression",
-        source=f"{function} on [-1, 1] with targets in [0.1, 0.9]: {n:,} random points "
-        f"(noise {noise:g}, seed {seed}), " + _split_description(len(x_train), len(x_val)),
+        source=f"{function} on [-1, 1] with values in [0.1, 0.9]"
+        + (f" plus Gaussian noise of std {noise:g}" if noise else "")
+        + f": {n:,} random points (seed {seed}), "
+        + _split_description(len(x_train), len(x_val)),
     )

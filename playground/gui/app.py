@@ -103,7 +103,9 @@ def run_app(
         # also post a Quit event that outlives this call (and ends the caller's next event loop)
         app.setQuitOnLastWindowClosed(False)
     window = MainWindow(spec, autosave=not shooting, offer_recovery=not shooting, data_dir=data_dir)
-    if not shooting:
+    if shooting:
+        window.ask_about_data = False  # a picture never waits for an answer
+    else:
         install_error_dialog(window)
     window.show()
     if path is not None:

@@ -25,7 +25,7 @@ from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
 from ..runs.jobs import RateMeter, run_signature
 from .dashboard import Dashboard, DashboardModel
-from .lab import LabBase
+from .lab import LabBase, starting_text
 
 #: plots redraw at most this often while training (≈12 per second): pyqtgraph paints in Python,
 #: and every millisecond the GUI thread holds the GIL can delay the trainer's next chunk
@@ -107,6 +107,7 @@ class DashboardLab(LabBase):
         self._dataset_key = None
         self._data_announced = None
         self._loading_said = False
+        self._starting_shown = None  # the last "preparing the engine" line shown
         self._build_status_widgets()
 
     def _build_status_widgets(self) -> None:
@@ -337,7 +338,10 @@ class DashboardLab(LabBase):
             self.message.emit("Training…", 2000)
         dataset, note = job.dataset, job.note
         wanted = job.dataset_settings.name
-        short = dataset.name if not note else f"{dataset.name} (instead of {wanted})"
+        named = CATALOGUE[dataset.name].label if dataset.name in CATALOGUE else dataset.name
+        short = (
+            named if not note else f"{named} (instead of {CATALOGUE[wanted].label if wanted in CATALOGUE else wanted})"
+        )
         self.data_label.setText(f"data: {short}")
         self.data_label.setToolTip(dataset.source + (f"\n\n{note}" if note else ""))
         if note:
@@ -420,7 +424,13 @@ class DashboardLab(LabBase):
         if self.state == "paused":
             self.rate_label.setText("paused")
         elif p.samples == 0:
-            self.rate_label.setText("starting…")
+            # a cold start (numba compiling the kernels) says so, with its progress, instead of looking frozen
+            text = starting_text(job)
+            cold = text != "starting…"
+            self.rate_label.setText("compiling…" if cold else "starting…")
+            if cold and text != self._starting_shown:
+                self._starting_shown = text
+                self.message.emit(f"{text[0].upper()}{text[1:]}…", 3000)
         elif rate is not None:
             self.rate_label.setText(f"{rate:,.0f} samples/s")
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QThread, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from .. import budgets
-from ..datasets import DatasetError, DownloadCancelled, download
+from ..datasets import DatasetError, DownloadCancelled, download, window_message
 from ..datasets.remote import remote_dataset
 
 #: After this long without data the dialog says the mirror may be stalled.
@@ -52,7 +52,7 @@ class DownloadThread(QThread):
         except DownloadCancelled:
             self.was_cancelled = True
         except DatasetError as error:
-            self.error = str(error)
+            self.error = window_message(error)
         except Exception as error:  # noqa: BLE001 - shown to the user as one line
             self.error = f"the download failed: {error.__class__.__name__}: {error}"
 

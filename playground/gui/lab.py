@@ -27,12 +27,25 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ..runs.jobs import Runner, RunnerJob
+from ..training.compiling import WATCH
+from ..training.warmup import warming_up
 from .worker import TrainingThread
 
 #: the pull timer's period (about 30 looks a second) and the least time between two redraws:
 #: every millisecond the GUI thread paints it holds the GIL the trainer's Python glue needs
 PULL_MS = 33
 REDRAW_SECONDS = 0.1
+
+
+def starting_text(job: RunnerJob, now: float | None = None) -> str:
+    """What a run that has produced nothing yet is waiting for: numba compiling the engine's
+    kernels (a cold start: a fresh install, or kernels this process has not used yet), with how
+    many it has compiled and for how long, or just "starting…"."""
+    if not (WATCH.busy(now) or warming_up()):
+        return "starting…"
+    now = time.perf_counter() if now is None else now
+    waited = max(0.0, now - job.progress.started) if job.progress.started else 0.0
+    return f"preparing the engine, first run only: {WATCH.compiled} kernels compiled, {waited:.0f} s"
 
 
 class LabBase(QWidget):
@@ -314,7 +327,7 @@ class Lab(LabBase):
 
     def _starting_note(self, job: RunnerJob) -> str:
         """What the status line adds while ``job`` has produced nothing yet ("" once it has)."""
-        return " · starting…" if job.progress.steps == 0 else ""
+        return f" · {starting_text(job)}" if job.progress.steps == 0 else ""
 
     def _update_status(self) -> None:
         job = self.job

@@ -137,7 +137,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.dashboard_lab.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.dashboard_lab.problem.connect(self._show_problem)
         self.dashboard_lab.learningRateEnded.connect(self._keep_learning_rate)
-        self.sequence_lab = SequenceLab()
+        self.sequence_lab = SequenceLab(data=self.data)  # a sentence-pairs file chosen in the Dataset menu
         self.rbm_lab = RBMLab(data=self.data)  # the window's data store: one MNIST load for both
         #: the lab each family names (``Family.lab``)
         self.labs = {"dashboard": self.dashboard_lab, "sequence": self.sequence_lab, "rbm": self.rbm_lab}
@@ -319,6 +319,8 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             self.train()
 
     def train(self) -> None:
+        if self.state == "idle" and not self.ask_about_missing_data():
+            return
         lab = self._running_lab() or self.current_lab()
         if self.state == "paused":
             lab.pause(False)
@@ -339,6 +341,8 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self._update_actions()
 
     def step(self) -> None:
+        if self.state == "idle" and not self.ask_about_missing_data():
+            return
         lab = self._running_lab() or self.current_lab()
         if lab.can_step and self.state in ("idle", "paused") and lab.train(self.rate_box.value(), single_step=True):
             self._lab_started()

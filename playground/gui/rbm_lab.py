@@ -23,7 +23,7 @@ from ..runs.jobs import Runner
 from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
 from ..training import TrainingControl
 from .dashboard.loss import LossPanel
-from .lab import Lab
+from .lab import Lab, starting_text
 from .rbm.autoencoder import AutoencoderPanel
 from .rbm.completion import CompletionPanel
 from .rbm.curves import EnergyCurvesPanel
@@ -221,4 +221,7 @@ class RBMLab(Lab):
         return " · ".join(parts)
 
     def _starting_note(self, job: RBMJob) -> str:
-        return " · loading the data…" if job.progress.phase == "starting" else ""
+        if job.progress.phase != "starting":
+            return ""
+        text = starting_text(job)
+        return f" · {text}" if text != "starting…" else " · loading the data…"

@@ -8,10 +8,13 @@ a ``SequenceJob``.  Wiring into a window: ``lab = SequenceLab(parent)``, then as
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
 from ..model import NetworkSpec
+from ..runs.data import DataStore
 from ..runs.jobs import RateMeter
 from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from ..training import TrainingControl
@@ -36,12 +39,15 @@ def describe_model(spec) -> str:
     return f"encoder-decoder {name}" if getattr(spec, "state_edges", None) else name
 
 
-def default_runner(spec, control: TrainingControl):
+def default_runner(spec, control: TrainingControl, data: DataStore | None = None):
     """The real trainer for ``spec``, from its family (the encoder-decoder's, or the recurrent
-    network's for the variant the learner picked).  It runs on the worker, so building the
+    network's for the variant the learner picked), on the file the window's ``data`` store
+    holds for its data set (a sentence-pairs file).  It runs on the worker, so building the
     network and the data never blocks the window; its first event hands the job the network,
     whose weights the lab keeps after the run."""
-    run = family_of(spec).start(spec, RunOptions(compare=False), control)
+    dataset = getattr(getattr(spec, "dataset", None), "name", None)
+    data_file = data.file_for(dataset) if data is not None and dataset else None
+    run = family_of(spec).start(spec, RunOptions(compare=False, data_file=data_file), control)
     yield ModelBuilt(run.model)
     yield from run.trainer.run()
 
@@ -60,8 +66,8 @@ class SequenceLab(Lab):
     """A choice of the network to train (when a lesson compares two), the shared controls, and
     the sequence panels as tabs."""
 
-    def __init__(self, parent=None, runner: Runner | None = None):
-        super().__init__(parent, runner or default_runner, SequenceModel())
+    def __init__(self, parent=None, runner: Runner | None = None, data: DataStore | None = None):
+        super().__init__(parent, runner or partial(default_runner, data=data), SequenceModel())
         self._read_count = self._epochs_read = 0
         self._rate = RateMeter()
         #: (spec, parameters) of the latest finished run's network or of the opened project

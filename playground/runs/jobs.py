@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..datasets import DatasetError
+from ..datasets import DatasetError, window_message
 from ..model import NetworkFileError, spec_to_dict
 from ..training import Finished, TrainingControl
 
@@ -75,7 +75,7 @@ class RunnerJob:
         try:
             self._run()
         except (DatasetError, NetworkFileError, ValueError) as problem:
-            self.error = str(problem)
+            self.error = window_message(problem)
         except Exception as problem:  # a bug: one line for the lab, the details on stderr
             traceback.print_exc(file=sys.stderr)
             self.error = f"internal error: {problem.__class__.__name__}: {problem}"

@@ -18,20 +18,24 @@ def load_training_data(
     chosen_by_user: bool = False,
     progress=None,
     cancel=None,
+    window: bool = False,
 ) -> tuple[Dataset, str | None]:
     """Load the dataset a network file names; returns it and a note when a substitute was used.
 
     An image lesson names MNIST, but a learner on a fresh machine may have no network:
     unless the user asked for MNIST themselves (``chosen_by_user``) or gave local files,
     a set that is not cached is replaced by the built-in synthetic digits, and the note
-    says so.  Nothing is downloaded that the user did not ask for.
+    says so.  Nothing is downloaded that the user did not ask for.  ``window``: the note says how
+    to get the real set in the window's words (its Dataset menu) instead of the command line's.
     """
     name = settings.name
     if name in DOWNLOADABLE and data_dir is None and not chosen_by_user and not is_cached(name):
-        note = (
-            f"{name} is not downloaded, so this uses the built-in synthetic digits instead "
-            f"(get the real set with `playground download {name}` or pass --data-dir DIR)"
+        how = (
+            "Dataset menu: download it or open a folder that holds its files"
+            if window
+            else f"get the real set with `playground download {name}` or pass --data-dir DIR"
         )
+        note = f"{name} is not downloaded, so this uses the built-in synthetic digits instead ({how})"
         return load_dataset("digits", seed=seed), note
     values = {
         "n_samples": settings.n_samples or None,

@@ -81,7 +81,11 @@ def load_pair_corpus(settings: DatasetSettings, *, seed: int, data_file=None) ->
         return task(n_train=settings.n_samples or SYMBOL_TRAINING_DEFAULT, seed=seed)
     if name == "pairs":
         if data_file is None:
-            raise DatasetError("the pairs data set needs a file: pass --data-file FILE (source<TAB>target per line)")
+            raise DatasetError(
+                "the pairs data set needs a file: pass --data-file FILE (source<TAB>target per line)",
+                window="the pairs data set needs a file of source<TAB>target lines: choose one with "
+                "Dataset ▸ Open sentence-pairs file…",
+            )
         return load_pairs_tsv(data_file, settings.token_level, seed=seed)
     raise DatasetError(
         f"an encoder-decoder trains on sentence pairs ({', '.join(names_of_kind('pairs'))}), "

@@ -57,5 +57,15 @@ def start_warm_up() -> threading.Thread:
             warm_up()
 
     thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
+    _threads[:] = [*(t for t in _threads if t.is_alive()), thread]
     thread.start()
     return thread
+
+
+#: the warm-up threads started in this process
+_threads: list[threading.Thread] = []
+
+
+def warming_up() -> bool:
+    """Whether a warm-up thread is still compiling (a run started now waits for its kernels)."""
+    return any(thread.is_alive() for thread in _threads)

@@ -93,10 +93,13 @@ def test_function_targets_lie_where_a_sigmoid_reaches(function):
     np.testing.assert_allclose(data.y_val, TARGET_FUNCTIONS[function](data.x_val), atol=1e-6)
 
 
-def test_function_noise_is_clipped_to_the_unit_interval():
-    data = load_dataset("function", function="step", noise=0.5)
+def test_function_noise_is_added_unclipped():
+    data = load_dataset("function", function="sine", noise=0.2, n_samples=2000)
 
-    assert 0.0 <= data.y_train.min() and data.y_train.max() <= 1.0
+    residual = data.y_train - TARGET_FUNCTIONS["sine"](data.x_train)
+    assert residual.std() == pytest.approx(0.2, rel=0.1)
+    assert data.y_train.min() < 0.0 and data.y_train.max() > 1.0  # nothing piles up on 0 and 1
+    assert "noise of std 0.2" in data.source
     with pytest.raises(DatasetError, match="unknown function 'cosine'"):
         load_dataset("function", function="cosine")
 

@@ -28,6 +28,8 @@ class Dialogs:
 
         self.calls: list[tuple[str, str, str]] = []
         self.answer = QMessageBox.Discard
+        #: what the window's "where does MNIST come from?" question returns
+        self.data_answer = "digits"
 
     def install(self, monkeypatch):
         from PySide6.QtWidgets import QMessageBox
@@ -44,6 +46,14 @@ class Dialogs:
             staticmethod(
                 lambda parent, title, text, *rest: self.calls.append(("question", title, text)) or self.answer
             ),
+        )
+
+        import playground.gui.window_datasets as window_datasets
+
+        monkeypatch.setattr(
+            window_datasets,
+            "ask_data_source",
+            lambda parent, label, megabytes=0.0: self.calls.append(("data source", label, "")) or self.data_answer,
         )
 
     def of(self, kind):

@@ -86,13 +86,13 @@ def test_a_failure_can_be_answered_with_a_local_folder(qtbot, monkeypatch, tmp_p
     assert dialog.chosen_folder == tmp_path and dialog.error is None
 
 
-def test_the_window_uses_the_chosen_folder(make_window, monkeypatch, tmp_path):
+def test_the_window_uses_the_chosen_folder(make_window, monkeypatch, mnist_dir):
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *args: QMessageBox.Open))
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args: str(tmp_path)))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args: str(mnist_dir)))
     window = make_window()
 
     def offline(name, progress=None, cancel=None):
         raise DatasetError("no mirror reachable")
 
     assert window.download_dataset("mnist", downloader=offline)
-    assert window.data.data_dir == tmp_path
+    assert window.data.folder_for("mnist") == mnist_dir

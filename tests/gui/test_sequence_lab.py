@@ -415,3 +415,37 @@ def test_a_real_rnn_and_lstm_run_feed_the_views(make_lab, qtbot):
     assert ratios["SimpleRNN · run 2 (now)"] < 0.01 * ratios["LSTM · run 1"]
     lab.tabs.setCurrentWidget(lab.loss)
     assert lab.loss.val_loss.yData is not None and len(lab.loss.val_loss.yData) == 2
+
+
+def test_the_table_shows_whole_sentences(qtbot):
+    """No "…": long sources, outputs and references wrap within their cells, every word shown."""
+    from PySide6.QtCore import QRect, Qt
+
+    from playground.gui.sequences import SequenceModel, TranslationsPanel
+    from playground.training.sequence_events import Translation
+
+    long_source = "devět set devadesát devět tisíc devět set devadesát devět"
+    long_target = "nine hundred ninety-nine thousand nine hundred ninety-nine"
+    rows = [
+        Translation(long_source, long_target, long_target),
+        Translation("tři sta čtyřicet dva", "three hundred forty-two", "three hundred forty-two"),
+        Translation(long_source, "nine hundred ninety-nine thousand nine hundred", long_target),
+    ]
+    model, view = SequenceModel(), TranslationsPanel()
+    qtbot.addWidget(view)
+    view.resize(560, 600)
+    view.show()
+    model.set_samples(1, rows, None)
+    view.refresh(model, force=True)
+    qtbot.wait(50)
+    table = view.table
+    assert table.textElideMode() == Qt.ElideNone and table.wordWrap()
+    metrics = table.fontMetrics()
+    for row in range(len(rows)):
+        for column in (1, 2, 3):
+            index = view.table_model.index(row, column)
+            text = view.table_model.data(index)
+            rect = table.visualRect(index)
+            needed = metrics.boundingRect(QRect(0, 0, rect.width() - 8, 10_000), Qt.TextWordWrap, text)
+            assert needed.height() <= rect.height(), (row, column, text)
+    assert table.rowHeight(0) > table.rowHeight(1)  # the long sentences wrapped onto more lines

@@ -109,6 +109,12 @@ class DataPanel(Panel):
             self.points.setData(x[:, 0], y[:, 0], brush=pg.mkBrush(80, 80, 80, 120), pen=None, size=5)
             low, high = float(x.min()), float(x.max())
             self.bounds = (low, high)
+            # the whole target in view, whatever the untrained network's curve does: a fixed range
+            # fitted to every target point (not only those drawn), with a margin
+            targets = data.y_train[:, 0]
+            bottom, top = float(targets.min()), float(targets.max())
+            margin = 0.08 * (top - bottom) + 1e-3
+            self.plot.setRange(xRange=(low, high), yRange=(bottom - margin, top + margin), padding=0.02)
             set_title(self.plot, "Target points (grey) and the network's function (orange)")
 
     def draw(self, model: DashboardModel) -> None:
