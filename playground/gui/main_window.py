@@ -21,9 +21,8 @@ from platformdirs import user_data_dir
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget
 
-from ..engine.layers import layer_class
 from ..files import failure_message
-from ..model import DatasetSettings, NetworkSpec, Node, TrainingSettings
+from ..model import empty_spec
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson
@@ -42,19 +41,6 @@ from .window_files import WindowFiles
 APP_TITLE = "Deep Learning Playground"
 DEFAULT_LESSON = "vanishing-gradients"
 AUTOSAVE_MS = 3 * 60 * 1000
-
-
-def default_new_spec():
-    """File › New: an empty canvas, but for the input layer of the digits it trains on (28×28 = 784
-    values), with the default training settings; the user adds the layers from the palette."""
-    return NetworkSpec(
-        [Node("in", "input", layer_class("input").Config(shape=(784,)))],
-        [],
-        TrainingSettings(),
-        DatasetSettings(name="digits"),
-        {"positions": {"in": [0.0, 0.0]}},
-        "untitled",
-    )
 
 
 class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
@@ -418,7 +404,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
 
     def new_project(self) -> None:
         if self._confirm_discard("starting a new network"):
-            self._replace(default_new_spec())
+            self._replace(empty_spec())
 
     def about(self) -> None:
         QMessageBox.about(self, APP_TITLE, f"<b>{APP_TITLE}</b><p>Build neural networks and watch them learn.</p>")

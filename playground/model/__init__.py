@@ -9,7 +9,7 @@ from .analysis import Analysis, analyse, parameter_arrays
 from .build import build_encoder_decoder, build_network
 from .network_file import load_spec, save_spec, spec_from_dict, spec_to_dict
 from .settings import AugmentationSettings, DatasetSettings, TrainingSettings, with_overrides
-from .spec import NetworkFileError, NetworkSpec, Node, Problem, encoder_decoder_spec, sequential_spec
+from .spec import NetworkFileError, NetworkSpec, Node, Problem, empty_spec, encoder_decoder_spec, sequential_spec
 from .weights import WeightsError, load_weights_into, read_weights, save_weights
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "analyse",
     "build_encoder_decoder",
     "build_network",
+    "empty_spec",
     "encoder_decoder_spec",
     "load_spec",
     "load_weights_into",

@@ -71,6 +71,19 @@ def layer_prefix(node_id) -> str:
     return f'layer "{node_id}": '
 
 
+def empty_spec(name: str = "untitled") -> NetworkSpec:
+    """File › New: an empty canvas, but for the input layer of the digits it trains on (28×28 = 784
+    values), with the default training settings; the user adds the layers from the palette."""
+    return NetworkSpec(
+        [Node("in", "input", layer_class("input").Config(shape=(784,)))],
+        [],
+        TrainingSettings(),
+        DatasetSettings(name="digits"),
+        {"positions": {"in": [0.0, 0.0]}},
+        name,
+    )
+
+
 def sequential_spec(
     sizes: list[int], *, activation: str, output: str, cost: str, initializer: str, name: str = ""
 ) -> NetworkSpec:
