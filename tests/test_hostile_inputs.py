@@ -18,7 +18,7 @@ import pytest
 
 from playground import budgets
 from playground.datasets import DatasetError
-from playground.model import NetworkFileError, sequential_spec, spec_to_dict
+from playground.model import NetworkFileError, analyse, sequential_spec, spec_from_dict, spec_to_dict
 from playground.model.network_file import load_spec, spec_from_json
 from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model.weights import WeightsError, read_weights
@@ -110,6 +110,15 @@ def test_a_40000_layer_chain_is_refused_by_the_layer_budget(tmp_path):
     path.write_bytes(chain_json(40_000))
     error = within(5, load_spec, path)
     assert isinstance(error, NetworkFileError) and "40,002 layers" in str(error) and "MAX_LAYERS" in str(error)
+
+
+def test_reading_and_analysing_a_chain_takes_time_linear_in_its_layers():
+    """A 100,000-layer chain, past the file budget so the reader and the analysis themselves are
+    measured: linear, they take about a second; quadratic, as before issue #17, over seven minutes."""
+    data = json.loads(chain_json(100_000))
+    outcome = {}
+    error = within(30, lambda: outcome.update(analysis=analyse(spec_from_dict(data))))
+    assert error is None and outcome["analysis"].ok and len(outcome["analysis"].order) == 100_002
 
 
 def test_a_network_json_over_the_size_budget_is_refused_before_reading(tmp_path, monkeypatch):
