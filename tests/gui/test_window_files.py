@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,19 @@ def test_run_app_screenshot(qtbot, tmp_path):
     path = tmp_path / "shot.png"
     assert run_app(lesson="toy-2d", train_seconds=0.5, screenshot=path) == 0
     assert path.stat().st_size > 10_000
+
+
+def test_a_recent_file_whose_name_is_not_utf8_reopens_from_the_menu(qtbot, make_window, dialogs, tmp_path):
+    """QSettings keeps text only; a name with an undecodable byte must survive it unchanged."""
+    window = make_window()
+    path = tmp_path / os.fsdecode(b"caf\xe9.npz")
+    assert window.save_to(path)
+    assert os.fsencode(window.recent_files()[0]) == os.fsencode(str(path.resolve()))
+
+    other = make_window(load_lesson("vanishing-gradients"))  # the same settings file, read afresh
+    other._fill_recent_menu()
+    action = other.recent_menu.actions()[0]
+    assert "caf\ufffd.npz" in action.text()  # shown with a replacement character, not dropped
+    action.trigger()
+    assert other.file_path == path and not dialogs.of("critical")
+    assert spec_to_dict(other.document.spec) == spec_to_dict(window.document.spec)
