@@ -19,6 +19,7 @@ import pytest
 from playground import budgets
 from playground.datasets import DatasetError
 from playground.model import NetworkFileError, analyse, sequential_spec, spec_from_dict, spec_to_dict
+from playground.model.archive import listed_entries
 from playground.model.network_file import load_spec, spec_from_json
 from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model.weights import WeightsError, read_weights
@@ -178,6 +179,19 @@ def test_100000_tiny_entries_are_refused_before_they_are_listed(tmp_path):
     error = within(5, open_file, path)
     assert isinstance(error, ProjectError) and "100,000 entries" in str(error)
     assert "MAX_ARCHIVE_MEMBERS" in str(error)
+
+
+@pytest.mark.parametrize(("entries", "comment"), [(0, b""), (3, b"a comment" * 1000), (0xFFFF + 10, b"")])
+def test_the_entry_count_is_read_from_the_end_records_as_zipfile_reads_it(entries, comment):
+    """Past 65,535 entries the count lives in the zip64 record, found through its locator."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(entries):
+            archive.writestr(f"m{index}", b"")
+        archive.comment = comment
+    assert listed_entries(buffer) == len(zipfile.ZipFile(buffer).infolist()) == entries
+    cut = buffer.getvalue()[: -(len(comment) + 10)]  # into the end record: ZipFile says what is wrong
+    assert listed_entries(io.BytesIO(cut)) is None
 
 
 def test_a_history_claiming_10_million_rows_is_refused_by_the_history_budget(tmp_path):
