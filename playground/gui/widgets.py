@@ -1,8 +1,9 @@
-"""Small widgets the window's toolbar uses."""
+"""Small widgets the window's toolbar and labs use."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSizePolicy
 
 
 class LearningRateBox(QDoubleSpinBox):
@@ -37,3 +38,30 @@ class LearningRateBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:
         self.setValue(self.value() * 2.0**steps)
+
+
+class ElidedLabel(QLabel):
+    """One line of text, shortened with "…" to the width the layout gives it, the whole of it in
+    the tooltip.  It never asks for more width than it has: a plain QLabel's list of compared
+    runs once widened the window from 1,280 to 4,071 px."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 0)))
