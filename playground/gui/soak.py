@@ -78,8 +78,9 @@ class SoakResult:
 
 def _spec(lesson: str, restarts: bool):
     spec = load_lesson(lesson)
-    if not restarts:  # never finishes within the session
+    if not restarts:  # never finishes within the session (an RBM stack counts its pretraining epochs)
         spec.training = with_overrides(spec.training, epochs=100_000)
+        spec.pretraining = with_overrides(spec.pretraining, epochs=100_000)
     return spec
 
 
