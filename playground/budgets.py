@@ -57,11 +57,13 @@ def over_budget(claim: str, budget: str) -> str:
 STALE_TEMPORARY_S = 600
 
 # --- network files and projects ------------------------------------------------------------
-#: A network of MAX_LAYERS layers is under 1 MB of JSON; the rest is room for lessons and notes.
-MAX_JSON_BYTES = 16 * 1024**2
+#: A network of MAX_LAYERS layers is 0.6 MB of JSON as the playground writes it; the rest is room for
+#: long ids and lessons.  A refused file is parsed on the GUI thread, 0.1 s per MB, so no more.
+MAX_JSON_BYTES = 4 * 1024**2
 #: A network file nests 6 levels deep, and Python's JSON parser recurses once per level.
 MAX_JSON_DEPTH = 64
-#: Far beyond any lesson (the largest has a few dozen); reading and analysing this many takes 0.5 s.
+#: Far beyond any lesson (the largest has a few dozen).  The window opens this many in 1 s, but a long
+#: run keeps 1.6 MB of metrics per layer (3 GB at this count), so more would not train sensibly.
 MAX_LAYERS = 2_000
 #: Connections between layers: a layer has one input, or two where branches merge.
 MAX_CONNECTIONS = 2 * MAX_LAYERS

@@ -18,7 +18,8 @@ import pytest
 
 from playground import budgets
 from playground.datasets import DatasetError
-from playground.model import NetworkFileError, sequential_spec, spec_to_dict
+from playground.model import NetworkFileError, analyse, sequential_spec, spec_from_dict, spec_to_dict
+from playground.model.archive import listed_entries
 from playground.model.network_file import load_spec, spec_from_json
 from playground.model.project import Project, ProjectError, open_file, project_bytes, save_project
 from playground.model.weights import WeightsError, read_weights
@@ -105,11 +106,24 @@ def test_brackets_inside_strings_do_not_count():
         spec_from_json(raw, "net.json")
 
 
-def test_a_40000_layer_chain_is_refused_by_the_layer_budget(tmp_path):
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [(40_000, "MAX_JSON_BYTES"), (10_000, "the network has 10,002 layers, more than the budget MAX_LAYERS")],
+)
+def test_a_long_chain_is_refused_by_the_size_or_the_layer_budget(tmp_path, layers, expected):
     path = tmp_path / "chain.json"
-    path.write_bytes(chain_json(40_000))
+    path.write_bytes(chain_json(layers))
     error = within(5, load_spec, path)
-    assert isinstance(error, NetworkFileError) and "40,002 layers" in str(error) and "MAX_LAYERS" in str(error)
+    assert isinstance(error, NetworkFileError) and expected in str(error)
+
+
+def test_reading_and_analysing_a_chain_takes_time_linear_in_its_layers():
+    """A 100,000-layer chain, past the file budget so the reader and the analysis themselves are
+    measured: linear, they take about a second; quadratic, as before issue #17, over seven minutes."""
+    data = json.loads(chain_json(100_000))
+    outcome = {}
+    error = within(30, lambda: outcome.update(analysis=analyse(spec_from_dict(data))))
+    assert error is None and outcome["analysis"].ok and len(outcome["analysis"].order) == 100_002
 
 
 def test_a_network_json_over_the_size_budget_is_refused_before_reading(tmp_path, monkeypatch):
@@ -165,6 +179,19 @@ def test_100000_tiny_entries_are_refused_before_they_are_listed(tmp_path):
     error = within(5, open_file, path)
     assert isinstance(error, ProjectError) and "100,000 entries" in str(error)
     assert "MAX_ARCHIVE_MEMBERS" in str(error)
+
+
+@pytest.mark.parametrize(("entries", "comment"), [(0, b""), (3, b"a comment" * 1000), (0xFFFF + 10, b"")])
+def test_the_entry_count_is_read_from_the_end_records_as_zipfile_reads_it(entries, comment):
+    """Past 65,535 entries the count lives in the zip64 record, found through its locator."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(entries):
+            archive.writestr(f"m{index}", b"")
+        archive.comment = comment
+    assert listed_entries(buffer) == len(zipfile.ZipFile(buffer).infolist()) == entries
+    cut = buffer.getvalue()[: -(len(comment) + 10)]  # into the end record: ZipFile says what is wrong
+    assert listed_entries(io.BytesIO(cut)) is None
 
 
 def test_a_history_claiming_10_million_rows_is_refused_by_the_history_budget(tmp_path):

@@ -46,6 +46,10 @@ def command_download(args) -> int:
 
 
 def command_bench(args) -> int:
+    if args.soak:
+        from ..gui.soak import run_soak_benchmark
+
+        return run_soak_benchmark(minutes=args.minutes, labs=args.soak_labs, json_output=args.json)
     if args.gui:
         from ..gui.bench import run_gui_benchmark
 

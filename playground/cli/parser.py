@@ -171,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="vanishing-gradients",
         help="the lesson the window trains with --gui (default: vanishing-gradients)",
     )
+    bench.add_argument("--soak", action="store_true", help="train each lab in the window and watch its memory")
+    bench.add_argument("--minutes", type=_positive_float, default=10.0, help="minutes per lab with --soak (default 10)")
+    bench.add_argument(
+        "--lab",
+        dest="soak_labs",
+        action="append",
+        choices=("dashboard", "cnn", "rbm", "sequence"),
+        help="with --soak: only this lab (repeat for several; default: all four)",
+    )
 
     ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")
     ratings.add_argument("--data-file", type=Path, help="CSV of user,item,rating lines (default: the built-in example)")

@@ -106,7 +106,13 @@ def _run_family(family, spec, options, args, name: str) -> int:
     for line in family.summary(run):
         print(line)
     if getattr(args, "save_weights", None):
-        save_weights(args.save_weights, run.model.state())
+        try:
+            save_weights(args.save_weights, run.model.state())
+        except OSError as error:  # the path passed its check before training; the disk filled, or a permission changed
+            raise UserError(
+                f"--save-weights {args.save_weights} cannot be written after training "
+                f"({error.strerror or error}): the trained weights were NOT saved"
+            ) from None
         print(f"weights saved to {args.save_weights}", file=sys.stderr)
     if finished and finished.reason == "diverged":
         print(f"playground: error: {finished.message}", file=sys.stderr)

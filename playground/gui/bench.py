@@ -50,7 +50,7 @@ LESSON = "vanishing-gradients"
 PANEL_SECONDS = 2.5
 
 
-def _choose_data():
+def choose_data():
     """(data_dir, a sentence saying where the data comes from)."""
     if SHARED_MNIST.is_dir() and any(SHARED_MNIST.glob("*idx*")):
         return SHARED_MNIST, f"MNIST from {SHARED_MNIST}"
@@ -289,7 +289,7 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
             f"it measures the dashboard's lessons and the sequence lab's (rnn-vs-lstm, "
             f"translate-numbers, copy-reverse)"
         )
-    data_dir, story = _choose_data()
+    data_dir, story = choose_data()
     data = DataStore(data_dir)
     if lab == "sequence":
         story = "the lesson's own generated data, in the sequence lab"

@@ -1,9 +1,9 @@
-"""Small widgets and helpers the window uses."""
+"""Small widgets and helpers the window and the labs use."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox
+from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QLabel, QSizePolicy
 
 
 class LearningRateBox(QDoubleSpinBox):
@@ -48,3 +48,30 @@ def add_dock(window, title: str, widget, name: str, area=Qt.LeftDockWidgetArea) 
     dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable)
     window.addDockWidget(area, dock)
     return dock
+
+
+class ElidedLabel(QLabel):
+    """One line of text, shortened with "…" to the width the layout gives it, the whole of it in
+    the tooltip.  It never asks for more width than it has: a plain QLabel's list of compared
+    runs once widened the window from 1,280 to 4,071 px."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 0)))

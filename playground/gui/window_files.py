@@ -10,7 +10,9 @@ waits.  It uses the window's ``document``, ``settings``, ``file_path``, ``traine
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -24,6 +26,33 @@ from ..runs.jobs import run_signature
 from .dashboard import metrics_csv
 
 MAX_RECENT = 8
+#: how a recent file whose name is not valid UTF-8 is stored (its bytes, base64-encoded): QSettings
+#: keeps text only and drops undecodable bytes, which left an entry pointing nowhere.  A stored
+#: path is absolute, so it never begins with this by itself.
+_BYTES_PREFIX = "b64:"
+
+
+def _stored(path: str) -> str:
+    """``path`` as QSettings can keep it without loss: itself, or its bytes in base64."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode kept undecodable bytes as lone surrogates
+        return _BYTES_PREFIX + base64.b64encode(os.fsencode(path)).decode("ascii")
+    return path
+
+
+def _restored(value) -> str:
+    """The path that ``_stored`` stored (entries written before it are plain text)."""
+    text = str(value)
+    if text.startswith(_BYTES_PREFIX):
+        with contextlib.suppress(ValueError):
+            return os.fsdecode(base64.b64decode(text[len(_BYTES_PREFIX) :], validate=True))
+    return text
+
+
+def _shown(text: str) -> str:
+    """A path as Qt can show it: undecodable bytes become U+FFFD, which Qt would drop silently."""
+    return os.fsencode(text).decode("utf-8", "replace")
 
 
 class WindowFiles:
@@ -152,19 +181,19 @@ class WindowFiles:
         value = self.settings.value("recentFiles", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or [])]
+        return [_restored(v) for v in (value or [])]
 
     def _add_recent(self, path: Path) -> None:
         path = str(Path(path).resolve())
         files = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+        self.settings.setValue("recentFiles", [_stored(p) for p in files[:MAX_RECENT]])
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = self.recent_files()
         for index, path in enumerate(files):
-            action = self.recent_menu.addAction(f"&{index + 1} {Path(path).name}")
-            action.setToolTip(path)
+            action = self.recent_menu.addAction(f"&{index + 1} {_shown(Path(path).name)}")
+            action.setToolTip(_shown(path))
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if not files:
             self.recent_menu.addAction("No recent files").setEnabled(False)

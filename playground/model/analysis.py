@@ -85,8 +85,11 @@ def _follow_chain(start: str, incoming, outgoing, problems: list[Problem]) -> li
 
 
 def _unconnected_problems(spec: NetworkSpec, reached: list[str], problems: list[Problem], what: str) -> None:
+    """A problem for each layer off the chains that has none yet; sets, so it stays linear."""
+    reached_ids = set(reached)
+    blamed = {problem.node for problem in problems}
     for node in spec.nodes:
-        if node.id not in reached and not any(p.node == node.id for p in problems):
+        if node.id not in reached_ids and node.id not in blamed:
             problems.append(Problem(node.id, layer_prefix(node.id) + f"is not connected to {what}"))
 
 

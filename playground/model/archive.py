@@ -77,21 +77,57 @@ def open_archive(
             yield archive
 
 
+# The records at the end of a zip file that say how many entries its directory lists (PKWARE's
+# APPNOTE.TXT, 4.3.14 to 4.3.16): the end of central directory record, and where that count does
+# not fit its 16 bits, the zip64 end of central directory record found through its locator.
+_END = struct.Struct("<4s4H2LH")  # signature, disks (2), entries on this disk, entries, size, offset, comment length
+_END_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # signature, disk, offset of the zip64 record, disks
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # signature, size, versions (2), disks (2), entries (2), size, offset
+_ZIP64_END_SIGNATURE = b"PK\x06\x06"
+_MAX_COMMENT = 0xFFFF
+
+
+def listed_entries(stream: BinaryIO) -> int | None:
+    """How many entries the archive's directory lists, read from its end records alone; None when
+    it has no end record (``ZipFile`` then says what is wrong).
+
+    The record sits at the very end, after a comment of up to 64 KB, so only the last 64 KB are
+    read.  Like ``ZipFile``, the zip64 record is looked for just before its locator rather than
+    at the offset the locator gives, which data prepended to the archive would shift.
+    """
+    size = stream.seek(0, io.SEEK_END)
+    start = max(0, size - _END.size - _MAX_COMMENT)
+    stream.seek(start)
+    tail = stream.read()
+    at = tail.rfind(_END_SIGNATURE)
+    if at < 0 or len(tail) - at < _END.size:
+        return None
+    entries = _END.unpack_from(tail, at)[4]
+    locator_at = start + at - _ZIP64_LOCATOR.size
+    if entries != 0xFFFF or locator_at - _ZIP64_END.size < 0:
+        return entries
+    stream.seek(locator_at - _ZIP64_END.size)
+    records = stream.read(_ZIP64_END.size + _ZIP64_LOCATOR.size)
+    if len(records) < _ZIP64_END.size + _ZIP64_LOCATOR.size:
+        return entries
+    if _ZIP64_LOCATOR.unpack_from(records, _ZIP64_END.size)[0] != _ZIP64_LOCATOR_SIGNATURE:
+        return entries
+    record = _ZIP64_END.unpack_from(records)
+    return record[7] if record[0] == _ZIP64_END_SIGNATURE else entries
+
+
 def _check_entry_count(stream: BinaryIO, where: str, error: type[Exception]) -> None:
     """Refuse an archive whose directory lists more entries than MAX_ARCHIVE_MEMBERS before
     ``ZipFile`` builds an object for each of them (a million tiny entries take seconds)."""
     try:
-        end = zipfile._EndRecData(stream)  # the record ZipFile itself reads first; None when there is none
+        entries = listed_entries(stream)
         stream.seek(0)
     except ARCHIVE_ERRORS:
         return  # ZipFile says what is wrong
-    if end and end[zipfile._ECD_ENTRIES_TOTAL] > budgets.MAX_ARCHIVE_MEMBERS:
-        raise error(
-            f"{where}: "
-            + budgets.over_budget(
-                f"the archive lists {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries", "MAX_ARCHIVE_MEMBERS"
-            )
-        )
+    if entries is not None and entries > budgets.MAX_ARCHIVE_MEMBERS:
+        raise error(f"{where}: " + budgets.over_budget(f"the archive lists {entries:,} entries", "MAX_ARCHIVE_MEMBERS"))
 
 
 def read_header(stream: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:

@@ -17,6 +17,7 @@ must be told where, not shown a traceback.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from .. import budgets
@@ -93,8 +94,8 @@ def spec_from_dict(data) -> NetworkSpec:
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise NetworkFileError('"nodes" must be a non-empty list of layers')
     nodes = [_parse_node(raw, index) for index, raw in enumerate(raw_nodes)]
-    ids = [node.id for node in nodes]
-    duplicates = sorted({node_id for node_id in ids if ids.count(node_id) > 1})
+    ids = Counter(node.id for node in nodes)
+    duplicates = sorted(node_id for node_id, count in ids.items() if count > 1)
     if duplicates:
         raise NetworkFileError(layer_prefix(duplicates[0]) + "the id is used by more than one layer")
     edges, state_edges = [], []

@@ -40,7 +40,7 @@ def rbm_stack_problems(spec: NetworkSpec, order: list[str]) -> list[Problem]:
     classifier needs an output layer on top; unrolling into an autoencoder needs the stack
     to end in an RBM, whose mirror image becomes the decoder.
     """
-    rbms = [node_id for node_id in order if spec.node(node_id).type == "rbm"]
+    rbms = {node_id for node_id in order if spec.node(node_id).type == "rbm"}
     if not rbms:
         return []
     problems = []

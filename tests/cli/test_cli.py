@@ -186,3 +186,22 @@ def test_a_network_file_or_a_project_opens_in_the_window(tmp_path):
         assert result.returncode == 0, result.stderr
         assert shot.stat().st_size > 10_000
         assert str(path) in (tmp_path / "playground" / "playground.conf").read_text()  # opened, not the default
+
+
+def test_a_save_that_fails_after_training_is_one_line_naming_the_path_and_the_loss(tmp_path, capsys, monkeypatch):
+    """The path passed its check before training; then the disk filled up."""
+    import errno
+
+    import playground.model as model
+
+    def disk_full(path, state):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(model, "save_weights", disk_full)
+    weights = tmp_path / "w.npz"
+    assert main(["train", "toy-2d", "--epochs", "1", "--quiet", "--save-weights", str(weights)]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("playground:")]
+    assert len(errors) == 1 and "internal error" not in err, err
+    assert str(weights) in errors[0] and "No space left on device" in errors[0] and "NOT saved" in errors[0]
+    assert not weights.exists()

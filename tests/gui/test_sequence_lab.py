@@ -449,3 +449,27 @@ def test_the_table_shows_whole_sentences(qtbot):
             needed = metrics.boundingRect(QRect(0, 0, rect.width() - 8, 10_000), Qt.TextWordWrap, text)
             assert needed.height() <= rect.height(), (row, column, text)
     assert table.rowHeight(0) > table.rowHeight(1)  # the long sentences wrapped onto more lines
+
+
+def test_many_runs_keep_a_bounded_comparison_and_never_widen_the_lab(make_lab, qtbot):
+    """25 runs, as a learner restarting translate-numbers might: once the label of compared runs
+    widened the window from 1,280 to 4,071 px and every run stayed in memory."""
+    from playground.gui.sequences.model import MAX_KEPT_RUNS
+
+    lab = make_lab(fake_runner("lstm", epochs=1, steps_per_epoch=8, delay=0.0))
+    lab.tabs.setCurrentWidget(lab.gradients)
+    width = lab.width()
+    for _ in range(25):
+        assert lab.train()
+        qtbot.waitUntil(lambda: not lab.running, timeout=10_000)
+        lab.redraw(force=True)
+        qtbot.wait(1)
+    assert lab.runs_started == 25
+    assert lab.width() == width and lab.gradients.kept_label.width() <= width
+    assert len(lab.model.kept) == MAX_KEPT_RUNS
+    names = lab.gradients.curve_names()
+    assert len(names) == MAX_KEPT_RUNS + 1 and names[-1].endswith("run 25 (now)")
+    assert [kept.name for kept in lab.model.kept] == [f"LSTM · run {n}" for n in range(21, 25)]
+    assert len(lab.gradients.legend.items) == MAX_KEPT_RUNS + 1  # the dropped runs' entries went too
+    label = lab.gradients.kept_label
+    assert label.full_text().startswith("Compared with: LSTM · run 21") and label.toolTip() == label.full_text()

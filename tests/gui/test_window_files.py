@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,19 @@ def test_new_is_an_empty_canvas_that_the_window_copes_with(qtbot, make_window, t
     other = make_window()
     assert other.open_path(tmp_path / "new.npz")
     assert [node.type for node in other.document.spec.nodes] == ["input", "dense"]
+
+
+def test_a_recent_file_whose_name_is_not_utf8_reopens_from_the_menu(qtbot, make_window, dialogs, tmp_path):
+    """QSettings keeps text only; a name with an undecodable byte must survive it unchanged."""
+    window = make_window()
+    path = tmp_path / os.fsdecode(b"caf\xe9.npz")
+    assert window.save_to(path)
+    assert os.fsencode(window.recent_files()[0]) == os.fsencode(str(path.resolve()))
+
+    other = make_window(load_lesson("vanishing-gradients"))  # the same settings file, read afresh
+    other._fill_recent_menu()
+    action = other.recent_menu.actions()[0]
+    assert "caf\ufffd.npz" in action.text()  # shown with a replacement character, not dropped
+    action.trigger()
+    assert other.file_path == path and not dialogs.of("critical")
+    assert spec_to_dict(other.document.spec) == spec_to_dict(window.document.spec)

@@ -198,3 +198,18 @@ def test_an_unknown_panel_in_a_lesson_is_named_on_loading(tmp_path):
     (tmp_path / "lesson.json").write_text(json.dumps(data))
     with pytest.raises(NetworkFileError, match=r"lesson\.json: lesson: unknown panel 'gradient' \(choose from loss, "):
         load_spec(tmp_path / "lesson.json")
+
+
+def test_looking_a_layer_up_by_id_follows_changes_to_the_list():
+    """``node`` remembers where each id sits; a list changed in place must still answer right."""
+    spec = sequential_spec([4, 3, 3, 2], activation="sigmoid", output="softmax", cost="quadratic", initializer="xavier")
+    assert spec.node("fc2").id == "fc2"
+    replacement = Node("fc2", "dense", layer_class("dense").Config(units=7))
+    spec.nodes[2] = replacement
+    assert spec.node("fc2") is replacement
+    spec.nodes.remove(spec.node("fc1"))
+    assert spec.node("out") is spec.nodes[-1] and spec.node("fc2") is replacement
+    with pytest.raises(KeyError):
+        spec.node("fc1")
+    spec.nodes.append(Node("extra", "dense", layer_class("dense").Config(units=1)))
+    assert spec.node("extra") is spec.nodes[-1]

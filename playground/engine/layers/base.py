@@ -15,6 +15,7 @@ Protocol (after numpy-ml and Nielsen's ``network2.py``):
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -92,7 +93,9 @@ class Layer:
 
     @classmethod
     def parameter_count(cls, config, input_shape: tuple[int, ...]) -> int:
-        return sum(int(np.prod(shape)) for shape in cls.parameter_shapes(config, input_shape).values())
+        """Python's exact integers, not numpy's: a hostile shape cannot wrap round to a small
+        count, and analysing a long chain does not pay numpy's per-call cost for every layer."""
+        return sum(math.prod(shape) for shape in cls.parameter_shapes(config, input_shape).values())
 
     @classmethod
     def dense_equivalent_count(cls, config, input_shape: tuple[int, ...]) -> int | None:

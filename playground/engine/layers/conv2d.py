@@ -17,6 +17,7 @@ batch (3.7 MB) no longer fits in the cache.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,8 +335,8 @@ class Conv2D(ActivatedLayer):
     def dense_equivalent_count(cls, config, input_shape) -> int:
         """Parameters a Dense layer would need to map the same input to the same number of
         outputs: without shared weights each output unit has its own weight per input."""
-        n_in = int(np.prod(input_shape))
-        n_out = int(np.prod(cls.infer_output_shape(config, input_shape)))
+        n_in = math.prod(input_shape)
+        n_out = math.prod(cls.infer_output_shape(config, input_shape))
         return n_in * n_out + n_out
 
     def __init__(self, layer_id, config, input_shape, dtype=np.float32):

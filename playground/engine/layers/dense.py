@@ -7,6 +7,7 @@ Nielsen's networks take a 28×28 image as 784 inputs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ class Dense(ActivatedLayer):
 
     @classmethod
     def parameter_shapes(cls, config, input_shape):
-        n_in = int(np.prod(input_shape))
+        n_in = math.prod(input_shape)
         if n_in < 1:
             raise ShapeError("has no inputs")
         return {"weight": (config.units, n_in), "bias": (config.units,)}

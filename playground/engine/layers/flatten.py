@@ -7,9 +7,8 @@ order is NCHW's: channel by channel, row by row).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from .base import Layer, ShapeError, register_layer
 
@@ -32,7 +31,7 @@ class Flatten(Layer):
     def infer_output_shape(cls, config, input_shape):
         if not input_shape:
             raise ShapeError("needs an input")
-        return (int(np.prod(input_shape)),)
+        return (math.prod(input_shape),)
 
     def forward(self, x, training):
         return x.reshape(x.shape[0], -1)

@@ -18,6 +18,7 @@ is zero.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +93,7 @@ class RBM(Layer):
 
     @classmethod
     def visible_count(cls, config, input_shape) -> int:
-        n_in = int(np.prod(input_shape)) if input_shape else 0
+        n_in = math.prod(input_shape) if input_shape else 0
         if n_in < 1:
             raise ShapeError("has no inputs")
         if config.visible_units and config.visible_units != n_in:

@@ -4,9 +4,8 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from ..config import option
 from .base import Layer, ShapeError, register_layer
@@ -33,7 +32,7 @@ class Reshape(Layer):
     @classmethod
     def infer_output_shape(cls, config, input_shape):
         target = tuple(int(v) for v in config.shape)
-        have, want = int(np.prod(input_shape)), int(np.prod(target))
+        have, want = math.prod(input_shape), math.prod(target)
         if have != want:
             raise ShapeError(
                 f"cannot reshape {list(input_shape)} ({have:,} values) into {list(target)} "

@@ -19,7 +19,10 @@ from .common import (
     describe_layers,
     downsample,
     pen,
+    plotted,
+    plotted_note,
     recent_mean,
+    set_title,
     smooth,
 )
 
@@ -30,9 +33,7 @@ class ActivationPanel(Panel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.headline = self.add_headline()
-        self.curves_plot = self.graphics.addPlot(
-            row=1, col=0, title="Saturated units per layer (σ′ below 1% of its peak)"
-        )
+        self.curves_plot = self.graphics.addPlot(row=1, col=0)
         self.curves_plot.setYRange(0, 1, padding=0.02)
         self.curves_plot.setLabel("bottom", "mini-batch step")
         self.curves_plot.setLabel("left", "fraction saturated")
@@ -66,11 +67,16 @@ class ActivationPanel(Panel):
                 found.append(index)
         return found
 
-    def _set_layers(self, model: DashboardModel, ids: list[str], shown: list[int]) -> list[str]:
+    def _set_layers(self, model: DashboardModel, ids: list[str], saturating: list[int]) -> tuple[list[int], list[str]]:
+        """Curves and bars for the layers that can saturate, at most MAX_PLOTTED_LAYERS of them
+        (``plotted``); returns the indices and ids of those drawn."""
+        shown = plotted(saturating)
         shown_ids = [ids[i] for i in shown]
         key = (tuple(shown_ids), model.context_version)
         if key != self._key:
             self._key = key
+            note = plotted_note(len(shown), len(saturating))
+            set_title(self.curves_plot, f"Saturated units per layer (σ′ below 1% of its peak){note}")
             for curve in self._curves.values():
                 self.curves_plot.removeItem(curve)
             self.legend.clear()
@@ -85,7 +91,7 @@ class ActivationPanel(Panel):
                 )
             self.bars_plot.getAxis("bottom").setTicks([[(k, layer_id) for k, layer_id in enumerate(shown_ids)]])
             self.bars_plot.setXRange(-0.6, max(len(shown) - 0.4, 0.4), padding=0)
-        return shown_ids
+        return shown, shown_ids
 
     def draw(self, model: DashboardModel) -> None:
         history = model.history
@@ -102,8 +108,8 @@ class ActivationPanel(Panel):
         ids = history.layer_ids
         values = history.layer_metrics[:, :, SATURATION]
         tail = values[-200:]
-        shown = [i for i, _ in enumerate(ids) if np.isfinite(tail[:, i]).any()]
-        shown_ids = self._set_layers(model, ids, shown)
+        saturating = [i for i, _ in enumerate(ids) if np.isfinite(tail[:, i]).any()]
+        shown, shown_ids = self._set_layers(model, ids, saturating)
         if not shown:
             self.say(
                 "None of these layers can saturate (ReLU, linear and softmax have no flat "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,10 @@ pg.setConfigOptions(background="w", foreground="#333333", antialias=True)  # the
 
 #: most points a curve is drawn with; longer histories are averaged into buckets
 MAX_POINTS = 600
+#: most layers a per-layer plot draws, spread from the first to the last: past a few dozen curves a
+#: plot is unreadable, and every curve, bar and legend entry costs the window time on each redraw
+#: (a 1,000-layer network once took minutes to open, most of it adding legend entries)
+MAX_PLOTTED_LAYERS = 32
 CLASS_COLORS = (
     "#F59322",
     "#0877BD",
@@ -118,12 +123,7 @@ class DashboardModel:
         """The layers with parameters: from the history, else from the weights (before training)."""
         if self.history.layer_ids:
             return list(self.history.layer_ids)
-        ids: list[str] = []
-        for key in self.weights or {}:
-            layer_id = key.partition(".")[0]
-            if layer_id not in ids:
-                ids.append(layer_id)
-        return ids
+        return list(dict.fromkeys(key.partition(".")[0] for key in self.weights or {}))
 
     def layer_names(self, layer_ids: list[str] | None = None) -> dict[str, str]:
         return describe_layers(layer_ids if layer_ids is not None else self.history.layer_ids)
@@ -148,6 +148,21 @@ class DashboardModel:
         if side * side == size and side >= 8 and spec.dataset.name in names_of_kind("image"):
             return side, side
         return None
+
+
+def plotted(layers: Sequence) -> list:
+    """The layers (ids or indices) a per-layer plot draws: all of them, or MAX_PLOTTED_LAYERS
+    evenly spread, the first and the last always among them (where depth shows most)."""
+    count = len(layers)
+    if count <= MAX_PLOTTED_LAYERS:
+        return list(layers)
+    picks = sorted({round(k * (count - 1) / (MAX_PLOTTED_LAYERS - 1)) for k in range(MAX_PLOTTED_LAYERS)})
+    return [layers[i] for i in picks]
+
+
+def plotted_note(shown: int, count: int) -> str:
+    """What a plot's title adds when it draws only some of the layers."""
+    return f" ({shown} of {count:,} layers, evenly spread)" if shown < count else ""
 
 
 def describe_layers(layer_ids: list[str]) -> dict[str, str]:

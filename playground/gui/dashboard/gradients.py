@@ -22,6 +22,8 @@ from .common import (
     describe_layers,
     downsample,
     pen,
+    plotted,
+    plotted_note,
     positive,
     recent_mean,
     set_text,
@@ -105,31 +107,34 @@ class GradientPanel(Panel):
         return MEASURES[self.measure.currentData()][0]
 
     def _set_layers(self, model: DashboardModel, layer_ids: list[str]) -> None:
+        """A curve, a bar and a label for each plotted layer (``plotted``: at most MAX_PLOTTED_LAYERS)."""
         key = (tuple(layer_ids), model.context_version)
         if key == self._layer_key:
             return
         self._layer_key = key
+        columns = plotted(range(len(layer_ids)))
+        shown = [layer_ids[i] for i in columns]
         for curve in self._curves.values():
             self.curves_plot.removeItem(curve)
         self.legend.clear()
         self._curves = {}
-        for index, layer_id in enumerate(layer_ids):
+        for index, layer_id in zip(columns, shown):
             curve = self.curves_plot.plot(pen=pen(model.color(layer_id, index), 2), name=layer_id)
             self._curves[layer_id] = curve
         for label in self._labels:
             self.bars_plot.removeItem(label)
         self._labels = []
-        for _ in layer_ids:
+        for _ in shown:
             label = pg.TextItem("", anchor=(0.5, 1.0), color="#333333")
             self.bars_plot.addItem(label)
             self._labels.append(label)
-        self.bars_plot.getAxis("bottom").setTicks([[(i, layer_id) for i, layer_id in enumerate(layer_ids)]])
-        if layer_ids:  # pyqtgraph's BarGraphItem fails on empty pen lists
+        self.bars_plot.getAxis("bottom").setTicks([[(k, layer_id) for k, layer_id in enumerate(shown)]])
+        if shown:  # pyqtgraph's BarGraphItem fails on empty pen lists
             self.bars.setOpts(
-                brushes=[model.color(layer_id, i) for i, layer_id in enumerate(layer_ids)],
-                pens=[pg.mkPen(None)] * len(layer_ids),
+                brushes=[model.color(layer_id, i) for i, layer_id in zip(columns, shown)],
+                pens=[pg.mkPen(None)] * len(shown),
             )
-        self.bars_plot.setXRange(-0.6, max(len(layer_ids) - 0.4, 0.4), padding=0)
+        self.bars_plot.setXRange(-0.6, max(len(shown) - 0.4, 0.4), padding=0)
         self.curve_ranges.reset()
         self.bar_ranges.reset()
 
@@ -137,9 +142,11 @@ class GradientPanel(Panel):
         self._model = model
         history = model.history
         layer_ids = history.layer_ids
-        self._set_layers(model, model.layer_ids())  # before training: the network's layers, ready to draw
+        every = model.layer_ids()
+        self._set_layers(model, every)  # before training: the network's layers, ready to draw
         label = MEASURES[self.measure.currentData()][1]
-        set_title(self.curves_plot, f"{label} per layer, over the run (log scale)")
+        note = plotted_note(len(self._curves), len(every))
+        set_title(self.curves_plot, f"{label} per layer, over the run (log scale){note}")
         set_title(self.bars_plot, "now (mean of the last 50 mini-batches)")
         if len(history) == 0 or not layer_ids:
             for curve in self._curves.values():
@@ -151,12 +158,13 @@ class GradientPanel(Panel):
             self.current, self.ratio = {}, None
             return
         values = history.layer_metrics[:, :, self.column]
-        x, y = downsample(history.steps, values)
+        columns = plotted(range(len(layer_ids)))
+        x, y = downsample(history.steps, values[:, columns])
         span = max(3.0, len(x) / 40)  # one mini-batch's norm is noisy: show the trend
         low, high = np.inf, -np.inf
-        for index, layer_id in enumerate(layer_ids):
-            shown = positive(smooth(y[:, index], span))
-            self._curves[layer_id].setData(x, shown, connect="finite")
+        for k, index in enumerate(columns):
+            shown = positive(smooth(y[:, k], span))
+            self._curves[layer_ids[index]].setData(x, shown, connect="finite")
             finite = shown[np.isfinite(shown)]
             if len(finite):
                 low, high = min(low, float(finite.min())), max(high, float(finite.max()))
@@ -164,8 +172,8 @@ class GradientPanel(Panel):
             self.curve_ranges.update(float(x[-1]), low, high, x_min=float(min(x[0], 0)))
         now = recent_mean(values)
         self.current = {layer_id: float(now[i]) for i, layer_id in enumerate(layer_ids)}
-        heights = np.nan_to_num(now, nan=0.0, posinf=0.0)
-        self.bars.setOpts(x=np.arange(len(layer_ids)), height=heights)
+        heights = np.nan_to_num(now[columns], nan=0.0, posinf=0.0)
+        self.bars.setOpts(x=np.arange(len(columns)), height=heights)
         top = float(heights.max()) if len(heights) else 1.0
         self.bar_ranges.update(0.0, 0.0, top * 1.1 if top > 0 else 1.0)
         for index, text in enumerate(self._labels):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from .common import DashboardModel, Panel, RangeKeeper, add_legend, pen, set_text
+from .common import DashboardModel, Panel, RangeKeeper, add_legend, pen, plotted, plotted_note, set_text, set_title
 
 MAX_TILES = 100
 HISTOGRAM_BINS = 60
@@ -43,7 +43,7 @@ class WeightPanel(Panel):
         self.tiles = pg.ImageItem(axisOrder="row-major")
         self.tiles.setColorMap(pg.colormap.get("CET-D1A"))
         self.tiles_view.addItem(self.tiles)
-        self.histogram_plot = self.graphics.addPlot(row=2, col=0, title="Weights of each layer (histogram)")
+        self.histogram_plot = self.graphics.addPlot(row=2, col=0)
         self.histogram_plot.setLabel("bottom", "weight")
         self.histogram_plot.setLabel("left", "share of weights")
         self.ranges = RangeKeeper(self.histogram_plot, y_floor=0.0, x_mode="fit")
@@ -69,11 +69,11 @@ class WeightPanel(Panel):
                 self.histogram_plot.removeItem(curve)
             self.legend.clear()
             self._curves = {
-                layer_id: self.histogram_plot.plot(
-                    stepMode="center", name=layer_id, pen=pen(model.color(layer_id, i), 2)
-                )
-                for i, layer_id in enumerate(ids)
+                ids[i]: self.histogram_plot.plot(stepMode="center", name=ids[i], pen=pen(model.color(ids[i], i), 2))
+                for i in plotted(range(len(ids)))
             }
+            note = plotted_note(len(self._curves), len(ids))
+            set_title(self.histogram_plot, f"Weights of each layer (histogram){note}")
         image_shape = model.image_shape()
         first = layer_weights.get(ids[0]) if ids else None
         tiles = None
@@ -116,9 +116,10 @@ class WeightPanel(Panel):
             low, high = low - 1.0, high + 1.0
         edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
         top = 0.0
-        for layer_id, value in layer_weights.items():
+        for layer_id, curve in self._curves.items():
+            value = layer_weights[layer_id]
             counts, _ = np.histogram(value, bins=edges)
             share = counts / max(value.size, 1)
             top = max(top, float(share.max()))
-            self._curves[layer_id].setData(edges, share)
+            curve.setData(edges, share)
         self.ranges.update(float(high), 0.0, top, x_min=float(low))

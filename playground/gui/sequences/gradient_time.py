@@ -15,9 +15,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from ..dashboard.common import Panel, RangeKeeper, pen, positive, set_title
+from ..widgets import ElidedLabel
 from .model import SequenceModel, group_rows
 
 #: most training-step columns the heat map draws; longer runs are averaged into buckets
@@ -71,7 +72,7 @@ class GradientOverTimePanel(Panel):
     def __init__(self, parent=None):
         super().__init__(parent)
         controls = QHBoxLayout()
-        self.kept_label = QLabel("")
+        self.kept_label = ElidedLabel()
         controls.addWidget(self.kept_label, 1)
         self.clear_button = QPushButton("Clear comparison")
         self.clear_button.setToolTip("Forget the earlier runs' curves")

@@ -137,6 +137,12 @@ def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
         return np.nanmean(values, axis=axis)
 
 
+#: earlier runs kept to compare with: the lecture's comparisons are of two or three networks, a
+#: profile plot with more curves is unreadable, and a lab that restarts runs for hours must not
+#: keep every one (the oldest is dropped, with its curve)
+MAX_KEPT_RUNS = 4
+
+
 @dataclass
 class KeptProfile:
     """An earlier run's latest ‖∂C/∂h_t‖ profile, kept to compare the next run with."""
@@ -223,6 +229,7 @@ class SequenceModel(DashboardModel):
         gates = None if self.gates is None else (self.gates[1], self.gates[2])
         kept = KeptProfile(self.run_name or f"run {len(self.kept) + 1}", QColor(color), profile, gates)
         self.kept.append(kept)
+        del self.kept[:-MAX_KEPT_RUNS]
         self.kept_version += 1
         return kept
 
