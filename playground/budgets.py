@@ -58,8 +58,9 @@ STALE_TEMPORARY_S = 600
 
 # --- network files and projects ------------------------------------------------------------
 #: A network of MAX_LAYERS layers is 0.6 MB of JSON as the playground writes it; the rest is room for
-#: long ids and lessons.  A refused file is parsed on the GUI thread, 0.1 s per MB, so no more.
-MAX_JSON_BYTES = 4 * 1024**2
+#: long ids and lessons.  Python's JSON parser holds the GIL for a whole file (about 50 ms per MB),
+#: so the window, which reads files on another thread, still pauses that long: no more than 1 MB.
+MAX_JSON_BYTES = 1024**2
 #: A network file nests 6 levels deep, and Python's JSON parser recurses once per level.
 MAX_JSON_DEPTH = 64
 #: Far beyond any lesson (the largest has a few dozen).  The window opens this many in 1 s, but a long

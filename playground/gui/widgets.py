@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import threading
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QLabel, QSizePolicy
 
 
@@ -75,3 +77,36 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(self.width(), 0)))
+
+
+def call_off_gui_thread(window, function, *args):
+    """``function(*args)`` on a thread of its own while the GUI thread goes on painting and ticking
+    (a nested event loop), for work whose caller needs the answer before it can go on: File › Open
+    reads and checks a file from anyone, which may take a while before it is refused.  ``window``
+    takes no input meanwhile, so nothing else can start.  Returns the result, or raises what
+    ``function`` raised."""
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 - handed back to the caller, as it was raised
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="playground-open", daemon=True)
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: None if thread.is_alive() else loop.quit())
+    window.setEnabled(False)
+    try:
+        thread.start()
+        poll.start()
+        loop.exec()
+        thread.join()
+    finally:
+        poll.stop()
+        window.setEnabled(True)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

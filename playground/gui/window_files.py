@@ -24,6 +24,7 @@ from ..model import save_spec
 from ..model.project import Project, open_file, save_project
 from ..runs.jobs import run_signature
 from .dashboard import metrics_csv
+from .widgets import call_off_gui_thread
 
 MAX_RECENT = 8
 #: how a recent file whose name is not valid UTF-8 is stored (its bytes, base64-encoded): QSettings
@@ -87,8 +88,8 @@ class WindowFiles:
     def open_path(self, path: str | Path, *, ask: bool = True) -> bool:
         """Open a project (.npz) or a network file (.json); on any problem one dialog, nothing changed."""
         path = Path(path)
-        try:
-            project = open_file(path)
+        try:  # read and checked off the GUI thread: a hostile file may take a while to refuse
+            project = call_off_gui_thread(self, open_file, path)
         except Exception as error:  # noqa: BLE001 - a ProjectError, or a file that exhausts memory or recursion
             self.show_error("Cannot open the file", failure_message(error, path))
             return False
