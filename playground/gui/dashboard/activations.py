@@ -1,7 +1,10 @@
-"""Activations: the fraction of saturated units per layer.
+"""Activations: the fraction of saturated units per layer, and of dead ReLUs.
 
 A sigmoid or tanh unit whose σ'(z) has fallen below 1% of its peak passes almost no
 gradient back: it is saturated, and so are the layers that depend on it for learning.
+A ReLU saturates at 0: a unit whose output is 0 for every example of a batch passes no
+gradient back and its weights stop changing; the trainer records the fraction of such units
+in the same column (see ``engine.activations.saturated_fraction``), and the panel calls it dead.
 """
 
 from __future__ import annotations
@@ -11,7 +14,17 @@ import pyqtgraph as pg
 
 from ...engine.activations import ACTIVATIONS
 from ...engine.dense_stack import SATURATION
-from .common import DashboardModel, Panel, RangeKeeper, describe_layers, downsample, pen, recent_mean, smooth
+from .common import (
+    DashboardModel,
+    Panel,
+    RangeKeeper,
+    describe_layers,
+    downsample,
+    pen,
+    recent_mean,
+    set_title,
+    smooth,
+)
 
 
 class ActivationPanel(Panel):
@@ -25,7 +38,7 @@ class ActivationPanel(Panel):
         )
         self.curves_plot.setYRange(0, 1, padding=0.02)
         self.curves_plot.setLabel("bottom", "mini-batch step")
-        self.curves_plot.setLabel("left", "fraction saturated")
+        self.curves_plot.setLabel("left", "fraction saturated or dead")
         self.legend = self.curves_plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255))
         self.bars_plot = self.graphics.addPlot(row=2, col=0, title="now")
         self.bars_plot.setYRange(0, 1, padding=0.02)
@@ -52,8 +65,23 @@ class ActivationPanel(Panel):
             except (KeyError, AttributeError):
                 continue
             info = ACTIVATIONS.get(activation) if activation else None
-            if info is not None and info.saturating:
+            if info is not None and (info.saturating or info.dies):
                 found.append(index)
+        return found
+
+    @staticmethod
+    def _dying(model: DashboardModel, ids: list[str]) -> set[str]:
+        """The layers whose figure counts dead units (ReLU), not saturated ones."""
+        spec = model.network_spec
+        found = set()
+        for layer_id in ids:
+            try:
+                activation = getattr(spec.node(layer_id).config, "activation", None)
+            except (KeyError, AttributeError):
+                continue
+            info = ACTIVATIONS.get(activation) if activation else None
+            if info is not None and info.dies:
+                found.add(layer_id)
         return found
 
     def _set_layers(self, model: DashboardModel, ids: list[str], shown: list[int]) -> list[str]:
@@ -64,8 +92,11 @@ class ActivationPanel(Panel):
             for curve in self._curves.values():
                 self.curves_plot.removeItem(curve)
             self.legend.clear()
+            dying = self._dying(model, shown_ids)
             self._curves = {
-                layer_id: self.curves_plot.plot(pen=pen(model.color(layer_id, i), 2), name=layer_id)
+                layer_id: self.curves_plot.plot(
+                    pen=pen(model.color(layer_id, i), 2), name=f"{layer_id} (dead)" if layer_id in dying else layer_id
+                )
                 for i, layer_id in zip(shown, shown_ids)
             }
             if shown:  # pyqtgraph's BarGraphItem fails on empty pen lists
@@ -86,7 +117,7 @@ class ActivationPanel(Panel):
             for curve in self._curves.values():
                 curve.setData([], [])
             self.bars.setOpts(x=[], height=[])
-            self.say("Press <b>Train</b> to see how many units saturate.")
+            self.say("Press <b>Train</b> to see how many units saturate (sigmoid, tanh) or die (ReLU).")
             self.current = {}
             return
         ids = history.layer_ids
@@ -111,6 +142,24 @@ class ActivationPanel(Panel):
         now = np.nan_to_num(recent_mean(values[:, shown]), nan=0.0)
         self.current = {layer_id: float(now[k]) for k, layer_id in enumerate(shown_ids)}
         self.bars.setOpts(x=np.arange(len(shown)), height=now)
-        worst = int(np.argmax(now))
         names = describe_layers(ids)
-        self.say(f"Most saturated: {names[shown_ids[worst]]}, {100 * now[worst]:.0f}% of its units.")
+        dying = self._dying(model, shown_ids)
+        parts = []
+        for kind, members in (
+            ("Most saturated", [k for k, layer_id in enumerate(shown_ids) if layer_id not in dying]),
+            ("Most dead ReLUs", [k for k, layer_id in enumerate(shown_ids) if layer_id in dying]),
+        ):
+            if not members:
+                continue
+            worst = max(members, key=lambda k: now[k])
+            if now[worst] >= 0.005 or not dying:  # "0% saturated" beside dead ReLUs says nothing
+                parts.append(f"{kind}: {names[shown_ids[worst]]}, {100 * now[worst]:.0f}% of its units.")
+        if dying:
+            parts.append("A dead ReLU outputs 0 for every example, so it passes no gradient and stops learning.")
+        set_title(
+            self.curves_plot,
+            "Dead ReLUs (0 for the whole batch) and saturated units per layer"
+            if dying
+            else "Saturated units per layer (σ′ below 1% of its peak)",
+        )
+        self.say(" ".join(parts))
