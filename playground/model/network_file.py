@@ -46,6 +46,7 @@ PANEL_NAMES = (
     "weights",
     "activations",
     "data",
+    "evaluation",
     "filters",
     "feature-maps",
     "convolution",
