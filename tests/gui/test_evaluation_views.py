@@ -44,7 +44,7 @@ def test_the_confusion_matrix_sums_to_the_validation_set_and_matches_the_reporte
     confusion = evaluation.confusion()
     assert confusion.sum() == len(dataset.y_val) == 2000
     assert np.trace(confusion) / confusion.sum() == record.val_accuracy
-    assert f"{np.trace(confusion):,} of 2,000 right" in panel.headline.text
+    assert f"after epoch 2: {np.trace(confusion):,} of 2,000 right" in panel.headline.text
     # the cells' numbers are the matrix's
     assert [item.toPlainText() for item in panel.cell_texts[:10]] == [str(v) for v in confusion[0]]
     # the gallery opens on the mistakes, worst first

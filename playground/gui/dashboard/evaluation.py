@@ -54,6 +54,16 @@ class _CellImage(pg.ImageItem):
             self._on_click(row, column)
 
 
+def moment(history) -> str:
+    """When the weights are from, in words: "before training", "after epoch 3", "during epoch 4"."""
+    epochs = history.epochs
+    if len(history) == 0 and not epochs:
+        return "before training"
+    if epochs and epochs[-1].step >= history.last_step + 1:
+        return f"after epoch {epochs[-1].epoch}"
+    return f"during epoch {(epochs[-1].epoch if epochs else 0) + 1}"
+
+
 def to_pixmap(picture: np.ndarray, pixels: int = TILE_PIXELS) -> QPixmap:
     """A grey picture (values 0..1, ink bright as MNIST stores it) scaled to ``pixels``."""
     low, high = float(np.nanmin(picture)), float(np.nanmax(picture))
@@ -131,6 +141,9 @@ class EvaluationPanel(Panel):
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             caption.setTextFormat(Qt.TextFormat.RichText)
             caption.setStyleSheet("font-size: 8pt;")
+            caption.setWordWrap(True)  # long class names ("T-shirt/top") take two lines, not the neighbour's room
+            caption.setMaximumWidth(TILE_PIXELS + 16)
+            picture.setStyleSheet("font-size: 8pt; color: #374151;")
             cell = QVBoxLayout()
             cell.setSpacing(0)
             cell.addWidget(picture, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -197,8 +210,7 @@ class EvaluationPanel(Panel):
             self._dataset = dataset
             self.cell = None
         self.evaluation = evaluation
-        epochs = model.history.epochs
-        self._epoch_text = f"after epoch {epochs[-1].epoch}" if epochs else "before training"
+        self._epoch_text = moment(model.history)
         if evaluation.task == "classification":
             self._set_mode("classification")
             self._draw_classification(evaluation, model)
@@ -348,8 +360,8 @@ class EvaluationPanel(Panel):
             side = int(round(np.sqrt(example.size)))
             if example.ndim >= 2 or side * side == example.size and side >= 8:
                 picture.setPixmap(to_pixmap(example.reshape(example.shape[-2:] if example.ndim >= 2 else (side, side))))
-            else:  # points in the plane, rows of a table: their coordinates instead of a picture
-                picture.setText(", ".join(f"{v:.2g}" for v in example.ravel()[:3]))
+            else:  # points in the plane, rows of a table: their first values instead of a picture
+                picture.setText("\n".join(f"{v:.2f}" for v in example.ravel()[:3]))
             color = _RIGHT if truth == guess else _WRONG
             caption.setText(
                 f"{names[truth]} → <span style='color:{color}'><b>{names[guess]}</b></span> "
