@@ -16,10 +16,12 @@ the train and validation figures) and returns a ``Flag`` for each problem it see
   for ReLU layers, see ``engine.activations.saturated_fraction``);
 - **learning rate too high**: the loss has risen well above the lowest it reached (windows of
   mini-batches: ``RISE_FACTOR`` times the lowest, and ``RISE_SHARE`` of the way back to where it
-  started), or is not finite, or the epochs' training loss goes up and
-  down by more than ``OSCILLATION_SHARE`` for the last ``OSCILLATION_EPOCHS`` epochs;
+  started), or is not finite, or the epochs' training loss goes up and down by more than
+  ``OSCILLATION_SHARE`` of itself (and of what the run has gained) for the last
+  ``OSCILLATION_EPOCHS`` epochs;
 - **overfitting**: the gap between training and validation (accuracy, or loss for
-  regression) has grown in most of the last ``OVERFIT_EPOCHS`` epochs and by a margin.
+  regression) has grown in most of the last ``OVERFIT_EPOCHS`` epochs and by a margin, and is
+  over ``OVERFIT_ACCURACY_GAP`` for a classifier.
 
 Each flag names the lesson that explains it, for the window to link to.  No Qt here: the
 dashboard's strip calls this on its timer and the tests call it with synthetic histories.
@@ -47,6 +49,8 @@ OVERFIT_EPOCHS = 5
 #: the least growth of the train–validation gap over ``OVERFIT_EPOCHS`` that counts
 OVERFIT_ACCURACY_GROWTH = 0.01
 OVERFIT_LOSS_GROWTH = 0.05  # of the validation loss
+#: the least train–validation accuracy gap that is called overfitting (3 points)
+OVERFIT_ACCURACY_GAP = 0.03
 
 #: the lesson that explains each kind of flag
 LESSONS = {
@@ -270,7 +274,15 @@ def _learning_rate(history) -> list[Flag]:
         steps = np.diff(recent)
         turns = int(np.sum(np.sign(steps[1:]) * np.sign(steps[:-1]) < 0))
         swing = np.abs(steps).mean() / max(np.abs(recent).mean(), 1e-12)
-        if np.isfinite(swing) and turns >= len(steps) - 1 and swing > OSCILLATION_SHARE:
+        # swings that matter: large beside the loss and beside what the run has gained so far (a
+        # loss near its floor that wobbles between 0.04 and 0.06 is converged, not unstable)
+        gained = max(epochs[0].loss - min(e.loss for e in epochs), 0.0)
+        if (
+            np.isfinite(swing)
+            and turns >= len(steps) - 1
+            and swing > OSCILLATION_SHARE
+            and np.abs(steps).mean() > OSCILLATION_SHARE * gained
+        ):
             message = (
                 f"Learning rate too high: the training loss goes up and down by {swing:.0%} from epoch to "
                 f"epoch instead of falling."
@@ -292,7 +304,8 @@ def _overfitting(history) -> list[Flag]:
     if not np.isfinite(gaps).all():
         return []
     growing = int(np.sum(np.diff(gaps) > 0))
-    if growing < OVERFIT_EPOCHS - 1 or gaps[-1] - gaps[0] < least or gaps[-1] <= 0:
+    floor = OVERFIT_ACCURACY_GAP if accuracy else 0.0
+    if growing < OVERFIT_EPOCHS - 1 or gaps[-1] - gaps[0] < least or gaps[-1] <= floor:
         return []
     if accuracy:
         text = (
