@@ -38,6 +38,7 @@ def test_the_confusion_matrix_sums_to_the_validation_set_and_matches_the_reporte
     panel = dashboard.evaluation
     assert dashboard.current_panel() is panel
     dashboard.refresh(force=True)
+    qtbot.waitUntil(lambda: panel.up_to_date(window.model), timeout=10_000)  # the pass runs on a thread
     evaluation = panel.evaluation
     dataset = window.model.dataset
     record = window.model.history.epochs[-1]
@@ -73,6 +74,7 @@ def test_regression_shows_the_residuals(qtbot, make_window):
     window.dashboard.show_panel("evaluation")
     window.dashboard.refresh(force=True)
     panel = window.dashboard.evaluation
+    qtbot.waitUntil(lambda: panel.up_to_date(window.model), timeout=10_000)
     assert panel.evaluation.task == "regression"
     x, y = panel.residual_points.getData()
     assert len(x) == len(window.model.dataset.x_val) and np.isfinite(y).all()
