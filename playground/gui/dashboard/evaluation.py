@@ -453,12 +453,10 @@ class EvaluationPanel(Panel):
             else:  # points in the plane, rows of a table: their first values instead of a picture
                 picture.setText("\n".join(f"{v:.2f}" for v in example.ravel()[:3]))
             color = _RIGHT if truth == guess else _WRONG
-            caption.setText(
-                f"{names[truth]} → <span style='color:{color}'><b>{names[guess]}</b></span> "
-                f"{evaluation.confidence[index]:.0%}"
-                if evaluation.probabilistic
-                else f"{names[truth]} → <span style='color:{color}'><b>{names[guess]}</b></span> "
-                f"{evaluation.confidence[index]:.2f}"
+            score = evaluation.confidence[index]
+            caption.setText(  # the output on a line of its own, so every caption has the same shape
+                f"{names[truth]} → <span style='color:{color}'><b>{names[guess]}</b></span><br>"
+                + (f"{score:.0%}" if evaluation.probabilistic else f"{score:.2f}")
             )
             picture.setToolTip(
                 f"validation example {index}: labelled {names[truth]}, the network says {names[guess]} "
