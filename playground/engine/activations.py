@@ -29,6 +29,10 @@ class ActivationInfo:
     #: True for units that saturate (flat derivative far from 0): the instrumentation
     #: reports the fraction of such units whose derivative fell below 1% of its maximum.
     saturating: bool
+    #: True for units that die (ReLU: output and derivative 0 for every z ≤ 0): the
+    #: instrumentation's saturation column then holds the fraction of units that are 0 for
+    #: every example of the batch (see ``saturated_fraction``).
+    dies: bool = False
 
 
 ACTIVATIONS: dict[str, ActivationInfo] = {
@@ -52,7 +56,12 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
             True,
         ),
         ActivationInfo(
-            "relu", RELU, "ReLU(z) = max(0, z)", "Deep hidden layers: the gradient passes unchanged where z > 0.", False
+            "relu",
+            RELU,
+            "ReLU(z) = max(0, z)",
+            "Deep hidden layers: the gradient passes unchanged where z > 0.",
+            False,
+            dies=True,
         ),
         ActivationInfo(
             "leaky_relu",
@@ -144,14 +153,36 @@ def activation_backward(code, z, a, da, dz, alpha):
 
 @njit(nogil=True, cache=True)
 def saturated_fraction(code, a):
-    """Fraction of sigmoid/tanh units whose derivative is below 1% of its maximum.
+    """The fraction of a layer's units stuck where f is flat, for a (batch, units) array ``a``.
 
-    σ'(z) = a(1−a) peaks at 1/4 and tanh'(z) = 1−a² peaks at 1; a unit whose derivative
-    has fallen under 1% of that peak passes almost no gradient back: it is saturated.
-    Other activations have no such flat region and report 0.
+    Sigmoid and tanh: the fraction of (example, unit) values whose derivative is below 1% of
+    its maximum.  σ'(z) = a(1−a) peaks at 1/4 and tanh'(z) = 1−a² peaks at 1; a unit whose
+    derivative has fallen under 1% of that peak passes almost no gradient back: it is saturated.
+
+    ReLU saturates at 0: where z ≤ 0 its output and its derivative are both 0.  Almost every
+    healthy ReLU is 0 for some examples, so what is counted is the *units* that are 0 for every
+    example of the batch: dead on this batch, they pass no gradient back and their weights do
+    not change (a unit dead on every batch is dead for good).  On batches of one or two examples
+    this counts units that merely happened to be off; from a batch of ten, a live unit off for
+    half the examples is counted one batch in a thousand.
+
+    Other activations (linear, leaky ReLU, softmax) have no such flat region and report 0.
     """
     n, m = a.shape
-    if n * m == 0 or (code != SIGMOID and code != TANH):
+    if n * m == 0:
+        return 0.0
+    if code == RELU:
+        dead = 0
+        for j in range(m):
+            active = False
+            for i in range(n):
+                if a[i, j] > 0.0:
+                    active = True
+                    break
+            if not active:
+                dead += 1
+        return dead / m
+    if code != SIGMOID and code != TANH:
         return 0.0
     count = 0
     for i in range(n):

@@ -56,6 +56,7 @@ PANELS = (
     ("activations", "Activations", "Ctrl+4"),
     ("data", "Decision Boundary / Function Fit", "Ctrl+5"),
     ("compare", "Compare Runs", "Ctrl+6"),
+    ("evaluation", "Evaluation (Confusion Matrix, Mistakes)", "Ctrl+7"),
     ("filters", "Filters", None),
     ("feature-maps", "Feature Maps", None),
     ("convolution", "The Convolution Explained", None),

@@ -15,7 +15,7 @@ stream and the weights slot and never calls the network.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QProgressBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ..datasets.catalog import CATALOGUE, names_of_kind
 from ..files import failure_message
@@ -25,6 +25,7 @@ from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
 from ..runs.jobs import RateMeter, run_signature
 from .dashboard import Dashboard, DashboardModel
+from .dashboard.diagnosis_strip import DiagnosisStrip
 from .lab import LabBase, starting_text
 
 #: plots redraw at most this often while training (≈12 per second): pyqtgraph paints in Python,
@@ -89,6 +90,8 @@ class DashboardLab(LabBase):
     problem = Signal(str, str, str)
     #: the learning rate the run ended with, for the document to keep
     learningRateEnded = Signal(float)
+    #: a diagnosis flag's link: the lesson (by name) that explains the problem
+    lessonRequested = Signal(str)
 
     def __init__(self, data: DataStore, parent=None):
         # the lab has no parent widget and is never shown: a child of the window outside its
@@ -97,8 +100,17 @@ class DashboardLab(LabBase):
         self.data = data
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
-        #: the window shows the dashboard itself; the lab is never shown
-        self.widget = self.dashboard
+        #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
+        #: ask for a lesson through ``lessonRequested``
+        self.diagnosis = DiagnosisStrip()
+        self.diagnosis.lessonRequested.connect(self.lessonRequested)
+        #: the window shows the strip and the dashboard; the lab itself is never shown
+        self.widget = QWidget()
+        column = QVBoxLayout(self.widget)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.diagnosis)
+        column.addWidget(self.dashboard, 1)
         self.network = self.network_spec = self.network_signature = None
         self.run_count = 0
         self._kept_history = None
@@ -134,6 +146,7 @@ class DashboardLab(LabBase):
         return self.dashboard.current_panel()
 
     def redraw(self, force: bool = False) -> bool:
+        self.diagnosis.refresh(self.model, force)
         return self.dashboard.refresh(force)
 
     def load(self, spec, colors=None) -> None:

@@ -123,6 +123,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.dashboard_lab.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.dashboard_lab.problem.connect(self._show_problem)
         self.dashboard_lab.learningRateEnded.connect(self._keep_learning_rate)
+        self.dashboard_lab.lessonRequested.connect(self.load_lesson)
         self.sequence_lab = SequenceLab(data=self.data)  # a sentence-pairs file chosen in the Dataset menu
         self.rbm_lab = RBMLab(data=self.data)  # the window's data store: one MNIST load for both
         #: the lab each family names (``Family.lab``)

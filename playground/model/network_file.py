@@ -47,6 +47,7 @@ PANEL_NAMES = (
     "weights",
     "activations",
     "data",
+    "evaluation",
     "filters",
     "feature-maps",
     "convolution",

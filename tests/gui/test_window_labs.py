@@ -41,7 +41,7 @@ def test_loading_another_lesson_stops_a_lab_run_and_shows_the_dashboard(qtbot, m
     qtbot.waitUntil(lambda: window.sequence_lab.running, timeout=5000)
     assert window.load_lesson("toy-2d")
     assert not window.sequence_lab.running and not window.sequence_lab.thread.isRunning()
-    assert window.views.currentWidget() is window.dashboard
+    assert window.views.currentWidget() is window.dashboard_lab.widget  # the diagnosis strip over the dashboard
     assert window.progress_bar.isVisibleTo(window) and window.step_action.isEnabled()
     assert not window.document.locked
 

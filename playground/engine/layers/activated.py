@@ -28,10 +28,13 @@ class ActivatedLayer(Layer):
 
     @property
     def can_saturate(self):
-        return ACTIVATIONS[self.config.activation].saturating
+        """Sigmoid and tanh saturate; a ReLU saturates at 0 (its figure is the fraction of dead units)."""
+        info = ACTIVATIONS[self.config.activation]
+        return info.saturating or info.dies
 
     def saturation(self):
-        """The fraction of units of the last batch whose derivative fell below 1% of its maximum."""
+        """The fraction of units of the last batch stuck where f is flat (``saturated_fraction``):
+        for sigmoid and tanh, derivative below 1% of its maximum; for ReLU, 0 on every example."""
         if not self.can_saturate:
             return None
         return float(saturated_fraction(self.activation_code, self.a.reshape(self.a.shape[0], -1)))

@@ -124,7 +124,7 @@ class Layer:
 
     @property
     def can_saturate(self) -> bool:
-        """Whether this layer's units have flat regions where the gradient dies (sigmoid, tanh)."""
+        """Whether this layer's units have flat regions where the gradient dies (sigmoid, tanh, ReLU)."""
         return False
 
     def saturation(self) -> float | None:

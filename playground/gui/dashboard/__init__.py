@@ -6,6 +6,7 @@ gradients    gradient magnitude per layer (speed of learning) and the slow/fast 
 weights      first-layer weights as images, weight histograms
 activations  saturated units per layer
 data         decision boundary (2D classification) and function fit (1-D regression)
+evaluation   the validation set: confusion matrix, per-class accuracy, the mistakes, residuals
 filters      every convolutional layer's kernels, one shared signed colour scale
 feature_maps each conv and pool layer's maps for one input (a validation example or
              a drawing on ``drawing_pad``), and the class probabilities

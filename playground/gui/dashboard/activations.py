@@ -1,7 +1,10 @@
-"""Activations: the fraction of saturated units per layer.
+"""Activations: the fraction of saturated units per layer, and of dead ReLUs.
 
 A sigmoid or tanh unit whose σ'(z) has fallen below 1% of its peak passes almost no
 gradient back: it is saturated, and so are the layers that depend on it for learning.
+A ReLU saturates at 0: a unit whose output is 0 for every example of a batch passes no
+gradient back and its weights stop changing; the trainer records the fraction of such units
+in the same column (see ``engine.activations.saturated_fraction``), and the panel calls it dead.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class ActivationPanel(Panel):
         self.curves_plot = self.graphics.addPlot(row=1, col=0)
         self.curves_plot.setYRange(0, 1, padding=0.02)
         self.curves_plot.setLabel("bottom", "mini-batch step")
-        self.curves_plot.setLabel("left", "fraction saturated")
+        self.curves_plot.setLabel("left", "fraction saturated or dead")
         self.legend = add_legend(self.curves_plot)
         self.bars_plot = self.graphics.addPlot(row=2, col=0, title="now")
         self.bars_plot.setYRange(0, 1, padding=0.02)
@@ -50,6 +53,7 @@ class ActivationPanel(Panel):
         self.layout_.addWidget(self.graphics)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._key: tuple = ()
+        self._note = ""  # which layers are drawn, when not all of them
         self.current: dict[str, float] = {}
 
     @staticmethod
@@ -63,8 +67,23 @@ class ActivationPanel(Panel):
             except (KeyError, AttributeError):
                 continue
             info = ACTIVATIONS.get(activation) if activation else None
-            if info is not None and info.saturating:
+            if info is not None and (info.saturating or info.dies):
                 found.append(index)
+        return found
+
+    @staticmethod
+    def _dying(model: DashboardModel, ids: list[str]) -> set[str]:
+        """The layers whose figure counts dead units (ReLU), not saturated ones."""
+        spec = model.network_spec
+        found = set()
+        for layer_id in ids:
+            try:
+                activation = getattr(spec.node(layer_id).config, "activation", None)
+            except (KeyError, AttributeError):
+                continue
+            info = ACTIVATIONS.get(activation) if activation else None
+            if info is not None and info.dies:
+                found.add(layer_id)
         return found
 
     def _set_layers(self, model: DashboardModel, ids: list[str], saturating: list[int]) -> tuple[list[int], list[str]]:
@@ -75,13 +94,15 @@ class ActivationPanel(Panel):
         key = (tuple(shown_ids), model.context_version)
         if key != self._key:
             self._key = key
-            note = plotted_note(len(shown), len(saturating))
-            set_title(self.curves_plot, f"Saturated units per layer (σ′ below 1% of its peak){note}")
+            self._note = plotted_note(len(shown), len(saturating))
             for curve in self._curves.values():
                 self.curves_plot.removeItem(curve)
             self.legend.clear()
+            dying = self._dying(model, shown_ids)
             self._curves = {
-                layer_id: self.curves_plot.plot(pen=pen(model.color(layer_id, i), 2), name=layer_id)
+                layer_id: self.curves_plot.plot(
+                    pen=pen(model.color(layer_id, i), 2), name=f"{layer_id} (dead)" if layer_id in dying else layer_id
+                )
                 for i, layer_id in zip(shown, shown_ids)
             }
             if shown:  # pyqtgraph's BarGraphItem fails on empty pen lists
@@ -102,7 +123,8 @@ class ActivationPanel(Panel):
             for curve in self._curves.values():
                 curve.setData([], [])
             self.bars.setOpts(x=[], height=[])
-            self.say("Press <b>Train</b> to see how many units saturate.")
+            set_title(self.curves_plot, f"Saturated units per layer (σ′ below 1% of its peak){self._note}")
+            self.say("Press <b>Train</b> to see how many units saturate (sigmoid, tanh) or die (ReLU).")
             self.current = {}
             return
         ids = history.layer_ids
@@ -127,6 +149,27 @@ class ActivationPanel(Panel):
         now = np.nan_to_num(recent_mean(values[:, shown]), nan=0.0)
         self.current = {layer_id: float(now[k]) for k, layer_id in enumerate(shown_ids)}
         self.bars.setOpts(x=np.arange(len(shown)), height=now)
-        worst = int(np.argmax(now))
         names = describe_layers(ids)
-        self.say(f"Most saturated: {names[shown_ids[worst]]}, {100 * now[worst]:.0f}% of its units.")
+        dying = self._dying(model, shown_ids)
+        parts = []
+        for kind, members in (
+            ("Most saturated", [k for k, layer_id in enumerate(shown_ids) if layer_id not in dying]),
+            ("Most dead ReLUs", [k for k, layer_id in enumerate(shown_ids) if layer_id in dying]),
+        ):
+            if not members:
+                continue
+            worst = max(members, key=lambda k: now[k])
+            if now[worst] >= 0.005 or not dying:  # "0% saturated" beside dead ReLUs says nothing
+                parts.append(f"{kind}: {names[shown_ids[worst]]}, {100 * now[worst]:.0f}% of its units.")
+        if dying:
+            parts.append("A dead ReLU outputs 0 for every example, so it passes no gradient and stops learning.")
+        set_title(
+            self.curves_plot,
+            (
+                "Dead ReLUs (0 for the whole batch) and saturated units per layer"
+                if dying
+                else "Saturated units per layer (σ′ below 1% of its peak)"
+            )
+            + self._note,
+        )
+        self.say(" ".join(parts))

@@ -20,6 +20,7 @@ from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .data import DataPanel
+from .evaluation import EvaluationPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .gradients import GradientPanel
@@ -44,7 +45,7 @@ _without_svg_export()
 
 
 class Dashboard(QTabWidget):
-    """Loss, gradients, weights, activations, the data view, run comparison and, for image
+    """Loss, gradients, weights, activations, the data view, the evaluation, run comparison and, for image
     networks, filters, feature maps, the convolution explained and the augmentation preview, as tabs."""
 
     keepRunRequested = Signal()
@@ -57,6 +58,7 @@ class Dashboard(QTabWidget):
         self.weights = WeightPanel()
         self.activations = ActivationPanel()
         self.data = DataPanel()
+        self.evaluation = EvaluationPanel()
         self.compare = ComparePanel()
         self.compare.keepRequested.connect(self.keepRunRequested)
         self.filters = FiltersPanel()
@@ -71,6 +73,7 @@ class Dashboard(QTabWidget):
             self.weights,
             self.activations,
             self.data,
+            self.evaluation,
             *self.optional_panels,
             self.compare,
         ]
@@ -81,6 +84,8 @@ class Dashboard(QTabWidget):
             "Activations": "Saturated units per layer",
             "Boundary": "The network's output over the input plane (2D data) or its fitted curve (1-D data)",
             "Compare": "Earlier runs overlaid on the current one",
+            "Evaluation": "The validation set: confusion matrix, accuracy of each class and the mistakes "
+            "(residuals for regression)",
             "Filters": "Every convolutional layer's kernels, on one shared colour scale",
             "Feature maps": "What each convolution and pooling layer computes for one input, and the class "
             "probabilities",
