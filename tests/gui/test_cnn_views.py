@@ -70,7 +70,7 @@ def test_conv_views_receive_data_while_training(qtbot, make_window, mnist_dir):
     assert panel.maps["pool1"].shape == (20, 12, 12)
     assert panel.output.sum() == pytest.approx(1.0, abs=1e-5)
     # the panel computes on its own network: the worker's network was never called from here
-    assert panel._network is not window.network
+    assert panel._own.network is not window.network
     expected = window.network.forward(window.model.dataset.x_val[:1], training=False)[0]
     assert panel.output == pytest.approx(expected, abs=1e-5)
     panel.example.setValue(5)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from ...datasets.catalog import names_of_kind
+from ...model import NetworkFileError, build_network
 from ...model.project import MetricHistory
 from ..colors import layer_colors
 
@@ -450,3 +451,26 @@ class Panel(QWidget):
     def export_item(self):
         """What a PNG export draws (pyqtgraph's ImageExporter takes an item or a scene)."""
         return self.graphics.scene()
+
+
+class OwnNetwork:
+    """A panel's own engine network for the model's spec, built once per spec (and context), so
+    the panel computes from a copy of the newest weights and never touches the network the
+    worker trains.  ``loaded_weights`` is the weights version last loaded into it."""
+
+    def __init__(self):
+        self.network = None
+        self.key = None
+        self.loaded_weights = -1
+
+    def for_model(self, model: DashboardModel):
+        """The network for ``model``'s spec (None where it cannot be built)."""
+        key = (id(model.network_spec), model.context_version)
+        if key != self.key:
+            self.key = key
+            self.loaded_weights = -1
+            try:
+                self.network = build_network(model.network_spec) if model.network_spec is not None else None
+            except (NetworkFileError, ValueError):
+                self.network = None
+        return self.network

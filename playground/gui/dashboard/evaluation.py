@@ -24,10 +24,9 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ...model import NetworkFileError, build_network
 from ...training.evaluation import Evaluation, evaluate_network
 from ...training.trainer import DataMismatch
-from .common import CLASS_COLORS, DashboardModel, Panel, set_title
+from .common import CLASS_COLORS, DashboardModel, OwnNetwork, Panel, set_title
 
 #: mistakes shown in the gallery, and its columns
 GALLERY_SIZE = 24
@@ -162,9 +161,7 @@ class EvaluationPanel(Panel):
         self.layout_.addWidget(box, 0)
         self.gallery_box = box
 
-        self._network = None
-        self._network_key = None
-        self._loaded_weights = -1
+        self._own = OwnNetwork()
         self.evaluation: Evaluation | None = None
         self._dataset = None
         self._epoch_text = ""
@@ -192,20 +189,9 @@ class EvaluationPanel(Panel):
     def versions(self, model: DashboardModel) -> tuple:
         return model.weights_version, model.context_version, model.dataset_version, len(model.history.epochs)
 
-    def _network_for(self, model: DashboardModel):
-        key = (id(model.network_spec), model.context_version)
-        if key != self._network_key:
-            self._network_key = key
-            self._loaded_weights = -1
-            try:
-                self._network = build_network(model.network_spec) if model.network_spec is not None else None
-            except (NetworkFileError, ValueError):
-                self._network = None
-        return self._network
-
     def draw(self, model: DashboardModel) -> None:
         self._model = model
-        network = self._network_for(model)
+        network = self._own.for_model(model)
         dataset = model.dataset
         if network is None or not model.weights:
             self._clear("The evaluation appears once the network is valid and has weights.")
@@ -244,13 +230,13 @@ class EvaluationPanel(Panel):
 
     # --- the pass over the validation set, on a thread of its own -------------------------------
     def _key(self, model: DashboardModel) -> tuple:
-        return model.weights_version, self._network_key, id(model.dataset)
+        return model.weights_version, self._own.key, id(model.dataset)
 
     def _start_pass(self, model: DashboardModel, network, dataset, key: tuple) -> None:
         """Evaluate on a thread: numba's kernels and the BLAS release the GIL, so a convolutional
         network's 0.1–0.2 s over 2,000 images never stalls the window."""
-        weights = model.weights if self._loaded_weights != model.weights_version else None
-        self._loaded_weights = model.weights_version
+        weights = model.weights if self._own.loaded_weights != model.weights_version else None
+        self._own.loaded_weights = model.weights_version
         result: dict = {"key": key, "dataset": dataset, "moment": moment(model.history)}
 
         def evaluate() -> None:

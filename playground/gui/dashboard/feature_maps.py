@@ -15,8 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from ...model import NetworkFileError, build_network
-from .common import CLASS_COLORS, DashboardModel, Panel, set_title
+from .common import CLASS_COLORS, DashboardModel, OwnNetwork, Panel, set_title
 from .drawing_pad import DrawingPad
 from .filters import conv_layer_ids
 from .images import ImageBlock, balanced_mosaic, replace_blocks, value_levels
@@ -86,9 +85,7 @@ class FeatureMapsPanel(Panel):
         row.addWidget(self.graphics, 1)
         self.layout_.addLayout(row)
 
-        self._network = None
-        self._network_key = None
-        self._loaded_weights = -1
+        self._own = OwnNetwork()
         self._dataset = None
         self._input_version = 0
         self._layout_key: tuple = ()
@@ -121,18 +118,6 @@ class FeatureMapsPanel(Panel):
         size = image.size
         side = int(round(np.sqrt(size)))
         return tuple(image.shape[-2:]) if image.ndim >= 2 else (side, side)
-
-    def _network_for(self, model: DashboardModel):
-        """The panel's own engine network for the model's spec (built once per spec)."""
-        key = (id(model.network_spec), model.context_version)
-        if key != self._network_key:
-            self._network_key = key
-            self._loaded_weights = -1
-            try:
-                self._network = build_network(model.network_spec) if model.network_spec is not None else None
-            except (NetworkFileError, ValueError):
-                self._network = None
-        return self._network
 
     def _sync_dataset(self, model: DashboardModel, input_size: int) -> None:
         """Offer the dataset's validation examples, when they fit the network's input (while a
@@ -169,14 +154,14 @@ class FeatureMapsPanel(Panel):
 
     def draw(self, model: DashboardModel) -> None:
         self._model = model
-        network = self._network_for(model)
+        network = self._own.for_model(model)
         if network is None or not model.weights:
             self.say("The feature maps appear once the network is valid and has weights.")
             return
         self._sync_dataset(model, int(np.prod(network.input_shape)))
-        if self._loaded_weights != model.weights_version:
+        if self._own.loaded_weights != model.weights_version:
             network.load_state(model.weights)
-            self._loaded_weights = model.weights_version
+            self._own.loaded_weights = model.weights_version
         spec_types = {node.id: node.type for node in model.network_spec.nodes}
         pixels = self.pad.pixels
         if pixels.size != int(np.prod(network.input_shape)):
