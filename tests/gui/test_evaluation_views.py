@@ -88,7 +88,7 @@ def relu_with_too_large_a_learning_rate():
     for node in spec.nodes:
         if node.type == "dense" and node.id != "out":
             node.config = dataclasses.replace(node.config, activation="relu")
-    spec.training = with_overrides(spec.training, learning_rate=0.5, epochs=2, train_limit=2000)
+    spec.training = with_overrides(spec.training, learning_rate=0.5, epochs=2, train_limit=2000, batch_size=10)
     return spec
 
 

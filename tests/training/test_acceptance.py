@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -16,13 +17,31 @@ def final_validation_accuracy(capsys) -> float:
     return float(match.group(1)) / 100
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_vanishing_gradients_lesson_reaches_90_percent(mnist_dir, capsys, seed):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vanishing_gradients_lesson_keeps_the_last_hidden_layer_30x_faster_than_the_first(
+    mnist_dir, tmp_path, capsys, seed
+):
+    """Nielsen's chapter 5 set-up (full batch of 1,000 images, 500 epochs): ‖∂C/∂b‖ of fc4 over
+    fc1 stays at least 30× at every step of the run, as the book's figure does."""
+    metrics = tmp_path / "run.jsonl"
     code = main(
-        ["train", "vanishing-gradients", "--data-dir", str(mnist_dir), "--epochs", "30", "--seed", str(seed), "--quiet"]
+        [
+            "train",
+            "vanishing-gradients",
+            "--data-dir",
+            str(mnist_dir),
+            "--seed",
+            str(seed),
+            "--metrics-out",
+            str(metrics),
+            "--quiet",
+        ]
     )
     assert code == 0
-    assert final_validation_accuracy(capsys) >= 0.90
+    steps = [row for row in map(json.loads, metrics.read_text().splitlines()) if row["kind"] == "step"]
+    assert len(steps) == 500 and steps[0]["step"] == 0
+    ratio = [row["grad_norms"]["fc4"]["bias"] / row["grad_norms"]["fc1"]["bias"] for row in steps]
+    assert min(ratio) >= 30, (seed, min(ratio), ratio.index(min(ratio)))
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -123,3 +123,22 @@ def test_a_name_or_a_path_selects_the_network(tmp_path):
     assert load_network_or_lesson("toy-2d").name == "toy-2d"
     with pytest.raises(Exception, match="no such file, and no lesson"):
         load_network_or_lesson("no-such-lesson")
+
+
+def test_the_relu_experiment_the_vanishing_gradients_lesson_suggests_learns(mnist_dir):
+    """The lesson's text: ReLU hidden layers, the he initialiser, the same η = 0.1. The network
+    learns, and its first hidden layer is no slower than its last."""
+    spec = load_lesson("vanishing-gradients")
+    assert "ReLU" in spec.lesson["what_to_do"] and "he" in spec.lesson["what_to_do"]
+    for node in spec.nodes:
+        if node.type == "dense" and node.id != "out":
+            node.config = dataclasses.replace(node.config, activation="relu")
+    spec.training = dataclasses.replace(spec.training, initializer="he")
+    dataset = load_dataset("mnist", data_dir=mnist_dir).limit_train(spec.training.train_limit)
+    network = build_network(spec)
+    network.initialize("he", spec.training.seed)
+    events = list(FeedForwardTrainer(network, dataset, spec.training).run())
+    epochs = [e for e in events if isinstance(e, EpochRecord)]
+    assert epochs[-1].val_accuracy > 0.85, epochs[-1]
+    speeds = np.concatenate([e.layer_metrics[:, :, BIAS_GRAD] for e in events if isinstance(e, StepChunk)])
+    assert np.median(speeds[:, 3] / speeds[:, 0]) < 1.0  # fc4 over fc1: no vanishing
