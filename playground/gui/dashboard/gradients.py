@@ -62,6 +62,11 @@ def speed_ratio(values: dict[str, float], names: dict[str, str]) -> tuple[float,
     )
 
 
+def times(factor: float) -> str:
+    """A factor as the headline prints it: 68×, 4.1×."""
+    return f"{factor:.0f}×" if factor >= 10 else f"{factor:.1f}×"
+
+
 class GradientPanel(Panel):
     title = "Gradients"
 
@@ -183,6 +188,14 @@ class GradientPanel(Panel):
         ratio = speed_ratio(self.current, names)
         self.ratio = ratio[0] if ratio else None
         text = ratio[1] if ratio else ""
+        if ratio and ratio[0] >= 1.5:
+            # the gap over the whole run, from the same (smoothed) series the curves draw
+            slow_i, fast_i = layer_ids.index(ratio[2]), layer_ids.index(ratio[3])
+            _, pair = downsample(history.steps, values[:, [slow_i, fast_i]])
+            gap = smooth(pair[:, 1], span) / smooth(pair[:, 0], span)
+            gap = gap[np.isfinite(gap) & (gap > 0)]
+            if len(gap) >= 2:
+                text += f" Over this run: between <b>{times(gap.min())}</b> and <b>{times(gap.max())}</b>."
         first = max(1, START_STEPS // history.stride)  # rows covering the run's first mini-batches
         if len(values) >= 4 * first and history.steps[0] < 2 * history.stride:
             # the effect is strongest in the untrained network: keep its first figure in view
