@@ -129,7 +129,7 @@ def test_the_relu_experiment_the_vanishing_gradients_lesson_suggests_learns(mnis
     """The lesson's text: ReLU hidden layers, the he initialiser, the same η = 0.1. The network
     learns, and its first hidden layer is no slower than its last."""
     spec = load_lesson("vanishing-gradients")
-    assert "ReLU" in spec.lesson["what_to_do"] and "he" in spec.lesson["what_to_do"]
+    assert "ReLU" in spec.lesson["what_to_do"] and "initialiser to he" in spec.lesson["what_to_do"]
     for node in spec.nodes:
         if node.type == "dense" and node.id != "out":
             node.config = dataclasses.replace(node.config, activation="relu")
