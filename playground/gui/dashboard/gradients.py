@@ -195,7 +195,11 @@ class GradientPanel(Panel):
             gap = smooth(pair[:, 1], span) / smooth(pair[:, 0], span)
             gap = gap[np.isfinite(gap) & (gap > 0)]
             if len(gap) >= 2:
-                text += f" Over this run: between <b>{times(gap.min())}</b> and <b>{times(gap.max())}</b>."
+                text += (
+                    f" Over this run, {ratio[3]} over {ratio[2]}: between <b>{times(gap.min())}</b>"
+                    f" and <b>{times(gap.max())}</b>"
+                    + (f" ({ratio[2]} the faster of the two at times)." if gap.min() < 1 else ".")
+                )
         first = max(1, START_STEPS // history.stride)  # rows covering the run's first mini-batches
         if len(values) >= 4 * first and history.steps[0] < 2 * history.stride:
             # the effect is strongest in the untrained network: keep its first figure in view
