@@ -81,6 +81,8 @@ class SequenceLossPanel(LossPanel):
 
     def draw(self, model) -> None:
         super().draw(model)
+        if model.kept:
+            self.name_curves(model.run_name or "this run")
         if self._kept_key == model.kept_version:
             return
         self._kept_key = model.kept_version
