@@ -20,6 +20,7 @@ from ..dashboard.common import (
     IMAGE_COLORMAP,
     Panel,
     RangeKeeper,
+    add_legend,
     set_title,
 )
 from ..dashboard.images import ImageBlock
@@ -63,9 +64,12 @@ class AutoencoderPanel(Panel):
         self.plot = self.graphics.addPlot(row=5, col=0)
         self.plot.setLabel("bottom", "code 1")
         self.plot.setLabel("left", "code 2")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
+        # a legend column right of the axes names all ten digits without covering a point
+        self.legend = add_legend(self.plot, "right")
+        # one unit of code 1 is as long as one of code 2, so the clusters keep their shapes
+        self.plot.getViewBox().setAspectLocked(True)
         self.ranges = RangeKeeper(self.plot, x_mode="fit")
-        self.graphics.ci.layout.setRowStretchFactor(6, 4)
+        self.graphics.ci.layout.setRowStretchFactor(5, 4)  # the scatter takes the room below the digits
         self.layout_.addWidget(self.graphics)
         self._classes: dict[str, pg.PlotDataItem] = {}
         self.code = np.zeros((0, 2))
