@@ -133,6 +133,9 @@ def test_autoencoder_code_has_one_point_per_example(make_lab, qtbot):
     points = sum(len(item.xData) for item in view._classes.values())
     assert points == len(examples.images)
     assert sorted(view._classes) == [str(label) for label in range(10)]  # a legend entry per digit
+    assert [label.text for _, label in view.legend.items] == [str(label) for label in range(10)]
+    assert lab.stack_runner.stack.rbms[-1].linear_hidden  # the code layer has linear units
+    assert view.plot.getViewBox().state["aspectLocked"]  # a square plot: one unit as long on both axes
     assert len(lab.model.history.epochs) == 1  # the fine-tuning cost reached the loss panel's model
 
 
