@@ -164,7 +164,7 @@ class RBMLab(Lab):
         self._compare_pending = False
         completed = job is not None and job.error is None and getattr(job.finished, "reason", "") == "completed"
         if completed and keep_run(self.model, self.model.run_name) is not None:
-            self.stack_runner.stack = None  # the next fine-tuning starts from random weights
+            self.stack_runner.from_random_weights()  # the file's initialiser, as a plain network
             self._start(pretrain=False, fine_tune=True, name="random weights")
 
     def train_ratings(self) -> bool:
