@@ -484,3 +484,41 @@ def test_many_runs_keep_a_bounded_comparison_and_never_widen_the_lab(make_lab, q
     assert len(lab.gradients.legend.items) == MAX_KEPT_RUNS + 1  # the dropped runs' entries went too
     label = lab.gradients.kept_label
     assert label.full_text().startswith("Compared with: LSTM · run 21") and label.toolTip() == label.full_text()
+
+
+def test_a_comparison_after_many_runs_keeps_both_of_its_networks(make_lab, qtbot):
+    """A comparison's runner announces each network with a RunStarted: the lab starts a run per
+    network, and however many runs went before, both networks of the last comparison are shown."""
+    from playground.gui.sequences.model import MAX_KEPT_RUNS
+    from playground.training.protocol import RunStarted
+
+    single = fake_runner("lstm", epochs=1, steps_per_epoch=8, delay=0.0)
+    pair = {"lstm": fake_runner("lstm", epochs=1, delay=0.0), "simple_rnn": fake_runner("simple_rnn", epochs=1)}
+
+    def runner(spec, control, compare=False):
+        if not compare:
+            yield from single(spec, control)
+            return
+        for label in ("lstm", "simple_rnn"):
+            yield RunStarted(label)
+            yield from (e for e in pair[label](spec, control) if not isinstance(e, Finished))
+        yield Finished("completed", "", epochs_done=1, steps_done=40)
+
+    lab = make_lab(runner, fake_spec("lstm"))
+    lab.variant.addItem("LSTM then SimpleRNN", "both")  # what a lesson with a comparison offers
+    for _ in range(MAX_KEPT_RUNS + 1):
+        assert lab.train()
+        qtbot.waitUntil(lambda: not lab.running, timeout=10_000)
+    lab.variant.setCurrentText("LSTM then SimpleRNN")
+    assert lab.compares() and lab.train()
+    qtbot.waitUntil(lambda: not lab.running, timeout=10_000)
+    lab.tabs.setCurrentWidget(lab.gradients)
+    lab.redraw(force=True)
+    names = lab.gradients.curve_names()
+    assert len(lab.model.kept) == MAX_KEPT_RUNS
+    assert names[-2:] == ["LSTM · run 6", "SimpleRNN · run 7 (now)"]
+    ratios = lab.gradients.ratios
+    assert ratios["SimpleRNN · run 7 (now)"] < 1e-3 < 0.3 < ratios["LSTM · run 6"]
+    lab.tabs.setCurrentWidget(lab.loss)
+    lab.redraw(force=True)
+    assert lab.loss.curve_names()[-1] == "LSTM · run 6"
