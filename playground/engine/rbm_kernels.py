@@ -81,10 +81,35 @@ def visible_means_of_binary(h, weight, visible_bias, gaussian, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def hidden_probabilities(v, weight, hidden_bias, out):
-    """p(h = 1 | v) = σ(vWᵀ + c)."""
+def hidden_probabilities(v, weight, hidden_bias, linear, out):
+    """p(h = 1 | v) = σ(vWᵀ + c); for linear hidden units, their mean E[h | v] = vWᵀ + c."""
     np.dot(v, weight.T, out)
-    add_bias_sigmoid(out, hidden_bias)
+    if linear:
+        for i in range(out.shape[0]):
+            for k in range(out.shape[1]):
+                out[i, k] += hidden_bias[k]
+    else:
+        add_bias_sigmoid(out, hidden_bias)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def sample_hidden(means, linear, out):
+    """A hidden sample: Bernoulli draws, or (linear units) the mean plus unit-variance Gaussian noise."""
+    if linear:
+        for i in range(means.shape[0]):
+            for j in range(means.shape[1]):
+                out[i, j] = means[i, j] + np.random.standard_normal()
+    else:
+        sample_bernoulli(means, out)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+def visible_means_of_sample(h, weight, visible_bias, gaussian, linear_hidden, out):
+    """E[v | h] for a hidden sample: the gather of rows for binary h, the matrix product for real h."""
+    if linear_hidden:
+        visible_means(h, weight, visible_bias, gaussian, out)
+    else:
+        visible_means_of_binary(h, weight, visible_bias, gaussian, out)
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -127,6 +152,7 @@ def cd_batches(
     persistent,
     cd_k,
     gaussian,
+    linear_hidden,
     learning_rate,
     momentum,
     weight_cost,
@@ -169,10 +195,10 @@ def cd_batches(
             row = order[start + i]
             for j in range(n_visible):
                 data[i, j] = inputs[row, j]
-        hidden_probabilities(data, weight, hidden_bias, positive_h)
-        sample_bernoulli(positive_h, hidden_sample)
+        hidden_probabilities(data, weight, hidden_bias, linear_hidden, positive_h)
+        sample_hidden(positive_h, linear_hidden, hidden_sample)
         # the first reconstruction, from the data's hidden sample: the monitored error
-        visible_means_of_binary(hidden_sample, weight, visible_bias, gaussian, negative_v)
+        visible_means_of_sample(hidden_sample, weight, visible_bias, gaussian, linear_hidden, negative_v)
         error = zero
         for i in range(batch):
             for j in range(n_visible):
@@ -180,17 +206,17 @@ def cd_batches(
                 error += d * d
         squared_errors[b] = error / batch
         if persistent:  # the negative phase continues the chains instead of starting at the data
-            visible_means_of_binary(chain_hidden, weight, visible_bias, gaussian, negative_v)
+            visible_means_of_sample(chain_hidden, weight, visible_bias, gaussian, linear_hidden, negative_v)
         for step in range(cd_k):
             if step > 0:
-                visible_means_of_binary(hidden_sample, weight, visible_bias, gaussian, negative_v)
+                visible_means_of_sample(hidden_sample, weight, visible_bias, gaussian, linear_hidden, negative_v)
             if step < cd_k - 1:  # a longer chain samples its visible states; its last step keeps the means
                 sample_visible(negative_v, gaussian, negative_v)
-            hidden_probabilities(negative_v, weight, hidden_bias, negative_h)
+            hidden_probabilities(negative_v, weight, hidden_bias, linear_hidden, negative_h)
             if step < cd_k - 1:
-                sample_bernoulli(negative_h, hidden_sample)
+                sample_hidden(negative_h, linear_hidden, hidden_sample)
         if persistent:
-            sample_bernoulli(negative_h, chain_hidden)
+            sample_hidden(negative_h, linear_hidden, chain_hidden)
         # parameter steps: biases from column sums, weights from the one stacked product
         for j in range(n_visible):
             total = zero
@@ -215,8 +241,9 @@ def cd_batches(
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def free_energies(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out):
-    """F(v) for each row of v (see the module docstring for the formula)."""
+def free_energies(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out, linear_hidden=False):
+    """F(v) for each row of v (see the module docstring for the formula; linear hidden units
+    with unit variance contribute −½x_j² instead of −softplus(x_j), up to a constant)."""
     np.dot(v, weight.T, hidden_buffer)
     for i in range(v.shape[0]):
         visible_term = 0.0
@@ -228,15 +255,16 @@ def free_energies(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer,
                 visible_term -= visible_bias[j] * v[i, j]
         hidden_term = 0.0
         for j in range(hidden_buffer.shape[1]):
-            hidden_term += softplus(hidden_buffer[i, j] + hidden_bias[j])
+            x = hidden_buffer[i, j] + hidden_bias[j]
+            hidden_term += 0.5 * x * x if linear_hidden else softplus(x)
         out[i] = visible_term - hidden_term
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def reconstruction_errors(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out):
+def reconstruction_errors(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out, linear_hidden=False):
     """Sums over the rows of v of the squared error and (Bernoulli units) the cross-entropy of
     one deterministic up-down pass, v → p(h | v) → E[v | h]; ``out`` receives the reconstructions."""
-    hidden_probabilities(v, weight, hidden_bias, hidden_buffer)
+    hidden_probabilities(v, weight, hidden_bias, linear_hidden, hidden_buffer)
     visible_means(hidden_buffer, weight, visible_bias, gaussian, out)
     squared = 0.0
     cross_entropy = 0.0
@@ -276,7 +304,19 @@ def pseudo_likelihood(v, weight, visible_bias, hidden_bias, hidden_buffer, flipp
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def gibbs_chains(v, weight, visible_bias, hidden_bias, gaussian, steps, clamped, hidden_buffer, hidden_sample, means):
+def gibbs_chains(
+    v,
+    weight,
+    visible_bias,
+    hidden_bias,
+    gaussian,
+    steps,
+    clamped,
+    hidden_buffer,
+    hidden_sample,
+    means,
+    linear_hidden=False,
+):
     """Run ``steps`` alternating Gibbs steps from the rows of v, in place.
 
     Where ``clamped`` is nonzero the visible unit keeps its value in v: that is how an RBM
@@ -287,8 +327,8 @@ def gibbs_chains(v, weight, visible_bias, hidden_bias, gaussian, steps, clamped,
     """
     one, zero = like(v, 1.0), like(v, 0.0)
     for _ in range(steps):
-        hidden_probabilities(v, weight, hidden_bias, hidden_buffer)
-        sample_bernoulli(hidden_buffer, hidden_sample)
+        hidden_probabilities(v, weight, hidden_bias, linear_hidden, hidden_buffer)
+        sample_hidden(hidden_buffer, linear_hidden, hidden_sample)
         visible_means(hidden_sample, weight, visible_bias, gaussian, means)
         for i in range(v.shape[0]):
             for j in range(v.shape[1]):
@@ -314,7 +354,12 @@ def free_energy(layer, v) -> np.ndarray:
     rows = _as_rows(layer, v)
     out = np.empty(len(rows), np.float64)
     free_energies(
-        rows, *_parameters(layer), layer.gaussian, np.empty((len(rows), layer.config.units), layer.dtype), out
+        rows,
+        *_parameters(layer),
+        layer.gaussian,
+        np.empty((len(rows), layer.config.units), layer.dtype),
+        out,
+        layer.linear_hidden,
     )
     return out
 
@@ -325,15 +370,21 @@ def reconstruct(layer, v) -> tuple[np.ndarray, float, float]:
     rows = _as_rows(layer, v)
     out = np.empty_like(rows)
     squared, cross_entropy = reconstruction_errors(
-        rows, *_parameters(layer), layer.gaussian, np.empty((len(rows), layer.config.units), layer.dtype), out
+        rows,
+        *_parameters(layer),
+        layer.gaussian,
+        np.empty((len(rows), layer.config.units), layer.dtype),
+        out,
+        layer.linear_hidden,
     )
     n = max(len(rows), 1)
     return out, squared / n, (float("nan") if layer.gaussian else cross_entropy / n)
 
 
 def mean_pseudo_likelihood(layer, v) -> float:
-    """The stochastic log pseudo-likelihood per example (Bernoulli units; NaN for Gaussian)."""
-    if layer.gaussian or len(v) == 0:
+    """The stochastic log pseudo-likelihood per example (Bernoulli units; NaN for Gaussian
+    visible or linear hidden units)."""
+    if layer.gaussian or layer.linear_hidden or len(v) == 0:
         return float("nan")
     rows = _as_rows(layer, v)
     n = len(rows)
@@ -351,10 +402,10 @@ def mean_pseudo_likelihood(layer, v) -> float:
 
 
 def hidden_means(layer, v) -> np.ndarray:
-    """p(h = 1 | v): the features the next RBM of a stack is trained on."""
+    """p(h = 1 | v) (linear units: E[h | v]): the features the next RBM of a stack is trained on."""
     rows = _as_rows(layer, v)
     out = np.empty((len(rows), layer.config.units), layer.dtype)
-    hidden_probabilities(rows, layer.params["weight"], layer.params["bias"], out)
+    hidden_probabilities(rows, layer.params["weight"], layer.params["bias"], layer.linear_hidden, out)
     return out
 
 
@@ -369,7 +420,17 @@ def gibbs(layer, v, steps: int, clamped=None) -> tuple[np.ndarray, np.ndarray]:
     )
     hidden = np.empty((len(state), layer.config.units), layer.dtype)
     means = state.copy()
-    gibbs_chains(state, *_parameters(layer), layer.gaussian, int(steps), mask, hidden, np.empty_like(hidden), means)
+    gibbs_chains(
+        state,
+        *_parameters(layer),
+        layer.gaussian,
+        int(steps),
+        mask,
+        hidden,
+        np.empty_like(hidden),
+        means,
+        layer.linear_hidden,
+    )
     return state, means
 
 
@@ -395,7 +456,7 @@ class CDRunner:
 
     def start_chains(self, v) -> None:
         """Persistent chains begin at hidden samples of real examples, not at noise."""
-        sample_bernoulli(hidden_means(self.layer, v[: self.batch_size]), self.chain_hidden)
+        sample_hidden(hidden_means(self.layer, v[: self.batch_size]), self.layer.linear_hidden, self.chain_hidden)
 
     def run(self, inputs, order, first_batch: int, n_batches: int, control, momentum: float) -> np.ndarray:
         """Train ``n_batches`` from ``first_batch`` of ``order``; returns each batch's reconstruction error."""
@@ -422,6 +483,7 @@ class CDRunner:
             self.persistent,
             config.cd_k,
             self.layer.gaussian,
+            self.layer.linear_hidden,
             config.learning_rate,
             momentum,
             config.weight_cost,

@@ -22,12 +22,13 @@ from ..runs.data import DataStore
 from ..runs.jobs import Runner
 from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
 from ..training import TrainingControl
-from .dashboard.loss import LossPanel
+from .dashboard.compare import keep_run
 from .lab import Lab, starting_text
 from .rbm.autoencoder import AutoencoderPanel
 from .rbm.completion import CompletionPanel
 from .rbm.curves import EnergyCurvesPanel
 from .rbm.filters import RBMFiltersPanel
+from .rbm.fine_tuning import FineTuningPanel
 from .rbm.model import RBMModel
 from .rbm.ratings import RatingsPanel, ratings_runner
 from .rbm.reconstructions import ReconstructionsPanel
@@ -64,14 +65,22 @@ class RBMLab(Lab):
         self.fine_tune_button.clicked.connect(self.fine_tune)
         self.controls.insertWidget(1, self.pretrain_button)
         self.controls.insertWidget(2, self.fine_tune_button)
+        self.compare_button = QPushButton("Compare with random weights")
+        self.compare_button.setToolTip(
+            "Pretrain and fine-tune, then fine-tune the same stack from random weights: "
+            "the Fine-tuning tab overlays the two runs"
+        )
+        self.compare_button.clicked.connect(self.compare_with_random)
+        self.controls.insertWidget(3, self.compare_button)
+        #: set by ``compare_with_random`` until its pretrained run ends
+        self._compare_pending = False
 
         self.curves = EnergyCurvesPanel()
         self.reconstructions = ReconstructionsPanel()
         self.filters = RBMFiltersPanel()
         self.samples = SamplesPanel()
         self.completion = CompletionPanel()
-        self.loss = LossPanel()
-        self.loss.title = "Fine-tuning"
+        self.loss = FineTuningPanel()
         self.autoencoder = AutoencoderPanel()
         self.ratings = RatingsPanel()
         self.ratings.trainRequested.connect(self.train_ratings)
@@ -131,6 +140,32 @@ class RBMLab(Lab):
     def fine_tune(self) -> bool:
         """Fine-tune the stack the last run left (pretrained or not) by backprop."""
         return self._start(pretrain=False, fine_tune=True, name="fine-tune")
+
+    def compare_with_random(self) -> bool:
+        """One action for the DBN lesson's comparison: pretrain and fine-tune, then (when that
+        run completes) keep its fine-tuning curves and fine-tune a fresh, random stack the same
+        way; the Fine-tuning tab overlays the two.  False when a run is going or nothing is loaded."""
+        if fine_tune_mode(self.spec) == "none":
+            return False
+        if self.running or self.spec is None:
+            return False
+        self.model.runs.clear()  # the overlay shows this comparison's two runs
+        self.model.runs_changed()
+        self._compare_pending = self._start(pretrain=True, fine_tune=True, name="pretrained")
+        if self._compare_pending:
+            self.tabs.setCurrentWidget(self.loss)
+        return self._compare_pending
+
+    def _finish(self) -> None:
+        job = self.job
+        super()._finish()
+        if not self._compare_pending:
+            return
+        self._compare_pending = False
+        completed = job is not None and job.error is None and getattr(job.finished, "reason", "") == "completed"
+        if completed and keep_run(self.model, self.model.run_name) is not None:
+            self.stack_runner.from_random_weights()  # the file's initialiser, as a plain network
+            self._start(pretrain=False, fine_tune=True, name="random weights")
 
     def train_ratings(self) -> bool:
         """Train the ratings RBM of the collaborative-filtering example (on the same worker)."""
@@ -197,6 +232,8 @@ class RBMLab(Lab):
         can_start = not self.running and self.spec is not None
         self.pretrain_button.setEnabled(can_start)
         self.fine_tune_button.setEnabled(can_start and fine_tune_mode(self.spec) != "none")
+        self.compare_button.setEnabled(can_start and fine_tune_mode(self.spec) != "none")
+        self.compare_button.setVisible(fine_tune_mode(self.spec) != "none")
         self.ratings.set_can_train(not self.running)
 
     def _status_figures(self, job: RBMJob) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
@@ -20,6 +21,7 @@ from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from ..training import TrainingControl
 from ..training.families import RunOptions, family_of
 from ..training.sequence_trainer import comparison_specs
+from .dashboard.common import pen, smooth
 from .dashboard.compare import RUN_COLORS
 from .dashboard.loss import LossPanel
 from .lab import Lab
@@ -30,6 +32,8 @@ from .sequences.model import SequenceModel
 from .sequences.translations import TranslationsPanel
 
 RECURRENT_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM"}
+#: the variant choice that trains every network a lesson compares, one after the other
+BOTH = "both"
 
 
 def describe_model(spec) -> str:
@@ -39,15 +43,16 @@ def describe_model(spec) -> str:
     return f"encoder-decoder {name}" if getattr(spec, "state_edges", None) else name
 
 
-def default_runner(spec, control: TrainingControl, data: DataStore | None = None):
+def default_runner(spec, control: TrainingControl, data: DataStore | None = None, compare: bool = False):
     """The real trainer for ``spec``, from its family (the encoder-decoder's, or the recurrent
-    network's for the variant the learner picked), on the file the window's ``data`` store
-    holds for its data set (a sentence-pairs file).  It runs on the worker, so building the
-    network and the data never blocks the window; its first event hands the job the network,
-    whose weights the lab keeps after the run."""
+    network's for the variant the learner picked; with ``compare``, the lesson's networks one
+    after the other, each announced by a ``RunStarted``), on the file the window's ``data``
+    store holds for its data set (a sentence-pairs file).  It runs on the worker, so building
+    the network and the data never blocks the window; its first event hands the job the
+    network (a comparison's first), whose weights the lab keeps after the run."""
     dataset = getattr(getattr(spec, "dataset", None), "name", None)
     data_file = data.file_for(dataset) if data is not None and dataset else None
-    run = family_of(spec).start(spec, RunOptions(compare=False, data_file=data_file), control)
+    run = family_of(spec).start(spec, RunOptions(compare=compare, data_file=data_file), control)
     yield ModelBuilt(run.model)
     yield from run.trainer.run()
 
@@ -62,13 +67,60 @@ def variants_of(spec) -> list[tuple[str, object]]:
     return [(describe_model(twin), twin) for _, twin in comparison_specs(spec)]
 
 
+class SequenceLossPanel(LossPanel):
+    """The loss panel with the kept runs' costs overlaid in their colours (a comparison's
+    LSTM beside its SimpleRNN): training cost smoothed, validation cost per epoch dashed."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._kept_curves: list = []
+        self._kept_key = None
+
+    def versions(self, model) -> tuple:
+        return (*super().versions(model), model.kept_version)
+
+    def draw(self, model) -> None:
+        super().draw(model)
+        if model.kept:
+            self.name_curves(model.run_name or "this run")
+        if self._kept_key == model.kept_version:
+            return
+        self._kept_key = model.kept_version
+        for curve in self._kept_curves:
+            self.loss_plot.removeItem(curve)
+        self._kept_curves = []
+        for kept in model.kept:
+            if kept.costs is not None:
+                x, y = kept.costs
+                span = max(2.0, min(50.0, len(x) / 15))
+                self._kept_curves.append(
+                    self.loss_plot.plot(x, smooth(y, span), pen=pen(kept.color, 2), name=kept.name)
+                )
+            if kept.val_costs is not None:
+                curve = self.loss_plot.plot(
+                    *kept.val_costs,
+                    pen=pen(kept.color, 1.5, style=Qt.DashLine),
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=kept.color,
+                    symbolPen=None,
+                )
+                self._kept_curves.append(curve)
+        if self._kept_curves:  # the kept curves first in the legend, this run's on top
+            for curve in (self.train_loss, self.val_loss):
+                curve.setZValue(10)
+
+    def curve_names(self) -> list[str]:
+        return [c.opts["name"] for c in self._kept_curves if c.opts.get("name")]
+
+
 class SequenceLab(Lab):
     """A choice of the network to train (when a lesson compares two), the shared controls, and
     the sequence panels as tabs."""
 
     def __init__(self, parent=None, runner: Runner | None = None, data: DataStore | None = None):
         super().__init__(parent, runner or partial(default_runner, data=data), SequenceModel())
-        self._read_count = self._epochs_read = 0
+        self._read_count = self._epochs_read = self._runs_read = 0
         self._rate = RateMeter()
         #: (spec, parameters) of the latest finished run's network or of the opened project
         self._kept: tuple[object, dict] | None = None
@@ -78,7 +130,7 @@ class SequenceLab(Lab):
         self.controls.insertWidget(0, self.variant)
         self.train_button.setToolTip("Train the loaded network from fresh weights; the previous run is kept to compare")
 
-        self.loss = LossPanel()
+        self.loss = SequenceLossPanel()
         self.gradients = GradientOverTimePanel()
         self.gradients.clearRequested.connect(self.clear_comparison)
         self.gates = GateActivityPanel()
@@ -101,7 +153,10 @@ class SequenceLab(Lab):
         """The network the next ``train()`` trains (a running run keeps its own)."""
         self.spec = spec
         self.variant.clear()
-        for label, variant in variants_of(spec):
+        variants = variants_of(spec)
+        if len(variants) > 1:  # the lesson's comparison, in one run, is the first choice
+            self.variant.addItem(" then ".join(label for label, _ in variants), BOTH)
+        for label, variant in variants:
             self.variant.addItem(label, variant)
         self.variant.setVisible(self.variant.count() > 1)
         if not self.running:
@@ -123,23 +178,46 @@ class SequenceLab(Lab):
         super()._finish()
 
     def chosen_spec(self):
-        """The network the next run trains: the loaded one, or the variant chosen to compare."""
-        return self.variant.currentData() if self.variant.count() else self.spec
+        """The network the next run trains: the loaded one, or the variant chosen to compare
+        (the loaded one when the choice is the whole comparison)."""
+        chosen = self.variant.currentData() if self.variant.count() else self.spec
+        return self.spec if chosen == BOTH else chosen
+
+    def compares(self) -> bool:
+        """Whether the next run trains every network the lesson compares, one after the other."""
+        return self.variant.currentData() == BOTH
 
     def train(self) -> bool:
-        """Start a run of the loaded network from fresh weights; False when one is running or
-        nothing is loaded.  The previous run's gradient profile is kept for comparison."""
+        """Start a run of the loaded network from fresh weights (or of the lesson's comparison,
+        each network a run of its own); False when one is running or nothing is loaded.  The
+        previous runs' gradient profiles are kept for comparison."""
         spec = self.chosen_spec()
         if self.running or spec is None:
             return False
+        self._keep_current()
+        training = getattr(spec, "training", None)
+        control = TrainingControl(getattr(training, "learning_rate", 0.01))
+        self._read_count = self._epochs_read = self._runs_read = 0
+        self._rate.clear()
+        compare = self.compares()
+        runner = partial(self.runner, compare=True) if compare else self.runner
+        name = self.variant.currentText() if compare else describe_model(spec)
+        return self._launch(SequenceJob(spec, runner, control=control), name)
+
+    def _keep_current(self) -> None:
+        """Keep the current run's profile and costs, in a colour no kept run has."""
         used = {kept.color.name() for kept in self.model.kept}
         colour = next((c for c in RUN_COLORS if QColor(c).name() not in used), RUN_COLORS[0])
         self.model.keep_current(QColor(colour))
-        training = getattr(spec, "training", None)
-        control = TrainingControl(getattr(training, "learning_rate", 0.01))
-        self._read_count = self._epochs_read = 0
+
+    def _begin_run(self, label: str) -> None:
+        """A comparison began its next network: keep the one before (if it trained) and start
+        a run named after the new one, so their profiles and costs overlay."""
+        if len(self.model.history) or self.model.epochs:
+            self._keep_current()
+            self.runs_started += 1
+        self.model.new_run(f"{RECURRENT_NAMES.get(label, label)} · run {self.runs_started}")
         self._rate.clear()
-        return self._launch(SequenceJob(spec, self.runner, control=control), describe_model(spec))
 
     def clear_comparison(self) -> None:
         self.model.clear_kept()
@@ -152,12 +230,22 @@ class SequenceLab(Lab):
         if job is None:
             return False
         stream = job.stream
-        total, new = stream.read_since(self._read_count, self._epochs_read)
-        self._read_count = total
-        self._epochs_read += len(new.epoch_records)
-        changed = self.model.add(new)
+        changed = False
+        starts = stream.run_starts()
+        for count, epochs, label in starts[self._runs_read :]:  # a comparison's next network
+            changed = self._read(stream, (count, epochs)) or changed
+            self._begin_run(label)
+            changed = True
+        self._runs_read = len(starts)
+        changed = self._read(stream) or changed
         changed = self._take_fresh(stream.gates, self.model.set_gates) or changed
         return self._take_fresh(stream.samples, lambda samples: self.model.set_samples(*samples)) or changed
+
+    def _read(self, stream, until: tuple[int, int] | None = None) -> bool:
+        total, new = stream.read_since(self._read_count, self._epochs_read, until)
+        self._read_count = max(self._read_count, total)
+        self._epochs_read += len(new.epoch_records)
+        return self.model.add(new)
 
     # --- status -------------------------------------------------------------------------------
     def _status_figures(self, job: SequenceJob) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.initializers import initial_weight
 from ..training import EpochRecord, StepChunk
 from ..training.collaborative import RatingsEpoch
 from ..training.rbm_trainer import PretrainChunk, PretrainEpoch, RBMStack, RBMTrainer
@@ -71,6 +72,13 @@ class StackRunner:
         self.data = data or DataStore()
         self.stack: RBMStack | None = None
         self.pretrain, self.fine_tune = True, True
+        #: the next fresh stack's RBMs take the file's initialiser (Xavier, …) instead of the
+        #: RBMs' tiny N(0, 0.01²): the fair "from random weights" network to compare with
+        self.network_init = False
+
+    def from_random_weights(self) -> None:
+        """The next run fine-tunes a fresh stack initialised as a feed-forward network would be."""
+        self.stack, self.network_init = None, True
 
     def phases(self, pretrain: bool, fine_tune: bool) -> None:
         self.pretrain, self.fine_tune = pretrain, fine_tune
@@ -91,6 +99,13 @@ class StackRunner:
         if self.pretrain or self.stack is None or self.stack.spec is not spec:
             self.stack = RBMStack(spec)
             self.stack.initialize(training.initializer, training.seed)
+            if self.network_init and not self.pretrain:
+                rng = np.random.default_rng(training.seed)
+                for rbm in self.stack.rbms:
+                    n_in, units = rbm.n_visible, rbm.config.units
+                    weight = initial_weight(training.initializer, (units, n_in), n_in, units, rng, rbm.dtype)
+                    rbm.params["weight"][...] = weight
+        self.network_init = False
         stack = self.stack
         trainer = RBMTrainer(stack, dataset, control=control, pretrain=self.pretrain, fine_tune=self.fine_tune)
         labels = dataset.y_val[:EXAMPLES] if dataset.task == "classification" else None

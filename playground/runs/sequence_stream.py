@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..training.protocol import RunStarted
 from ..training.sequence_events import SequenceChunk, SequenceEpoch
 from .jobs import LatestSlot
 
@@ -54,6 +55,9 @@ class SequenceStream:
         self._gate_means = np.full((capacity, 2), np.nan, np.float32)
         self._time_grads = np.full((capacity, 1), np.nan, np.float32)
         self._epoch_records: list[SequenceEpoch] = []
+        #: (steps appended before it, epochs recorded before it, label) of every ``RunStarted``:
+        #: a comparison trains its networks in turn, and the lab starts a new run at each
+        self._run_starts: list[tuple[int, int, str]] = []
 
     def append(self, event) -> None:
         if isinstance(event, SequenceChunk):
@@ -65,6 +69,14 @@ class SequenceStream:
             light = dataclasses.replace(event, translations=[], hidden_states=None)
             with self._lock:
                 self._epoch_records.append(light)
+        elif isinstance(event, RunStarted):
+            with self._lock:
+                self._run_starts.append((self._count, len(self._epoch_records), event.label))
+
+    def run_starts(self) -> list[tuple[int, int, str]]:
+        """``(steps before it, epochs before it, label)`` of every network a comparison began."""
+        with self._lock:
+            return list(self._run_starts)
 
     def _append_chunk(self, chunk: SequenceChunk) -> None:
         grads = np.asarray(chunk.time_grad_norms, np.float32).reshape(chunk.steps, -1)
@@ -98,11 +110,15 @@ class SequenceStream:
         with self._lock:
             return self._clips
 
-    def read_since(self, count: int = 0, epochs_seen: int = 0) -> tuple[int, SequenceSnapshot]:
+    def read_since(
+        self, count: int = 0, epochs_seen: int = 0, until: tuple[int, int] | None = None
+    ) -> tuple[int, SequenceSnapshot]:
         """What was appended after the first ``count`` steps (at most the ring's capacity) and
-        the epoch summaries after the first ``epochs_seen``, with the new step total."""
+        the epoch summaries after the first ``epochs_seen``, with the new step total; with
+        ``until`` (steps, epochs), only what came before that point (a run's start)."""
         with self._lock:
-            total = self._count
+            total = self._count if until is None else min(self._count, until[0])
+            epochs_end = len(self._epoch_records) if until is None else until[1]
             n = min(total - count, self.capacity)
             positions = (total - n + np.arange(n)) % self.capacity
             return total, SequenceSnapshot(
@@ -113,5 +129,5 @@ class SequenceStream:
                 self._gate_means[positions],
                 self._clips,
                 self._layer_id,
-                list(self._epoch_records[epochs_seen:]),
+                list(self._epoch_records[epochs_seen:epochs_end]),
             )

@@ -146,7 +146,7 @@ class RBMStack(LayerParameters):
     def classifier(self, cost: str) -> Network:
         """Input → the RBMs as sigmoid Dense layers → the head, with the current weights."""
         specs = [(self.layers[0].id, "input", self.layers[0].config)]
-        specs += [(rbm.id, "dense", _sigmoid_dense(rbm.config.units)) for rbm in self.rbms]
+        specs += [(rbm.id, "dense", _encoder_dense(rbm)) for rbm in self.rbms]
         specs += [(layer.id, layer.type_id, layer.config) for layer in self.head]
         network = Network.from_specs(specs, self.layers[0].output_shape, cost, self.dtype)
         network.load_state({key: value for key, value in self.state().items() if key in network.state()})
@@ -156,7 +156,7 @@ class RBMStack(LayerParameters):
         """The unrolled stack: encoder = the RBMs, decoder = their mirror image with tied initial
         weights (Wᵀ) and the visible biases; sigmoid everywhere, trained with cross-entropy."""
         specs = [(self.layers[0].id, "input", self.layers[0].config)]
-        specs += [(rbm.id, "dense", _sigmoid_dense(rbm.config.units)) for rbm in self.rbms]
+        specs += [(rbm.id, "dense", _encoder_dense(rbm)) for rbm in self.rbms]
         specs += [(decoder_id(rbm), "dense", _sigmoid_dense(rbm.n_visible)) for rbm in reversed(self.rbms)]
         network = Network.from_specs(specs, self.layers[0].output_shape, "cross-entropy", self.dtype)
         for rbm in self.rbms:
@@ -175,6 +175,11 @@ def decoder_id(rbm: RBM) -> str:
 
 def _sigmoid_dense(units: int):
     return layer_class("dense").Config(units=units, activation="sigmoid")
+
+
+def _encoder_dense(rbm: RBM):
+    """The Dense layer an RBM becomes: sigmoid, or linear for linear hidden units (a code layer)."""
+    return layer_class("dense").Config(units=rbm.config.units, activation="linear" if rbm.linear_hidden else "sigmoid")
 
 
 def flat_rows(x: np.ndarray, n_visible: int, dtype) -> np.ndarray:

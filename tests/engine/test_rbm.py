@@ -175,3 +175,57 @@ def test_a_visible_size_that_does_not_chain_is_refused_with_its_reason():
     with pytest.raises(ShapeError, match="expects 500 visible units but its input gives 784"):
         cls.infer_output_shape(cls.Config(units=100, visible_units=500), (784,))
     assert cls.infer_output_shape(cls.Config(units=100, visible_units=784), (1, 28, 28)) == (100,)
+
+
+def test_linear_hidden_free_energy_is_the_integral_over_gaussian_hidden_units():
+    """Linear hidden units, p(h | v) = N(Wv + c, 1): E(v, h) = −bᵀv − cᵀh − hᵀWv + ½‖h‖², so
+    F(v) = −bᵀv − ½‖Wv + c‖² up to a constant; checked against the integral over h, numerically."""
+    layer = tiny_rbm(hidden="linear")
+    vs = all_states(N_VISIBLE)
+    w, c, b = layer.params["weight"], layer.params["bias"], layer.params["visible_bias"]
+    x = vs @ w.T + c
+    grid = np.linspace(-30, 30, 60001)
+    integrals = np.trapezoid(np.exp(x[:, :, None] * grid - 0.5 * grid**2), grid, axis=2)
+    numerical = -vs @ b - np.log(integrals).sum(axis=1)
+    constant = 0.5 * N_HIDDEN * np.log(2 * np.pi)
+    np.testing.assert_allclose(free_energy(layer, vs) - constant, numerical, rtol=1e-8)
+
+
+def test_linear_hidden_means_are_minus_the_free_energy_gradient():
+    """E[h | v] = −∂F/∂c, the positive statistics CD uses, by finite differences; and the layer
+    a feed-forward network sees is a = Wv + c, with the backward pass of the identity."""
+    from playground.engine.rbm_kernels import hidden_means
+
+    layer = tiny_rbm(hidden="linear")
+    v = np.random.default_rng(2).random((5, N_VISIBLE))
+    bias = layer.params["bias"]
+    eps = 1e-6
+    for j in range(N_HIDDEN):
+        bias[j] += eps
+        up = free_energy(layer, v)
+        bias[j] -= 2 * eps
+        down = free_energy(layer, v)
+        bias[j] += eps
+        np.testing.assert_allclose(-(up - down) / (2 * eps), hidden_means(layer, v)[:, j], rtol=1e-6)
+    out = layer.forward(v, training=True)
+    np.testing.assert_allclose(out, v @ layer.params["weight"].T + bias, rtol=1e-12)
+    dy = np.random.default_rng(3).normal(size=out.shape)
+    dx = layer.backward(dy)
+    np.testing.assert_allclose(dx, dy @ layer.params["weight"], rtol=1e-10)
+    np.testing.assert_allclose(layer.grads["weight"], dy.T @ v, rtol=1e-10)
+
+
+def test_cd_trains_linear_hidden_units():
+    """CD-1 with linear hidden units lowers the reconstruction error of the training data."""
+    cls = layer_class("rbm")
+    layer = cls("rbm", cls.Config(units=3, hidden="linear", learning_rate=0.01), (N_VISIBLE,), np.float64)
+    layer.initialize(None, np.random.default_rng(0))
+    data = np.tile(training_data(), (50, 1))
+    before = reconstruct(layer, data)[1]
+    runner = CDRunner(layer, 10)
+    seed_kernel_random(5)
+    order = np.arange(len(data), dtype=np.int64)
+    for _ in range(50):
+        runner.run(data, order, 0, len(data) // 10, np.zeros(2), 0.5)
+    after = reconstruct(layer, data)[1]
+    assert np.isfinite(after) and after < 0.7 * before

@@ -133,6 +133,9 @@ def test_autoencoder_code_has_one_point_per_example(make_lab, qtbot):
     points = sum(len(item.xData) for item in view._classes.values())
     assert points == len(examples.images)
     assert sorted(view._classes) == [str(label) for label in range(10)]  # a legend entry per digit
+    assert [label.text for _, label in view.legend.items] == [str(label) for label in range(10)]
+    assert lab.stack_runner.stack.rbms[-1].linear_hidden  # the code layer has linear units
+    assert view.plot.getViewBox().state["aspectLocked"]  # a square plot: one unit as long on both axes
     assert len(lab.model.history.epochs) == 1  # the fine-tuning cost reached the loss panel's model
 
 
@@ -152,6 +155,33 @@ def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
     assert len(epochs) == 1 and 0.0 <= epochs[0].val_accuracy <= 1.0
     assert lab.loss.val_accuracy.yData is not None and len(lab.loss.val_accuracy.yData) == 1
     assert not np.array_equal(pretrained, lab.stack_runner.stack.rbms[0].params["weight"])  # tuned in place
+
+
+def test_one_action_compares_pretrained_with_random_weights(make_lab, qtbot):
+    """Compare with random weights: pretrain + fine-tune, then fine-tune a fresh stack; the
+    Fine-tuning tab overlays both runs' cost and accuracy, each named in the legend."""
+    lab = make_lab(small("dbn-mnist", train_limit=300, fine_tune_epochs=2))
+    assert lab.compare_button.isVisibleTo(lab) and lab.compare_button.isEnabled()
+    assert lab.compare_with_random()
+    assert lab.current_view() is lab.loss
+    qtbot.waitUntil(lambda: lab.model.run_name.startswith("random weights") and not lab.running, timeout=120_000)
+    assert "finished" in lab.status.text()
+    assert [run.name for run in lab.model.runs] == ["pretrained · run 1"]
+    assert lab.model.run_name == "random weights · run 2"
+    lab.redraw(force=True)
+    names = lab.loss.curve_names()
+    assert names == [
+        "random weights · run 2: training",
+        "random weights · run 2: validation",
+        "pretrained · run 1: training",
+        "pretrained · run 1: validation",
+    ]
+    assert lab.loss.curve_names(lab.loss.accuracy_plot)[-1] == "pretrained · run 1: validation"
+    pretrained, random = lab.model.runs[0].history.epochs, lab.model.history.epochs
+    assert len(pretrained) == len(random) == 2
+    assert all(0.0 <= e.val_accuracy <= 1.0 for e in pretrained + random)
+    assert lab.model.pretrain_epochs == []  # the random run pretrained nothing
+    assert "compared with pretrained · run 1: validation accuracy" in lab.loss.headline_text()
 
 
 def test_the_status_line_says_the_run_ended_not_training(make_lab, qtbot):

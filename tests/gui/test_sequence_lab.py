@@ -391,30 +391,41 @@ def short_lesson(name: str, epochs: int = 1, n_samples: int = 1200, **dataset):
 
 @pytest.mark.slow
 def test_a_real_rnn_and_lstm_run_feed_the_views(make_lab, qtbot):
-    """The rnn-vs-lstm lesson with the real trainer: both networks train in turn, the views fill,
-    and the SimpleRNN's gradient fades along time far faster than the LSTM's."""
+    """The rnn-vs-lstm lesson with the real trainer: one Train trains both networks in turn,
+    each a run of its own whose profile and costs overlay, and the SimpleRNN's gradient fades
+    along time far faster than the LSTM's; either network can still be trained alone."""
     from playground.gui.sequence_lab import default_runner
 
     lab = make_lab(default_runner, short_lesson("rnn-vs-lstm", epochs=2, n_samples=12000))
-    assert [lab.variant.itemText(i) for i in range(lab.variant.count())] == ["LSTM", "SimpleRNN"]
-    assert lab.variant.isVisibleTo(lab)
+    choices = [lab.variant.itemText(i) for i in range(lab.variant.count())]
+    assert choices == ["LSTM then SimpleRNN", "LSTM", "SimpleRNN"]
+    assert lab.variant.isVisibleTo(lab) and lab.compares()
     lab.tabs.setCurrentWidget(lab.gates)
     lab.train()
-    qtbot.waitUntil(lambda: lab.gates.forget.yData is not None and len(lab.gates.forget.yData) == 50, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.gates.forget.yData is not None and len(lab.gates.forget.yData) == 50, timeout=60_000)
     assert lab.running  # seen while it trains
-    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
-    assert "finished" in lab.status.text() and "validation MSE" in lab.status.text(), lab.status.text()
-    lab.variant.setCurrentText("SimpleRNN")
     lab.tabs.setCurrentWidget(lab.gradients)
-    lab.train()
-    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
-    assert "finished" in lab.status.text(), lab.status.text()
+    qtbot.waitUntil(lambda: not lab.running, timeout=120_000)
+    assert "finished" in lab.status.text() and "validation MSE" in lab.status.text(), lab.status.text()
+    assert "SimpleRNN · run 2" in lab.status.text()
+    lab.redraw(force=True)
     assert lab.gradients.heat_shape[1] == 50 and lab.gradients.heat_shape[0] > 10
     ratios = lab.gradients.ratios
     assert lab.gradients.curve_names() == ["LSTM · run 1", "SimpleRNN · run 2 (now)"]
+    assert "LSTM · run 1" in lab.gradients.kept_label.text()
     assert ratios["SimpleRNN · run 2 (now)"] < 0.01 * ratios["LSTM · run 1"]
     lab.tabs.setCurrentWidget(lab.loss)
+    lab.redraw(force=True)
+    assert lab.loss.curve_names() == ["LSTM · run 1"]  # overlaid on this run's (the SimpleRNN's)
     assert lab.loss.val_loss.yData is not None and len(lab.loss.val_loss.yData) == 2
+    # one network alone
+    lab.variant.setCurrentText("SimpleRNN")
+    assert not lab.compares()
+    lab.train()
+    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
+    lab.tabs.setCurrentWidget(lab.gradients)
+    lab.redraw(force=True)
+    assert lab.gradients.curve_names() == ["LSTM · run 1", "SimpleRNN · run 2", "SimpleRNN · run 3 (now)"]
 
 
 def test_the_table_shows_whole_sentences(qtbot):
@@ -473,3 +484,41 @@ def test_many_runs_keep_a_bounded_comparison_and_never_widen_the_lab(make_lab, q
     assert len(lab.gradients.legend.items) == MAX_KEPT_RUNS + 1  # the dropped runs' entries went too
     label = lab.gradients.kept_label
     assert label.full_text().startswith("Compared with: LSTM · run 21") and label.toolTip() == label.full_text()
+
+
+def test_a_comparison_after_many_runs_keeps_both_of_its_networks(make_lab, qtbot):
+    """A comparison's runner announces each network with a RunStarted: the lab starts a run per
+    network, and however many runs went before, both networks of the last comparison are shown."""
+    from playground.gui.sequences.model import MAX_KEPT_RUNS
+    from playground.training.protocol import RunStarted
+
+    single = fake_runner("lstm", epochs=1, steps_per_epoch=8, delay=0.0)
+    pair = {"lstm": fake_runner("lstm", epochs=1, delay=0.0), "simple_rnn": fake_runner("simple_rnn", epochs=1)}
+
+    def runner(spec, control, compare=False):
+        if not compare:
+            yield from single(spec, control)
+            return
+        for label in ("lstm", "simple_rnn"):
+            yield RunStarted(label)
+            yield from (e for e in pair[label](spec, control) if not isinstance(e, Finished))
+        yield Finished("completed", "", epochs_done=1, steps_done=40)
+
+    lab = make_lab(runner, fake_spec("lstm"))
+    lab.variant.addItem("LSTM then SimpleRNN", "both")  # what a lesson with a comparison offers
+    for _ in range(MAX_KEPT_RUNS + 1):
+        assert lab.train()
+        qtbot.waitUntil(lambda: not lab.running, timeout=10_000)
+    lab.variant.setCurrentText("LSTM then SimpleRNN")
+    assert lab.compares() and lab.train()
+    qtbot.waitUntil(lambda: not lab.running, timeout=10_000)
+    lab.tabs.setCurrentWidget(lab.gradients)
+    lab.redraw(force=True)
+    names = lab.gradients.curve_names()
+    assert len(lab.model.kept) == MAX_KEPT_RUNS
+    assert names[-2:] == ["LSTM · run 6", "SimpleRNN · run 7 (now)"]
+    ratios = lab.gradients.ratios
+    assert ratios["SimpleRNN · run 7 (now)"] < 1e-3 < 0.3 < ratios["LSTM · run 6"]
+    lab.tabs.setCurrentWidget(lab.loss)
+    lab.redraw(force=True)
+    assert lab.loss.curve_names()[-1] == "LSTM · run 6"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import (
+    LINEAR,
     SIGMOID,
     activation_backward,
     activation_forward,
@@ -35,6 +36,7 @@ from .buffers import BatchBuffers
 from .dense import dense_backward, dense_forward
 
 VISIBLE_TYPES = ("bernoulli", "gaussian")
+HIDDEN_TYPES = ("bernoulli", "linear")
 METHODS = ("cd", "pcd")
 
 
@@ -52,6 +54,12 @@ class RBMConfig:
         "bernoulli",
         help="Visible units: bernoulli for pixels in [0, 1], gaussian (σ = 1) for standardised real values.",
         choices=VISIBLE_TYPES,
+    )
+    hidden: str = option(
+        "bernoulli",
+        help="Hidden units: bernoulli (binary features), or linear: p(h | v) = N(Wv + c, 1), real-valued "
+        "codes that spread out (Hinton and Salakhutdinov's code layer); as a layer, a = Wv + c.",
+        choices=HIDDEN_TYPES,
     )
     method: str = option(
         "cd",
@@ -122,6 +130,15 @@ class RBM(Layer):
     def gaussian(self) -> bool:
         return self.config.visible == "gaussian"
 
+    @property
+    def linear_hidden(self) -> bool:
+        return self.config.hidden == "linear"
+
+    @property
+    def activation(self) -> int:
+        """The activation of the feed-forward layer it acts as: σ, or the identity for linear hidden units."""
+        return LINEAR if self.linear_hidden else SIGMOID
+
     def initialize(self, initializer, rng):
         """Small random weights N(0, 0.01²) and zero biases, as Hinton's guide recommends.
 
@@ -140,21 +157,21 @@ class RBM(Layer):
         self.a = self._work.get(batch, "a", units, self.dtype)
         self.x = np.ascontiguousarray(x.reshape(batch, self.n_visible), dtype=self.dtype)
         dense_forward(self.x, self.params["weight"], self.params["bias"], self.z)
-        activation_forward(SIGMOID, self.z, self.a, 0.0)
+        activation_forward(self.activation, self.z, self.a, 0.0)
         return self.a
 
     def backward(self, dy):
         batch = self.x.shape[0]
         dz = self._work.get(batch, "dz", (self.config.units,), self.dtype)
         dx = self._work.get(batch, "dx", (self.n_visible,), self.dtype)
-        activation_backward(SIGMOID, self.z, self.a, np.ascontiguousarray(dy), dz, 0.0)
+        activation_backward(self.activation, self.z, self.a, np.ascontiguousarray(dy), dz, 0.0)
         dense_backward(self.x, dz, self.params["weight"], self.grads["weight"], self.grads["bias"], dx, True)
         self.grads["visible_bias"][...] = 0.0
         return dx.reshape((batch,) + self.input_shape)
 
     @property
     def can_saturate(self):
-        return True
+        return not self.linear_hidden
 
     def saturation(self):
-        return float(saturated_fraction(SIGMOID, self.a))
+        return 0.0 if self.linear_hidden else float(saturated_fraction(SIGMOID, self.a))

@@ -45,6 +45,17 @@ class LossPanel(Panel):
         )
         self.layout_.addWidget(self.graphics)
 
+    def name_curves(self, run: str) -> None:
+        """Name this run's curves in the legends after ``run`` (where other runs overlay them)."""
+        for plot, curves in (
+            (self.loss_plot, (self.train_loss, self.val_loss)),
+            (self.accuracy_plot, (self.train_accuracy, self.val_accuracy)),
+        ):
+            for curve, what in zip(curves, ("training", "validation")):
+                label = plot.legend.getLabel(curve)
+                if label is not None and label.text != f"{run}: {what}":
+                    label.setText(f"{run}: {what}")
+
     def draw(self, model: DashboardModel) -> None:
         history = model.history
         steps = history.steps

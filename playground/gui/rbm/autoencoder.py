@@ -16,15 +16,20 @@ import pyqtgraph as pg
 
 from ...runs.rbm_stream import RBMSnapshot
 from ..dashboard.common import (
-    CLASS_COLORS,
     IMAGE_COLORMAP,
     Panel,
-    RangeKeeper,
+    add_legend,
     set_title,
 )
 from ..dashboard.images import ImageBlock
 from ..sequences.hidden_pca import pca_2d
 from .model import RBMModel, picture_row
+
+#: ten colours no two of which look alike (matplotlib's tab10), one per digit of the code plot
+DIGIT_COLORS = (
+    "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD",
+    "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
+)  # fmt: skip
 
 #: digits whose reconstructions are shown
 COUNT = 10
@@ -41,11 +46,13 @@ def unrolled_layers(snapshot: RBMSnapshot) -> list[tuple[np.ndarray, np.ndarray]
     return encoder + decoder
 
 
-def encode_decode(layers, x: np.ndarray, code_depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """(code, reconstruction) of the rows of x: the output of layer ``code_depth`` and of the last."""
+def encode_decode(layers, x: np.ndarray, code_depth: int, linear_code: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(code, reconstruction) of the rows of x: the output of layer ``code_depth`` (linear
+    with ``linear_code``, else sigmoid like every other layer) and of the last."""
     code = h = np.asarray(x, np.float64)
     for depth, (weight, bias) in enumerate(layers, start=1):
-        h = 1.0 / (1.0 + np.exp(-(h @ weight.T + bias)))
+        z = h @ weight.T + bias
+        h = z if linear_code and depth == code_depth else 1.0 / (1.0 + np.exp(-z))
         if depth == code_depth:
             code = h
     return code, h
@@ -63,9 +70,12 @@ class AutoencoderPanel(Panel):
         self.plot = self.graphics.addPlot(row=5, col=0)
         self.plot.setLabel("bottom", "code 1")
         self.plot.setLabel("left", "code 2")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
-        self.ranges = RangeKeeper(self.plot, x_mode="fit")
-        self.graphics.ci.layout.setRowStretchFactor(6, 4)
+        # a legend column right of the axes names all ten digits without covering a point
+        self.legend = add_legend(self.plot, "right")
+        # one unit of code 1 is as long as one of code 2, so the clusters keep their shapes
+        self.plot.getViewBox().setAspectLocked(True)
+        self.plot.getViewBox().disableAutoRange()
+        self.graphics.ci.layout.setRowStretchFactor(5, 4)  # the scatter takes the room below the digits
         self.layout_.addWidget(self.graphics)
         self._classes: dict[str, pg.PlotDataItem] = {}
         self.code = np.zeros((0, 2))
@@ -77,7 +87,7 @@ class AutoencoderPanel(Panel):
     def class_points(self, label: str, index: int) -> pg.PlotDataItem:
         """The scatter of one class (its own item, so the legend names it)."""
         if label not in self._classes:
-            color = CLASS_COLORS[index % len(CLASS_COLORS)]
+            color = DIGIT_COLORS[index % len(DIGIT_COLORS)]
             self._classes[label] = self.plot.plot(
                 [], [], pen=None, symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None, name=label
             )
@@ -91,7 +101,10 @@ class AutoencoderPanel(Panel):
                 "of each validation digit appear here."
             )
             return
-        code, reconstruction = encode_decode(unrolled_layers(snapshot), examples.images, len(snapshot.rbms))
+        linear_code = getattr(snapshot.rbms[-1].config, "hidden", "bernoulli") == "linear"
+        code, reconstruction = encode_decode(
+            unrolled_layers(snapshot), examples.images, len(snapshot.rbms), linear_code
+        )
         if code.shape[1] != 2:
             code, self._components, _ = pca_2d(code, self._components)
         self.code = code
@@ -113,9 +126,11 @@ class AutoencoderPanel(Panel):
         for index, label in enumerate(np.unique(labels)):
             chosen = labels == label
             self.class_points(str(label), index).setData(code[chosen, 0], code[chosen, 1])
-        self.ranges.update(
-            float(code[:, 0].max()), float(code[:, 1].min()), float(code[:, 1].max()), x_min=float(code[:, 0].min())
-        )
+        # every point in view: with the aspect locked, the view widens whichever range is short
+        finite = code[np.isfinite(code).all(axis=1)]
+        if len(finite):
+            low, high = finite.min(axis=0), finite.max(axis=0)
+            self.plot.setRange(xRange=(low[0], high[0]), yRange=(low[1], high[1]), padding=0.05)
         stage = "fine-tuned" if snapshot.network_state is not None else "pretrained RBMs, unrolled"
         set_title(self.plot, f"code of {len(code)} validation digits ({stage}), coloured by label")
         error = float(((reconstruction - examples.images) ** 2).sum(axis=1).mean())

@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor
 from ...model.project import EpochSummary, MetricHistory
 from ...runs.sequence_stream import SequenceSnapshot
 from ...training.sequence_events import HiddenStates, SequenceEpoch, Translation
-from ..dashboard.common import DashboardModel
+from ..dashboard.common import DashboardModel, downsample
 
 #: mini-batches averaged into the "latest" gradient-over-time profile (one batch is noisy)
 PROFILE_STEPS = 20
@@ -151,6 +151,9 @@ class KeptProfile:
     color: QColor
     profile: np.ndarray
     gates: tuple[np.ndarray, np.ndarray] | None = None
+    #: (steps, training costs) downsampled, and (steps, validation costs) per epoch, to overlay
+    costs: tuple[np.ndarray, np.ndarray] | None = None
+    val_costs: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class SequenceModel(DashboardModel):
@@ -227,7 +230,12 @@ class SequenceModel(DashboardModel):
         if profile is None:
             return None
         gates = None if self.gates is None else (self.gates[1], self.gates[2])
-        kept = KeptProfile(self.run_name or f"run {len(self.kept) + 1}", QColor(color), profile, gates)
+        history = self.history
+        costs = downsample(history.steps, history.losses) if len(history) else None
+        epochs = history.epochs
+        val = (np.array([e.step for e in epochs], float), np.array([e.val_loss for e in epochs], float))
+        name = self.run_name or f"run {len(self.kept) + 1}"
+        kept = KeptProfile(name, QColor(color), profile, gates, costs, val if epochs else None)
         self.kept.append(kept)
         del self.kept[:-MAX_KEPT_RUNS]
         self.kept_version += 1
