@@ -57,7 +57,7 @@ def test_dragging_the_timeline_back_shows_that_step_in_every_panel(qtbot, make_w
     assert shown is not window.model and shown.history.last_step == chosen
     snapshot = lab.snapshots.at(chosen)[1]
     assert shown.weights is snapshot
-    assert f"step {chosen:,} of {last:,}" == lab.timeline.label.text()
+    assert f"step {chosen + 1:,} of {last + 1:,}" == lab.timeline.label.text()
     # the loss curve ends at the chosen step
     dashboard.show_panel("loss")
     dashboard.refresh(force=True)

@@ -1,6 +1,7 @@
 """The timeline under the dashboard's views: drag back to a step of the run to see that moment.
 
-The slider spans the run's recorded steps and follows the newest while it sits at the right
+The slider spans the run's recorded steps (numbered from 0; the label counts steps done, as the
+status bar does) and follows the newest while it sits at the right
 end ("live").  Moved back, it asks (``stepChosen``) for the moment after a step; the lab
 answers with the nearest snapshot of the weights at or before it, and says which step that
 is (``show_moment``), so every panel and the label agree.  "Live" goes back to the newest.
@@ -50,7 +51,7 @@ class Timeline(QWidget):
             self.slider.setValue(self.slider.maximum())
         self.slider.blockSignals(False)
         if self.live:
-            self.label.setText("live" if last_step < 0 else f"step {last_step:,} (live)")
+            self.label.setText("live" if last_step < 0 else f"step {last_step + 1:,} (live)")
         self.live_button.setEnabled(not self.live)
 
     def choose(self, step: int) -> None:
@@ -64,8 +65,9 @@ class Timeline(QWidget):
         self.stepChosen.emit(None)
 
     def show_moment(self, step: int) -> None:
-        """The views now show the moment after ``step`` (the snapshot nearest the chosen step)."""
-        self.label.setText(f"step {max(step, 0):,} of {self.last_step:,}")
+        """The views now show the moment after ``step`` (the snapshot nearest the chosen step),
+        counted as the status bar counts: steps done."""
+        self.label.setText(f"step {step + 1:,} of {self.last_step + 1:,}")
 
     def _moved(self, value: int) -> None:
         if value >= self.slider.maximum():
