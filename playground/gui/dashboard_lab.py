@@ -438,8 +438,6 @@ class DashboardLab(LabBase):
 
     def _tick(self) -> None:
         super()._tick()
-        if self.timeline.last_step != self.model.history.last_step:
-            self.timeline.follow(self.model.history.last_step)
         if self.job is None:  # between runs the figures describe the history
             self._update_progress()
 
@@ -449,6 +447,8 @@ class DashboardLab(LabBase):
     def _update_progress(self, reset: bool = False) -> None:
         job = self.job
         history = self.model.history
+        if self.timeline.last_step != history.last_step:  # as often as the status figures, no more
+            self.timeline.follow(history.last_step)
         if reset or job is None:
             if reset:
                 self.progress_bar.setValue(0)

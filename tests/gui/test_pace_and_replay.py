@@ -47,6 +47,7 @@ def test_dragging_the_timeline_back_shows_that_step_in_every_panel(qtbot, make_w
     window.train()
     qtbot.waitUntil(lambda: len(lab.snapshots) >= 5 and window.model.history.last_step > 2000, timeout=30000)
     window.stop()
+    qtbot.waitUntil(lambda: window.state == "idle", timeout=5000)
     window._tick()
     last = window.model.history.last_step
     assert lab.timeline.last_step == last and lab.timeline.live
