@@ -24,8 +24,10 @@ from ..model.project import EpochSummary, MetricHistory
 from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
 from ..runs.jobs import RateMeter, run_signature
+from ..runs.snapshots import SnapshotStore, WeightsAt
 from .dashboard import Dashboard, DashboardModel
 from .dashboard.diagnosis_strip import DiagnosisStrip
+from .dashboard.timeline import Timeline
 from .lab import LabBase, starting_text
 
 #: plots redraw at most this often while training (≈12 per second): pyqtgraph paints in Python,
@@ -111,6 +113,11 @@ class DashboardLab(LabBase):
         column.setSpacing(0)
         column.addWidget(self.diagnosis)
         column.addWidget(self.dashboard, 1)
+        #: the run's weights by step, and the slider under the views that goes back to them
+        self.snapshots = SnapshotStore()
+        self.timeline = Timeline()
+        self.timeline.stepChosen.connect(self.show_step)
+        column.addWidget(self.timeline)
         self.network = self.network_spec = self.network_signature = None
         self.run_count = 0
         self._kept_history = None
@@ -149,6 +156,25 @@ class DashboardLab(LabBase):
         self.diagnosis.refresh(self.model, force)
         return self.dashboard.refresh(force)
 
+    def show_step(self, step: int | None) -> None:
+        """Every panel shows the moment after ``step`` (the nearest snapshot at or before it), or
+        the live run (None)."""
+        moment = None if step is None else self.snapshots.at(step)
+        if moment is None:
+            self.dashboard.replayed = None
+        else:
+            self.dashboard.replayed = self.model.replay(*moment)
+            self.timeline.show_moment(moment[0])
+        self.dashboard.refresh(force=True)
+
+    def _forget_snapshots(self) -> None:
+        """A new history: the timeline starts again, live."""
+        self.snapshots.clear()
+        if self.dashboard.replayed is not None or not self.timeline.live:
+            self.dashboard.replayed = None
+            self.timeline.live = True
+        self.timeline.follow(-1)
+
     def load(self, spec, colors=None) -> None:
         """The document changed: follow it (a network nothing was trained on yet is rebuilt at
         once; a trained one stays until the next Train starts a new run).  None: the network on
@@ -178,6 +204,7 @@ class DashboardLab(LabBase):
         ``network_for`` before anything changed), its history, and a fresh comparison entry."""
         self.keep_current_run()
         self.spec = spec
+        self._forget_snapshots()
         self.model.set_history(MetricHistory())
         self.start_new_run(keep_previous=False, network=network)
         if network is not None:
@@ -212,6 +239,7 @@ class DashboardLab(LabBase):
         if keep_previous:
             self.keep_current_run()
         spec = self.spec
+        self._forget_snapshots()
         self.model.set_history(MetricHistory())
         self._read_count = self._epochs_read = 0
         if spec is None or analyse(spec).problems:
@@ -401,6 +429,8 @@ class DashboardLab(LabBase):
         if version != self._weights_seen and weights is not None:
             self._weights_seen = version
             self.model.set_weights(weights)
+            if isinstance(weights, WeightsAt):
+                self.snapshots.add(weights.step + job.step_offset, weights)
         if job.dataset is not None and self._data_announced is not job.dataset:
             self._data_announced = job.dataset
             self._announce_data(job)
@@ -417,6 +447,8 @@ class DashboardLab(LabBase):
     def _update_progress(self, reset: bool = False) -> None:
         job = self.job
         history = self.model.history
+        if self.timeline.last_step != history.last_step:  # as often as the status figures, no more
+            self.timeline.follow(history.last_step)
         if reset or job is None:
             if reset:
                 self.progress_bar.setValue(0)

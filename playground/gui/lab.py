@@ -79,6 +79,9 @@ class LabBase(QWidget):
         self.timer.timeout.connect(self._tick)
         #: what the window shows of the lab (the lab itself, unless a subclass says otherwise)
         self.widget: QWidget = self
+        #: slow motion, in steps a second (None: full speed); each run's control gets it
+        self.pace: float | None = None
+        self._full_speed_redraw = redraw_seconds
 
     # --- the API a window uses --------------------------------------------------------------
     @property
@@ -115,6 +118,16 @@ class LabBase(QWidget):
             self.job.control.resume()
         self._update_status()
         self.stateChanged.emit()
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Full speed (None) or slow motion, for the run going on and those to come; in slow
+        motion the views redraw at every step (up to the pull timer's ~30 a second)."""
+        self.pace = steps_per_second
+        self.redraw_seconds = self._full_speed_redraw
+        if steps_per_second is not None:
+            self.redraw_seconds = min(self._full_speed_redraw, 0.5 / steps_per_second)
+        if self.job is not None:
+            self.job.control.set_pace(steps_per_second)
 
     def shutdown(self) -> None:
         """Stop the run and join the worker thread (call before the lab is destroyed)."""
@@ -159,6 +172,7 @@ class LabBase(QWidget):
 
     def _start_job(self, job: RunnerJob) -> bool:
         self.job = job
+        job.control.set_pace(self.pace)
         self._stopping = False
         self._slot_versions = {}
         self.thread.launch(job)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStac
 
 from ..files import failure_message
 from ..model import empty_spec
+from ..model.network_file import lesson_pace
 from ..runs.data import DataStore
 from ..training.families import family_of
 from ..training.lessons import load_lesson
@@ -34,7 +35,7 @@ from .lesson_panel import LessonPanel
 from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
 from .sequence_lab import SequenceLab
-from .widgets import LearningRateBox, add_dock
+from .widgets import LearningRateBox, PaceBox, add_dock
 from .window_datasets import WindowDatasets
 from .window_files import WindowFiles
 
@@ -161,7 +162,10 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def _build_toolbar(self) -> None:
         self.rate_box = LearningRateBox()
         self.rate_box.valueChanged.connect(self._rate_edited)
-        self.toolbar = actions.install_toolbar(self, [QLabel(" Learning rate η "), self.rate_box])
+        self.pace_box = PaceBox()  # full speed or slow motion, for every lab
+        self.pace_box.paceChanged.connect(lambda pace: [lab.set_pace(pace) for lab in self.labs.values()])
+        widgets = [QLabel(" Learning rate η "), self.rate_box, QLabel("  Pace "), self.pace_box]
+        self.toolbar = actions.install_toolbar(self, widgets)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -293,6 +297,8 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def _show_lesson(self) -> None:
         spec = self.document.spec
         self.lesson_panel.set_lesson(spec)
+        if spec.lesson is not None:
+            self.pace_box.set_pace(lesson_pace(spec.lesson))
         self._show_views()
         self.dashboard.update_tabs()
         self.dashboard.show_panel(preferred_panel(spec))

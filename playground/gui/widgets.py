@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QDoubleSpinBox, QLabel, QSizePolicy
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QDockWidget, QDoubleSpinBox, QLabel, QSizePolicy
 
 
 class LearningRateBox(QDoubleSpinBox):
@@ -40,6 +41,40 @@ class LearningRateBox(QDoubleSpinBox):
 
     def stepBy(self, steps: int) -> None:
         self.setValue(self.value() * 2.0**steps)
+
+
+#: the speed control's choices, in steps a second (None: full speed)
+PACES = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+
+
+def pace_text(pace: float | None) -> str:
+    if pace is None:
+        return "Full speed"
+    return "1 step/s" if pace == 1 else f"{pace:g} steps/s"
+
+
+class PaceBox(QComboBox):
+    """Full speed, or slow motion at one of ``PACES``; ``paceChanged`` carries steps a second."""
+
+    paceChanged = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        for pace in PACES:
+            self.addItem(pace_text(pace), pace)
+        self.setToolTip("How fast training runs: full speed, or slow motion down to one step a second")
+        self.currentIndexChanged.connect(lambda index: self.paceChanged.emit(self.itemData(index)))
+
+    def pace(self) -> float | None:
+        return self.currentData()
+
+    def set_pace(self, pace: float | None) -> None:
+        """Choose ``pace``, or the nearest of ``PACES`` to it."""
+        if pace is None:
+            self.setCurrentIndex(0)
+            return
+        nearest = min(range(1, len(PACES)), key=lambda i: abs(math.log(PACES[i] / pace)))
+        self.setCurrentIndex(nearest)
 
 
 def add_dock(window, title: str, widget, name: str, area=Qt.LeftDockWidgetArea) -> QDockWidget:

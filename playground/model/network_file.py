@@ -11,7 +11,8 @@ must be told where, not shown a traceback.
      "edges": [{"from": "in", "to": "fc1"}, ...],
      "training": {..., "dataset": {"name": "mnist"}, "augmentation": {"shift": 2}},
      "ui": {"positions": {"in": [0, 0]}},
-     "lesson": {"title": ..., "panel": "loss", "what_to_do": ..., "what_to_watch": ..., "why": ...}}
+     "lesson": {"title": ..., "panel": "loss", "what_to_do": ..., "what_to_watch": ..., "why": ...,
+                "pace": "full" or steps a second}}
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ PANEL_NAMES = (
     "augmentation",
     "compare",
 )
+
+#: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this
+MAX_PACE = 100_000.0
+
+
+def lesson_pace(lesson: dict | None) -> float | None:
+    """The pace a lesson asks for in steps a second, None for full speed (also when it names none).
+    Raises NetworkFileError for anything but "full" or a number in (0, ``MAX_PACE``]."""
+    pace = (lesson or {}).get("pace", "full")
+    if pace == "full":
+        return None
+    if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 0 < pace <= MAX_PACE:
+        raise NetworkFileError(f'lesson: the pace must be "full" or a number of steps a second, not {pace!r}')
+    return float(pace)
 
 
 def _parse_node(raw, index: int) -> Node:
@@ -133,6 +148,7 @@ def spec_from_dict(data) -> NetworkSpec:
         raise NetworkFileError('"ui" and "lesson" must be objects')
     if lesson is not None and lesson.get("panel", PANEL_NAMES[0]) not in PANEL_NAMES:
         raise NetworkFileError(f"lesson: unknown panel {lesson['panel']!r} (choose from {', '.join(PANEL_NAMES)})")
+    lesson_pace(lesson)
     spec = NetworkSpec(
         nodes, edges, training, dataset, ui, str(data.get("name", "")), lesson, augmentation, state_edges
     )

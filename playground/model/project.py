@@ -234,6 +234,15 @@ class MetricHistory:
         other.epochs = list(self.epochs)
         return other
 
+    def up_to(self, step: int) -> MetricHistory:
+        """A copy of the rows and epochs recorded up to global step ``step`` (the timeline's replay)."""
+        other = self.copy()
+        n = int(np.searchsorted(other.steps, step, side="right"))
+        other._n, other._pending = n, None
+        other._last_step = int(other._steps[n - 1]) if n else -1
+        other.epochs = [summary for summary in other.epochs if summary.step <= step]
+        return other
+
 
 # --- the project ---------------------------------------------------------------------------
 @dataclass

@@ -24,6 +24,7 @@ from ..training import EpochRecord, FeedForwardTrainer, StepChunk, TrainingContr
 from ..training.metrics import MetricStream
 from .data import DataStore
 from .jobs import SNAPSHOT_SECONDS, JobProgress, LatestSlot, RunnerJob
+from .snapshots import WeightsAt
 
 
 @dataclass
@@ -85,15 +86,18 @@ class TrainingJob(RunnerJob):
         self.progress.steps_per_epoch = math.ceil(len(trainer.x_train) / trainer.batch_size)
         self.progress.epochs = settings.epochs
         self._batch_size = trainer.batch_size
-        last_snapshot = 0.0
+        last_snapshot, step = 0.0, -1
         for event in trainer.run():
             yield event
+            if isinstance(event, StepChunk):
+                step = event.first_step + event.steps - 1
             now = time.perf_counter()
-            if now - last_snapshot >= SNAPSHOT_SECONDS or control.paused:
+            # in slow motion the views show every step, the weights included
+            if now - last_snapshot >= SNAPSHOT_SECONDS or control.paused or control.steps_per_second is not None:
                 # between chunks the generator is suspended, so the weights are at rest
-                self.weights.put(self.network.copy_state())
+                self.weights.put(WeightsAt(self.network.copy_state(), step))
                 last_snapshot = now
-        self.weights.put(self.network.copy_state())
+        self.weights.put(WeightsAt(self.network.copy_state(), step))
 
     def track(self, event) -> None:
         progress = self.progress

@@ -25,6 +25,10 @@ class TrainingControl:
         self.stopped = False
         #: batches left before pausing again (None: no limit); the window's Step button sets 1
         self.step_budget: int | None = None
+        #: slow motion: at most this many batches a second, one per chunk (None: full speed)
+        self.steps_per_second: float | None = None
+        #: set to cut short the wait between two slow-motion steps (pause, stop, a new pace)
+        self._wake = threading.Event()
 
     @property
     def learning_rate(self) -> float:
@@ -39,10 +43,24 @@ class TrainingControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Slow motion at ``steps_per_second`` batches a second, or full speed (None)."""
+        if steps_per_second is not None and (not math.isfinite(steps_per_second) or steps_per_second <= 0):
+            raise ValueError(f"the pace must be a positive number of steps a second, not {steps_per_second!r}")
+        self.steps_per_second = steps_per_second
+        self._wake.set()
+
+    def wait_between_steps(self, seconds: float) -> None:
+        """Sleep up to ``seconds`` between two slow-motion steps; pause, stop or a new pace end it."""
+        self._wake.clear()
+        if seconds > 0 and self._running.is_set() and not self.stopped:
+            self._wake.wait(seconds)
+
     def pause(self) -> None:
         with self._lock:
             self._running.clear()
             self.array[STOP] = 1.0
+            self._wake.set()
 
     def resume(self) -> None:
         with self._lock:
@@ -64,6 +82,7 @@ class TrainingControl:
             self.stopped = True
             self.array[STOP] = 1.0
             self._running.set()
+            self._wake.set()
 
     def wait_while_paused(self) -> None:
         self._running.wait()

@@ -11,7 +11,8 @@ metrics files and the window for free.
   the JSON Lines records a metrics file keeps of it.
 - ``run_batches``: the loop every trainer shares. It waits while paused, ends on stop,
   grants single steps, sizes chunks so that stop and pause stay prompt, and hands back a
-  divergence the moment a chunk reports one.
+  divergence the moment a chunk reports one.  In slow motion (``TrainingControl.set_pace``)
+  it runs one batch a chunk and waits between chunks, so every family gets the same pace.
 """
 
 from __future__ import annotations
@@ -153,6 +154,16 @@ class _Stopped:
         return "STOPPED"
 
 
+#: slow motion's chunks: about this many a second at most, so each is one batch up to this pace
+SLOW_CHUNKS_PER_SECOND = 30
+
+
+def slow_chunk(steps_per_second: float, left: int) -> int:
+    """Batches per chunk in slow motion: one (so the views can show every step) up to
+    ``SLOW_CHUNKS_PER_SECOND`` steps a second, then as many as keep to that many chunks a second."""
+    return max(1, min(left, int(steps_per_second / SLOW_CHUNKS_PER_SECOND)))
+
+
 #: what ``run_batches`` returns when the control asked to stop
 STOPPED = _Stopped()
 
@@ -171,16 +182,25 @@ def run_batches(
         control.wait_while_paused()
         if control.stopped:
             return STOPPED
-        # single steps asked for by the user run as one chunk: they are few, and shown together
-        wanted = control.take_budget(count - first if control.step_budget is not None else sizer.size(count - first))
+        # single steps asked for by the user run as one chunk: they are few, and shown together;
+        # slow motion runs one batch a chunk, so the views can show every step
+        pace = control.steps_per_second
+        if control.step_budget is not None:
+            wanted = control.take_budget(count - first)
+        else:
+            wanted = control.take_budget(sizer.size(count - first) if pace is None else slow_chunk(pace, count - first))
         tick = time.perf_counter()
         result = train_chunk(first, wanted)
-        sizer.measured(time.perf_counter() - tick, result.done)
+        elapsed = time.perf_counter() - tick
+        if pace is None:
+            sizer.measured(elapsed, result.done)
         if result.event is not None:
             yield result.event
         if result.divergence is not None:
             return result.divergence
         first += result.done
+        if pace is not None:
+            control.wait_between_steps(result.done / pace - (time.perf_counter() - tick))
     return None
 
 

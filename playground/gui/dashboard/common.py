@@ -8,6 +8,8 @@ and redraws only what changed, and only while it is visible.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -55,6 +57,10 @@ class RunRecord:
     history: MetricHistory
     layer_names: dict[str, str] = field(default_factory=dict)
     visible: bool = True
+
+
+#: versions of replayed moments: never one the live model has
+_REPLAY_VERSIONS = itertools.count(-1, -1)
 
 
 class DashboardModel:
@@ -111,6 +117,16 @@ class DashboardModel:
         if settings != self.augmentation:
             self.augmentation = settings
             self.augmentation_version += 1
+
+    def replay(self, step: int, weights) -> DashboardModel:
+        """What the panels draw of the moment after ``step``: a copy of this model with the history
+        up to that step and ``weights``.  Its versions are new (negative, unlike the live ones), so
+        every panel redraws for it, and again when the live model is shown."""
+        other = copy.copy(self)
+        other.history = self.history.up_to(step)
+        other.weights = weights
+        other.history_version = other.weights_version = next(_REPLAY_VERSIONS)
+        return other
 
     # --- readers --------------------------------------------------------------------------
     def color(self, layer_id: str, index: int = 0) -> QColor:

@@ -53,6 +53,8 @@ class Dashboard(QTabWidget):
     def __init__(self, model: DashboardModel | None = None, parent=None):
         super().__init__(parent)
         self.model = model or DashboardModel()
+        #: a moment of the run the timeline went back to (``DashboardModel.replay``), or None: live
+        self.replayed: DashboardModel | None = None
         self.loss = LossPanel()
         self.gradients = GradientPanel()
         self.weights = WeightPanel()
@@ -128,10 +130,14 @@ class Dashboard(QTabWidget):
         panel = self.current_panel()
         if panel is None or not self.isVisible() and not force:
             return False
-        drawn = panel.refresh(self.model, force)
+        drawn = panel.refresh(self.shown_model(), force)
         if drawn and getattr(self, "_draft", False):
             self._apply_quality(panel)  # curves created by this draw
         return drawn
+
+    def shown_model(self) -> DashboardModel:
+        """What the panels draw: the replayed moment, or the live model."""
+        return self.replayed if self.replayed is not None else self.model
 
     def set_draft(self, draft: bool) -> None:
         """Draft quality while training: one-pixel, aliased curves paint about three times faster

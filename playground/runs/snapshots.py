@@ -1,0 +1,87 @@
+"""The weights of a run at the steps it passed, for the window's timeline: bounded memory.
+
+The worker already hands the window a copy of the weights about ten times a second (and at
+every step in slow motion); ``WeightsAt`` tags such a copy with the step it was taken after.
+``SnapshotStore`` keeps those copies, no closer than ``spacing`` steps apart.  When it holds
+more than ``max_count`` snapshots or ``max_bytes`` of arrays, it drops every other one and
+doubles the spacing, so a run of any length keeps snapshots spread evenly over all of it in
+bounded memory.  Keeping a snapshot costs training nothing: the copy was made anyway.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+#: the store's bounds: at most this many snapshots, and at most this many bytes of weights
+MAX_SNAPSHOTS = 400
+MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
+
+
+class WeightsAt(dict):
+    """A copy of a network's weights (name → array) taken after global step ``step``."""
+
+    def __init__(self, weights: dict[str, np.ndarray], step: int):
+        super().__init__(weights)
+        self.step = int(step)
+
+
+def weights_bytes(weights: dict[str, np.ndarray]) -> int:
+    return sum(np.asarray(value).nbytes for value in weights.values())
+
+
+class SnapshotStore:
+    """Snapshots of the weights by step, thinned by halves to stay within its bounds."""
+
+    def __init__(self, max_count: int = MAX_SNAPSHOTS, max_bytes: int = MAX_SNAPSHOT_BYTES):
+        self.max_count = max(int(max_count), 2)
+        self.max_bytes = int(max_bytes)
+        self.spacing = 1
+        self.steps: list[int] = []
+        self.snapshots: list[dict[str, np.ndarray]] = []
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def clear(self) -> None:
+        self.__init__(self.max_count, self.max_bytes)
+
+    def add(self, step: int, weights: dict[str, np.ndarray]) -> bool:
+        """Keep ``weights`` as the state after ``step`` unless it is closer than ``spacing`` to the
+        last one kept (the newest then replaces it, so the last step is always at hand)."""
+        step = int(step)
+        if self.steps and step <= self.steps[-1]:
+            if step < self.steps[-1]:  # a new run that started from 0: forget the old one
+                self.clear()
+            else:
+                return False
+        if len(self.steps) >= 2 and step - self.steps[-2] < self.spacing:
+            self._drop(len(self.steps) - 1)  # the newest stands in for the last, too close one
+        self.steps.append(step)
+        self.snapshots.append(weights)
+        self.nbytes += weights_bytes(weights)
+        while len(self.steps) > 2 and (len(self.steps) > self.max_count or self.nbytes > self.max_bytes):
+            self._thin()
+        return True
+
+    def at(self, step: int) -> tuple[int, dict[str, np.ndarray]] | None:
+        """The newest snapshot taken at or before ``step`` (the first one for an earlier step)."""
+        if not self.steps:
+            return None
+        index = max(bisect.bisect_right(self.steps, int(step)) - 1, 0)
+        return self.steps[index], self.snapshots[index]
+
+    def _drop(self, index: int) -> None:
+        self.nbytes -= weights_bytes(self.snapshots[index])
+        del self.steps[index], self.snapshots[index]
+
+    def _thin(self) -> None:
+        """Keep every other snapshot (and the newest), twice as far apart from now on."""
+        last = len(self.steps) - 1
+        keep = [i for i in range(len(self.steps)) if i % 2 == 0 or i == last]
+        self.steps = [self.steps[i] for i in keep]
+        self.snapshots = [self.snapshots[i] for i in keep]
+        self.nbytes = sum(weights_bytes(weights) for weights in self.snapshots)
+        self.spacing *= 2
