@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
@@ -48,6 +49,20 @@ def starting_text(job: RunnerJob, now: float | None = None) -> str:
     return f"preparing the engine, first run only: {WATCH.compiled} kernels compiled, {waited:.0f} s"
 
 
+_collector: GarbageCollector | None = None
+
+
+def collect_garbage_on_the_gui_thread() -> None:
+    """Python's cyclic garbage collector runs on whichever thread happens to cross its threshold.
+    When that is a worker and the garbage holds Qt objects, Qt destroys them off the GUI thread
+    and can deadlock (seen: a numba compile on the worker collecting a panel's wrappers, both
+    threads then waiting for ever).  pyqtgraph's GarbageCollector turns automatic collection off
+    and collects on a GUI-thread timer instead; every lab starts it before it starts a worker."""
+    global _collector
+    if _collector is None:
+        _collector = GarbageCollector(interval=1.0)
+
+
 class LabBase(QWidget):
     """One worker thread, the timer that pulls from it, and the API the window drives."""
 
@@ -59,6 +74,7 @@ class LabBase(QWidget):
 
     def __init__(self, parent, runner: Runner | None, model, redraw_seconds: float = REDRAW_SECONDS):
         super().__init__(parent)
+        collect_garbage_on_the_gui_thread()
         self.runner = runner
         self.model = model
         self.spec = None
