@@ -93,17 +93,6 @@ def hidden_probabilities(v, weight, hidden_bias, linear, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def sample_hidden(means, linear, out):
-    """A hidden sample: Bernoulli draws, or (linear units) the mean plus unit-variance Gaussian noise."""
-    if linear:
-        for i in range(means.shape[0]):
-            for j in range(means.shape[1]):
-                out[i, j] = means[i, j] + np.random.standard_normal()
-    else:
-        sample_bernoulli(means, out)
-
-
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def visible_means_of_sample(h, weight, visible_bias, gaussian, linear_hidden, out):
     """E[v | h] for a hidden sample: the gather of rows for binary h, the matrix product for real h."""
     if linear_hidden:
@@ -122,8 +111,9 @@ def sample_bernoulli(probabilities, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
-def sample_visible(means, gaussian, out):
-    """A visible sample around ``means``: Bernoulli draws, or unit-variance Gaussian noise."""
+def sample_units(means, gaussian, out):
+    """A sample of units around ``means``: Bernoulli draws, or the mean plus unit-variance Gaussian
+    noise (Gaussian visible units, linear hidden units)."""
     if gaussian:
         for i in range(means.shape[0]):
             for j in range(means.shape[1]):
@@ -196,7 +186,7 @@ def cd_batches(
             for j in range(n_visible):
                 data[i, j] = inputs[row, j]
         hidden_probabilities(data, weight, hidden_bias, linear_hidden, positive_h)
-        sample_hidden(positive_h, linear_hidden, hidden_sample)
+        sample_units(positive_h, linear_hidden, hidden_sample)
         # the first reconstruction, from the data's hidden sample: the monitored error
         visible_means_of_sample(hidden_sample, weight, visible_bias, gaussian, linear_hidden, negative_v)
         error = zero
@@ -211,12 +201,12 @@ def cd_batches(
             if step > 0:
                 visible_means_of_sample(hidden_sample, weight, visible_bias, gaussian, linear_hidden, negative_v)
             if step < cd_k - 1:  # a longer chain samples its visible states; its last step keeps the means
-                sample_visible(negative_v, gaussian, negative_v)
+                sample_units(negative_v, gaussian, negative_v)
             hidden_probabilities(negative_v, weight, hidden_bias, linear_hidden, negative_h)
             if step < cd_k - 1:
-                sample_hidden(negative_h, linear_hidden, hidden_sample)
+                sample_units(negative_h, linear_hidden, hidden_sample)
         if persistent:
-            sample_hidden(negative_h, linear_hidden, chain_hidden)
+            sample_units(negative_h, linear_hidden, chain_hidden)
         # parameter steps: biases from column sums, weights from the one stacked product
         for j in range(n_visible):
             total = zero
@@ -328,7 +318,7 @@ def gibbs_chains(
     one, zero = like(v, 1.0), like(v, 0.0)
     for _ in range(steps):
         hidden_probabilities(v, weight, hidden_bias, linear_hidden, hidden_buffer)
-        sample_hidden(hidden_buffer, linear_hidden, hidden_sample)
+        sample_units(hidden_buffer, linear_hidden, hidden_sample)
         visible_means(hidden_sample, weight, visible_bias, gaussian, means)
         for i in range(v.shape[0]):
             for j in range(v.shape[1]):
@@ -456,7 +446,7 @@ class CDRunner:
 
     def start_chains(self, v) -> None:
         """Persistent chains begin at hidden samples of real examples, not at noise."""
-        sample_hidden(hidden_means(self.layer, v[: self.batch_size]), self.layer.linear_hidden, self.chain_hidden)
+        sample_units(hidden_means(self.layer, v[: self.batch_size]), self.layer.linear_hidden, self.chain_hidden)
 
     def run(self, inputs, order, first_batch: int, n_batches: int, control, momentum: float) -> np.ndarray:
         """Train ``n_batches`` from ``first_batch`` of ``order``; returns each batch's reconstruction error."""
