@@ -88,11 +88,12 @@ def _run_family(family, spec, options, args, name: str) -> int:
             elif isinstance(event, RunStarted):
                 print(f"{event.label}: {event.description}", file=sys.stderr)
             elif isinstance(event, ChunkEvent) and show_bar:
-                done = event.first_step + event.steps - (event.epoch - 1) * run.steps_per_epoch
+                now = run.current()  # a comparison's variants may differ in batch size and epochs
+                done = event.first_step + event.steps - (event.epoch - 1) * now.steps_per_epoch
                 progress_bar(
-                    done, run.steps_per_epoch, f"epoch {event.epoch}/{run.epochs}  loss {event.losses[-1]:.4f}"
+                    done, now.steps_per_epoch, f"epoch {event.epoch}/{now.epochs}  loss {event.losses[-1]:.4f}"
                 )
-            line = family.event_line(event, run)
+            line = family.line(event, run)
             if line is not None:
                 if show_bar:
                     sys.stderr.write("\r" + " " * 79 + "\r")
@@ -103,7 +104,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
     finally:
         if writer:
             writer.close()
-    for line in family.summary(run):
+    for line in family.summary_lines(run):
         print(line)
     if getattr(args, "save_weights", None):
         try:

@@ -15,12 +15,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox
 
 from ..model import NetworkSpec
+from ..model.variants import variant_specs
 from ..runs.data import DataStore
 from ..runs.jobs import RateMeter
 from ..runs.sequence import ModelBuilt, Runner, SequenceJob
 from ..training import TrainingControl
 from ..training.families import RunOptions, family_of
-from ..training.sequence_trainer import comparison_specs
 from .dashboard.common import pen, smooth
 from .dashboard.compare import RUN_COLORS
 from .dashboard.loss import LossPanel
@@ -64,7 +64,7 @@ def variants_of(spec) -> list[tuple[str, object]]:
         return []
     if getattr(spec, "state_edges", None) or not isinstance(spec, NetworkSpec):
         return [(describe_model(spec), spec)]
-    return [(describe_model(twin), twin) for _, twin in comparison_specs(spec)]
+    return [(describe_model(twin), twin) for _, twin in variant_specs(spec)]
 
 
 class SequenceLossPanel(LossPanel):

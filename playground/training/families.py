@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import NetworkSpec
+from ..model.variants import VariantError, variant_specs
+from .comparison import ComparedRun, ComparisonTrainer
 from .control import TrainingControl
 from .protocol import Event, Trainer
 
@@ -42,8 +44,8 @@ class RunOptions:
     train_limit: int | None = None
     reverse_source: str | None = None
     beam_width: int | None = None
-    #: train the networks a lesson compares, one after the other (the window's sequence lab trains
-    #: the one the learner picks)
+    #: train the variants a lesson compares (its ``"compare"`` list), one after the other; off, the
+    #: file's own network alone
     compare: bool = True
     #: the ratings RBM's: hidden units, and the range of the ratings in a CSV file
     hidden_units: int | None = None
@@ -78,6 +80,13 @@ class PreparedRun:
     #: mini-batches per epoch, for a progress bar (None: not known in advance)
     steps_per_epoch: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: a comparison's variants by label, in the order they train (``trainer`` is then a
+    #: ``ComparisonTrainer``); empty for a single network
+    parts: dict[str, PreparedRun] = field(default_factory=dict)
+
+    def current(self) -> PreparedRun:
+        """The run training now: a comparison's current variant, or this run itself."""
+        return self.parts[self.trainer.current.label] if self.parts else self
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,41 @@ class Family:
     ) -> PreparedRun:
         """A run of ``spec`` as ``options`` choose, on a copy: the caller's network file is left
         as it was (the window's document may be the spec)."""
+        options = options or RunOptions()
         copied = None if spec is None else dataclasses.replace(spec)
-        return self.prepare(copied, options or RunOptions(), control)
+        # a weights file belongs to the file's own network: with one, that network trains alone
+        compares = copied is not None and options.compare and options.load_weights is None
+        variants = variant_specs(copied) if compares else []
+        if len(variants) < 2:
+            return self.prepare(copied, options, control)
+        control = control or TrainingControl(copied.training.learning_rate)
+        parts: dict[str, PreparedRun] = {}
+        for label, variant in variants:
+            if family_of(variant) is not self:
+                raise VariantError(f'variant "{label}" is a {family_of(variant).name} network, not a {self.name} one')
+            parts[label] = self.prepare(variant, options, control)
+        trainer = ComparisonTrainer(
+            [
+                ComparedRun(label, part.description, part.trainer, variant.training.learning_rate)
+                for (label, part), (_, variant) in zip(parts.items(), variants, strict=True)
+            ],
+            control,
+        )
+        first = next(iter(parts.values()))
+        description = f"{len(parts)} variants compared: {', '.join(parts)}"
+        notes = list(dict.fromkeys(note for part in parts.values() for note in part.notes))
+        return PreparedRun(trainer, first.model, description, first.epochs, first.steps_per_epoch, notes, parts)
+
+    def line(self, event: Event, run: PreparedRun) -> str | None:
+        """The command line's line for ``event``; in a comparison, it starts with the variant's label."""
+        line = self.event_line(event, run.current())
+        return f"{run.trainer.current.label:<12} {line}" if line is not None and run.parts else line
+
+    def summary_lines(self, run: PreparedRun) -> list[str]:
+        """The lines printed after the run: each variant's, labelled, in a comparison."""
+        if not run.parts:
+            return self.summary(run)
+        return [f"{label:<12} {line}" for label, part in run.parts.items() for line in self.summary(part)]
 
     def __post_init__(self):
         if self.lab not in LABS:

@@ -16,14 +16,13 @@ Two settings exist only for recurrent nets (``TrainingSettings``):
   al. 2013).  Every clip is counted, because a run that clips at every step is a run
   whose learning rate is really set by c.
 
-The ``rnn-vs-lstm`` lesson trains its network and, through its ``compare`` entry, the
-same network with the recurrent layer swapped; ``comparison_specs`` builds that pair, so
-the command line and the window compare exactly the same two runs.
+The ``rnn-vs-lstm`` lesson's ``compare`` entry adds the same network with the recurrent layer
+swapped (``model.variants``); ``Family.start`` trains the pair, so the command line and the
+window compare exactly the same two runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from ..model import NetworkSpec, build_network, load_weights_into, with_override
 from ..model.settings import DatasetSettings, TrainingSettings
 from .control import TrainingControl
 from .families import Family, PreparedRun, RunOptions, register_family
-from .protocol import STOPPED, ChunkResult, ChunkSizer, Event, Finished, RunStarted, run_batches
+from .protocol import STOPPED, ChunkResult, ChunkSizer, Finished, run_batches
 from .sequence_events import SequenceChunk, SequenceEpoch, gate_means_of
 from .trainer import DataMismatch, evaluate
 
@@ -86,25 +85,6 @@ def recurrent_layer(network: Network) -> RecurrentLayer:
         if isinstance(layer, RecurrentLayer):
             return layer
     raise DataMismatch("the network has no recurrent layer (simple_rnn or lstm) to train through time")
-
-
-def comparison_specs(spec: NetworkSpec) -> list[tuple[str, NetworkSpec]]:
-    """The file's network and, if its lesson has ``"compare": {"layer": ID, "type": TYPE}``, a copy
-    with that layer's type swapped (same hidden size and outputs), labelled by recurrent type."""
-    compare = (spec.lesson or {}).get("compare")
-    runs = []
-    for node in spec.nodes:
-        if compare and node.id == compare.get("layer"):
-            runs.append((node.type, spec))
-            twin_type = compare.get("type")
-            config = layer_class(twin_type).Config(
-                hidden=node.config.hidden, return_sequences=node.config.return_sequences
-            )
-            nodes = [
-                dataclasses.replace(n, type=twin_type, config=config) if n.id == node.id else n for n in spec.nodes
-            ]
-            runs.append((twin_type, dataclasses.replace(spec, nodes=nodes)))
-    return runs or [(next((n.type for n in spec.nodes if n.type in ("lstm", "simple_rnn")), "network"), spec)]
 
 
 def _targets(network: Network, y: np.ndarray) -> np.ndarray:
@@ -153,6 +133,8 @@ class SequenceTrainer:
         self.steps_done = 0
         self.clips_total = 0
         self.history: list[SequenceEpoch] = []
+        #: ‖∂C/∂h_t‖ of every step trained, chunk by chunk (the summary's decay ratio is their median)
+        self.time_grad_norms_seen: list[np.ndarray] = []
 
     # --- one step -------------------------------------------------------------------------
     def _clip(self) -> bool:
@@ -190,6 +172,7 @@ class SequenceTrainer:
     def _chunk(self, epoch: int, order: np.ndarray, first: int, count: int) -> ChunkResult:
         chunk, bad_rows = self.train_chunk(epoch, order, first, count)
         self.clips_total += chunk.clips
+        self.time_grad_norms_seen.append(chunk.time_grad_norms)
         if bad_rows is None:
             self.steps_done += count
         # a divergence: the rows of the bad mini-batch and its step
@@ -263,80 +246,35 @@ def time_decay_ratio(time_grad_norms: np.ndarray) -> float:
     return float(np.median(norms[:, 0] / np.maximum(norms[:, -1], 1e-300)))
 
 
-class ComparisonTrainer:
-    """Trains a lesson's networks one after the other on the same data (``comparison_specs``):
-    ``rnn-vs-lstm`` trains its LSTM, then the same network with a SimpleRNN.  Each run begins
-    with a ``RunStarted``; one that diverges is reported and the next still runs; the comparison
-    ends with one ``Finished``, "diverged" if any run did."""
-
-    def __init__(self, runs: list[tuple[str, SequenceTrainer]], control: TrainingControl):
-        self.runs, self.control = runs, control
-        self.current_label = ""
-        #: per run: (label, the trainer, its ‖∂C/∂h_t‖ of every step)
-        self.results: list[tuple[str, SequenceTrainer, list[np.ndarray]]] = []
-
-    def run(self) -> Iterator[Event]:
-        diverged = []
-        for label, trainer in self.runs:
-            self.current_label = label
-            yield RunStarted(
-                label,
-                f"the adding problem, T = {trainer.x_train.shape[1]}; {len(trainer.x_train)} "
-                f"training sequences, {trainer.network.parameter_count():,} parameters",
-            )
-            norms = []
-            self.results.append((label, trainer, norms))
-            for event in trainer.run():
-                if isinstance(event, SequenceChunk):
-                    norms.append(event.time_grad_norms)
-                if not isinstance(event, Finished):
-                    yield event
-                elif event.reason == "stopped":
-                    yield event
-                    return
-                elif event.reason == "diverged":
-                    diverged.append(f"{label}: {event.message}")
-        first = self.runs[0][1]
-        if diverged:
-            yield Finished(
-                "diverged", "; ".join(diverged), None, first.settings.epochs, first.steps_done, first.history
-            )
-        else:
-            yield Finished.completed(
-                f"trained {len(self.runs)} networks", first.settings.epochs, first.steps_done, first.history
-            )
-
-
 def prepare_recurrent(spec: NetworkSpec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
-    """The file's network and (with ``options.compare``) the one its lesson compares it with,
-    sharing one control."""
+    """The file's network on its sequences (a lesson's comparison is ``Family.start``'s)."""
     spec.training = with_overrides(spec.training, **options.training_changes())
-    control = control or TrainingControl(spec.training.learning_rate)
-    runs = []
-    for label, run_spec in comparison_specs(spec) if options.compare else [(spec.name, spec)]:
-        trainer = sequence_trainer_for(run_spec, control)
-        if options.load_weights and run_spec is spec:
-            load_weights_into(trainer.network, options.load_weights)
-        runs.append((label, trainer))
-    trainer = ComparisonTrainer(runs, control) if options.compare else runs[0][1]
-    return PreparedRun(trainer, runs[0][1].network, "", spec.training.epochs)
+    trainer = sequence_trainer_for(spec, control or TrainingControl(spec.training.learning_rate))
+    if options.load_weights:
+        load_weights_into(trainer.network, options.load_weights)
+    description = (
+        f"the adding problem, T = {trainer.x_train.shape[1]}; {len(trainer.x_train)} "
+        f"training sequences, {trainer.network.parameter_count():,} parameters"
+    )
+    return PreparedRun(trainer, trainer.network, description, spec.training.epochs)
 
 
 def _recurrent_line(event, run: PreparedRun) -> str | None:
     if not isinstance(event, SequenceEpoch):
         return None
     return (
-        f"{run.trainer.current_label:<11} epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  "
+        f"epoch {event.epoch:>3}/{run.epochs}  loss {event.loss:.4f}  "
         f"val MSE {event.val_mse:.4f}  clips {event.clips_total}  {event.seconds:.1f} s"
     )
 
 
 def _recurrent_summary(run: PreparedRun) -> list[str]:
+    trainer = run.trainer
+    if not trainer.history:
+        return []
     return [
-        f"{label:<11} validation MSE {trainer.history[-1].val_mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = "
-        f"{time_decay_ratio(np.concatenate(norms)):.2e} (median over the steps)"
-        for label, trainer, norms in run.trainer.results
-        if trainer.history
+        f"validation MSE {trainer.history[-1].val_mse:.4f}; ‖∂C/∂h_0‖ / ‖∂C/∂h_T-1‖ = "
+        f"{time_decay_ratio(np.concatenate(trainer.time_grad_norms_seen)):.2e} (median over the steps)"
     ]
 
 

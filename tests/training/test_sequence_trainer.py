@@ -9,12 +9,12 @@ import pytest
 
 from playground.datasets.adding import BASELINE_MSE
 from playground.model import analyse, with_overrides
+from playground.model.variants import variant_specs
 from playground.training.lessons import load_lesson
 from playground.training.sequence_events import SequenceChunk, SequenceEpoch
 from playground.training.sequence_trainer import (
     SequenceData,
     SequenceTrainer,
-    comparison_specs,
     load_sequence_data,
     sequence_trainer_for,
     time_decay_ratio,
@@ -44,8 +44,8 @@ def run(trainer):
 def test_the_lesson_is_a_valid_recurrent_network_with_its_comparison():
     spec = load_lesson("rnn-vs-lstm")
     assert analyse(spec).ok
-    runs = comparison_specs(spec)
-    assert [label for label, _ in runs] == ["lstm", "simple_rnn"]
+    runs = variant_specs(spec)
+    assert [label for label, _ in runs] == ["LSTM", "SimpleRNN"]
     rnn = runs[1][1].node("rec")
     assert rnn.type == "simple_rnn" and rnn.config.hidden == spec.node("rec").config.hidden
     assert analyse(runs[1][1]).ok and spec.node("rec").type == "lstm"  # the original is left alone
@@ -56,15 +56,15 @@ def test_lstm_learns_the_adding_problem_where_the_simple_rnn_cannot():
     """The lesson's acceptance, at its full size (T = 50, the same budget for both): LSTM below 0.02,
     SimpleRNN above 0.1, and the RNN's error reaching the first step far weaker than the LSTM's."""
     figures = {}
-    for label, spec in comparison_specs(load_lesson("rnn-vs-lstm")):
+    for label, spec in variant_specs(load_lesson("rnn-vs-lstm")):
         chunks, epochs, finished = run(sequence_trainer_for(spec))
         assert finished.reason == "completed"
         norms = np.concatenate([c.time_grad_norms for c in chunks])
         figures[label] = (epochs[-1].val_mse, time_decay_ratio(norms))
     print("adding problem, T=50: (validation MSE, median ‖∂C/∂h_0‖/‖∂C/∂h_49‖)", figures)
-    assert figures["lstm"][0] < 0.02
-    assert figures["simple_rnn"][0] > 0.1
-    assert figures["simple_rnn"][1] < figures["lstm"][1] / 1000
+    assert figures["LSTM"][0] < 0.02
+    assert figures["SimpleRNN"][0] > 0.1
+    assert figures["SimpleRNN"][1] < figures["LSTM"][1] / 1000
 
 
 def test_events_carry_the_gradient_over_time_the_gates_and_the_clips():
@@ -79,7 +79,7 @@ def test_events_carry_the_gradient_over_time_the_gates_and_the_clips():
         assert chunk.layer_id == "rec"
         assert chunk.clips == chunk.steps  # a tiny clip norm clips every step
     assert epochs[-1].clips_total == steps and epochs[-1].val_mse is not None
-    rnn_spec = comparison_specs(small_lesson(clip_norm=0.0))[1][1]
+    rnn_spec = variant_specs(small_lesson(clip_norm=0.0))[1][1]
     chunks, epochs, _ = run(sequence_trainer_for(rnn_spec))
     assert all(c.forget_gate is None and c.clips == 0 for c in chunks) and epochs[-1].clips_total == 0
 
@@ -184,6 +184,6 @@ def test_the_command_line_trains_the_lesson_and_its_comparison(capsys, tmp_path)
     metrics = tmp_path / "metrics.jsonl"
     assert main(["train", "rnn-vs-lstm", "--epochs", "1", "--quiet", "--metrics-out", str(metrics)]) == 0
     out = capsys.readouterr().out
-    assert "lstm        validation MSE" in out and "simple_rnn  validation MSE" in out
+    assert "LSTM         validation MSE" in out and "SimpleRNN    validation MSE" in out
     lines = metrics.read_text().splitlines()
-    assert [line.split('"run": "')[1].split('"')[0] for line in lines] == ["lstm", "simple_rnn"]
+    assert [line.split('"run": "')[1].split('"')[0] for line in lines] == ["LSTM", "SimpleRNN"]
