@@ -274,8 +274,22 @@ def train_dense_batches(
 
 @njit(nogil=True, cache=True)
 def dense_pass_kernel(
-    x, y, cost, backward, weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations,
-    outputs, deltas, masks,
+    x,
+    y,
+    cost,
+    backward,
+    weights,
+    biases,
+    weight_grads,
+    bias_grads,
+    codes,
+    alphas,
+    drop_rates,
+    zs,
+    activations,
+    outputs,
+    deltas,
+    masks,
 ):
     """One forward pass of ``x`` through the dense head, its mean cost against ``y``, and (with
     ``backward``) the backward pass: the very steps ``train_dense_batches`` takes for a batch,

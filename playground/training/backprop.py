@@ -29,13 +29,15 @@ import numpy as np
 
 from ..engine.activations import SOFTMAX, activation_backward
 from ..engine.costs import CROSS_ENTROPY, LOG_LIKELIHOOD, QUADRATIC
-from ..engine.dense_stack import DenseStackPass, dense_stack_layers
-from ..model import build_network
+from ..engine.dense_stack import DenseStackPass
+from ..model import analyse, build_network
 
 #: which example every explanation uses, in words
 EXAMPLE_NAME = "the first training example"
-#: the step of the finite-difference estimate (C(θ + h) − C(θ − h)) / 2h, in float64
-FINITE_DIFFERENCE_STEP = 1e-6
+#: the step h of the estimate (C(θ + h) − C(θ − h)) / 2h, in float64: on the backprop lesson, before
+#: and after training, h = 1e-4 … 1e-6 all agree to 3e-7 or better; 1e-5 balances the truncation
+#: error (∝ h²) against rounding (∝ 1/h)
+FINITE_DIFFERENCE_STEP = 1e-5
 #: gradients below this size count as zero when their relative error is taken
 ZERO_GRADIENT = 1e-10
 #: the largest network "Explain this number" takes: a float64 copy and one pass of one example
@@ -45,8 +47,15 @@ MAX_TERMS_WRITTEN = 4
 
 _SUPERSCRIPT = str.maketrans("0123456789−+L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᴸ")
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-#: the name each activation goes by in a formula, and its derivative's
-_FUNCTION = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LReLU", "linear": "id", "softmax": "softmax"}
+#: the name each activation goes by in a formula
+_FUNCTION = {
+    "sigmoid": "σ",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "LReLU",
+    "linear": "id",
+    "softmax": "softmax",
+}
 
 
 def number(value: float) -> str:
@@ -68,20 +77,35 @@ def sub(*indices: int) -> str:
     return "".join(str(i + 1).translate(_SUBSCRIPT) for i in indices)
 
 
+def dense_units(spec) -> list[int] | None:
+    """Units per layer, the input first, of a valid network made of an input and Dense layers with
+    element-wise hidden activations (softmax only at the output); None for any other network.
+    Read from the description, without building anything."""
+    if spec is None or spec.state_edges:
+        return None
+    analysis = analyse(spec)
+    if analysis.problems:
+        return None
+    nodes = [spec.node(node_id) for node_id in analysis.order]
+    if nodes[0].type != "input" or len(nodes) < 2 or any(node.type != "dense" for node in nodes[1:]):
+        return None
+    if any(node.config.activation == "softmax" for node in nodes[1:-1]):
+        return None
+    return [int(np.prod(analysis.output_shapes[nodes[0].id]))] + [node.config.units for node in nodes[1:]]
+
+
 def why_not_explained(spec) -> str | None:
     """Why "Explain this number" cannot take this network, in one sentence; None when it can."""
-    if spec is None:
-        return "There is no network yet."
-    try:
-        network = build_network(spec)
-    except ValueError as error:
-        return f"The network is not valid yet: {error}"
-    stack = dense_stack_layers(network) if hasattr(network, "layers") else None
-    if stack is None or any(rate > 0 for _, rate in stack):
-        return "Explain this number works on networks of Dense layers only (no dropout, convolution or recurrence)."
-    if any(layer.config.activation == "softmax" for layer, _ in stack[:-1]):
-        return "Explain this number needs element-wise activations in the hidden layers (softmax only at the output)."
-    if network.parameter_count() > MAX_EXPLAINED_PARAMETERS:
+    if spec is None or analyse(spec).problems:
+        return "The network has problems to fix first (they are marked on the canvas)."
+    units = dense_units(spec)
+    if units is None:
+        return (
+            "Explain this number works on networks of Dense layers only (no dropout, convolution or recurrence, "
+            "softmax only at the output)."
+        )
+    parameters = sum((below + 1) * above for below, above in zip(units, units[1:]))
+    if parameters > MAX_EXPLAINED_PARAMETERS:
         return f"Explain this number takes networks of up to {MAX_EXPLAINED_PARAMETERS:,} parameters."
     return None
 
@@ -104,10 +128,11 @@ class Quantity:
 
 @dataclass
 class Step:
-    """One stop of the step-through: a title, the equation in symbols, the quantities it computes,
+    """One stop of the step-through: its kind, a title, the equation in symbols, the quantities it computes,
     the nodes (layer, unit) and edges (layer, unit, source) it involves, and how far the pass has
     got (the layers whose a, and whose δ, are known once this step is shown)."""
 
+    kind: str  # forward, cost, BP1, BP2, BP3 or BP4
     title: str
     equation: str
     quantities: list[Quantity]
@@ -219,8 +244,10 @@ class BackpropExplainer:
         return Quantity("z", layer, j, None, float(self.z[layer][j]), formula, float(products.sum() + b))
 
     def a_of(self, layer: int, j: int) -> Quantity:
-        s, f, z = sup(layer), self._f(layer), self.z[layer]
         value = float(self.a[layer][j])
+        if layer == 0:
+            return Quantity("a", 0, j, None, value, f"a{sub(j)}⁰ = x{sub(j)} = {number(value)}", value)
+        s, f, z = sup(layer), self._f(layer), self.z[layer]
         if self.activation_names[layer - 1] == "softmax":
             formula = f"a{sub(j)}{s} = e^z{sub(j)}{s} / Σᵢ e^zᵢ{s} = e^{factor(z[j])} / {number(np.exp(z).sum())}"
             substituted = float(np.exp(z[j]) / np.exp(z).sum())
@@ -249,9 +276,7 @@ class BackpropExplainer:
                 return Quantity("delta", layer, j, None, value, formula, float(a - y))
             grad_a = self.cost_gradient()[j]
             shown = f"({number(a)} − {number(y)})" if self.network.cost_code == QUADRATIC else factor(grad_a)
-            formula = (
-                f"δ{sj}{s} = ∂C/∂a{sj}{s} · {f}′(z{sj}{s}) = {shown} · {factor(fprime[j])} = {number(value)}"
-            )
+            formula = f"δ{sj}{s} = ∂C/∂a{sj}{s} · {f}′(z{sj}{s}) = {shown} · {factor(fprime[j])} = {number(value)}"
             return Quantity("delta", layer, j, None, value, formula, float(grad_a * fprime[j]))
         above = self.weights[layer + 1][:, j]
         deltas_above = self.delta[layer + 1]
@@ -261,7 +286,9 @@ class BackpropExplainer:
             terms = " + ".join(f"{factor(w)}·{factor(d)}" for w, d in zip(above, deltas_above))
         else:
             terms = f"Σ of {above.size} products = {number(total)}"
-        formula = f"δ{sj}{s} = (Σᵢ wᵢ{sj}{n} δᵢ{n}) · {f}′(z{sj}{s}) = ({terms}) · {factor(fprime[j])} = {number(value)}"
+        formula = (
+            f"δ{sj}{s} = (Σᵢ wᵢ{sj}{n} δᵢ{n}) · {f}′(z{sj}{s}) = ({terms}) · {factor(fprime[j])} = {number(value)}"
+        )
         return Quantity("delta", layer, j, None, value, formula, total * float(fprime[j]))
 
     def bias_grad_of(self, layer: int, j: int) -> Quantity:
@@ -291,6 +318,7 @@ class BackpropExplainer:
             s, f = sup(layer), self._f(layer)
             steps.append(
                 Step(
+                    "forward",
                     f"Forward pass, layer {layer} ({self.layer_ids[layer - 1]})",
                     f"z{s} = w{s} a{sup(layer - 1)} + b{s},   a{s} = {f}(z{s})",
                     [q for j in units for q in (self.z_of(layer, j), self.a_of(layer, j))],
@@ -302,6 +330,7 @@ class BackpropExplainer:
         outputs = range(self.sizes[L])
         steps.append(
             Step(
+                "cost",
                 "The cost of this example",
                 f"C = {self._cost_formula()}",
                 [],
@@ -314,22 +343,23 @@ class BackpropExplainer:
             units, below = range(self.sizes[layer]), range(self.sizes[layer - 1])
             s, f = sup(layer), self._f(layer)
             if layer == L:
-                title = "BP1: the output error"
+                kind, title = "BP1", "BP1: the output error"
                 equation = (
-                    f"δᴸ = aᴸ − y  (softmax with log-likelihood)"
+                    "δᴸ = aᴸ − y  (softmax with log-likelihood)"
                     if self.derivative[L] is None
                     else f"δᴸ = ∇ₐC ⊙ {f}′(zᴸ),  ∇ₐC = {self._cost_gradient_formula()}"
                 )
                 nodes, edges = {(L, j) for j in units}, set()
             else:
                 n = sup(layer + 1)
-                title = f"BP2: the error of layer {layer}, from layer {layer + 1}'s"
+                kind, title = "BP2", f"BP2: the error of layer {layer}, from layer {layer + 1}'s"
                 equation = f"δ{s} = ((w{n})ᵀ δ{n}) ⊙ {f}′(z{s})"
                 above = range(self.sizes[layer + 1])
                 nodes = {(layer, j) for j in units} | {(layer + 1, i) for i in above}
                 edges = {(layer + 1, i, j) for i in above for j in units}
             steps.append(
                 Step(
+                    kind,
                     title,
                     equation,
                     [self.delta_of(layer, j) for j in units],
@@ -341,6 +371,7 @@ class BackpropExplainer:
             )
             steps.append(
                 Step(
+                    "BP3",
                     f"BP3: the gradient of layer {layer}'s biases",
                     f"∂C/∂bⱼ{s} = δⱼ{s}",
                     [self.bias_grad_of(layer, j) for j in units],
@@ -352,6 +383,7 @@ class BackpropExplainer:
             )
             steps.append(
                 Step(
+                    "BP4",
                     f"BP4: the gradient of layer {layer}'s weights",
                     f"∂C/∂wⱼₖ{s} = aₖ{sup(layer - 1)} δⱼ{s}",
                     [self.weight_grad_of(layer, j, k) for j in units for k in below],
@@ -385,9 +417,7 @@ class BackpropExplainer:
     def explain_weight(self, layer: int, j: int, k: int) -> list[Quantity]:
         """Weight wⱼₖ of layer l (from unit k below to unit j): the activation it multiplies, the
         error it feeds and its gradient."""
-        below = self.a_of(layer - 1, k) if layer > 1 else None
-        parts = [] if below is None else [below]
-        return parts + [self.delta_of(layer, j), self.weight_grad_of(layer, j, k)]
+        return [self.a_of(layer - 1, k), self.delta_of(layer, j), self.weight_grad_of(layer, j, k)]
 
     # --- the gradient check ----------------------------------------------------------------
     def gradient_check(self, step: float = FINITE_DIFFERENCE_STEP) -> list[GradientCheckRow]:
@@ -406,7 +436,9 @@ class BackpropExplainer:
                     down = self.engine.run(x, y, backward=False)
                     param[index] = kept
                     rows.append(
-                        GradientCheckRow(self.parameter_name(layer_index, name, index), grads[index], (up - down) / (2 * step))
+                        GradientCheckRow(
+                            self.parameter_name(layer_index, name, index), grads[index], (up - down) / (2 * step)
+                        )
                     )
         self.engine.run(x, y)  # leave the engine's buffers describing the unmoved network
         return rows
@@ -424,3 +456,20 @@ def gradient_check_lines(rows: list[GradientCheckRow]) -> list[str]:
     worst = max((row.relative_error for row in rows), default=0.0)
     lines.append(f"largest relative error {worst:.1e} over {len(rows)} parameters")
     return lines
+
+
+def gradient_check_figure(spec, network, dataset):
+    """The backprop lesson's figure for the terminal: the gradient check of ``network``'s current
+    weights on ``EXAMPLE_NAME``, as ``figure(moment)``; None for a network the explainer cannot take."""
+    if why_not_explained(spec):
+        return None
+
+    def figure(moment: str) -> list[str]:
+        explainer = BackpropExplainer.for_dataset(spec, network.copy_state(), dataset)
+        title = (
+            f"Gradient check {moment}, on {EXAMPLE_NAME} (cost {explainer.cost:.6g}): backpropagation against "
+            f"(C(θ + h) − C(θ − h)) / 2h with h = {FINITE_DIFFERENCE_STEP:g}, in float64"
+        )
+        return [title, *gradient_check_lines(explainer.gradient_check())]
+
+    return figure
