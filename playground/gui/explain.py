@@ -70,18 +70,19 @@ class ExplainPopup(QDialog):
         return self.explainer.explain_unit(self.layer, j)
 
     def show_numbers(self) -> None:
-        names = {"z": "weighted input", "a": "activation", "delta": "error δ = ∂C/∂z", "bias_grad": "gradient"}
-        names["weight_grad"] = "gradient"
+        names = {"z": "weighted input", "a": "activation", "delta": "error δ = ∂C/∂z"}
         lines = []
-        for quantity in self.quantities():
-            lines.append(f"<span style='color:#6B7280'>{names[quantity.kind]}:</span> {quantity.formula}")
         if self.weights:
             j, k = self.unit.value() - 1, self.source.value() - 1
-            weight = self.explainer.weights[self.layer][j, k]
-            lines.insert(
-                0, f"<span style='color:#6B7280'>weight:</span> {self._weight_symbol(j, k)} = {number(weight)}"
-            )
+            symbol = self.explainer.parameter_name(self.layer, "weight", (j, k))
+            lines.append(f"{self._name('weight')} {symbol} = {number(self.explainer.weights[self.layer][j, k])}")
+        for quantity in self.quantities():
+            lines.append(f"{self._name(names.get(quantity.kind, 'gradient'))} {quantity.formula}")
         self.formulas.setText("<br>".join(lines))
+
+    @staticmethod
+    def _name(text: str) -> str:
+        return f"<span style='color:#6B7280'>{text}:</span>"
 
 
 def explain(model, spec, layer_id: str, source_id: str = "", parent=None) -> ExplainPopup | str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -234,10 +234,10 @@ class BackpropPanel(Panel):
         self.layout_.addWidget(self.headline)
         self.layout_.addLayout(row, 3)
         self.layout_.addWidget(scroller, 2)
+        # the arrow keys step (keyPressEvent): the page keeps the focus, which buttons and table would take
         self.setFocusPolicy(Qt.StrongFocus)
-        for key, move in ((Qt.Key_Right, self.next), (Qt.Key_Left, self.back)):
-            shortcut = QShortcut(QKeySequence(key), self, context=Qt.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(move)
+        for widget in (self.back_button, self.next_button, self.table):
+            widget.setFocusPolicy(Qt.NoFocus)
 
         self.explainer: BackpropExplainer | None = None
         self.steps: list[Step] = []
@@ -318,6 +318,18 @@ class BackpropPanel(Panel):
             self.position -= 1
             self._show_position()
 
+    def keyPressEvent(self, event):
+        moves = {Qt.Key_Right: self.next, Qt.Key_Left: self.back}
+        if event.key() in moves:
+            moves[event.key()]()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def mousePressEvent(self, event):
+        self.setFocus()  # a click on the page (the drawing, the text) hands the arrow keys to it
+        super().mousePressEvent(event)
+
     def _show_position(self) -> None:
         count = len(self.steps)
         self.back_button.setEnabled(self.position > 0)
@@ -333,8 +345,8 @@ class BackpropPanel(Panel):
                     "BP3 ∂C/∂bⱼˡ = δⱼˡ &nbsp; BP4 ∂C/∂wⱼₖˡ = aₖˡ⁻¹ δⱼˡ"
                 )
             else:
-                lines = "<br>".join(quantity.formula for quantity in step.quantities)
-                self.explanation.setText(f"<b>{step.title}</b>: &nbsp; {step.equation}<br>{lines}")
+                lines = [f"<b>{step.title}</b>: &nbsp; {step.equation}"] + [q.formula for q in step.quantities]
+                self.explanation.setText("<br>".join(lines))
         self._mark_checked_rows(step)
         self.drawing.update()
 
