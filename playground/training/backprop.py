@@ -34,10 +34,13 @@ from ..model import analyse, build_network
 
 #: which example every explanation uses, in words
 EXAMPLE_NAME = "the first training example"
-#: the step h of the estimate (C(θ + h) − C(θ − h)) / 2h, in float64: on the backprop lesson, before
-#: and after training, h = 1e-4 … 1e-6 all agree to 3e-7 or better; 1e-5 balances the truncation
-#: error (∝ h²) against rounding (∝ 1/h)
-FINITE_DIFFERENCE_STEP = 1e-5
+#: the finite-difference estimate of ∂C/∂θ: centred, fourth order (the two-point (C(θ + h) − C(θ − h)) / 2h
+#: extrapolated with the same at 2h, which cancels its h² error), so h can be large enough for rounding
+#: not to matter.  Measured on the backprop lesson, seeds 0–5, before and after its 30 epochs: the
+#: largest relative error was 1.8e-8 at h = 1e-3; the two-point formula reached 1.6e-6 at h = 1e-5
+#: (a gradient of 2.6e-7, below the rounding noise ε·C/h of that formula) and 3.5e-7 at its best h.
+FINITE_DIFFERENCE = "(8[C(θ + h) − C(θ − h)] − [C(θ + 2h) − C(θ − 2h)]) / 12h"
+FINITE_DIFFERENCE_STEP = 1e-3
 #: gradients below this size count as zero when their relative error is taken
 ZERO_GRADIENT = 1e-10
 #: the largest network "Explain this number" takes: a float64 copy and one pass of one example
@@ -421,25 +424,25 @@ class BackpropExplainer:
 
     # --- the gradient check ----------------------------------------------------------------
     def gradient_check(self, step: float = FINITE_DIFFERENCE_STEP) -> list[GradientCheckRow]:
-        """Every parameter's backprop gradient against (C(θ + h) − C(θ − h)) / 2h, each C from the
-        engine's forward pass and cost with that one parameter moved (and put back)."""
+        """Every parameter's backprop gradient against the centred estimate ``FINITE_DIFFERENCE``,
+        each C from the engine's forward pass and cost with that one parameter moved (and put back)."""
         rows = []
         x, y = self.x[None], self.target[None]
+
+        def cost_at(param, index, value):
+            param[index] = value
+            return self.engine.run(x, y, backward=False)
+
         for layer_index, layer in enumerate(self.layers, start=1):
             for name, grads in (("weight", self.weight_grads[layer_index]), ("bias", self.bias_grads[layer_index])):
                 param = layer.params[name]
                 for index in np.ndindex(param.shape):
                     kept = param[index]
-                    param[index] = kept + step
-                    up = self.engine.run(x, y, backward=False)
-                    param[index] = kept - step
-                    down = self.engine.run(x, y, backward=False)
+                    near = cost_at(param, index, kept + step) - cost_at(param, index, kept - step)
+                    far = cost_at(param, index, kept + 2 * step) - cost_at(param, index, kept - 2 * step)
                     param[index] = kept
-                    rows.append(
-                        GradientCheckRow(
-                            self.parameter_name(layer_index, name, index), grads[index], (up - down) / (2 * step)
-                        )
-                    )
+                    estimate = (8 * near - far) / (12 * step)
+                    rows.append(GradientCheckRow(self.parameter_name(layer_index, name, index), grads[index], estimate))
         self.engine.run(x, y)  # leave the engine's buffers describing the unmoved network
         return rows
 
@@ -468,7 +471,7 @@ def gradient_check_figure(spec, network, dataset):
         explainer = BackpropExplainer.for_dataset(spec, network.copy_state(), dataset)
         title = (
             f"Gradient check {moment}, on {EXAMPLE_NAME} (cost {explainer.cost:.6g}): backpropagation against "
-            f"(C(θ + h) − C(θ − h)) / 2h with h = {FINITE_DIFFERENCE_STEP:g}, in float64"
+            f"{FINITE_DIFFERENCE} with h = {FINITE_DIFFERENCE_STEP:g}, in float64"
         )
         return [title, *gradient_check_lines(explainer.gradient_check())]
 

@@ -4,6 +4,8 @@ backpropagation to 1e-6 relative in float64."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -148,12 +150,16 @@ def test_the_steps_run_forward_then_the_four_equations_from_the_output_down():
     assert "((w²)ᵀ δ²) ⊙ σ′(z¹)" in bp2.equation
 
 
-def test_the_lesson_trains_and_its_gradients_still_check_after_training():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_lesson_trains_and_its_gradients_still_check_after_training(seed):
+    """Seed 1 leaves a gradient of 2.6e-7 after training, which a two-point difference at h = 1e-5
+    estimated only to 2e-6: the check's fourth-order estimate holds 1e-6 there too."""
     spec = load_lesson("backprop")
+    spec.training = dataclasses.replace(spec.training, seed=seed)
     assert [node.config.units for node in spec.nodes if node.type == "dense"] == [3, 2]
     network = build_network(spec)
     network.initialize(spec.training.initializer, spec.training.seed)
-    dataset = load_dataset(spec.dataset.name, seed=spec.training.seed)
+    dataset = load_dataset(spec.dataset.name, seed=seed)
     figure = gradient_check_figure(spec, network, dataset)
     before = figure("before training")
     assert EXAMPLE_NAME in before[0] and len(before) == 1 + 1 + 17 + 1

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ...training.backprop import (
     EXAMPLE_NAME,
+    FINITE_DIFFERENCE,
     FINITE_DIFFERENCE_STEP,
     BackpropExplainer,
     Step,
@@ -207,7 +208,7 @@ class BackpropPanel(Panel):
         self.table.setStyleSheet("font-size: 11px;")
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setToolTip(
-            f"Each gradient by backpropagation and by central differences (C(θ + h) − C(θ − h)) / 2h, "
+            f"Each gradient by backpropagation and by central differences {FINITE_DIFFERENCE}, "
             f"h = {FINITE_DIFFERENCE_STEP:g}, both in float64 through the engine"
         )
         self.check_title = QLabel()
