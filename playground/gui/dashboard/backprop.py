@@ -115,18 +115,6 @@ class NetworkDrawing(QWidget):
                     lit = (layer, j, k) in lit_edges
                     painter.setPen(QPen(LIT if lit else EDGE, 2.5 if lit else 1.2))
                     painter.drawLine(start, end)
-        if label_edges:
-            painter.setFont(_font(11))
-            # BP2 sends δ down the edges: their weights are labelled near the unit they reach
-            along = 0.3 if step.kind == "BP2" else 0.7
-            for layer, j, k in lit_edges:
-                start, end = centres[layer - 1][k], centres[layer][j]
-                where = start + (end - start) * along
-                text = f"w={number(explainer.weights[layer][j, k])}"
-                box = QRectF(where.x() - 34, where.y() - 16, 68, 14)
-                painter.fillRect(box, QColor(255, 255, 255, 220))
-                painter.setPen(QColor("#B45309"))
-                painter.drawText(box, Qt.AlignCenter, text)
         known_a = step.forward_known if step else 0
         known_delta = step.delta_known_from if step and step.delta_known_from is not None else math.inf
         for layer, column in enumerate(centres):
@@ -143,16 +131,39 @@ class NetworkDrawing(QWidget):
                         Qt.AlignCenter,
                         number(explainer.a[layer][j]),
                     )
-                if layer >= known_delta:
-                    painter.setPen(DELTA)
-                    painter.setFont(_font(11))
-                    painter.drawText(
-                        QRectF(centre.x() - 50, centre.y() + radius, 100, 14),
-                        Qt.AlignHCenter | Qt.AlignTop,
-                        f"δ={number(explainer.delta[layer][j])}",
-                    )
+        if label_edges:  # over the nodes, so a label near one stays readable
+            self._label_edges(painter, centres, step, radius)
+        painter.setFont(_font(11))
+        for layer in range(len(centres)):  # δ last: never covered
+            if layer < known_delta:
+                continue
+            for j, centre in enumerate(centres[layer]):
+                box = QRectF(centre.x() - 38, centre.y() + radius + 1, 76, 14)
+                painter.fillRect(box, QColor(255, 255, 255, 225))
+                painter.setPen(DELTA)
+                painter.drawText(box, Qt.AlignCenter, f"δ={number(explainer.delta[layer][j])}")
         self._captions(painter, centres, radius)
         painter.end()
+
+    def _label_edges(self, painter: QPainter, centres, step: Step, radius: float) -> None:
+        """Each lit edge's weight, written on it where it covers no node and no other label: at the
+        first free place of a few along the edge, from the end the step is about."""
+        explainer = self.panel.explainer
+        painter.setFont(_font(11))
+        # BP2 sends δ down the edges: their weights are read from the lower layer's side
+        preferred = (0.3, 0.4, 0.5, 0.2, 0.6, 0.7) if step.kind == "BP2" else (0.7, 0.6, 0.5, 0.8, 0.4, 0.3)
+        # the nodes, and the δ written under each
+        taken = [QRectF(c.x() - 40, c.y() - radius, 80, 2 * radius + 14) for column in centres for c in column]
+        for layer, j, k in sorted(step.edges):
+            start, end = centres[layer - 1][k], centres[layer][j]
+            boxes = [QRectF(p.x() - 34, p.y() - 7, 68, 14) for p in (start + (end - start) * f for f in preferred)]
+            box = min(
+                boxes, key=lambda b: sum(b.intersects(other) for other in taken)
+            )  # the first free, or least covered
+            taken.append(box)
+            painter.fillRect(box, QColor(255, 255, 255, 225))
+            painter.setPen(QColor("#B45309"))
+            painter.drawText(box, Qt.AlignCenter, f"w={number(explainer.weights[layer][j, k])}")
 
     @staticmethod
     def _smallest_gap(centres) -> float:
@@ -219,8 +230,8 @@ class BackpropPanel(Panel):
         column.addWidget(self.check_title)
         column.addWidget(self.table, 1)
         row = QHBoxLayout()
-        row.addWidget(self.drawing, 1)
-        row.addWidget(side, 1)
+        row.addWidget(self.drawing, 3)
+        row.addWidget(side, 2)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.explanation.setTextFormat(Qt.RichText)
@@ -230,10 +241,10 @@ class BackpropPanel(Panel):
         scroller.setWidgetResizable(True)
         scroller.setFrameShape(QScrollArea.NoFrame)
         scroller.setWidget(self.explanation)
-        scroller.setMinimumHeight(150)
+        scroller.setMinimumHeight(120)
         self.layout_.addLayout(controls)
         self.layout_.addWidget(self.headline)
-        self.layout_.addLayout(row, 3)
+        self.layout_.addLayout(row, 5)
         self.layout_.addWidget(scroller, 2)
         # the arrow keys step (keyPressEvent): the page keeps the focus, which buttons and table would take
         self.setFocusPolicy(Qt.StrongFocus)
