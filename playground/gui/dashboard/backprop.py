@@ -318,6 +318,10 @@ class BackpropPanel(Panel):
                 item = QTableWidgetItem(text.replace("-", "−") if c else text)
                 item.setTextAlignment((Qt.AlignRight if c else Qt.AlignLeft) | Qt.AlignVCenter)
                 self.table.setItem(r, c, item)
+        # every column in view: the relative error is the point of the table
+        header = self.table.horizontalHeader()
+        header.resizeSections(QHeaderView.ResizeToContents)
+        self.table.setMinimumWidth(header.length() + self.table.verticalScrollBar().sizeHint().width() + 4)
 
     # --- stepping ---------------------------------------------------------------------------
     def next(self) -> None:
