@@ -91,7 +91,7 @@ class NetworkDrawing(QWidget):
         top, bottom = 36.0, 34.0
         columns = []
         for layer, count in enumerate(sizes):
-            x = 60 + layer * (width - 150) / max(1, len(sizes) - 1)
+            x = 48 + layer * (width - 130) / max(1, len(sizes) - 1)
             gap = (height - top - bottom) / count
             columns.append([QPointF(x, top + gap * (j + 0.5)) for j in range(count)])
         return columns
@@ -147,19 +147,20 @@ class NetworkDrawing(QWidget):
 
     def _label_edges(self, painter: QPainter, centres, step: Step, radius: float) -> None:
         """Each lit edge's weight, written on it where it covers no node and no other label: at the
-        first free place of a few along the edge, from the end the step is about."""
+        first free place of a few along the edge, from the end the step is about (none where none is free)."""
         explainer = self.panel.explainer
         painter.setFont(_font(11))
         # BP2 sends δ down the edges: their weights are read from the lower layer's side
         preferred = (0.3, 0.4, 0.5, 0.2, 0.6, 0.7) if step.kind == "BP2" else (0.7, 0.6, 0.5, 0.8, 0.4, 0.3)
         # the nodes, and the δ written under each
-        taken = [QRectF(c.x() - 40, c.y() - radius, 80, 2 * radius + 14) for column in centres for c in column]
+        taken = [QRectF(c.x() - radius, c.y() - radius, 2 * radius, 2 * radius) for column in centres for c in column]
+        taken += [QRectF(c.x() - 38, c.y() + radius + 1, 76, 14) for column in centres for c in column]
         for layer, j, k in sorted(step.edges):
             start, end = centres[layer - 1][k], centres[layer][j]
             boxes = [QRectF(p.x() - 34, p.y() - 7, 68, 14) for p in (start + (end - start) * f for f in preferred)]
-            box = min(
-                boxes, key=lambda b: sum(b.intersects(other) for other in taken)
-            )  # the first free, or least covered
+            box = next((b for b in boxes if not any(b.intersects(other) for other in taken)), None)
+            if box is None:
+                continue  # no room on a narrow page: the step's formulas below name this weight too
             taken.append(box)
             painter.fillRect(box, QColor(255, 255, 255, 225))
             painter.setPen(QColor("#B45309"))
