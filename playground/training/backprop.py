@@ -48,7 +48,7 @@ MAX_EXPLAINED_PARAMETERS = 2_000_000
 #: a formula writes out its sum term by term up to this many terms, and as "Σ of n products" beyond
 MAX_TERMS_WRITTEN = 4
 
-_SUPERSCRIPT = str.maketrans("0123456789−+L", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᴸ")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 #: the name each activation goes by in a formula
 _FUNCTION = {
@@ -113,6 +113,11 @@ def why_not_explained(spec) -> str | None:
     return None
 
 
+def _first_rows(arrays) -> list[np.ndarray]:
+    """Copies of the one example's rows of the engine's (examples, units) buffers."""
+    return [array[0].copy() for array in arrays]
+
+
 @dataclass(frozen=True)
 class Quantity:
     """One number of the pass: which it is (``kind`` z, a, delta, bias_grad or weight_grad, of
@@ -163,9 +168,9 @@ class BackpropExplainer:
     """Every quantity of one forward and backward pass of a Dense network on one example, read
     from the engine, and the formulas that produce them.
 
-    ``network`` is any engine network of Dense layers; it is copied into float64 (its weights
-    loaded into a network built from ``spec``), so the gradient check is not limited by float32.
-    ``x`` is one example, ``target`` the output row it should give (one-hot for a class).
+    ``weights`` (keyed "<layer_id>.<param>", of any dtype) are loaded into a float64 network
+    built from ``spec``, so the gradient check is not limited by float32.  ``x`` is one example,
+    ``target`` the output row it should give (one-hot for a class).
     """
 
     def __init__(self, spec, weights: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray):
@@ -179,15 +184,13 @@ class BackpropExplainer:
         self.layers = self.engine.layers
         self.layer_ids = [layer.id for layer in self.layers]
         self.activation_names = [layer.config.activation for layer in self.layers]
-        self.cost_name = network.cost
         self.x = np.asarray(x, np.float64).reshape(-1)
         self.target = np.asarray(target, np.float64).reshape(-1)
         self.cost = self.engine.run(self.x[None], self.target[None])
-        first = lambda arrays: [array[0].copy() for array in arrays]  # noqa: E731  one example: row 0
         #: a[0] is the input; z, a, δ, ∂C/∂b of layer l are at index l (index 0 of z, δ unused: None)
-        self.a = [self.x.copy()] + first(self.engine.activations)
-        self.z = [None] + first(self.engine.zs)
-        self.delta = [None] + first(self.engine.deltas)
+        self.a = [self.x.copy()] + _first_rows(self.engine.activations)
+        self.z = [None] + _first_rows(self.engine.zs)
+        self.delta = [None] + _first_rows(self.engine.deltas)
         self.weights = [None] + [layer.params["weight"].copy() for layer in self.layers]
         self.weight_grads = [None] + [grad.copy() for grad in self.engine.weight_grads]
         self.bias_grads = [None] + [grad.copy() for grad in self.engine.bias_grads]
