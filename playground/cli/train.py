@@ -79,6 +79,8 @@ def _run_family(family, spec, options, args, name: str) -> int:
     writer = JsonLinesWriter(args.metrics_out) if getattr(args, "metrics_out", None) else None
     show_bar = run.steps_per_epoch is not None and not getattr(args, "quiet", False) and sys.stderr.isatty()
     finished = None
+    if run.figure is not None:
+        print("\n".join(run.figure("before training")), flush=True)
     try:
         for event in run.trainer.run():
             if writer:
@@ -104,6 +106,8 @@ def _run_family(family, spec, options, args, name: str) -> int:
     finally:
         if writer:
             writer.close()
+    if run.figure is not None:
+        print("\n".join(run.figure("after training")))
     for line in family.summary_lines(run):
         print(line)
     if getattr(args, "save_weights", None):

@@ -272,6 +272,90 @@ def train_dense_batches(
     return n_batches, FINISHED
 
 
+@njit(nogil=True, cache=True)
+def dense_pass_kernel(
+    x,
+    y,
+    cost,
+    backward,
+    weights,
+    biases,
+    weight_grads,
+    bias_grads,
+    codes,
+    alphas,
+    drop_rates,
+    zs,
+    activations,
+    outputs,
+    deltas,
+    masks,
+):
+    """One forward pass of ``x`` through the dense head, its mean cost against ``y``, and (with
+    ``backward``) the backward pass: the very steps ``train_dense_batches`` takes for a batch,
+    without the update.  The head's buffers keep every layer's z, a and δ, its gradients
+    ∂C/∂W and ∂C/∂b."""
+    head = DenseHead(
+        weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks
+    )
+    head_forward(head, x)
+    loss, _ = head_cost(head, cost, y)
+    if backward:
+        head_backward(head, x, deltas[0], False)
+    return loss
+
+
+class DenseStackPass:
+    """A plain dense stack's forward and backward pass on a few examples, with every quantity
+    backpropagation computes kept for reading: per layer z, a = f(z), δ = ∂C/∂z, ∂C/∂W and ∂C/∂b.
+
+    It runs the fused training kernel's own steps (``head_forward``, ``head_cost``,
+    ``head_backward``) on the network's own parameter and gradient arrays, so what an explainer
+    shows is what training computes, not a second implementation.  A parameter changed in place
+    (a finite-difference probe) is seen by the next ``run``.  Dropout would make the pass
+    random: only stacks of Dense layers are taken.
+    """
+
+    def __init__(self, network, examples: int = 1):
+        stack = dense_stack_layers(network)
+        if stack is None or any(rate > 0 for _, rate in stack):
+            raise ValueError("not a plain dense stack (Dense layers only)")
+        self.network = network
+        self.layers = [layer for layer, _ in stack]
+        self.head = dense_head(stack, examples, network.dtype)
+        self.cost = float("nan")
+
+    def run(self, x: np.ndarray, targets: np.ndarray, backward: bool = True) -> float:
+        """The mean cost of the examples ``x`` (rows) against ``targets``; with ``backward`` the
+        gradients too (into the layers' ``grads``).  Returns the cost."""
+        dtype = self.network.dtype
+        x = np.ascontiguousarray(np.reshape(x, (len(self.head.zs[0]), -1)), dtype=dtype)
+        y = np.ascontiguousarray(np.reshape(targets, self.head.zs[-1].shape), dtype=dtype)
+        self.cost = float(dense_pass_kernel(x, y, self.network.cost_code, backward, *self.head))
+        return self.cost
+
+    @property
+    def zs(self) -> list[np.ndarray]:
+        return list(self.head.zs)
+
+    @property
+    def activations(self) -> list[np.ndarray]:
+        return list(self.head.activations)
+
+    @property
+    def deltas(self) -> list[np.ndarray]:
+        """δˡ = ∂C/∂zˡ of the mean cost, per layer (after a ``run`` with ``backward``)."""
+        return list(self.head.deltas)
+
+    @property
+    def weight_grads(self) -> list[np.ndarray]:
+        return list(self.head.weight_grads)
+
+    @property
+    def bias_grads(self) -> list[np.ndarray]:
+        return list(self.head.bias_grads)
+
+
 def dense_stack_layers(network):
     """The network's Dense layers with the dropout rate after each, or None if the fast path cannot run it.
 

@@ -31,6 +31,7 @@ from ..training.warmup import start_warm_up
 from . import actions
 from .dashboard_lab import DashboardLab, network_for, preferred_panel
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
+from .explain import explain
 from .lesson_panel import LessonPanel
 from .lessons_menu import fill_lessons_menu
 from .rbm_lab import RBMLab
@@ -118,6 +119,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.lesson_panel = LessonPanel()
         self.canvas.selectionChangedTo.connect(self._selection_changed)
         self.canvas.statusMessage.connect(self._show_status)
+        self.canvas.explainRequested.connect(self.explain_number)
         self.palette.layerRequested.connect(self.canvas.add_layer_in_view)
 
         self.dashboard_lab = DashboardLab(self.data)
@@ -246,6 +248,16 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         name = self.file_path.name if self.file_path else (self.document.spec.name or "untitled")
         # Qt appends the application's display name ("Deep Learning Playground") itself
         self.setWindowTitle(f"{name}{' *' if self.is_modified() else ''}")
+
+    def explain_number(self, layer_id: str, source_id: str = ""):
+        """Open "Explain this number" for a layer (or the connection into it) of the canvas, with the
+        numbers of the moment the dashboard shows; the status bar says why where it cannot."""
+        popup = explain(self.dashboard.shown_model(), self.document.spec, layer_id, source_id, self)
+        if isinstance(popup, str):
+            self._show_status(popup)
+            return None
+        popup.show()
+        return popup
 
     def _selection_changed(self, ids: list) -> None:
         self.inspector.show_layer(ids[0] if len(ids) == 1 else None)

@@ -39,6 +39,7 @@ from ..engine.optimizers import Optimizer, OptimizerSettings
 from ..model import build_network, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
+from .backprop import gradient_check_figure
 from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family
@@ -348,6 +349,11 @@ class FeedForwardTrainer:
 
 
 # --- the feed-forward family ----------------------------------------------------------------------
+#: what a lesson's run prints before and after training besides its epochs, by the panel the lesson
+#: opens on: ``make(spec, network, dataset)`` gives the run's ``figure`` (or None where it has none)
+PANEL_FIGURES = {"backprop": gradient_check_figure}
+
+
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """Apply the chosen options, load the data, build and initialise (or load) the network."""
     spec.training = with_overrides(spec.training, **options.training_changes(), train_limit=options.train_limit)
@@ -358,6 +364,7 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     if options.load_weights:
         load_weights_into(network, options.load_weights)
     trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)
+    make_figure = PANEL_FIGURES.get((spec.lesson or {}).get("panel"))
     return PreparedRun(
         trainer,
         network,
@@ -365,6 +372,7 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
         spec.training.epochs,
         math.ceil(len(trainer.x_train) / trainer.batch_size),
         notes,
+        make_figure(spec, network, dataset) if make_figure else None,
     )
 
 

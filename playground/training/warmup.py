@@ -16,13 +16,15 @@ import threading
 import numpy as np
 
 from ..datasets import Dataset
+from ..engine.dense_stack import DenseStackPass
 from ..model import build_network, sequential_spec
 from ..model.settings import TrainingSettings
 from .trainer import FeedForwardTrainer
 
 
 def warm_up() -> None:
-    """Train a 2-4-2 network for one short epoch, on the fused path and on the generic path."""
+    """Train a 2-4-2 network for one short epoch, on the fused path and on the generic path, and run
+    the backprop explainer's float64 pass once."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((12, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
@@ -45,6 +47,8 @@ def warm_up() -> None:
     # batch size 5 leaves a short last batch of 2, which takes the generic path
     for _ in FeedForwardTrainer(network, data, TrainingSettings(cost="log-likelihood", batch_size=5, epochs=1)).run():
         pass
+    explained = build_network(spec, np.float64)
+    DenseStackPass(explained).run(x[:1], np.eye(2)[y[:1]])
 
 
 def start_warm_up() -> threading.Thread:

@@ -58,6 +58,25 @@ def test_train_a_lesson_by_name_writes_metrics_and_weights(tmp_path):
     assert again.returncode == 0, again.stderr
 
 
+def test_train_backprop_prints_the_gradient_check_before_and_after_training():
+    result = run_cli("train", "backprop", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    titles = [i for i, line in enumerate(lines) if line.startswith("Gradient check ")]
+    before, after = titles
+    assert lines[after].startswith("Gradient check after training")
+    assert before == 0 and "on the first training example" in lines[0]
+    assert [line.split()[0] for line in lines[after - 2 : after]] == ["epoch", "epoch"]
+    for start in (before, after):
+        rows = lines[start + 2 : start + 2 + 17]  # the lesson's 17 parameters, under a header line
+        assert [row.split()[0] for row in rows][:3] == ["w₁₁¹", "w₁₂¹", "w₂₁¹"]
+        for row in rows:
+            _, backprop, numerical, relative = row.split()
+            assert float(relative) <= 1e-6
+            assert abs(float(backprop) - float(numerical)) <= 1e-6 * max(abs(float(backprop)), 1e-10) + 1e-12
+        assert lines[start + 19].startswith("largest relative error") and "over 17 parameters" in lines[start + 19]
+
+
 def test_lessons_are_listed():
     result = run_cli("lessons")
     assert result.returncode == 0
@@ -142,8 +161,8 @@ def test_lessons_are_listed_chapter_by_chapter_in_teaching_order():
     assert headings == [f"{number}. {chapter.title}" for number, chapter in enumerate(curriculum(), start=1)]
     listed = [line.split()[0] for line in lines if line.startswith(" ") and line.strip() != "(coming)"]
     assert listed == [name for chapter in curriculum() for name in chapter.lessons]
-    toy = lines[lines.index(headings[0]) + 1]
-    assert toy.split()[0] == "toy-2d" and "Classifying points in the plane" in toy
+    toy = next(line for line in lines if line.split()[0] == "toy-2d")
+    assert "Classifying points in the plane" in toy
 
 
 def test_a_file_the_window_cannot_open_is_one_line_and_exit_2(tmp_path, capsys):

@@ -12,6 +12,7 @@ from playground.engine.dense_stack import (
     STOPPED,
     WEIGHT_GRAD,
     WEIGHT_NORM,
+    DenseStackPass,
     DenseStackRunner,
     dense_stack_layers,
 )
@@ -91,3 +92,34 @@ def test_a_nonfinite_batch_is_not_applied():
 def test_only_dense_and_dropout_stacks_take_the_fast_path():
     assert dense_stack_layers(mlp([4, 3, 2])) is not None
     assert [rate for _, rate in dense_stack_layers(mlp([4, 3, 3, 2], dropout_after="fc1"))] == [0.5, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_stack_pass_keeps_what_the_generic_path_computes(dtype):
+    """The explainers' pass: the fused kernel's forward, cost and backward on a few examples gives
+    the layer-by-layer path's z, a, δ and gradients, and sees a parameter changed in place."""
+    x, y = data(n=4)
+    network = mlp([8, 6, 5, 3], output="softmax", cost="log-likelihood", dtype=dtype)
+    engine = DenseStackPass(network, examples=4)
+    cost = engine.run(x, y)
+    zs, activations, deltas = engine.zs, engine.activations, engine.deltas
+    grads = [g.copy() for g in engine.weight_grads + engine.bias_grads]
+    reference_cost, _ = network.loss_and_gradients(x.astype(dtype), y.astype(dtype))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-12
+    assert cost == pytest.approx(reference_cost, rel=tolerance)
+    layers = network.trainable
+    for index, layer in enumerate(layers):
+        assert zs[index] == pytest.approx(layer.z, rel=tolerance, abs=tolerance)
+        assert activations[index] == pytest.approx(layer.a, rel=tolerance, abs=tolerance)
+        if index < len(layers) - 1:  # a hidden layer's δ = ∂C/∂z, as Dense.backward leaves it
+            assert deltas[index] == pytest.approx(layer.dz, rel=tolerance, abs=tolerance)
+    expected = [layer.grads["weight"] for layer in layers] + [layer.grads["bias"] for layer in layers]
+    for mine, theirs in zip(grads, expected):
+        assert mine == pytest.approx(theirs, rel=tolerance, abs=tolerance)
+    layers[0].params["bias"][0] += 1.0
+    assert engine.run(x, y, backward=False) != pytest.approx(cost)
+
+
+def test_dense_stack_pass_refuses_dropout():
+    with pytest.raises(ValueError, match="plain dense stack"):
+        DenseStackPass(mlp([8, 6, 3], dropout_after="fc1"))

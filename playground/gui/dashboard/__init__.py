@@ -12,6 +12,8 @@ feature_maps each conv and pool layer's maps for one input (a validation example
              a drawing on ``drawing_pad``), and the class probabilities
 convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
 augmentation training images and their augmented variants
+backprop     one forward and backward pass of a small dense network, step by step, and a
+             gradient check
 images       image blocks and colour scales the image panels share
 compare      earlier runs overlaid on the current one
 preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)

@@ -16,6 +16,7 @@ from ...engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD, WEIGHT_NOR
 from ...model.project import MetricHistory
 from .activations import ActivationPanel
 from .augmentation import AugmentationPanel
+from .backprop import BackpropPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
@@ -67,8 +68,15 @@ class Dashboard(QTabWidget):
         self.feature_maps = FeatureMapsPanel()
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
-        #: tabs shown only where they mean something (conv layers, image input)
-        self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
+        self.backprop = BackpropPanel()
+        #: tabs shown only where they mean something (conv layers, image input, a small dense network)
+        self.optional_panels: list[Panel] = [
+            self.backprop,
+            self.filters,
+            self.feature_maps,
+            self.convolution,
+            self.augmentation,
+        ]
         self.panels: list[Panel] = [
             self.loss,
             self.gradients,
@@ -93,6 +101,8 @@ class Dashboard(QTabWidget):
             "probabilities",
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
+            "Backprop": "One forward and backward pass of a small dense network, number by number, and a "
+            "gradient check",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))

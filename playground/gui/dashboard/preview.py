@@ -1,6 +1,6 @@
 """Fake data for the dashboard: every panel runs on its own with it (tests do exactly that).
 
-python -m playground.gui.dashboard.preview [mnist|toy-2d|function]
+python -m playground.gui.dashboard.preview [mnist|toy-2d|function|backprop]
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from ...model.project import EpochSummary, MetricHistory
 from ...training.lessons import load_lesson
 from .common import DashboardModel
 
-LESSONS = {"mnist": "vanishing-gradients", "toy-2d": "toy-2d", "function": "universal-approximation"}
+LESSONS = {
+    "mnist": "vanishing-gradients",
+    "toy-2d": "toy-2d",
+    "function": "universal-approximation",
+    "backprop": "backprop",
+}
 
 
 def fake_history(
@@ -71,7 +76,7 @@ def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
     model.set_network(spec, network.copy_state())
     ids = [layer.id for layer in network.trainable]
     model.set_history(fake_history(ids, steps, classify=kind != "function"))
-    if kind == "toy-2d":
+    if kind in ("toy-2d", "backprop"):
         model.set_dataset(load_dataset("circle", seed=0))
     elif kind == "function":
         model.set_dataset(load_dataset("function", seed=0))

@@ -84,6 +84,9 @@ class CanvasView(QGraphicsView):
     statusMessage = Signal(str)
     #: the selected layer ids, in the network's order, after every selection change
     selectionChangedTo = Signal(list)
+    #: "Explain this number" for a layer (id, "") or for the connection into it (id, source id):
+    #: a double-click or the right-click menu asks; the window answers with the numbers
+    explainRequested = Signal(str, str)
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -467,6 +470,22 @@ class CanvasView(QGraphicsView):
         super().mouseReleaseEvent(event)
         self._commit_moves()
 
+    def _explainable_at(self, view_point) -> tuple[str, str] | None:
+        """(layer id, source id or "") of the card or connection under the point, or None."""
+        for item in self.items(view_point.toPoint()):
+            if isinstance(item, (PortItem, NodeItem)):
+                return (item.node if isinstance(item, PortItem) else item).node_id, ""
+            if isinstance(item, EdgeItem) and not isinstance(item, StateEdgeItem):
+                return item.key[1], item.key[0]
+        return None
+
+    def mouseDoubleClickEvent(self, event):
+        under = self._explainable_at(event.position()) if event.button() == Qt.LeftButton else None
+        if under is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        self.explainRequested.emit(*under)
+
     def contextMenuEvent(self, event):
         menu = self.context_menu(QPointF(event.pos()))
         menu.exec(event.globalPos())
@@ -486,6 +505,13 @@ class CanvasView(QGraphicsView):
         node = under.node if isinstance(under, PortItem) else under
         if isinstance(node, NodeItem) and is_recurrent(node.type_id):
             menu.addMenu(self._state_menu(node.node_id, menu))
+            menu.addSeparator()
+        explainable = self._explainable_at(view_point)
+        if explainable is not None:
+            explain = menu.addAction("Explain this number…")
+            explain.setObjectName("explain")
+            explain.setStatusTip("The activation, δ and gradient of a unit or weight here, with their formulas")
+            explain.triggered.connect(lambda _=False: self.explainRequested.emit(*explainable))
             menu.addSeparator()
         menu.addActions(self._actions)
         return menu
