@@ -81,10 +81,15 @@ def _multiply(values, factors):
 
 @njit(nogil=True, cache=True)
 def _count_correct(outputs, targets):
-    """Examples whose largest output is at the target's largest entry (its one-hot class)."""
+    """Examples whose largest output is at the target's largest entry (its one-hot class); with a
+    single output (one sigmoid unit for two classes, its output the probability of class 1), the
+    examples on the target's side of 0.5."""
     correct = 0
     for i in range(outputs.shape[0]):
-        if np.argmax(outputs[i]) == np.argmax(targets[i]):
+        if outputs.shape[1] == 1:
+            if (outputs[i, 0] > 0.5) == (targets[i, 0] > 0.5):
+                correct += 1
+        elif np.argmax(outputs[i]) == np.argmax(targets[i]):
             correct += 1
     return correct
 

@@ -55,6 +55,8 @@ PANEL_NAMES = (
     "augmentation",
     "compare",
     "backprop",
+    "neuron",
+    "bumps",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

@@ -103,11 +103,17 @@ def evaluate_network(network: Network, dataset, softmax: bool | None = None) -> 
     for start in range(0, len(inputs), CHUNK):
         out = network.forward(inputs[start : start + CHUNK], training=False)
         outputs[start : start + len(out)] = out.reshape(len(out), -1)
+    if dataset.task == "classification" and network.output_size == 1:
+        # one sigmoid unit for two classes: its output is p(class 1), so the rows become (1 − p, p)
+        # and the matrix, the confidences and the mistakes read as for two output units
+        outputs = np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
+        if softmax is None:  # a sigmoid's two rows are a probability distribution, as a softmax's are
+            softmax = getattr(network.layers[-1].config, "activation", None) == "sigmoid"
     if softmax is None:
         softmax = getattr(network.layers[-1].config, "activation", None) == "softmax"
     classify = dataset.task == "classification"
     names = list(dataset.class_names or []) if classify else []
-    if classify and len(names) != network.output_size:
-        names = [str(k) for k in range(network.output_size)]
+    if classify and len(names) != outputs.shape[1]:
+        names = [str(k) for k in range(outputs.shape[1])]
     labels = np.asarray(dataset.y_val, np.int64) if classify else targets.astype(np.float64)
     return Evaluation(dataset.task if classify else "regression", outputs, labels, names, bool(softmax))

@@ -119,10 +119,20 @@ class EpochRecord(EpochEvent):
         return out
 
 
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """The class each row of outputs (or one-hot targets) stands for: the largest output, or, for a
+    single output (one sigmoid unit for two classes), class 1 where it is above 0.5."""
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] > 0.5).astype(np.int64)
+    return outputs.argmax(axis=1)
+
+
 def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_outputs: int, dataset_name: str):
     """Flatten examples to what the input layer takes and turn labels into target rows.
 
-    Raises DataMismatch naming the layer when the data does not fit the network.
+    Two classes may also be learnt by one output unit, the probability of class 1 (Nielsen's
+    single sigmoid neuron): its target is the label itself.  Raises DataMismatch naming the layer
+    when the data does not fit the network.
     """
     first, last = network.layers[0], network.layers[-1]
     example_shape = tuple(x.shape[1:])
@@ -131,14 +141,17 @@ def prepare_data(network: Network, x: np.ndarray, y: np.ndarray, task: str, n_ou
             f'layer "{first.id}": expects examples of shape {list(network.input_shape)} but the '
             f'dataset "{dataset_name}" gives {list(example_shape)}'
         )
-    if n_outputs != network.output_size:
+    one_unit_for_two_classes = task == "classification" and n_outputs == 2 and network.output_size == 1
+    if n_outputs != network.output_size and not one_unit_for_two_classes:
         what = "classes" if task == "classification" else "outputs"
         raise DataMismatch(
             f'layer "{last.id}": has {network.output_size} outputs but the dataset '
             f'"{dataset_name}" has {n_outputs} {what}'
         )
     inputs = np.ascontiguousarray(x.reshape(len(x), -1), dtype=network.dtype)
-    if task == "classification":
+    if one_unit_for_two_classes:
+        targets = y.reshape(len(y), 1).astype(network.dtype)
+    elif task == "classification":
         targets = np.zeros((len(y), n_outputs), dtype=network.dtype)
         targets[np.arange(len(y)), y.astype(np.int64)] = 1.0
     else:
@@ -168,7 +181,7 @@ def evaluate(
             network.cost_code, out_layer.activation_code, out_layer.z, output, t, delta, out_layer.config.alpha
         )
         if classify:
-            correct += int((output.argmax(axis=1) == t.argmax(axis=1)).sum())
+            correct += int((predicted_classes(output) == predicted_classes(t)).sum())
             rows_seen += rows[0]
     return total / len(inputs), (correct / rows_seen if classify else None)
 
@@ -251,7 +264,7 @@ class FeedForwardTrainer:
             x, t = self._inputs[rows], self.t_train[rows]
             loss, output = self.network.loss_and_gradients(x, t)
             losses[b] = loss
-            correct[b] = (output.argmax(axis=1) == t.argmax(axis=1)).sum()
+            correct[b] = (predicted_classes(output) == predicted_classes(t)).sum()
             for i, report in enumerate(self.network.reports().values()):
                 saturation = np.nan if report.saturation is None or not self.instrument else report.saturation
                 metrics[b, i] = (report.weight_grad_norm, report.bias_grad_norm, report.weight_norm, saturation)
@@ -368,7 +381,8 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     return PreparedRun(
         trainer,
         network,
-        f"{dataset.source}; {len(trainer.x_train)} training examples, {network.parameter_count():,} parameters",
+        f"{dataset.source}; {len(trainer.x_train)} training examples, {network.parameter_count():,} parameters"
+        + (f" (at the start {readable})" if (readable := parameters_text(network)) else ""),
         spec.training.epochs,
         math.ceil(len(trainer.x_train) / trainer.batch_size),
         notes,
@@ -376,13 +390,38 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     )
 
 
-def epoch_line(record: EpochRecord, epochs: int) -> str:
-    """One line per epoch: the losses, the accuracies of a classifier, the time and the rate."""
+def epoch_line(record: EpochRecord, epochs: int, network: Network | None = None) -> str:
+    """One line per epoch: the losses, the accuracies of a classifier, the time and the rate, and the
+    parameters themselves of a network small enough to read (``parameters_text``)."""
     parts = [f"epoch {record.epoch:>3}/{epochs}", f"loss {record.loss:.4f}", f"val loss {record.val_loss:.4f}"]
     if record.train_accuracy is not None:
         parts += [f"train {100 * record.train_accuracy:.2f}%", f"val {100 * record.val_accuracy:.2f}%"]
     parts += [f"{record.seconds:.1f} s", f"{record.samples_per_s / 1000:.0f}k samples/s"]
+    readable = parameters_text(network) if network is not None else None
+    if readable:
+        parts.append(readable)
     return "  ".join(parts)
+
+
+#: a network with at most this many parameters shows them all, every epoch (one sigmoid neuron
+#: has three): watching w and b move is the lesson there, and a handful of numbers stays readable
+READABLE_PARAMETERS = 8
+
+
+def parameters_text(network: Network) -> str | None:
+    """"neuron: w = [-1.74, -1.34] b = [-1.36]" for every layer of a network small enough to read
+    (at most ``READABLE_PARAMETERS`` parameters), else None."""
+    if network.parameter_count() > READABLE_PARAMETERS:
+        return None
+    layers = []
+    for layer in network.trainable:
+        values = [
+            f"{'w' if name == 'weight' else 'b' if name == 'bias' else name} = "
+            f"[{', '.join(f'{v:.2f}' for v in np.ravel(array))}]"
+            for name, array in layer.params.items()
+        ]
+        layers.append(f"{layer.id}: {' '.join(values)}")
+    return "; ".join(layers)
 
 
 FEEDFORWARD = register_family(
@@ -392,6 +431,6 @@ FEEDFORWARD = register_family(
         precedence=100,
         matches=lambda spec: True,
         prepare=prepare_feedforward,
-        event_line=lambda event, run: epoch_line(event, run.epochs) if isinstance(event, EpochRecord) else None,
+        event_line=lambda event, run: epoch_line(event, run.epochs, run.model) if isinstance(event, EpochRecord) else None,
     )
 )

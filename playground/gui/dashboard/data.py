@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from ...model import build_network
+from ...training.trainer import predicted_classes
 from .common import CLASS_COLORS, DashboardModel, Panel, pen, set_title
 
 GRID = 110
@@ -148,10 +149,7 @@ class DataPanel(Panel):
             self.image.setImage(boundary_image(outputs, model.dataset.n_outputs), autoLevels=False, levels=(0, 255))
             self.image.setRect(x0, y0, x1 - x0, y1 - y0)
             train_outputs = network.predict(model.dataset.x_train.astype(network.dtype))
-            predicted = (
-                train_outputs.argmax(axis=1) if train_outputs.shape[1] > 1 else (train_outputs[:, 0] > 0.5).astype(int)
-            )
-            accuracy = float((predicted == model.dataset.y_train).mean())
+            accuracy = float((predicted_classes(train_outputs) == model.dataset.y_train).mean())
             self.say(f"Training points classified correctly: <b>{100 * accuracy:.1f}%</b>")
         else:
             low, high = self.bounds
