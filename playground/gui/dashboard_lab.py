@@ -14,6 +14,7 @@ stream and the weights slot and never calls the network.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
@@ -102,6 +103,7 @@ class DashboardLab(LabBase):
         self.data = data
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
+        self.dashboard.weightsEdited.connect(self.set_weights_by_hand)
         #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
         #: ask for a lesson through ``lessonRequested``
         self.diagnosis = DiagnosisStrip()
@@ -260,6 +262,20 @@ class DashboardLab(LabBase):
         self.dashboard.update_tabs()
         self.dashboard.prime()
         self._update_progress(reset=True)
+
+    def set_weights_by_hand(self, weights: dict) -> None:
+        """A view's controls set parameters (the Neuron view's sliders).  While no run goes on the
+        network takes them, so the views show them and Train starts from them; a running or paused
+        run owns its network, and its next snapshot puts the controls back."""
+        if self.network is None or self.state != "idle":
+            self.message.emit("The weights are training's while a run goes on: stop it to set them by hand.", 5000)
+            return
+        own = self.network.state()
+        if any(key not in own or own[key].shape != np.shape(value) for key, value in weights.items()):
+            return  # the weights of a network the document no longer has
+        self.network.load_state(weights)
+        self.model.set_weights(self.network.copy_state())
+        self.dashboard.refresh(force=True)
 
     def keep_current_run(self) -> None:
         """Add the current run's curves to Compare runs (once per run)."""

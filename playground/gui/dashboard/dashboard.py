@@ -26,6 +26,7 @@ from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .gradients import GradientPanel
 from .loss import LossPanel
+from .neuron import NeuronPanel
 from .weights import WeightPanel
 
 
@@ -50,6 +51,8 @@ class Dashboard(QTabWidget):
     networks, filters, feature maps, the convolution explained and the augmentation preview, as tabs."""
 
     keepRunRequested = Signal()
+    #: a view's controls set parameters by hand (the Neuron view's sliders): the weights dict
+    weightsEdited = Signal(object)
 
     def __init__(self, model: DashboardModel | None = None, parent=None):
         super().__init__(parent)
@@ -69,8 +72,12 @@ class Dashboard(QTabWidget):
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
         self.backprop = BackpropPanel()
-        #: tabs shown only where they mean something (conv layers, image input, a small dense network)
+        self.neuron = NeuronPanel()
+        self.neuron.weightsEdited.connect(self.weightsEdited)
+        #: tabs shown only where they mean something (conv layers, image input, a single neuron, a
+        #: small dense network)
         self.optional_panels: list[Panel] = [
+            self.neuron,
             self.backprop,
             self.filters,
             self.feature_maps,
@@ -103,6 +110,7 @@ class Dashboard(QTabWidget):
             "Augmentation": "Training images and the variants augmentation fabricates",
             "Backprop": "One forward and backward pass of a small dense network, number by number, and a "
             "gradient check",
+            "Neuron": "One sigmoid neuron: its output over the plane, the step beside it, the formula with numbers",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
