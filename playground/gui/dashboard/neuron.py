@@ -152,7 +152,9 @@ class NeuronPanel(Panel):
             points.setData(x[:, 0], x[:, 1], brush=brushes, pen=pg.mkPen("w", width=1), size=6)
         low, high = x.min(axis=0), x.max(axis=0)
         margin = 0.1 * (high - low) + 1e-6
-        self.bounds = (low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1])
+        self.bounds = tuple(
+            float(v) for v in (low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1])
+        )
 
     # --- the sliders ------------------------------------------------------------------------------
     def _show_parameters(self, parameters) -> None:

@@ -1,6 +1,6 @@
 """Fake data for the dashboard: every panel runs on its own with it (tests do exactly that).
 
-python -m playground.gui.dashboard.preview [mnist|toy-2d|function|backprop]
+python -m playground.gui.dashboard.preview [mnist|toy-2d|function|backprop|neuron]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ LESSONS = {
     "toy-2d": "toy-2d",
     "function": "universal-approximation",
     "backprop": "backprop",
+    "neuron": "sigmoid-neuron",
 }
 
 
@@ -80,6 +81,8 @@ def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
         model.set_dataset(load_dataset("circle", seed=0))
     elif kind == "function":
         model.set_dataset(load_dataset("function", seed=0))
+    elif kind == "neuron":
+        model.set_dataset(load_dataset("gaussians", seed=0))
     return model
 
 
