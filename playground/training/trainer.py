@@ -40,6 +40,7 @@ from ..model import build_network, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
 from .backprop import gradient_check_figure
+from .bumps import proof_figure
 from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family
@@ -364,7 +365,7 @@ class FeedForwardTrainer:
 # --- the feed-forward family ----------------------------------------------------------------------
 #: what a lesson's run prints before and after training besides its epochs, by the panel the lesson
 #: opens on: ``make(spec, network, dataset)`` gives the run's ``figure`` (or None where it has none)
-PANEL_FIGURES = {"backprop": gradient_check_figure}
+PANEL_FIGURES = {"backprop": gradient_check_figure, "bumps": proof_figure}
 
 
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:

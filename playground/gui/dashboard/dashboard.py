@@ -17,6 +17,7 @@ from ...model.project import MetricHistory
 from .activations import ActivationPanel
 from .augmentation import AugmentationPanel
 from .backprop import BackpropPanel
+from .bumps import BumpsPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
@@ -51,7 +52,8 @@ class Dashboard(QTabWidget):
     networks, filters, feature maps, the convolution explained and the augmentation preview, as tabs."""
 
     keepRunRequested = Signal()
-    #: a view's controls set parameters by hand (the Neuron view's sliders): the weights dict
+    #: a view's controls set parameters by hand (the Neuron view's sliders, the Bumps view's handles):
+    #: the weights dict
     weightsEdited = Signal(object)
 
     def __init__(self, model: DashboardModel | None = None, parent=None):
@@ -74,10 +76,13 @@ class Dashboard(QTabWidget):
         self.backprop = BackpropPanel()
         self.neuron = NeuronPanel()
         self.neuron.weightsEdited.connect(self.weightsEdited)
+        self.bumps = BumpsPanel()
+        self.bumps.weightsEdited.connect(self.weightsEdited)
         #: tabs shown only where they mean something (conv layers, image input, a single neuron, a
-        #: small dense network)
+        #: hidden layer of sigmoid pairs on one input, a small dense network)
         self.optional_panels: list[Panel] = [
             self.neuron,
+            self.bumps,
             self.backprop,
             self.filters,
             self.feature_maps,
@@ -111,6 +116,7 @@ class Dashboard(QTabWidget):
             "Backprop": "One forward and backward pass of a small dense network, number by number, and a "
             "gradient check",
             "Neuron": "One sigmoid neuron: its output over the plane, the step beside it, the formula with numbers",
+            "Bumps": "Universal approximation by hand: pairs of steep sigmoids make bumps, and their sum the function",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
