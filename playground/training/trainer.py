@@ -410,7 +410,7 @@ READABLE_PARAMETERS = 8
 
 
 def parameters_text(network: Network) -> str | None:
-    """"neuron: w = [-1.74, -1.34] b = [-1.36]" for every layer of a network small enough to read
+    """ "neuron: w = [-1.74, -1.34] b = [-1.36]" for every layer of a network small enough to read
     (at most ``READABLE_PARAMETERS`` parameters), else None."""
     if network.parameter_count() > READABLE_PARAMETERS:
         return None
@@ -432,6 +432,8 @@ FEEDFORWARD = register_family(
         precedence=100,
         matches=lambda spec: True,
         prepare=prepare_feedforward,
-        event_line=lambda event, run: epoch_line(event, run.epochs, run.model) if isinstance(event, EpochRecord) else None,
+        event_line=lambda event, run: (
+            epoch_line(event, run.epochs, run.model) if isinstance(event, EpochRecord) else None
+        ),
     )
 )

@@ -30,8 +30,8 @@ from ...training.bumps import (
     proof_interval,
     step_positions,
     with_height,
-    with_step_at,
     with_steepness,
+    with_step_at,
 )
 from .common import CLASS_COLORS, DashboardModel, Panel, add_legend, pen, set_title
 
@@ -119,7 +119,7 @@ class BumpsPanel(Panel):
     def draw(self, model: DashboardModel) -> None:
         layers = bump_layers(model.network_spec)
         if layers is None:
-            self.say("This page takes apart networks of one input, a hidden layer of sigmoid pairs and one linear output.")
+            self.say("This page takes apart networks of one input, a hidden layer of sigmoid pairs, one linear output.")
             return
         if (id(model.network_spec), model.context_version) != self._spec_key:
             self._spec_key = (id(model.network_spec), model.context_version)
@@ -127,17 +127,16 @@ class BumpsPanel(Panel):
             self.bump_network = BumpNetwork(model.network_spec, layers)
             self._make_handles()
         data = model.dataset
-        if data is not None and data.input_shape == (1,) and data.n_outputs == 1 and data.task == "regression":
-            if id(data) != self._data_key:
-                self._data_key = id(data)
-                x, y = data.x_train[:, 0].astype(np.float64), data.y_train[:, 0].astype(np.float64)
-                self.data = (x, y)
-                self.x_range = proof_interval(x)
-                self.targets.setData(x[:1500], y[:1500])
-        weights = model.weights
-        if weights is not None and f"{layers.hidden}.weight" in weights:
-            if weights[f"{layers.hidden}.weight"].shape == (2 * layers.pairs, 1):
-                self.weights = {key: np.asarray(value, np.float64) for key, value in weights.items()}
+        fits = data is not None and data.input_shape == (1,) and data.n_outputs == 1 and data.task == "regression"
+        if fits and id(data) != self._data_key:
+            self._data_key = id(data)
+            x, y = data.x_train[:, 0].astype(np.float64), data.y_train[:, 0].astype(np.float64)
+            self.data = (x, y)
+            self.x_range = proof_interval(x)
+            self.targets.setData(x[:1500], y[:1500])
+        steps = (model.weights or {}).get(f"{layers.hidden}.weight")
+        if steps is not None and steps.shape == (2 * layers.pairs, 1):  # not the weights of an earlier network
+            self.weights = {key: np.asarray(value, np.float64) for key, value in model.weights.items()}
         self._redraw()
 
     # --- the handles ------------------------------------------------------------------------------

@@ -206,7 +206,8 @@ class NeuronPanel(Panel):
             f"∂σ/∂b = σ′(z) = {gradient[2]:.3f}; the step's derivatives are 0 (or undefined on its edge)."
         )
         where = f"At the + (x₁, x₂) = ({self.point[0]:.2f}, {self.point[1]:.2f}):  "
-        self.formula.setText(where.replace("-", "−") + neuron.formula(self.point) + "<br>" + derivatives.replace("-", "−"))
+        formula = neuron.formula(self.point)
+        self.formula.setText(where.replace("-", "−") + formula + "<br>" + derivatives.replace("-", "−"))
         if self.data is not None:
             accuracy = neuron.accuracy(*self.data)
             self.say(

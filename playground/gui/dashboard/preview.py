@@ -1,6 +1,6 @@
 """Fake data for the dashboard: every panel runs on its own with it (tests do exactly that).
 
-python -m playground.gui.dashboard.preview [mnist|toy-2d|function|backprop|neuron]
+python -m playground.gui.dashboard.preview [mnist|toy-2d|function|backprop|neuron|bumps]
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ LESSONS = {
     "function": "universal-approximation",
     "backprop": "backprop",
     "neuron": "sigmoid-neuron",
+    "bumps": "universal-approximation-bumps",
 }
+#: the kinds whose lesson fits a function (no accuracy to fake)
+REGRESSION_KINDS = ("function", "bumps")
 
 
 def fake_history(
@@ -76,10 +79,11 @@ def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
     model = DashboardModel()
     model.set_network(spec, network.copy_state())
     ids = [layer.id for layer in network.trainable]
-    model.set_history(fake_history(ids, steps, classify=kind != "function"))
+    regression = kind in REGRESSION_KINDS
+    model.set_history(fake_history(ids, steps, classify=not regression))
     if kind in ("toy-2d", "backprop"):
         model.set_dataset(load_dataset("circle", seed=0))
-    elif kind == "function":
+    elif regression:
         model.set_dataset(load_dataset("function", seed=0))
     elif kind == "neuron":
         model.set_dataset(load_dataset("gaussians", seed=0))
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(1)
 
     def tick():
-        add_fake_steps(model.history, 20, model.history.last_step + 1, rng, kind != "function")
+        add_fake_steps(model.history, 20, model.history.last_step + 1, rng, kind not in REGRESSION_KINDS)
         model.history_changed()
         dashboard.refresh()
 
