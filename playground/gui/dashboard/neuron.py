@@ -105,7 +105,6 @@ class NeuronPanel(Panel):
         self.now_marks = pg.ScatterPlotItem(size=10, symbol="o", pen=None)
         self.cut_plot.addItem(self.before_marks)
         self.cut_plot.addItem(self.now_marks)
-        self.cut_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self.sigmoid_plot.scene().sigMouseClicked.connect(self._clicked)
@@ -225,7 +224,7 @@ class NeuronPanel(Panel):
         self.cut_sigmoid, self.cut_step = self.neuron.weight_sweep(self.point, which, values)
         self.sigmoid_cut.setData(values, self.cut_sigmoid)
         self.step_cut.setData(values, self.cut_step, connect="all")
-        self.cut_plot.setLabel("bottom", NAMES[which])
+        self.cut_plot.setLabel("bottom", f"{NAMES[which]}   (sigmoid: solid blue, step: dashed orange)")
         now = self.neuron.parameters
         sigmoid_now, step_now = (v[0] for v in self.neuron.outputs(self.point[None]))
         self.now_marks.setData(
