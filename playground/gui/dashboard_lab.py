@@ -275,6 +275,8 @@ class DashboardLab(LabBase):
             return  # the weights of a network the document no longer has
         self.network.load_state(weights)
         self.model.set_weights(self.network.copy_state())
+        if not self.timeline.live:  # an edit is made now: the views come back from a replayed moment
+            self.timeline.go_live()
         self.dashboard.refresh(force=True)
 
     def keep_current_run(self) -> None:

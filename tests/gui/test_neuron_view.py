@@ -83,3 +83,10 @@ def test_in_the_window_sliders_set_the_network_and_follow_training(qtbot, make_w
     assert final[0] + final[1] > 4 and start[0] + start[1] < -2  # w turned round
     assert window.model.history.epochs[-1].val_accuracy >= 0.97
     assert "99" in view.headline.text or "100" in view.headline.text
+    # back in time on the timeline, a slider move is an edit made now: the views come back live
+    lab.timeline.choose(lab.snapshots.steps[1])
+    assert dashboard.replayed is not None
+    view.set_parameter(2, 0.5)
+    assert lab.timeline.live and dashboard.replayed is None
+    assert float(lab.network.state()["neuron.bias"][0]) == pytest.approx(0.5)
+    assert view.neuron.parameters[2] == pytest.approx(0.5)
