@@ -137,3 +137,19 @@ def test_train_prints_w_and_b_every_epoch(capsys):
     assert w1 > 2 and w2 > 2 and abs(b) < 0.2
     assert "val 99.00%" in lines[-1]
     assert "at the start neuron: w = [-1.74, -1.34] b = [-1.36]" in captured.err
+
+
+def test_the_fused_kernel_and_the_layer_by_layer_path_count_one_units_hits_alike():
+    from playground.training.trainer import StepChunk
+
+    spec = load_lesson("sigmoid-neuron")
+    accuracies = []
+    for fused in (True, False):
+        run = family_of(spec).start(spec, RunOptions(epochs=1))
+        if not fused:
+            run.trainer._runner = None  # every batch through the layers' own forward and backward
+        chunks = [event for event in run.trainer.run() if isinstance(event, StepChunk)]
+        accuracies.append(np.concatenate([chunk.accuracies for chunk in chunks]))
+    assert len(accuracies[0]) == 80
+    np.testing.assert_allclose(accuracies[0], accuracies[1])
+    assert accuracies[0].min() < accuracies[0].max()  # hits counted, not a constant
