@@ -264,9 +264,9 @@ class DashboardLab(LabBase):
         self._update_progress(reset=True)
 
     def set_weights_by_hand(self, weights: dict) -> None:
-        """A view's controls set parameters (the Neuron view's sliders).  While no run goes on the
-        network takes them, so the views show them and Train starts from them; a running or paused
-        run owns its network, and its next snapshot puts the controls back."""
+        """A view's controls set parameters (the Neuron view's sliders, the Bumps view's handles).
+        While no run goes on the network takes them, so the views show them and Train starts from
+        them; a running or paused run owns its network, and its next snapshot puts the controls back."""
         if self.network is None or self.state != "idle":
             self.message.emit("The weights are training's while a run goes on: stop it to set them by hand.", 5000)
             return
