@@ -132,3 +132,22 @@ class SingleNeuron:
             f"σ(z) = 1/(1 + e^(−z)) = {a:.3f};   step(z) = {int(z > 0)}"
         )
         return text.replace("-", "−").replace("+ −", "− ")
+
+
+def neuron_figure(spec, network, dataset):
+    """The lesson's figure for the terminal, as ``figure(moment)``: the neuron's w and b at that
+    moment and the share of the validation points on their side of σ = 0.5; None for a network
+    that is not one sigmoid neuron on two inputs, or data that is not two classes in the plane."""
+    if not is_single_neuron(spec) or dataset.task != "classification" or dataset.input_shape != (2,):
+        return None
+
+    def figure(moment: str) -> list[str]:
+        _, w1, w2, b = neuron_parameters(network.state())
+        neuron = SingleNeuron(w1, w2, b)
+        accuracy = neuron.accuracy(dataset.x_val.astype(np.float64), dataset.y_val)
+        return [
+            f"the neuron {moment}: w = ({w1:.2f}, {w2:.2f}), b = {b:.2f}, {100 * accuracy:.1f}% of the "
+            f"{len(dataset.y_val)} validation points on their side of σ = 0.5"
+        ]
+
+    return figure

@@ -44,6 +44,7 @@ from .bumps import proof_figure
 from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family
+from .neuron import neuron_figure
 from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
 
 #: the epoch's train figures are measured on at most this many training examples, so that a
@@ -365,7 +366,7 @@ class FeedForwardTrainer:
 # --- the feed-forward family ----------------------------------------------------------------------
 #: what a lesson's run prints before and after training besides its epochs, by the panel the lesson
 #: opens on: ``make(spec, network, dataset)`` gives the run's ``figure`` (or None where it has none)
-PANEL_FIGURES = {"backprop": gradient_check_figure, "bumps": proof_figure}
+PANEL_FIGURES = {"backprop": gradient_check_figure, "bumps": proof_figure, "neuron": neuron_figure}
 
 
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
@@ -382,8 +383,7 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     return PreparedRun(
         trainer,
         network,
-        f"{dataset.source}; {len(trainer.x_train)} training examples, {network.parameter_count():,} parameters"
-        + (f" (at the start {readable})" if (readable := parameters_text(network)) else ""),
+        f"{dataset.source}; {len(trainer.x_train)} training examples, {network.parameter_count():,} parameters",
         spec.training.epochs,
         math.ceil(len(trainer.x_train) / trainer.batch_size),
         notes,

@@ -109,5 +109,5 @@ def test_train_prints_the_proofs_bumps_against_gradient_descent(capsys):
     assert main(["train", LESSON]) == 0
     out = capsys.readouterr().out
     proof = float(re.search(r"the proof's 5 bumps .*: RMS ([0-9.]+)", out).group(1))
-    trained = float(re.search(r"gradient descent's network: RMS ([0-9.]+)", out).group(1))
+    trained = float(re.search(r"the network after training: RMS ([0-9.]+)", out).group(1))
     assert 0.05 < proof < 0.1 and trained < 0.05

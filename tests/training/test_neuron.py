@@ -136,7 +136,9 @@ def test_train_prints_w_and_b_every_epoch(capsys):
     w1, w2, b = (float(v) for v in found[-1].groups())
     assert w1 > 2 and w2 > 2 and abs(b) < 0.2
     assert "val 99.00%" in lines[-1]
-    assert "at the start neuron: w = [-1.74, -1.34] b = [-1.36]" in captured.err
+    out = captured.out
+    assert "the neuron before training: w = (-1.74, -1.34), b = -1.36, 20.5% of the 200 validation points" in out
+    assert "the neuron after training: w = (2.64, 2.75), b = -0.00, 99.0% of the 200 validation points" in out
 
 
 def test_the_fused_kernel_and_the_layer_by_layer_path_count_one_units_hits_alike():
