@@ -3,6 +3,7 @@
     playground                      open the window (vanishing-gradients lesson)
     playground FILE.json|FILE.npz   open a network or a project in the window
     playground train NET|LESSON     train from the terminal
+    playground lr-find NET|LESSON   the learning-rate finder: suggest a range for η
     playground new mlp 784,30,10    write a network file
     playground lessons              list the lessons
     playground download mnist       fetch a dataset into the cache
@@ -15,6 +16,7 @@ Bad input ends with one line on stderr and a non-zero exit, never a traceback
 Modules, for finding your way:
     parser     the arguments: argument types, the window's options, one sub-parser per command
     train      ``train`` and ``ratings``: one run through the family registry
+    lr_find    ``lr-find``: the range test, drawn in the terminal
     commands   ``new``, ``lessons``, ``download``, ``bench``, and the window
     progress   the progress bar on stderr
     errors     which failures are the user's to fix
@@ -28,11 +30,13 @@ import sys
 from ..exits import EXIT_BAD_INPUT
 from .commands import command_bench, command_download, command_lessons, command_new, command_window
 from .errors import user_errors
+from .lr_find import command_lr_find
 from .parser import build_parser, take_window_file
 from .train import command_ratings, command_train
 
 COMMANDS = {
     "train": command_train,
+    "lr-find": command_lr_find,
     "new": command_new,
     "lessons": command_lessons,
     "download": command_download,

@@ -145,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--beam-width", type=_positive_int, help="encoder-decoders: beam width (1: greedy decoding)")
 
+    finder = commands.add_parser(
+        "lr-find", help="the learning-rate finder: train briefly while η rises, suggest a range (Smith's test)"
+    )
+    finder.add_argument("network", help="a network .json file, or a lesson name (see `playground lessons`)")
+    finder.add_argument("--dataset", choices=switchable)
+    finder.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
+    finder.add_argument("--batch-size", type=_positive_int)
+    finder.add_argument("--seed", type=_non_negative_int)
+    finder.add_argument("--train-limit", type=_positive_int, help="use only the first N training examples")
+    finder.add_argument("--start", type=_positive_float, default=1e-5, help="the first η (default 1e-5)")
+    finder.add_argument("--end", type=_positive_float, default=10.0, help="the last η (default 10)")
+    finder.add_argument("--steps", type=_positive_int, default=400, help="mini-batches, one η each (default 400)")
+    finder.add_argument("--out", type=Path, help="write every step's η and loss, and the suggestion, as JSON")
+
     new = commands.add_parser("new", help="write a network file")
     new.add_argument("kind", choices=["mlp"])
     new.add_argument("sizes", type=_layer_sizes, help="layer sizes, e.g. 784,30,10")

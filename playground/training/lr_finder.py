@@ -163,6 +163,30 @@ class RangeTest:
         smoothed = self.smoothed
         return len(smoothed) > 1 and smoothed[-1] > self.settings.divergence * max(smoothed.min(), 1e-12)
 
+    def samples(self, per_decade: int = 4) -> list[tuple[float, float]]:
+        """(η, smoothed loss) about ``per_decade`` times a decade: the curve, thinned for a table."""
+        smoothed = self.smoothed
+        if len(smoothed) == 0:
+            return []
+        every = max(1, round(math.log(10) / math.log(self.settings.factor) / per_decade))
+        picks = list(range(0, len(smoothed), every))
+        if picks[-1] != len(smoothed) - 1:
+            picks.append(len(smoothed) - 1)
+        return [(self.rates[i], float(smoothed[i])) for i in picks]
+
+    def to_dict(self) -> dict:
+        """The test as JSON: every step's rate and loss (null where not finite), the smoothed curve,
+        how it ended and the suggested range."""
+        suggestion = self.suggestion()
+        return {
+            "rates": self.rates,
+            "losses": [loss if math.isfinite(loss) else None for loss in self.losses],
+            "smoothed": self.smoothed.tolist(),
+            "ended": self.ended,
+            "suggestion": None if suggestion is None else dataclasses.asdict(suggestion),
+            "summary": self.summary(),
+        }
+
     def summary(self) -> str:
         """One line: how the test ended and the suggested range, or why there is none."""
         how = {
