@@ -102,6 +102,7 @@ class DashboardLab(LabBase):
         self.data = data
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
+        self.dashboard.lr_finder.data = data  # the finder reads the data a run would
         #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
         #: ask for a lesson through ``lessonRequested``
         self.diagnosis = DiagnosisStrip()
@@ -198,6 +199,10 @@ class DashboardLab(LabBase):
                     "The network changed: the next Train starts a new run (this one stays under Compare runs).", 6000
                 )
         self._load_small_dataset()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.dashboard.shutdown()
 
     def adopt(self, spec, weights=None, history=None, network=None) -> None:
         """A project, lesson or new network replaced the document: its ``network`` (built by

@@ -162,6 +162,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def _build_toolbar(self) -> None:
         self.rate_box = LearningRateBox()
         self.rate_box.valueChanged.connect(self._rate_edited)
+        self.dashboard.lr_finder.rateChosen.connect(self.rate_box.setValue)
         self.pace_box = PaceBox()  # full speed or slow motion, for every lab
         self.pace_box.paceChanged.connect(lambda pace: [lab.set_pace(pace) for lab in self.labs.values()])
         widgets = [QLabel(" Learning rate η "), self.rate_box, QLabel("  Pace "), self.pace_box]
@@ -193,6 +194,18 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
 
     def keep_current_run(self) -> None:
         self.dashboard_lab.keep_current_run()
+
+    def find_learning_rate(self) -> None:
+        """Training › Find Learning Rate: the range test on the network on the canvas, in its tab."""
+        if self.active_lab() is not None or self.document.analysis.problems:
+            self._show_status("The learning-rate finder tests a feed-forward network that can train")
+            return
+        if not self.ask_about_missing_data():
+            return
+        self.dashboard.show_panel("lr-finder")
+        finder = self.dashboard.lr_finder
+        finder.refresh(self.dashboard.shown_model(), force=True)  # it tests the network on the canvas now
+        finder.start()
 
     # --- state --------------------------------------------------------------------------
     def current_lab(self):

@@ -54,6 +54,7 @@ PANEL_NAMES = (
     "convolution",
     "augmentation",
     "compare",
+    "lr-finder",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

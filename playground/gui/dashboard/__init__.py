@@ -14,6 +14,7 @@ convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
 augmentation training images and their augmented variants
 images       image blocks and colour scales the image panels share
 compare      earlier runs overlaid on the current one
+lr_finder    the learning-rate finder: the cost against a rising η, the suggested range
 preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)
 """
 

@@ -25,6 +25,7 @@ from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .gradients import GradientPanel
 from .loss import LossPanel
+from .lr_finder import LearningRateFinderPanel
 from .weights import WeightPanel
 
 
@@ -67,6 +68,7 @@ class Dashboard(QTabWidget):
         self.feature_maps = FeatureMapsPanel()
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
+        self.lr_finder = LearningRateFinderPanel()
         #: tabs shown only where they mean something (conv layers, image input)
         self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
         self.panels: list[Panel] = [
@@ -78,6 +80,7 @@ class Dashboard(QTabWidget):
             self.evaluation,
             *self.optional_panels,
             self.compare,
+            self.lr_finder,
         ]
         tips = {
             "Loss": "Training and validation cost and accuracy",
@@ -93,6 +96,7 @@ class Dashboard(QTabWidget):
             "probabilities",
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
+            "LR finder": "The learning-rate finder: the cost against a rising η, and the range to train in",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
@@ -178,6 +182,10 @@ class Dashboard(QTabWidget):
     def panel_named(self, name: str) -> Panel:
         """The panel for a name of ``PANEL_NAMES`` (the View menu's and the command line's)."""
         return getattr(self, name.replace("-", "_"))
+
+    def shutdown(self) -> None:
+        """Stop and join the work panels run on their own (the learning-rate finder's)."""
+        self.lr_finder.shutdown()
 
     def keep_current_run(self, name: str):
         record = keep_run(self.model, name)

@@ -62,6 +62,20 @@ def add_fake_steps(
         )
 
 
+def fake_range_test(steps: int = 300, seed: int = 0):
+    """A finished learning-rate range test shaped like a real one: flat at tiny rates, a steep fall,
+    a minimum near η = 1 and a blow-up beyond, with mini-batch noise."""
+    from ...training.lr_finder import RangeTest, RangeTestSettings
+
+    settings = RangeTestSettings(steps=steps)
+    rates = np.array([settings.rate(k) for k in range(steps)])
+    x = np.log10(rates)
+    rng = np.random.default_rng(seed)
+    losses = 2.4 - 1.9 / (1 + np.exp(-(x + 2) * 2.5)) + np.where(x > 0, 4 * x**2, 0.0)
+    losses = losses + 0.08 * rng.standard_normal(steps)
+    return RangeTest(settings, rates.tolist(), losses.tolist(), "completed")
+
+
 def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
     """A model as the window would fill it mid-run, for the lesson behind ``kind``."""
     spec = load_lesson(LESSONS[kind])
@@ -91,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     model = fake_model(kind)
     dashboard = Dashboard(model)
     dashboard.update_tabs()
+    dashboard.lr_finder.load(model.network_spec, fake_range_test())
     dashboard.resize(900, 650)
     dashboard.show()
     rng = np.random.default_rng(1)
