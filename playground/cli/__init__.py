@@ -9,6 +9,7 @@
     playground download mnist       fetch a dataset into the cache
     playground bench                measure the engine against numpy and PyTorch
     playground ratings              an RBM fills in held-out ratings (--data-file user,item,rating CSV)
+    playground sweep EXPERIMENT     train an experiment's variants side by side (--workers, --cluster, --out)
 
 Bad input ends with one line on stderr and a non-zero exit, never a traceback
 (set PLAYGROUND_DEBUG=1 to see one).
@@ -17,6 +18,7 @@ Modules, for finding your way:
     parser     the arguments: argument types, the window's options, one sub-parser per command
     train      ``train`` and ``ratings``: one run through the family registry
     lr_find    ``lr-find``: the range test, drawn in the terminal
+    sweep      ``sweep``: an experiment's variants, a bar per running trial, the best variants
     commands   ``new``, ``lessons``, ``download``, ``bench``, and the window
     progress   the progress bar on stderr
     errors     which failures are the user's to fix
@@ -32,6 +34,7 @@ from .commands import command_bench, command_download, command_lessons, command_
 from .errors import user_errors
 from .lr_find import command_lr_find
 from .parser import build_parser, take_window_file
+from .sweep import command_sweep
 from .train import command_ratings, command_train
 
 COMMANDS = {
@@ -42,6 +45,7 @@ COMMANDS = {
     "download": command_download,
     "bench": command_bench,
     "ratings": command_ratings,
+    "sweep": command_sweep,
     None: command_window,
 }
 

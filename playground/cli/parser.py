@@ -195,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --soak: only this lab (repeat for several; default: all four)",
     )
 
+    sweep = commands.add_parser("sweep", help="train an experiment's variants side by side (a hyper-parameter search)")
+    sweep.add_argument("experiment", type=Path, help="an experiment .json file (see the README's Experiments)")
+    sweep.add_argument(
+        "--workers", type=_positive_int, help="runs at once (default: every core, or every cluster thread)"
+    )
+    sweep.add_argument("--cluster", metavar="ADDRESS", help="run on this Dask scheduler, e.g. tcp://HOST:8786")
+    sweep.add_argument(
+        "--out", type=Path, help="folder for the study, metrics and summary (default: EXPERIMENT-results beside it)"
+    )
+    sweep.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bars")
+
     ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")
     ratings.add_argument("--data-file", type=Path, help="CSV of user,item,rating lines (default: the built-in example)")
     ratings.add_argument("--min-rating", type=int, default=1, help="lowest rating in the file (default 1)")
