@@ -179,6 +179,7 @@ class Sweep:
         folder: Path | None = None,
         data_dir: Path | None = None,
         on_event=None,
+        keep_weights: bool = False,
     ):
         self.experiment = experiment
         self.folder = None if folder is None else Path(folder)
@@ -186,6 +187,8 @@ class Sweep:
         self.cluster = cluster
         self.workers = workers
         self.on_event = on_event or (lambda event: None)
+        #: each ``RunEnded`` outcome carries its trained weights (the window's Experiments view)
+        self.keep_weights = keep_weights
         self.total_runs = experiment.trials * len(experiment.seeds)
         self.runs_done = 0
         self.executor = None
@@ -235,6 +238,7 @@ class Sweep:
             network=self.experiment.base_network,
             metric=self.experiment.metric,
             data_dir=self.data_dir,
+            keep_weights=self.keep_weights,
         )
 
     def _take_up(self, trial, changes: dict) -> tuple[_Variant | None, list[RunTask]]:

@@ -44,6 +44,9 @@ class RunTask:
     metric: str
     data_dir: str | None = None
     engine_threads: int | None = None
+    #: hand the trained weights back in the outcome (the window loads a variant with them); off for
+    #: a cluster's runs, whose outcomes cross the network
+    keep_weights: bool = False
 
 
 @dataclass
@@ -67,11 +70,13 @@ class RunOutcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    #: the trained weights, keyed as in a weights file, when the task asked for them
+    weights: dict | None = None
 
     def summary(self) -> dict:
-        """The outcome without its records: what the study keeps of the run."""
+        """The outcome without its records and weights: what the study keeps of the run."""
         out = asdict(self)
-        del out["records"]
+        del out["records"], out["weights"]
         return out
 
 
@@ -152,6 +157,8 @@ def run_task(task: RunTask, reporter: Reporter, direction: str = "minimize") -> 
                         outcome.message = event.message
                     elif outcome.final:
                         outcome.value = float(outcome.final[task.metric])
+            if task.keep_weights and outcome.status == "completed":
+                outcome.weights = run.model.state()
     except Exception as error:  # a run that cannot train says why, in one line, to whoever collects it
         outcome.status, outcome.message = "failed", _one_line(error)
     outcome.seconds = time.perf_counter() - started
