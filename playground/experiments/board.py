@@ -112,7 +112,7 @@ class Board:
             task = event.task
             self.labels[task.trial] = task.label
             self.table.setdefault(task.trial, VariantRow(task.trial, task.label, dict(task.changes)))
-            self.curves.setdefault((task.trial, task.seed), [])
+            self.curves[(task.trial, task.seed)] = []  # a run stopped earlier starts again from its first epoch
         elif isinstance(event, RunEpoch):
             value = event.record.get(self.metric)
             if isinstance(value, (int, float)):

@@ -63,6 +63,7 @@ PANELS = (
     ("data", "Decision Boundary / Function Fit", "Ctrl+5"),
     ("compare", "Compare Runs", "Ctrl+6"),
     ("lr-finder", "Learning-Rate Finder", None),
+    ("experiments", "Experiments", None),
     ("evaluation", "Evaluation (Confusion Matrix, Mistakes)", "Ctrl+7"),
     ("filters", "Filters", None),
     ("feature-maps", "Feature Maps", None),

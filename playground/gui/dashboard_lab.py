@@ -102,7 +102,8 @@ class DashboardLab(LabBase):
         self.data = data
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
-        self.dashboard.lr_finder.data = data  # the finder reads the data a run would
+        # the finder and the experiments read the data a run would
+        self.dashboard.lr_finder.data = self.dashboard.experiments.data = data
         #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
         #: ask for a lesson through ``lessonRequested``
         self.diagnosis = DiagnosisStrip()

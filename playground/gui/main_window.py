@@ -163,6 +163,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.rate_box = LearningRateBox()
         self.rate_box.valueChanged.connect(self._rate_edited)
         self.dashboard.lr_finder.rateChosen.connect(self.rate_box.setValue)
+        self.dashboard.experiments.variantChosen.connect(self.load_variant)
         self.pace_box = PaceBox()  # full speed or slow motion, for every lab
         self.pace_box.paceChanged.connect(lambda pace: [lab.set_pace(pace) for lab in self.labs.values()])
         widgets = [QLabel(" Learning rate η "), self.rate_box, QLabel("  Pace "), self.pace_box]
@@ -420,6 +421,13 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         if not self._confirm_discard("loading the lesson") or not self._replace(spec):
             return False
         self.statusBar().showMessage(f"Lesson loaded: {(spec.lesson or {}).get('title', name)}", 5000)
+        return True
+
+    def load_variant(self, spec, weights) -> bool:
+        """An experiment's variant onto the canvas, with the weights it trained (Experiments view)."""
+        if not self._confirm_discard("loading the variant") or not self._replace(spec, weights):
+            return False
+        self.statusBar().showMessage(f"Variant loaded: {spec.name}", 5000)
         return True
 
     def new_project(self) -> None:

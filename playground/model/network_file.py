@@ -55,6 +55,7 @@ PANEL_NAMES = (
     "augmentation",
     "compare",
     "lr-finder",
+    "experiments",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

@@ -21,6 +21,7 @@ from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .data import DataPanel
 from .evaluation import EvaluationPanel
+from .experiments import ExperimentsPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .gradients import GradientPanel
@@ -69,6 +70,8 @@ class Dashboard(QTabWidget):
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
         self.lr_finder = LearningRateFinderPanel()
+        self.experiments = ExperimentsPanel()
+        self.lr_finder.experimentRequested.connect(self.compare_rates)
         #: tabs shown only where they mean something (conv layers, image input)
         self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
         self.panels: list[Panel] = [
@@ -81,6 +84,7 @@ class Dashboard(QTabWidget):
             *self.optional_panels,
             self.compare,
             self.lr_finder,
+            self.experiments,
         ]
         tips = {
             "Loss": "Training and validation cost and accuracy",
@@ -97,6 +101,7 @@ class Dashboard(QTabWidget):
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
             "LR finder": "The learning-rate finder: the cost against a rising η, and the range to train in",
+            "Experiments": "Variants of this network trained side by side on every core: curves, results, heat map",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
@@ -186,6 +191,13 @@ class Dashboard(QTabWidget):
     def shutdown(self) -> None:
         """Stop and join the work panels run on their own (the learning-rate finder's)."""
         self.lr_finder.shutdown()
+        self.experiments.shutdown()
+
+    def compare_rates(self, rates: list) -> None:
+        """The finder's three rates, trained side by side in the Experiments view."""
+        self.show_panel("experiments")
+        self.experiments.load_grid({"learning_rate": rates})
+        self.experiments.run()
 
     def keep_current_run(self, name: str):
         record = keep_run(self.model, name)

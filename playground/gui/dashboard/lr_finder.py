@@ -40,6 +40,8 @@ class LearningRateFinderPanel(Panel):
     title = "LR finder"
     #: the upper end of the suggested range, for the window's learning-rate box
     rateChosen = Signal(float)
+    #: three rates across the suggested range, for the Experiments view to compare
+    experimentRequested = Signal(list)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -69,8 +71,16 @@ class LearningRateFinderPanel(Panel):
         self.use_button.setToolTip("Put the largest rate of the suggested range in the learning-rate box")
         self.use_button.clicked.connect(self._use_rate)
         self.use_button.setEnabled(False)
+        self.compare_button = QPushButton("Compare three rates")
+        self.compare_button.setToolTip(
+            "Train the network at the two ends of the suggested range and their geometric mean, side by side, "
+            "in the Experiments view"
+        )
+        self.compare_button.clicked.connect(self._compare_rates)
+        self.compare_button.setEnabled(False)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.use_button)
+        buttons.addWidget(self.compare_button)
         buttons.addStretch(1)
         self.layout_.addLayout(buttons)
         self.layout_.addWidget(self.graphics)
@@ -120,7 +130,7 @@ class LearningRateFinderPanel(Panel):
         self.thread.launch(self.job)
         self.timer.start()
         self.start_button.setText("Stop")
-        self.use_button.setEnabled(False)
+        self._enable_suggestion_buttons()
         self._changed()
         return True
 
@@ -150,7 +160,7 @@ class LearningRateFinderPanel(Panel):
             self.test = job.stream.get()[0] or self.test
             self.problem = job.error
         self.start_button.setText("Find learning rate")
-        self.use_button.setEnabled(self.suggested_rate() is not None)
+        self._enable_suggestion_buttons()
         self._changed()
 
     def _changed(self) -> None:
@@ -165,6 +175,15 @@ class LearningRateFinderPanel(Panel):
         suggestion = self.test.suggestion()
         return None if suggestion is None else float(f"{suggestion.high:.2g}")
 
+    def _enable_suggestion_buttons(self) -> None:
+        for button in (self.use_button, self.compare_button):
+            button.setEnabled(self.suggested_rate() is not None)
+
+    def _compare_rates(self) -> None:
+        suggestion = None if self.test is None or self.running else self.test.suggestion()
+        if suggestion is not None:
+            self.experimentRequested.emit([float(f"{rate:.2g}") for rate in suggestion.rates()])
+
     def _use_rate(self) -> None:
         rate = self.suggested_rate()
         if rate is not None:
@@ -173,7 +192,7 @@ class LearningRateFinderPanel(Panel):
     def load(self, spec, test: RangeTest | None) -> None:
         """Show ``test`` as the finder's result for ``spec`` (the preview and the tests use this)."""
         self.spec, self.test, self.problem = spec, test, None
-        self.use_button.setEnabled(self.suggested_rate() is not None)
+        self._enable_suggestion_buttons()
         self._model = DashboardModel()
         self._model.network_spec = spec
         self._changed()
@@ -184,7 +203,7 @@ class LearningRateFinderPanel(Panel):
         if not self.running and model.network_spec is not self.spec:
             # another network on the canvas: an earlier test says nothing about it
             self.spec, self.test, self.problem = model.network_spec, None, None
-            self.use_button.setEnabled(False)
+            self._enable_suggestion_buttons()
         test = self.test
         if self.problem:
             self.say(f"The range test could not run: {self.problem}")
