@@ -330,7 +330,8 @@ class ExperimentsPanel(Panel):
         metric = board.metric.replace("_", " ")
         text = f"{board.runs_done} of {total} runs, {state}."
         if best is not None:
-            text += f" Best{" so far" if self.running else ""}: {best.label} ({metric} {_figure(best.value, board.metric)})."
+            so_far = " so far" if self.running else ""
+            text += f" Best{so_far}: {best.label} ({metric} {_figure(best.value, board.metric)})."
         heat = board.heat_map()
         if heat is not None and heat.note:
             text += f" Heat map: {heat.note}."
