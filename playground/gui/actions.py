@@ -64,6 +64,7 @@ PANELS = (
     ("compare", "Compare Runs", "Ctrl+6"),
     ("lr-finder", "Learning-Rate Finder", None),
     ("experiments", "Experiments", None),
+    ("parallel", "Parallel Speed-Up", None),
     ("evaluation", "Evaluation (Confusion Matrix, Mistakes)", "Ctrl+7"),
     ("filters", "Filters", None),
     ("feature-maps", "Feature Maps", None),

@@ -103,7 +103,8 @@ class DashboardLab(LabBase):
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
         # the finder and the experiments read the data a run would
-        self.dashboard.lr_finder.data = self.dashboard.experiments.data = data
+        for panel in (self.dashboard.lr_finder, self.dashboard.experiments, self.dashboard.parallel):
+            panel.data = data
         #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
         #: ask for a lesson through ``lessonRequested``
         self.diagnosis = DiagnosisStrip()

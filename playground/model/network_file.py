@@ -56,6 +56,7 @@ PANEL_NAMES = (
     "compare",
     "lr-finder",
     "experiments",
+    "parallel",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

@@ -27,6 +27,7 @@ from .filters import FiltersPanel
 from .gradients import GradientPanel
 from .loss import LossPanel
 from .lr_finder import LearningRateFinderPanel
+from .parallel import ParallelPanel
 from .weights import WeightPanel
 
 
@@ -71,9 +72,16 @@ class Dashboard(QTabWidget):
         self.augmentation = AugmentationPanel()
         self.lr_finder = LearningRateFinderPanel()
         self.experiments = ExperimentsPanel()
+        self.parallel = ParallelPanel()
         self.lr_finder.experimentRequested.connect(self.compare_rates)
         #: tabs shown only where they mean something (conv layers, image input)
-        self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
+        self.optional_panels: list[Panel] = [
+            self.filters,
+            self.feature_maps,
+            self.convolution,
+            self.augmentation,
+            self.parallel,
+        ]
         self.panels: list[Panel] = [
             self.loss,
             self.gradients,
@@ -101,6 +109,7 @@ class Dashboard(QTabWidget):
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
             "LR finder": "The learning-rate finder: the cost against a rising η, and the range to train in",
+            "Parallel": "One training step on one core and on all, and N variants in the time of one: measured here",
             "Experiments": "Variants of this network trained side by side on every core: curves, results, heat map",
         }
         for panel in self.panels:
@@ -189,9 +198,10 @@ class Dashboard(QTabWidget):
         return getattr(self, name.replace("-", "_"))
 
     def shutdown(self) -> None:
-        """Stop and join the work panels run on their own (the learning-rate finder's)."""
+        """Stop and join the work panels run on their own (the finder's, the experiments', the measurements)."""
         self.lr_finder.shutdown()
         self.experiments.shutdown()
+        self.parallel.shutdown()
 
     def compare_rates(self, rates: list) -> None:
         """The finder's three rates, trained side by side in the Experiments view."""
