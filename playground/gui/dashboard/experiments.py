@@ -271,6 +271,11 @@ class ExperimentsPanel(Panel):
         self.run_button.setText("Stop")
         return True
 
+    def show_board(self, board: Board) -> None:
+        """Draw ``board`` (a finished experiment's, or the preview's fake one) as if it had just run."""
+        self.board, self._plotted, self._key = board, {}, None
+        self.draw(self._model)
+
     def vary_key(self) -> tuple:
         return tuple((name, tuple(values)) for name, values in self.vary.items())
 
