@@ -12,8 +12,8 @@ from playground.experiments.board import Board, grid_experiment, parse_values, v
 from playground.model import build_network
 from playground.model.settings import TrainingSettings
 from playground.training import evaluate, prepare_data
-from playground.training.families import RunOptions
 from playground.training.data import load_run_data
+from playground.training.families import RunOptions
 from playground.training.lessons import load_lesson
 
 pytest.importorskip("optuna")
