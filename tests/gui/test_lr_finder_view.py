@@ -69,3 +69,21 @@ def test_a_sequence_network_is_refused_in_one_line(make_window):
     window.find_learning_rate()
     assert "feed-forward" in window.statusBar().currentMessage()
     assert not window.dashboard.lr_finder.running
+
+
+def test_compare_three_rates_starts_an_experiment_at_the_suggested_rates(qtbot, make_window, mnist_dir):
+    pytest.importorskip("optuna")
+    window = make_window(load_lesson("hyper-parameters"), data_dir=mnist_dir)
+    finder, experiments = window.dashboard.lr_finder, window.dashboard.experiments
+    window.show_panel("lr-finder")
+    test = fake_range_test()
+    finder.load(window.dashboard.model.network_spec, test)
+    experiments.epochs_box.setValue(1)
+    experiments.seeds_box.setValue(1)
+    finder.compare_button.click()
+    rates = [float(f"{rate:.2g}") for rate in test.suggestion().rates()]
+    assert window.dashboard.current_panel() is experiments and experiments.running
+    assert experiments.vary == {"learning_rate": rates}
+    qtbot.waitUntil(lambda: not experiments.running, timeout=120_000)
+    experiments._pull()
+    assert sorted(row.changes["learning_rate"] for row in experiments.board.rows()) == sorted(rates)
