@@ -122,7 +122,9 @@ class LocalExecutor:
 
     def submit(self, task: RunTask, direction: str):
         task = replace(task, engine_threads=self.engine_threads)
-        return self._pool.submit(run_task, task, _LocalReporter(self, task.key), direction)
+        future = self._pool.submit(run_task, task, _LocalReporter(self, task.key), direction)
+        future.add_done_callback(lambda _: self.inbox.put(("done", task.key, None)))  # wakes ``messages``
+        return future
 
     def messages(self, timeout: float) -> list:
         try:
@@ -305,6 +307,8 @@ class Sweep:
                 self._ended(outcome, by_key.pop(key), futures)
 
     def _message(self, kind: str, key: str, payload, variant: _Variant) -> None:
+        if kind == "done":
+            return  # the future says what it gave
         if kind == "progress":
             self.on_event(RunProgress(key, *payload))
             return
