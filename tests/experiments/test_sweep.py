@@ -17,7 +17,8 @@ def trained_alone(network, seed: int, folder) -> dict:
     """The last epoch record of ``playground train NETWORK --seed SEED``."""
     metrics = folder / f"alone-{seed}.jsonl"
     assert main(["train", str(network), "--seed", str(seed), "--metrics-out", str(metrics), "--quiet"]) == 0
-    return [json.loads(line) for line in metrics.read_text().splitlines() if '"epoch", ' in line][-1]
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    return [record for record in records if record["kind"] == "epoch"][-1]
 
 
 def test_every_run_gives_the_figures_of_training_that_variant_alone(tmp_path, capsys):
