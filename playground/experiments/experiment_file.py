@@ -38,6 +38,7 @@ is refused here in the same words.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -276,6 +277,8 @@ def experiment_from_dict(data, source: str = "experiment", folder: Path | None =
     if "network" not in data:
         raise ExperimentError(f"{source}: it names no network to start from (a file, a lesson or a network object)")
     base = _base_network(data["network"], folder or Path("."), source)
+    if base.lesson and "compare" in base.lesson:  # the experiment says what varies, not the lesson
+        base = dataclasses.replace(base, lesson={k: v for k, v in base.lesson.items() if k != "compare"})
     fixed = data.get("fixed", {})
     if not isinstance(fixed, dict):
         raise ExperimentError(f"{source}: fixed must be an object of setting: value, not {fixed!r}")

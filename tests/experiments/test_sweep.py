@@ -4,6 +4,7 @@ hopeless variants pruned, and one line where the extra is missing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -123,3 +124,23 @@ def test_without_the_extra_the_sweep_says_which_to_install(tmp_path, monkeypatch
     assert main(["sweep", str(write_experiment(tmp_path))]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and 'pip install "playground[experiments]"' in error
+
+
+def test_a_recurrent_run_held_to_one_core_gives_the_figures_of_one_on_every_core(tmp_path):
+    """The LSTM splits its batch into parts, one per core; held to a share of the cores in a sweep it
+    still splits the same way (the parts run in turn), so its gradients add up in the same order."""
+    path = write_experiment(
+        tmp_path,
+        network="rnn-vs-lstm",
+        fixed={"epochs": 1, "train_limit": 640, "rec.hidden": 8},
+        vary={"learning_rate": [0.01, 0.003]},
+        seeds=[0],
+        metric="val_loss",
+    )
+    experiment = load_experiment(path)
+    sweep = Sweep(experiment, workers=2, folder=tmp_path / "out")
+    result = sweep.run()
+    assert sweep.executor.engine_threads == max(1, (os.cpu_count() or 1) // 2)
+    for row in result.rows:
+        alone = trained_alone(tmp_path / "out" / row["network"], row["seed"], tmp_path)
+        assert (alone["val_loss"], alone["loss"]) == (row["final_val_loss"], row["final_loss"])
