@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from playground.cli import main
-from playground.experiments import RunBegan, RunEnded, Sweep, load_experiment
+from playground.experiments import ExperimentError, RunBegan, RunEnded, Sweep, load_experiment
 
 from .helpers import figures, write_experiment
 
@@ -144,3 +146,10 @@ def test_a_recurrent_run_held_to_one_core_gives_the_figures_of_one_on_every_core
     for row in result.rows:
         alone = trained_alone(tmp_path / "out" / row["network"], row["seed"], tmp_path)
         assert (alone["val_loss"], alone["loss"]) == (row["final_val_loss"], row["final_loss"])
+
+
+def test_a_folder_holds_the_study_of_one_experiment(tmp_path):
+    Sweep(load_experiment(write_experiment(tmp_path, seeds=[0])), workers=2, folder=tmp_path / "out").run()
+    other = load_experiment(write_experiment(tmp_path, "other.json", seeds=[0], vary={"learning_rate": [0.2]}))
+    with pytest.raises(ExperimentError, match="give the sweep another --out folder"):
+        Sweep(other, folder=tmp_path / "out").run()
