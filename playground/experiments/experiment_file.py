@@ -294,7 +294,7 @@ def experiment_from_dict(data, source: str = "experiment", folder: Path | None =
         raise ExperimentError(f"{source}: vary must name at least one setting and its values")
     settings = tuple(_setting(str(name), raw, source, search) for name, raw in vary.items())
     metric = data.get("metric", "val_loss")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ExperimentError(f"{source}: metric must be one of {', '.join(METRICS)}, not {metric!r}")
     direction = data.get("direction", METRICS[metric])
     if direction not in ("minimize", "maximize"):
