@@ -153,3 +153,13 @@ def test_a_folder_holds_the_study_of_one_experiment(tmp_path):
     other = load_experiment(write_experiment(tmp_path, "other.json", seeds=[0], vary={"learning_rate": [0.2]}))
     with pytest.raises(ExperimentError, match="give the sweep another --out folder"):
         Sweep(other, folder=tmp_path / "out").run()
+
+
+def test_the_bench_sweep_times_both_ways_and_finds_the_same_figures(mnist_dir):
+    from playground.bench.sweep import measure_sweep, sweep_line
+
+    result = measure_sweep(quick=True, data_dir=mnist_dir)
+    assert result["variants"] == 8 and result["data"] == "MNIST 8k/2k" and result["same_figures"]
+    assert result["sequential_s"] > 0 and result["parallel_s"] > 0
+    assert result["ideal"] == round(1 / result["cores"], 3)
+    assert f"ratio {result['ratio']:.2f}" in sweep_line(result)
