@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from .progress import bar
+
+#: the bars are redrawn at most this often for progress alone (a run reports every chunk)
+REDRAW_S = 0.1
 
 
 class SweepDisplay:
@@ -23,7 +27,7 @@ class SweepDisplay:
         self.sweep, self.metric, self.live = sweep, metric, live
         self.running: dict[str, str] = {}  # each running trial's bar, by key
         self.titles: dict[str, str] = {}
-        self._drawn = 0
+        self._drawn, self._drawn_at = 0, 0.0
 
     def _clear(self) -> None:
         if self._drawn:
@@ -34,7 +38,7 @@ class SweepDisplay:
         lines = [*self.running.values(), bar(self.sweep.runs_done, self.sweep.total_runs, self._overall())]
         sys.stderr.write("".join(line[:119] + "\n" for line in lines))
         sys.stderr.flush()
-        self._drawn = len(lines)
+        self._drawn, self._drawn_at = len(lines), time.monotonic()
 
     def _overall(self) -> str:
         return f"{self.sweep.runs_done}/{self.sweep.total_runs} runs done, {len(self.running)} running"
@@ -62,7 +66,7 @@ class SweepDisplay:
         elif isinstance(event, VariantRefused):
             self._say(f"trial {event.trial:>3}  refused: {event.message}")
             return
-        if self.live:
+        if self.live and (not isinstance(event, RunProgress) or time.monotonic() - self._drawn_at > REDRAW_S):
             self._clear()
             self._draw()
 

@@ -38,6 +38,7 @@ is refused here in the same words.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -276,6 +277,8 @@ def experiment_from_dict(data, source: str = "experiment", folder: Path | None =
     if "network" not in data:
         raise ExperimentError(f"{source}: it names no network to start from (a file, a lesson or a network object)")
     base = _base_network(data["network"], folder or Path("."), source)
+    if base.lesson and "compare" in base.lesson:  # the experiment says what varies, not the lesson
+        base = dataclasses.replace(base, lesson={k: v for k, v in base.lesson.items() if k != "compare"})
     fixed = data.get("fixed", {})
     if not isinstance(fixed, dict):
         raise ExperimentError(f"{source}: fixed must be an object of setting: value, not {fixed!r}")
@@ -291,7 +294,7 @@ def experiment_from_dict(data, source: str = "experiment", folder: Path | None =
         raise ExperimentError(f"{source}: vary must name at least one setting and its values")
     settings = tuple(_setting(str(name), raw, source, search) for name, raw in vary.items())
     metric = data.get("metric", "val_loss")
-    if metric not in METRICS:
+    if not isinstance(metric, str) or metric not in METRICS:
         raise ExperimentError(f"{source}: metric must be one of {', '.join(METRICS)}, not {metric!r}")
     direction = data.get("direction", METRICS[metric])
     if direction not in ("minimize", "maximize"):

@@ -85,6 +85,13 @@ def open_study(experiment: Experiment, folder: Path | None):
         direction=experiment.direction,
         load_if_exists=True,
     )
+    names = {setting.name for setting in experiment.settings}
+    varied = next((set(t.params) for t in study.get_trials(deepcopy=False) if set(t.params) != names), None)
+    if varied is not None:
+        raise ExperimentError(
+            f"{folder}: its study {experiment.name!r} varies {', '.join(sorted(varied)) or 'nothing'}, the "
+            f"experiment {', '.join(sorted(names))}: give the sweep another --out folder"
+        )
     if study.direction.name.lower() != experiment.direction:
         raise ExperimentError(
             f"{folder}: its study {experiment.name!r} {study.direction.name.lower()}s, the experiment "

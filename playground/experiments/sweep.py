@@ -122,7 +122,9 @@ class LocalExecutor:
 
     def submit(self, task: RunTask, direction: str):
         task = replace(task, engine_threads=self.engine_threads)
-        return self._pool.submit(run_task, task, _LocalReporter(self, task.key), direction)
+        future = self._pool.submit(run_task, task, _LocalReporter(self, task.key), direction)
+        future.add_done_callback(lambda _: self.inbox.put(("done", task.key, None)))  # wakes ``messages``
+        return future
 
     def messages(self, timeout: float) -> list:
         try:
@@ -192,6 +194,7 @@ class Sweep:
         self.total_runs = experiment.trials * len(experiment.seeds)
         self.runs_done = 0
         self.executor = None
+        self.study = None
         self._stop = threading.Event()
         self._token = secrets.token_hex(4)
 
@@ -213,7 +216,7 @@ class Sweep:
         """Train the variants the study has not finished; the summary of all it has (``SweepResult``)."""
         require_extra()
         experiment = self.experiment
-        study = open_study(experiment, self.folder)
+        study = self.study = open_study(experiment, self.folder)
         self.runs_done = sum(len(kept_runs(t)) for t in study.get_trials(deepcopy=False))
         self.executor = self._open_executor()
         if self._stop.is_set():
@@ -250,8 +253,7 @@ class Sweep:
             spec = self.experiment.variant(changes)
         except ExperimentError as error:
             self.study.tell(trial, state=require_extra().trial.TrialState.FAIL)
-            trial_number = trial.number
-            self.on_event(VariantRefused(trial_number, label, str(error)))
+            self.on_event(VariantRefused(trial.number, label, str(error)))
             return None, []
         if self.folder is not None:
             from ..model import save_spec
@@ -265,13 +267,11 @@ class Sweep:
 
     def _drive(self, study) -> None:
         experiment, executor = self.experiment, self.executor
-        self.study = study
         names = [setting.name for setting in experiment.settings]
         backlog: list[tuple[object, dict]] = [
             (trial, {name: trial.params[name] for name in names}) for trial in interrupted_trials(study)
         ]
         asked = finished_count(study) + len(backlog)
-        variants: dict[int, _Variant] = {}
         tasks: list[RunTask] = []
         futures: dict[str, object] = {}
         by_key: dict[str, _Variant] = {}
@@ -293,7 +293,6 @@ class Sweep:
                 variant, new_tasks = self._take_up(trial, changes)
                 if variant is None:
                     continue
-                variants[trial.number] = variant
                 by_key.update((task.key, variant) for task in new_tasks)
                 tasks.extend(new_tasks)
                 if not new_tasks:  # every seed was kept before the sweep stopped: only the telling is left
@@ -306,9 +305,11 @@ class Sweep:
             for key in [key for key, future in futures.items() if future.done()]:
                 outcome = executor.result(futures.pop(key))
                 executor.forget(key)
-                self._ended(outcome, by_key.pop(key), futures)
+                self._ended(outcome, by_key.pop(key))
 
     def _message(self, kind: str, key: str, payload, variant: _Variant) -> None:
+        if kind == "done":
+            return  # the future says what it gave
         if kind == "progress":
             self.on_event(RunProgress(key, *payload))
             return
@@ -323,7 +324,7 @@ class Sweep:
             variant.pruned = variant.pruned or variant.trial.should_prune()
         self.executor.verdict(key, epoch, variant.pruned)
 
-    def _ended(self, outcome: RunOutcome, variant: _Variant, futures: dict) -> None:
+    def _ended(self, outcome: RunOutcome, variant: _Variant) -> None:
         if outcome.status == "stopped":
             return  # the sweep is stopping: the variant stays running in the study, to be taken up again
         if outcome.status == "failed":

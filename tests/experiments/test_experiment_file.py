@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playground import budgets
 from playground.experiments import ExperimentError, experiment_from_dict, load_experiment
@@ -91,3 +93,29 @@ def test_hostile_files_are_refused_before_parsing(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(experiment_data())[:-3])
     with pytest.raises(ExperimentError, match="not valid JSON"):
         load_experiment(tmp_path / "bad.json")
+
+
+def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "grid.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ExperimentError, match="named pipe"):
+        load_experiment(fifo)
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 100) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(["vary", "fixed", "seeds", "trials", "pruning", "metric", "search"]), _values))
+def test_any_mangled_field_is_an_experiment_error_or_an_experiment(changes):
+    """Whatever a field holds, reading the file ends in an experiment or in ExperimentError, never another error."""
+    try:
+        experiment_from_dict({**experiment_data(), **changes}, "fuzz")
+    except ExperimentError as error:
+        assert "\n" not in str(error)

@@ -4,11 +4,14 @@ hopeless variants pruned, and one line where the extra is missing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import pytest
+
 from playground.cli import main
-from playground.experiments import RunBegan, RunEnded, Sweep, load_experiment
+from playground.experiments import ExperimentError, RunBegan, RunEnded, Sweep, load_experiment
 
 from .helpers import figures, write_experiment
 
@@ -17,7 +20,8 @@ def trained_alone(network, seed: int, folder) -> dict:
     """The last epoch record of ``playground train NETWORK --seed SEED``."""
     metrics = folder / f"alone-{seed}.jsonl"
     assert main(["train", str(network), "--seed", str(seed), "--metrics-out", str(metrics), "--quiet"]) == 0
-    return [json.loads(line) for line in metrics.read_text().splitlines() if '"epoch", ' in line][-1]
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    return [record for record in records if record["kind"] == "epoch"][-1]
 
 
 def test_every_run_gives_the_figures_of_training_that_variant_alone(tmp_path, capsys):
@@ -122,3 +126,40 @@ def test_without_the_extra_the_sweep_says_which_to_install(tmp_path, monkeypatch
     assert main(["sweep", str(write_experiment(tmp_path))]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and 'pip install "playground[experiments]"' in error
+
+
+def test_a_recurrent_run_held_to_one_core_gives_the_figures_of_one_on_every_core(tmp_path):
+    """The LSTM splits its batch into parts, one per core; held to a share of the cores in a sweep it
+    still splits the same way (the parts run in turn), so its gradients add up in the same order."""
+    path = write_experiment(
+        tmp_path,
+        network="rnn-vs-lstm",
+        fixed={"epochs": 1, "train_limit": 640, "rec.hidden": 8},
+        vary={"learning_rate": [0.01, 0.003]},
+        seeds=[0],
+        metric="val_loss",
+    )
+    experiment = load_experiment(path)
+    sweep = Sweep(experiment, workers=2, folder=tmp_path / "out")
+    result = sweep.run()
+    assert sweep.executor.engine_threads == max(1, (os.cpu_count() or 1) // 2)
+    for row in result.rows:
+        alone = trained_alone(tmp_path / "out" / row["network"], row["seed"], tmp_path)
+        assert (alone["val_loss"], alone["loss"]) == (row["final_val_loss"], row["final_loss"])
+
+
+def test_a_folder_holds_the_study_of_one_experiment(tmp_path):
+    Sweep(load_experiment(write_experiment(tmp_path, seeds=[0])), workers=2, folder=tmp_path / "out").run()
+    other = load_experiment(write_experiment(tmp_path, "other.json", seeds=[0], vary={"learning_rate": [0.2]}))
+    with pytest.raises(ExperimentError, match="give the sweep another --out folder"):
+        Sweep(other, folder=tmp_path / "out").run()
+
+
+def test_the_bench_sweep_times_both_ways_and_finds_the_same_figures(mnist_dir):
+    from playground.bench.sweep import measure_sweep, sweep_line
+
+    result = measure_sweep(quick=True, data_dir=mnist_dir)
+    assert result["variants"] == 8 and result["data"] == "MNIST 8k/2k" and result["same_figures"]
+    assert result["sequential_s"] > 0 and result["parallel_s"] > 0
+    assert result["ideal"] == round(1 / result["cores"], 3)
+    assert f"ratio {result['ratio']:.2f}" in sweep_line(result)
