@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -284,6 +286,9 @@ class ExperimentsPanel(Panel):
             self.sweep.run()
         except (ExperimentError, MissingExtra, OSError) as error:
             self.problem = str(error)
+        except Exception as error:  # noqa: BLE001 - a bug: one line in the view, the details on stderr
+            traceback.print_exc(file=sys.stderr)
+            self.problem = f"internal error: {error.__class__.__name__}: {error}"
 
     def _pull(self) -> None:
         alive = self.running
