@@ -44,6 +44,8 @@ class RunTask:
     metric: str
     data_dir: str | None = None
     engine_threads: int | None = None
+    #: hand back the trained weights (``RunOutcome.weights``)
+    keep_weights: bool = False
 
 
 @dataclass
@@ -67,11 +69,14 @@ class RunOutcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    #: the trained weights, ``"<layer_id>.<param>"`` → array as in a weights file, when the task asked
+    #: (a run that diverged keeps its last good ones)
+    weights: dict | None = None
 
     def summary(self) -> dict:
-        """The outcome without its records: what the study keeps of the run."""
+        """The outcome without its records and weights: what the study keeps of the run."""
         out = asdict(self)
-        del out["records"]
+        del out["records"], out["weights"]
         return out
 
 
@@ -152,6 +157,8 @@ def run_task(task: RunTask, reporter: Reporter, direction: str = "minimize") -> 
                         outcome.message = event.message
                     elif outcome.final:
                         outcome.value = float(outcome.final[task.metric])
+            if task.keep_weights and outcome.status != "failed":
+                outcome.weights = run.model.state()
     except Exception as error:  # a run that cannot train says why, in one line, to whoever collects it
         outcome.status, outcome.message = "failed", _one_line(error)
     outcome.seconds = time.perf_counter() - started
