@@ -20,7 +20,10 @@ from pathlib import Path
 from .experiment_file import Experiment
 
 #: what to install when Optuna or Dask is missing
-EXTRA_HINT = 'experiments need the "experiments" extra: pip install "playground[experiments]" (Optuna and Dask)'
+EXTRA_HINT = (
+    'experiments need the optional extra "experiments" (Optuna and Dask): pip install -e ".[experiments]" '
+    "in the playground's folder"
+)
 #: the study's file in a sweep's folder
 STUDY_FILE = "study.db"
 #: a run's outcome is kept on its trial under this prefix and its seed

@@ -132,7 +132,7 @@ def test_without_the_extra_the_sweep_says_which_to_install(tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ImportError
     assert main(["sweep", str(write_experiment(tmp_path))]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and 'pip install "playground[experiments]"' in error
+    assert error.count("\n") == 0 and 'pip install -e ".[experiments]"' in error
 
 
 def test_a_recurrent_run_held_to_one_core_gives_the_figures_of_one_on_every_core(tmp_path):
