@@ -65,8 +65,9 @@ def _sampler(optuna, experiment: Experiment):
 def _pruner(optuna, experiment: Experiment):
     if experiment.pruning is None:
         return optuna.pruners.NopPruner()
+    # the steps are epochs, counted from 1, and Optuna may prune from step n_warmup_steps on
     return optuna.pruners.MedianPruner(
-        n_startup_trials=experiment.pruning.startup_trials, n_warmup_steps=experiment.pruning.warmup_epochs
+        n_startup_trials=experiment.pruning.startup_trials, n_warmup_steps=experiment.pruning.warmup_epochs + 1
     )
 
 
