@@ -218,12 +218,12 @@ class Sweep:
         """Train the variants the study has not finished; the summary of all it has (``SweepResult``)."""
         require_extra()
         experiment = self.experiment
-        study = self.study = open_study(experiment, self.folder)
-        self.runs_done = sum(len(kept_runs(t)) for t in study.get_trials(deepcopy=False))
-        self.executor = self._open_executor()
-        if self._stop.is_set():
-            self.executor.stop()
+        self.executor = self._open_executor()  # first: a cluster that does not answer leaves no folder behind
         try:
+            study = self.study = open_study(experiment, self.folder)
+            self.runs_done = sum(len(kept_runs(t)) for t in study.get_trials(deepcopy=False))
+            if self._stop.is_set():
+                self.executor.stop()
             self._drive(study)
         finally:
             self.executor.close()

@@ -63,3 +63,15 @@ def test_a_worker_killed_mid_trial_reruns_it_elsewhere_and_nothing_is_recorded_t
         lines = (tmp_path / "out" / row["metrics"]).read_text().count('"kind": "epoch"')
         assert lines == 150  # each epoch once, even for the run that was trained twice
     assert figures(result) == figures(Sweep(experiment, workers=2).run())
+
+
+@pytest.mark.parametrize(
+    "address, words", [("nonsense", "not a scheduler's address"), ("tcp://127.0.0.1:9", "no Dask scheduler answers")]
+)
+def test_a_cluster_that_is_not_there_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, address, words):
+    from playground.experiments import ExperimentError, cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(ExperimentError, match=words):
+        Sweep(load_experiment(write_experiment(tmp_path)), cluster=address, folder=tmp_path / "out").run()
+    assert not (tmp_path / "out").exists()
