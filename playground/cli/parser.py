@@ -209,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder for the study, metrics and summary (default: EXPERIMENT-results beside it)"
     )
     sweep.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
+    sweep.add_argument(
+        "--save-weights", action="store_true", help="keep each run's trained weights in the folder (weights/)"
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bars")
 
     ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")

@@ -95,7 +95,14 @@ def command_sweep(args) -> int:
     experiment = load_experiment(args.experiment)
     folder = args.out or Path(args.experiment).with_name(f"{Path(args.experiment).stem}-results")
     check_writable(folder / "summary.json", "--out")
-    sweep = Sweep(experiment, workers=args.workers, cluster=args.cluster, folder=folder, data_dir=args.data_dir)
+    sweep = Sweep(
+        experiment,
+        workers=args.workers,
+        cluster=args.cluster,
+        folder=folder,
+        data_dir=args.data_dir,
+        keep_weights=args.save_weights,
+    )
     display = SweepDisplay(sweep, experiment.metric, live=sys.stderr.isatty() and not args.quiet)
     sweep.on_event = display
     where = f"the Dask cluster at {args.cluster}" if args.cluster else f"{args.workers or os.cpu_count()} workers here"

@@ -11,7 +11,8 @@ machine's cores or on a Dask cluster (``cluster``), Optuna choosing and pruning 
 The API the command line and the window use::
 
     experiment = load_experiment("grid.json")          # or experiment_from_dict(data, source, folder)
-    sweep = Sweep(experiment, workers=2, folder=Path("grid-results"), data_dir=None, on_event=print)
+    sweep = Sweep(experiment, workers=2, folder=Path("grid-results"), data_dir=None,
+                  keep_weights=True, on_event=print)      # folder=None: the study in memory
     result = sweep.run()                               # blocks; sweep.stop() from another thread
     result.rows                                        # one dict per run (variant × seed)
     result.best(3)                                     # VariantSummary, best first
@@ -19,7 +20,9 @@ The API the command line and the window use::
 
 ``on_event`` hears ``RunBegan(task)``, ``RunProgress(key, done, total, text)``,
 ``RunEpoch(key, trial, label, seed, record)``, ``RunEnded(outcome)`` and
-``VariantRefused(trial, label, message)``, on the thread that called ``run``.  A sweep run
+``VariantRefused(trial, label, message)``, on the thread that called ``run``; with
+``keep_weights`` a ``RunEnded``'s ``outcome.weights`` are the run's trained weights (and the
+folder's ``weights/`` keeps them; a row's ``"weights"`` names the file).  A sweep run
 again on the same folder goes on where it stopped.  ``experiment.variant(changes)`` is the
 variant's network (``model.variants.apply_changes``), ``experiment.grid()`` a grid's changes.
 """

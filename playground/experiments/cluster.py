@@ -95,10 +95,18 @@ class DaskExecutor:
 
     def __init__(self, address: str, workers: int | None, wait_for_verdicts: bool, name: str):
         distributed = require_extra("distributed")
+        from distributed.comm import parse_address, parse_host_port
+
         self._distributed = distributed
         try:
+            parse_host_port(parse_address(address)[1])
+        except ValueError as error:  # refused here: a Client made of a bad address complains again as it is collected
+            raise ExperimentError(
+                f"--cluster {address}: not a scheduler's address like tcp://HOST:8786 ({error})"
+            ) from None
+        try:
             self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as error:
+        except (OSError, TimeoutError) as error:
             raise ExperimentError(f"--cluster {address}: no Dask scheduler answers there ({error})") from None
         self.workers = workers or max(1, sum(self.client.nthreads().values()))
         self.name, self.wait_for_verdicts = name, wait_for_verdicts

@@ -20,7 +20,10 @@ from pathlib import Path
 from .experiment_file import Experiment
 
 #: what to install when Optuna or Dask is missing
-EXTRA_HINT = 'experiments need the "experiments" extra: pip install "playground[experiments]" (Optuna and Dask)'
+EXTRA_HINT = (
+    'experiments need the optional extra "experiments" (Optuna and Dask): pip install -e ".[experiments]" '
+    "in the playground's folder"
+)
 #: the study's file in a sweep's folder
 STUDY_FILE = "study.db"
 #: a run's outcome is kept on its trial under this prefix and its seed
@@ -62,8 +65,9 @@ def _sampler(optuna, experiment: Experiment):
 def _pruner(optuna, experiment: Experiment):
     if experiment.pruning is None:
         return optuna.pruners.NopPruner()
+    # the steps are epochs, counted from 1, and Optuna may prune from step n_warmup_steps on
     return optuna.pruners.MedianPruner(
-        n_startup_trials=experiment.pruning.startup_trials, n_warmup_steps=experiment.pruning.warmup_epochs
+        n_startup_trials=experiment.pruning.startup_trials, n_warmup_steps=experiment.pruning.warmup_epochs + 1
     )
 
 

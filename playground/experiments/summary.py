@@ -72,6 +72,7 @@ def _row(experiment: Experiment, number: int, run: dict) -> dict:
             "diverged": run["status"] == "diverged",
             "network": run.get("network", ""),
             "metrics": run.get("metrics", ""),
+            "weights": run.get("weights", ""),
         }
     )
     return row

@@ -31,13 +31,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..files import atomic_write_text
+from ..model import save_spec, save_weights
 from .experiment_file import Experiment, ExperimentError
 from .search import RUN_ATTRIBUTE, finished_count, interrupted_trials, kept_runs, open_study, require_extra, suggest
 from .summary import SweepResult, summarise, write_summary
 from .trial import VERDICT_TIMEOUT_S, RunOutcome, RunTask, run_task
 
 #: where a sweep's folder keeps each run's metrics and each variant's network
-RUNS_FOLDER, NETWORKS_FOLDER = "runs", "networks"
+RUNS_FOLDER, NETWORKS_FOLDER, WEIGHTS_FOLDER = "runs", "networks", "weights"
 
 
 # --- what a sweep tells its listener ------------------------------------------------------------
@@ -170,7 +171,9 @@ class _Variant:
 class Sweep:
     """One sweep of ``experiment``.  ``folder``: where the study, the metrics and the summary are
     kept (None: the study in memory and nothing written).  ``workers``: runs at once (default: the
-    cores here, or the cluster's worker threads).  ``cluster``: a Dask scheduler's address."""
+    cores here, or the cluster's worker threads).  ``cluster``: a Dask scheduler's address.
+    ``keep_weights``: each run hands back its trained weights (``RunEnded.outcome.weights``), and
+    the folder keeps them as ``weights/trial-NNNN-seed-S.npz``, which load onto the variant's network."""
 
     def __init__(
         self,
@@ -180,6 +183,7 @@ class Sweep:
         cluster: str | None = None,
         folder: Path | None = None,
         data_dir: Path | None = None,
+        keep_weights: bool = False,
         on_event=None,
         keep_weights: bool = False,
     ):
@@ -188,6 +192,7 @@ class Sweep:
         self.data_dir = None if data_dir is None else str(Path(data_dir).resolve())
         self.cluster = cluster
         self.workers = workers
+        self.keep_weights = keep_weights
         self.on_event = on_event or (lambda event: None)
         #: each ``RunEnded`` outcome carries its trained weights (the window's Experiments view)
         self.keep_weights = keep_weights
@@ -216,12 +221,12 @@ class Sweep:
         """Train the variants the study has not finished; the summary of all it has (``SweepResult``)."""
         require_extra()
         experiment = self.experiment
-        study = self.study = open_study(experiment, self.folder)
-        self.runs_done = sum(len(kept_runs(t)) for t in study.get_trials(deepcopy=False))
-        self.executor = self._open_executor()
-        if self._stop.is_set():
-            self.executor.stop()
+        self.executor = self._open_executor()  # first: a cluster that does not answer leaves no folder behind
         try:
+            study = self.study = open_study(experiment, self.folder)
+            self.runs_done = sum(len(kept_runs(t)) for t in study.get_trials(deepcopy=False))
+            if self._stop.is_set():
+                self.executor.stop()
             self._drive(study)
         finally:
             self.executor.close()
@@ -256,8 +261,6 @@ class Sweep:
             self.on_event(VariantRefused(trial.number, label, str(error)))
             return None, []
         if self.folder is not None:
-            from ..model import save_spec
-
             save_spec(spec, self.folder / NETWORKS_FOLDER / f"trial-{trial.number:04d}.json")
         variant = _Variant(trial, changes, label)
         kept = kept_runs(trial)
@@ -338,6 +341,9 @@ class Sweep:
             atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in outcome.records))
             kept["metrics"] = str(path.relative_to(self.folder))
             kept["network"] = f"{NETWORKS_FOLDER}/trial-{outcome.trial:04d}.json"
+            if outcome.weights is not None:
+                kept["weights"] = f"{WEIGHTS_FOLDER}/trial-{outcome.trial:04d}-seed-{outcome.seed}.npz"
+                save_weights(self.folder / kept["weights"], outcome.weights)
         variant.trial.set_user_attr(f"{RUN_ATTRIBUTE}{outcome.seed}", kept)
         variant.waiting.discard(outcome.key)
         self.runs_done += 1

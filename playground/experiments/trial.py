@@ -44,8 +44,7 @@ class RunTask:
     metric: str
     data_dir: str | None = None
     engine_threads: int | None = None
-    #: hand the trained weights back in the outcome (the window loads a variant with them); off for
-    #: a cluster's runs, whose outcomes cross the network
+    #: hand back the trained weights (``RunOutcome.weights``)
     keep_weights: bool = False
 
 
@@ -70,7 +69,8 @@ class RunOutcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
-    #: the trained weights, keyed as in a weights file, when the task asked for them
+    #: the trained weights, ``"<layer_id>.<param>"`` → array as in a weights file, when the task asked
+    #: (a run that diverged keeps its last good ones)
     weights: dict | None = None
 
     def summary(self) -> dict:
@@ -157,7 +157,7 @@ def run_task(task: RunTask, reporter: Reporter, direction: str = "minimize") -> 
                         outcome.message = event.message
                     elif outcome.final:
                         outcome.value = float(outcome.final[task.metric])
-            if task.keep_weights and outcome.status == "completed":
+            if task.keep_weights and outcome.status != "failed":
                 outcome.weights = run.model.state()
     except Exception as error:  # a run that cannot train says why, in one line, to whoever collects it
         outcome.status, outcome.message = "failed", _one_line(error)

@@ -32,7 +32,7 @@ def test_a_cluster_gives_the_figures_of_a_local_sweep(tmp_path, cluster):
 
 
 def test_a_worker_killed_mid_trial_reruns_it_elsewhere_and_nothing_is_recorded_twice(tmp_path, cluster):
-    path = write_experiment(tmp_path, fixed={"epochs": 60}, seeds=[0])
+    path = write_experiment(tmp_path, fixed={"epochs": 150}, seeds=[0])
     experiment = load_experiment(path)
     watcher = distributed.Client(cluster.scheduler_address, set_as_default=False)
     epochs, killed = Counter(), []
@@ -58,8 +58,20 @@ def test_a_worker_killed_mid_trial_reruns_it_elsewhere_and_nothing_is_recorded_t
     assert killed, "no run was still training when its epochs arrived"
     assert epochs[killed[0], 1] == 2  # it trained again from the start, elsewhere
     assert len(result.rows) == 4 and len({row["trial"] for row in result.rows}) == 4
-    assert all(row["status"] == "completed" and row["epochs"] == 60 for row in result.rows)
+    assert all(row["status"] == "completed" and row["epochs"] == 150 for row in result.rows)
     for row in result.rows:
         lines = (tmp_path / "out" / row["metrics"]).read_text().count('"kind": "epoch"')
-        assert lines == 60  # each epoch once, even for the run that was trained twice
+        assert lines == 150  # each epoch once, even for the run that was trained twice
     assert figures(result) == figures(Sweep(experiment, workers=2).run())
+
+
+@pytest.mark.parametrize(
+    "address, words", [("nonsense", "not a scheduler's address"), ("tcp://127.0.0.1:9", "no Dask scheduler answers")]
+)
+def test_a_cluster_that_is_not_there_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, address, words):
+    from playground.experiments import ExperimentError, cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(ExperimentError, match=words):
+        Sweep(load_experiment(write_experiment(tmp_path)), cluster=address, folder=tmp_path / "out").run()
+    assert not (tmp_path / "out").exists()

@@ -8,25 +8,28 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from playground.cli import main
 from playground.experiments import ExperimentError, RunBegan, RunEnded, Sweep, load_experiment
+from playground.model import read_weights
 
 from .helpers import figures, write_experiment
 
 
 def trained_alone(network, seed: int, folder) -> dict:
-    """The last epoch record of ``playground train NETWORK --seed SEED``."""
-    metrics = folder / f"alone-{seed}.jsonl"
-    assert main(["train", str(network), "--seed", str(seed), "--metrics-out", str(metrics), "--quiet"]) == 0
+    """The last epoch record of ``playground train NETWORK --seed SEED``; its weights in alone-SEED.npz."""
+    metrics, weights = folder / f"alone-{seed}.jsonl", folder / f"alone-{seed}.npz"
+    options = ["--seed", str(seed), "--metrics-out", str(metrics), "--save-weights", str(weights), "--quiet"]
+    assert main(["train", str(network), *options]) == 0
     records = [json.loads(line) for line in metrics.read_text().splitlines()]
     return [record for record in records if record["kind"] == "epoch"][-1]
 
 
 def test_every_run_gives_the_figures_of_training_that_variant_alone(tmp_path, capsys):
     experiment = load_experiment(write_experiment(tmp_path))
-    result = Sweep(experiment, workers=2, folder=tmp_path / "out").run()
+    result = Sweep(experiment, workers=2, folder=tmp_path / "out", keep_weights=True).run()
     assert len(result.rows) == 8 and len(result.variants) == 4
     best = result.best(1)[0]
     assert best.value == max(v.value for v in result.variants)
@@ -37,6 +40,10 @@ def test_every_run_gives_the_figures_of_training_that_variant_alone(tmp_path, ca
             row["final_val_accuracy"],
             row["final_loss"],
         )
+        swept = read_weights(tmp_path / "out" / row["weights"])
+        alone_weights = read_weights(tmp_path / f"alone-{row['seed']}.npz")
+        assert swept.keys() == alone_weights.keys()
+        assert all(np.array_equal(swept[key], alone_weights[key]) for key in swept)
         records = (tmp_path / "out" / row["metrics"]).read_text().splitlines()
         assert json.loads(records[-1])["val_accuracy"] == row["final_val_accuracy"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -88,7 +95,7 @@ def test_hopeless_variants_are_pruned(tmp_path):
     )
     result = Sweep(load_experiment(path), workers=1).run()
     pruned = [row for row in result.rows if row["status"] == "pruned"]
-    assert pruned and all(row["epochs"] < 6 for row in pruned)
+    assert pruned and all(1 < row["epochs"] < 6 for row in pruned)  # never in the warm-up epoch
     assert result.best(1)[0].changes["learning_rate"] >= 0.3
 
 
@@ -125,7 +132,7 @@ def test_without_the_extra_the_sweep_says_which_to_install(tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ImportError
     assert main(["sweep", str(write_experiment(tmp_path))]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and 'pip install "playground[experiments]"' in error
+    assert error.count("\n") == 0 and 'pip install -e ".[experiments]"' in error
 
 
 def test_a_recurrent_run_held_to_one_core_gives_the_figures_of_one_on_every_core(tmp_path):
