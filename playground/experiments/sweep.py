@@ -185,7 +185,6 @@ class Sweep:
         data_dir: Path | None = None,
         keep_weights: bool = False,
         on_event=None,
-        keep_weights: bool = False,
     ):
         self.experiment = experiment
         self.folder = None if folder is None else Path(folder)
@@ -194,8 +193,6 @@ class Sweep:
         self.workers = workers
         self.keep_weights = keep_weights
         self.on_event = on_event or (lambda event: None)
-        #: each ``RunEnded`` outcome carries its trained weights (the window's Experiments view)
-        self.keep_weights = keep_weights
         self.total_runs = experiment.trials * len(experiment.seeds)
         self.runs_done = 0
         self.executor = None
