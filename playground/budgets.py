@@ -75,6 +75,11 @@ MAX_ARCHIVE_MEMBERS = 4 * MAX_LAYERS + 16
 #: The window keeps at most 50,000 history rows, so a file with twenty times that is not its own.
 MAX_HISTORY_ROWS = 1_000_000
 
+# --- experiments ---------------------------------------------------------------------------
+#: Training runs in one experiment (variants × seeds): every run keeps a metrics file and a row of
+#: the summary, and Optuna's samplers slow down as a study grows past a few thousand trials.
+MAX_EXPERIMENT_RUNS = 10_000
+
 # --- data sets -----------------------------------------------------------------------------
 #: Images or rows in one data set: 28 times MNIST's 70,000, and the arrays live in memory.
 MAX_EXAMPLES = 2_000_000

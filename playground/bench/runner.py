@@ -1,4 +1,5 @@
-"""``playground bench``: every workload in turn, printed as a table or as JSON Lines, then the start-up time."""
+"""``playground bench``: every workload in turn, printed as a table or as JSON Lines, then the sweep
+(variants side by side against one after another) and the start-up time."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+from .sweep import measure_sweep, sweep_line
 from .workloads import MEASURES
 
 STARTUP_SCRIPT = """
@@ -43,7 +46,18 @@ def machine_description() -> str:
     )
 
 
-def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
+def run_sweep_benchmark(json_output: bool, quick: bool, data_dir: Path | None) -> None:
+    """The sweep workload (``sweep.py``): wall times, not samples a second, so a line of its own."""
+    result = measure_sweep(quick, data_dir)
+    print(json.dumps(result) if json_output else sweep_line(result), flush=True)
+
+
+def run_benchmarks(
+    json_output: bool = False, quick: bool = False, data_dir: Path | None = None, sweep_only: bool = False
+) -> int:
+    if sweep_only:
+        run_sweep_benchmark(json_output, quick, data_dir)
+        return 0
     if not json_output:
         print(f"machine: {machine_description()}")
         print(f"{'workload':<14}{'engine/s':>11}{'numpy/s':>11}{'torch/s':>11}{'×numpy':>8}{'×torch':>8}  target")
@@ -70,6 +84,7 @@ def run_benchmarks(json_output: bool = False, quick: bool = False) -> int:
             f"{torch_text:>11}{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {result['target']}{extra}",
             flush=True,
         )
+    run_sweep_benchmark(json_output, quick, data_dir)
     startup = startup_seconds()
     if json_output:
         print(json.dumps({"workload": "startup", "seconds_to_first_step": round(startup, 2)}))

@@ -56,7 +56,7 @@ def command_bench(args) -> int:
         return run_gui_benchmark(json_output=args.json, quick=args.quick, lesson=args.bench_lesson)
     from ..bench import run_benchmarks
 
-    return run_benchmarks(json_output=args.json, quick=args.quick)
+    return run_benchmarks(json_output=args.json, quick=args.quick, data_dir=args.data_dir, sweep_only=args.sweep)
 
 
 def command_window(args) -> int:

@@ -13,6 +13,7 @@ def user_errors():
     from ..datasets import DatasetError
     from ..engine.config import ConfigError
     from ..engine.layers import RegistryError
+    from ..experiments import ExperimentError, MissingExtra
     from ..files import UnwritablePath
     from ..model import NetworkFileError, WeightsError
     from ..training import DataMismatch
@@ -26,4 +27,6 @@ def user_errors():
         WeightsError,
         DataMismatch,
         UnwritablePath,
+        ExperimentError,
+        MissingExtra,
     )

@@ -76,8 +76,8 @@ def _window_options() -> argparse.ArgumentParser:
     options.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
     options.add_argument(
         "--panel",
-        help="dashboard tab to show: loss, gradients, weights, activations, data, "
-        "filters, feature-maps, convolution, augmentation or compare",
+        help="dashboard tab to show: loss, gradients, weights, activations, data, evaluation, "
+        "filters, feature-maps, convolution, augmentation, compare, lr-finder, experiments or parallel",
     )
     options.add_argument(
         "--data-dir",
@@ -145,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--beam-width", type=_positive_int, help="encoder-decoders: beam width (1: greedy decoding)")
 
+    finder = commands.add_parser(
+        "lr-find", help="the learning-rate finder: train briefly while η rises, suggest a range (Smith's test)"
+    )
+    finder.add_argument("network", help="a network .json file, or a lesson name (see `playground lessons`)")
+    finder.add_argument("--dataset", choices=switchable)
+    finder.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
+    finder.add_argument("--batch-size", type=_positive_int)
+    finder.add_argument("--seed", type=_non_negative_int)
+    finder.add_argument("--train-limit", type=_positive_int, help="use only the first N training examples")
+    finder.add_argument("--start", type=_positive_float, default=1e-5, help="the first η (default 1e-5)")
+    finder.add_argument("--end", type=_positive_float, default=10.0, help="the last η (default 10)")
+    finder.add_argument("--steps", type=_positive_int, default=400, help="mini-batches, one η each (default 400)")
+    finder.add_argument("--out", type=Path, help="write every step's η and loss, and the suggestion, as JSON")
+
     new = commands.add_parser("new", help="write a network file")
     new.add_argument("kind", choices=["mlp"])
     new.add_argument("sizes", type=_layer_sizes, help="layer sizes, e.g. 784,30,10")
@@ -171,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="vanishing-gradients",
         help="the lesson the window trains with --gui (default: vanishing-gradients)",
     )
+    bench.add_argument(
+        "--sweep", action="store_true", help="only the sweep: 8 variants side by side against one after another"
+    )
+    bench.add_argument("--data-dir", type=Path, help="folder of the MNIST IDX files for the sweep workload")
     bench.add_argument("--soak", action="store_true", help="train each lab in the window and watch its memory")
     bench.add_argument("--minutes", type=_positive_float, default=10.0, help="minutes per lab with --soak (default 10)")
     bench.add_argument(
@@ -180,6 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("dashboard", "cnn", "rbm", "sequence"),
         help="with --soak: only this lab (repeat for several; default: all four)",
     )
+
+    sweep = commands.add_parser("sweep", help="train an experiment's variants side by side (a hyper-parameter search)")
+    sweep.add_argument("experiment", type=Path, help="an experiment .json file (see the README's Experiments)")
+    sweep.add_argument(
+        "--workers", type=_positive_int, help="runs at once (default: every core, or every cluster thread)"
+    )
+    sweep.add_argument("--cluster", metavar="ADDRESS", help="run on this Dask scheduler, e.g. tcp://HOST:8786")
+    sweep.add_argument(
+        "--out", type=Path, help="folder for the study, metrics and summary (default: EXPERIMENT-results beside it)"
+    )
+    sweep.add_argument("--data-dir", type=Path, help="folder of IDX files (MNIST, Fashion-MNIST or any IDX pair)")
+    sweep.add_argument(
+        "--save-weights", action="store_true", help="keep each run's trained weights in the folder (weights/)"
+    )
+    sweep.add_argument("--quiet", action="store_true", help="no progress bars")
 
     ratings = commands.add_parser("ratings", help="collaborative filtering: an RBM fills in held-out ratings")
     ratings.add_argument("--data-file", type=Path, help="CSV of user,item,rating lines (default: the built-in example)")

@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 
 
+def bar(done: int, total: int, text: str, width: int = 30) -> str:
+    """``[#####.....] text``: ``done`` of ``total`` as a bar of ``width`` characters."""
+    filled = min(width, int(width * done / max(total, 1)))
+    return f"[{'#' * filled}{'.' * (width - filled)}] {text}"
+
+
 def progress_bar(done: int, total: int, text: str) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text}")
+    sys.stderr.write("\r" + bar(done, total, text))
     sys.stderr.flush()
 
 

@@ -22,14 +22,23 @@ from numba import njit
 from .numeric import FAST_MATH
 
 
+def _threads() -> int:
+    """The threads numba may run on this machine (``NUMBA_NUM_THREADS``), not the threads this
+    thread is allowed now (``numba.get_num_threads``): a sweep holds each of its runs to a share of
+    the cores, and a run split into as many parts as it has threads would add its gradients in
+    another order than the same run alone, and give other figures.  With fewer threads than parts,
+    ``prange`` runs the parts in turn, the same arithmetic."""
+    return numba.config.NUMBA_NUM_THREADS
+
+
 def batch_parts(batch: int) -> int:
     """Into how many equal parts a batch is split: the most, up to the threads numba runs, that divide it."""
-    return next(parts for parts in range(min(numba.get_num_threads(), batch), 0, -1) if batch % parts == 0)
+    return next(parts for parts in range(min(_threads(), batch), 0, -1) if batch % parts == 0)
 
 
 def row_parts(rows: int) -> int:
     """Into how many (nearly equal) parts ``rows`` independent rows are split: one per thread."""
-    return max(1, min(numba.get_num_threads(), rows))
+    return max(1, min(_threads(), rows))
 
 
 @njit(nogil=True, cache=True, inline="always")

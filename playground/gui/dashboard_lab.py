@@ -104,6 +104,9 @@ class DashboardLab(LabBase):
         self.dashboard = Dashboard(self.model)
         self.dashboard.keepRunRequested.connect(self.keep_current_run)
         self.dashboard.weightsEdited.connect(self.set_weights_by_hand)
+        # the finder and the experiments read the data a run would
+        for panel in (self.dashboard.lr_finder, self.dashboard.experiments, self.dashboard.parallel):
+            panel.data = data
         #: problems the run shows (vanishing gradients, dead ReLUs, ...), above the tabs; its links
         #: ask for a lesson through ``lessonRequested``
         self.diagnosis = DiagnosisStrip()
@@ -200,6 +203,10 @@ class DashboardLab(LabBase):
                     "The network changed: the next Train starts a new run (this one stays under Compare runs).", 6000
                 )
         self._load_small_dataset()
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.dashboard.shutdown()
 
     def adopt(self, spec, weights=None, history=None, network=None) -> None:
         """A project, lesson or new network replaced the document: its ``network`` (built by

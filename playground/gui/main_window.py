@@ -164,6 +164,8 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
     def _build_toolbar(self) -> None:
         self.rate_box = LearningRateBox()
         self.rate_box.valueChanged.connect(self._rate_edited)
+        self.dashboard.lr_finder.rateChosen.connect(self.rate_box.setValue)
+        self.dashboard.experiments.variantChosen.connect(self.load_variant)
         self.pace_box = PaceBox()  # full speed or slow motion, for every lab
         self.pace_box.paceChanged.connect(lambda pace: [lab.set_pace(pace) for lab in self.labs.values()])
         widgets = [QLabel(" Learning rate η "), self.rate_box, QLabel("  Pace "), self.pace_box]
@@ -195,6 +197,18 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
 
     def keep_current_run(self) -> None:
         self.dashboard_lab.keep_current_run()
+
+    def find_learning_rate(self) -> None:
+        """Training › Find Learning Rate: the range test on the network on the canvas, in its tab."""
+        if self.active_lab() is not None or self.document.analysis.problems:
+            self._show_status("The learning-rate finder tests a feed-forward network that can train")
+            return
+        if not self.ask_about_missing_data():
+            return
+        self.dashboard.show_panel("lr-finder")
+        finder = self.dashboard.lr_finder
+        finder.refresh(self.dashboard.shown_model(), force=True)  # it tests the network on the canvas now
+        finder.start()
 
     # --- state --------------------------------------------------------------------------
     def current_lab(self):
@@ -419,6 +433,13 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         if not self._confirm_discard("loading the lesson") or not self._replace(spec):
             return False
         self.statusBar().showMessage(f"Lesson loaded: {(spec.lesson or {}).get('title', name)}", 5000)
+        return True
+
+    def load_variant(self, spec, weights) -> bool:
+        """An experiment's variant onto the canvas, with the weights it trained (Experiments view)."""
+        if not self._confirm_discard("loading the variant") or not self._replace(spec, weights):
+            return False
+        self.statusBar().showMessage(f"Variant loaded: {spec.name}", 5000)
         return True
 
     def new_project(self) -> None:

@@ -57,6 +57,9 @@ PANEL_NAMES = (
     "backprop",
     "neuron",
     "bumps",
+    "lr-finder",
+    "experiments",
+    "parallel",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

@@ -224,3 +224,20 @@ def test_a_save_that_fails_after_training_is_one_line_naming_the_path_and_the_lo
     assert len(errors) == 1 and "internal error" not in err, err
     assert str(weights) in errors[0] and "No space left on device" in errors[0] and "NOT saved" in errors[0]
     assert not weights.exists()
+
+
+def test_lr_find_draws_the_curve_and_writes_every_step(tmp_path, capsys, mnist_dir):
+    out = tmp_path / "range.json"
+    code = main(["lr-find", "hyper-parameters", "--data-dir", str(mnist_dir), "--steps", "200", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "Suggested η from" in printed and "< suggested" in printed and "three rates to compare" in printed
+    data = json.loads(out.read_text())
+    assert len(data["rates"]) == len(data["losses"]) == 200
+    assert data["suggestion"]["low"] <= data["suggestion"]["high"]
+
+
+def test_lr_find_refuses_falling_rates_in_one_line(capsys):
+    assert main(["lr-find", "hyper-parameters", "--start", "5", "--end", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--start" in err

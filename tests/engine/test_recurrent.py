@@ -205,15 +205,20 @@ def test_a_per_step_softmax_head_trains_on_the_cost_of_every_step():
 
 
 def _run_with_threads(threads, run):
-    """``run()`` with numba's thread count set to ``threads`` (the parts a batch is split into follow it)."""
+    """``run()`` with numba's thread count set to ``threads``, and the batch split as a machine of
+    that many threads splits it (``parts._threads``: a run held to fewer threads splits it alike)."""
     import numba
 
-    before = numba.get_num_threads()
+    from playground.engine import parts
+
+    before, machine = numba.get_num_threads(), parts._threads
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    parts._threads = lambda: threads
     try:
         return run()
     finally:
         numba.set_num_threads(before)
+        parts._threads = machine
 
 
 needs_two_threads = pytest.mark.skipif(

@@ -16,6 +16,9 @@ backprop     one forward and backward pass of a small dense network, step by ste
              gradient check
 images       image blocks and colour scales the image panels share
 compare      earlier runs overlaid on the current one
+lr_finder    the learning-rate finder: the cost against a rising η, the suggested range
+parallel     the parallelisation lesson: one step on one core and on all, N variants at once
+experiments  variants trained side by side: curves with bands over seeds, results table, heat map
 preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)
 """
 

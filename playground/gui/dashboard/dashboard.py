@@ -23,11 +23,14 @@ from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .data import DataPanel
 from .evaluation import EvaluationPanel
+from .experiments import ExperimentsPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .gradients import GradientPanel
 from .loss import LossPanel
+from .lr_finder import LearningRateFinderPanel
 from .neuron import NeuronPanel
+from .parallel import ParallelPanel
 from .weights import WeightPanel
 
 
@@ -78,8 +81,12 @@ class Dashboard(QTabWidget):
         self.neuron.weightsEdited.connect(self.weightsEdited)
         self.bumps = BumpsPanel()
         self.bumps.weightsEdited.connect(self.weightsEdited)
+        self.lr_finder = LearningRateFinderPanel()
+        self.experiments = ExperimentsPanel()
+        self.parallel = ParallelPanel()
+        self.lr_finder.experimentRequested.connect(self.compare_rates)
         #: tabs shown only where they mean something (conv layers, image input, a single neuron, a
-        #: hidden layer of sigmoid pairs on one input, a small dense network)
+        #: hidden layer of sigmoid pairs on one input, a small dense network, the parallelisation lesson)
         self.optional_panels: list[Panel] = [
             self.neuron,
             self.bumps,
@@ -88,6 +95,7 @@ class Dashboard(QTabWidget):
             self.feature_maps,
             self.convolution,
             self.augmentation,
+            self.parallel,
         ]
         self.panels: list[Panel] = [
             self.loss,
@@ -98,6 +106,8 @@ class Dashboard(QTabWidget):
             self.evaluation,
             *self.optional_panels,
             self.compare,
+            self.lr_finder,
+            self.experiments,
         ]
         tips = {
             "Loss": "Training and validation cost and accuracy",
@@ -117,6 +127,9 @@ class Dashboard(QTabWidget):
             "gradient check",
             "Neuron": "One sigmoid neuron: its output over the plane, the step beside it, the formula with numbers",
             "Bumps": "Universal approximation by hand: pairs of steep sigmoids make bumps, and their sum the function",
+            "LR finder": "The learning-rate finder: the cost against a rising η, and the range to train in",
+            "Parallel": "One training step on one core and on all, and N variants in the time of one: measured here",
+            "Experiments": "Variants of this network trained side by side on every core: curves, results, heat map",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
@@ -202,6 +215,18 @@ class Dashboard(QTabWidget):
     def panel_named(self, name: str) -> Panel:
         """The panel for a name of ``PANEL_NAMES`` (the View menu's and the command line's)."""
         return getattr(self, name.replace("-", "_"))
+
+    def shutdown(self) -> None:
+        """Stop and join the work panels run on their own (the finder's, the experiments', the measurements)."""
+        self.lr_finder.shutdown()
+        self.experiments.shutdown()
+        self.parallel.shutdown()
+
+    def compare_rates(self, rates: list) -> None:
+        """The finder's three rates, trained side by side in the Experiments view."""
+        self.show_panel("experiments")
+        self.experiments.load_grid({"learning_rate": rates})
+        self.experiments.run()
 
     def keep_current_run(self, name: str):
         record = keep_run(self.model, name)

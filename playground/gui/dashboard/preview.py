@@ -71,6 +71,49 @@ def add_fake_steps(
         )
 
 
+def fake_range_test(steps: int = 300, seed: int = 0):
+    """A finished learning-rate range test shaped like a real one: flat at tiny rates, a steep fall,
+    a minimum near η = 1 and a blow-up beyond, with mini-batch noise."""
+    from ...training.lr_finder import RangeTest, RangeTestSettings
+
+    settings = RangeTestSettings(steps=steps)
+    rates = np.array([settings.rate(k) for k in range(steps)])
+    x = np.log10(rates)
+    rng = np.random.default_rng(seed)
+    losses = 2.4 - 1.9 / (1 + np.exp(-(x + 2) * 2.5)) + np.where(x > 0, 4 * x**2, 0.0)
+    losses = losses + 0.08 * rng.standard_normal(steps)
+    return RangeTest(settings, rates.tolist(), losses.tolist(), "completed")
+
+
+def fake_board(epochs: int = 4, seeds: int = 2):
+    """An experiment's board as a finished 3 × 2 grid (η × batch size) of the hyper-parameters lesson
+    would leave it, its figures made up: each variant's accuracy rises towards a ceiling that is
+    best at η = 0.25 and batch size 10, with a little noise per seed.  No training, no Optuna."""
+    from ...experiments import RunBegan, RunEnded, RunEpoch, RunOutcome, RunTask
+    from ...experiments.board import Board, grid_experiment
+
+    spec = load_lesson("hyper-parameters")
+    experiment = grid_experiment(
+        spec, {"learning_rate": [0.025, 0.25, 2.5], "batch_size": [10, 50]}, list(range(seeds)), {"epochs": epochs}
+    )
+    board = Board(experiment)
+    rng = np.random.default_rng(0)
+    for trial, changes in enumerate(experiment.grid()):
+        label = ", ".join(f"{name}={value}" for name, value in changes.items())
+        ceiling = 0.95 - 0.08 * abs(np.log10(changes["learning_rate"] / 0.25)) - 0.02 * (changes["batch_size"] == 50)
+        for seed in range(seeds):
+            task = RunTask(f"t{trial}-s{seed}", trial, label, changes, seed, {}, "val_accuracy")
+            board.hear(RunBegan(task))
+            value = 0.0
+            for epoch in range(1, epochs + 1):
+                value = ceiling - 0.3 * 0.5**epoch + 0.01 * rng.standard_normal()
+                board.hear(RunEpoch(task.key, trial, label, seed, {"epoch": epoch, "val_accuracy": value}))
+            outcome = RunOutcome(task.key, trial, label, changes, seed, "completed", value=value, seconds=1.0)
+            board.hear(RunEnded(outcome))
+    board.take()
+    return board
+
+
 def fake_model(kind: str = "mnist", steps: int = 1500) -> DashboardModel:
     """A model as the window would fill it mid-run, for the lesson behind ``kind``."""
     spec = load_lesson(LESSONS[kind])
@@ -103,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     model = fake_model(kind)
     dashboard = Dashboard(model)
     dashboard.update_tabs()
+    dashboard.lr_finder.load(model.network_spec, fake_range_test())
+    dashboard.experiments.show_board(fake_board())
     dashboard.resize(900, 650)
     dashboard.show()
     rng = np.random.default_rng(1)
