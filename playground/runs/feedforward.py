@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..datasets import Dataset
-from ..model import build_network
+from ..model import build_network, initialise
 from ..model.settings import AugmentationSettings, DatasetSettings, TrainingSettings
 from ..training import EpochRecord, FeedForwardTrainer, StepChunk, TrainingControl
 from ..training.metrics import MetricStream
@@ -113,5 +113,5 @@ class TrainingJob(RunnerJob):
 def fresh_network(spec, dtype=None):
     """Build and initialise the engine network for ``spec`` (raises NetworkFileError)."""
     network = build_network(spec) if dtype is None else build_network(spec, dtype)
-    network.initialize(spec.training.initializer, spec.training.seed)
+    initialise(network, spec)
     return network

@@ -36,7 +36,7 @@ from ..engine.dense_stack import (
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings
-from ..model import build_network, load_weights_into, with_overrides
+from ..model import build_network, initialise, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
 from .control import TrainingControl
@@ -354,7 +354,7 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
     network = build_network(spec)
     dataset, notes = load_run_data(spec, options)
-    network.initialize(spec.training.initializer, spec.training.seed)
+    initialise(network, spec)
     if options.load_weights:
         load_weights_into(network, options.load_weights)
     trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)
