@@ -5,6 +5,7 @@ in its own colour, with the figures the headless run gives."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from playground.training.lessons import load_lesson
 from playground.training.report import lesson_report
@@ -53,6 +54,13 @@ def test_train_runs_every_variant_and_each_curve_reaches_the_compare_panel(qtbot
     # the dashboard shows the network trained last: the neuron that started at w = b = 2
     assert window.model.network_spec.name == LABELS[-1]
     assert window.model.weights["out.weight"].shape == (1, 1)
+    # σ′(z) at the neuron's z is written above the curves, and the Cost tab marks it on the sigmoid
+    assert "σ′(z)" in panel.headline.text
+    assert dashboard.isTabVisible(dashboard.indexOf(dashboard.cost))
+    dashboard.show_panel("cost")
+    dashboard.refresh(force=True)
+    w, b = float(window.model.weights["out.weight"][0, 0]), float(window.model.weights["out.bias"][0])
+    assert dashboard.cost.neuron.z == pytest.approx(w + b)
 
 
 def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follows_it(qtbot, make_window):

@@ -19,6 +19,7 @@ from .augmentation import AugmentationPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
+from .cost import CostPanel
 from .data import DataPanel
 from .evaluation import EvaluationPanel
 from .feature_maps import FeatureMapsPanel
@@ -67,8 +68,15 @@ class Dashboard(QTabWidget):
         self.feature_maps = FeatureMapsPanel()
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
-        #: tabs shown only where they mean something (conv layers, image input)
-        self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
+        self.cost = CostPanel()
+        #: tabs shown only where they mean something (conv layers, image input, one sigmoid neuron)
+        self.optional_panels: list[Panel] = [
+            self.filters,
+            self.feature_maps,
+            self.convolution,
+            self.augmentation,
+            self.cost,
+        ]
         self.panels: list[Panel] = [
             self.loss,
             self.gradients,
@@ -93,6 +101,8 @@ class Dashboard(QTabWidget):
             "probabilities",
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
+            "Cost": "The sigmoid's slope at the neuron's z, the error each cost sends back, and the softmax "
+            "with the log-likelihood cost",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
