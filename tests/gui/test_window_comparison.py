@@ -4,9 +4,12 @@ in its own colour, with the figures the headless run gives."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from playground.engine.dense_stack import SATURATION
 from playground.training.lessons import load_lesson
 from playground.training.report import lesson_report
 
@@ -84,3 +87,28 @@ def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follow
     assert lesson_report(spec).epochs == (0, 50, 100, 150, 300)
     lab.stop(wait=True)
     assert window.state == "idle"
+
+
+def test_weight_initialization_overlays_each_initialiser_s_accuracy_and_saturation(qtbot, make_window, mnist_dir):
+    spec = load_lesson("weight-initialization")
+    spec.training = dataclasses.replace(spec.training, epochs=1)
+    window = make_window(spec, data_dir=mnist_dir)
+    window.pace_box.set_pace(None)
+    assert window.dashboard.compare.metric.currentData() == "val_accuracy"  # the lesson's figure
+    window.train()
+    qtbot.waitUntil(lambda: window.state == "idle", timeout=120000)
+    window._tick()
+    runs = {run.name: run for run in window.model.runs}
+    assert list(runs) == ["N(0, 1)", "N(0, 1/n_in)", "tanh, Xavier", "ReLU, He"]
+    accuracy = {name: run.history.epochs[-1].val_accuracy for name, run in runs.items()}
+    assert accuracy["N(0, 1/n_in)"] > accuracy["N(0, 1)"] + 0.05  # the real MNIST digits, 8k/2k
+    panel = window.dashboard.compare
+    window.dashboard.show_panel("compare")
+    for key in ("val_accuracy", "first_saturation"):
+        panel.show_metric(key)
+        window.dashboard.refresh(force=True)
+        drawn = {curve.opts["name"]: curve.getData() for curve in panel.curves}
+        assert all(len(drawn[name][0]) >= 1 for name in runs)
+    # the saturated hidden units at the start, in the series the Compare panel draws
+    saturated = {name: float(run.history.layer_metrics[0, 0, SATURATION]) for name, run in runs.items()}
+    assert saturated["N(0, 1)"] > 0.3 and saturated["N(0, 1/n_in)"] < 0.02
