@@ -362,6 +362,9 @@ class DashboardLab(LabBase):
         """Train every variant the lesson compares, in turn, each at its own learning rate and from
         its own fresh weights (the learning-rate box does not apply: the comparison may be of rates)."""
         self.keep_current_run()
+        # a comparison trained again replaces its variants' curves rather than piling up twins
+        self.model.runs[:] = [run for run in self.model.runs if run.name not in variants]
+        self.model.runs_changed()
         self._variants = variants
         job = TrainingJob.for_comparison(spec, self.data)
         if single_step:

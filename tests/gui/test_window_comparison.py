@@ -87,6 +87,13 @@ def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follow
     assert lesson_report(spec).epochs == (0, 50, 100, 150, 300)
     lab.stop(wait=True)
     assert window.state == "idle"
+    # Train again: the comparison starts over, and its variants' curves replace the earlier ones
+    kept = len(window.model.runs)
+    window.train()
+    qtbot.waitUntil(lambda: len(window.model.history) >= 3, timeout=30000)
+    names = [run.name for run in window.model.runs]
+    assert len(names) == len(set(names)) and len(names) <= kept + 1
+    lab.stop(wait=True)
 
 
 def test_weight_initialization_overlays_each_initialiser_s_accuracy_and_saturation(qtbot, make_window, mnist_dir):
