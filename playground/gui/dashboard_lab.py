@@ -478,13 +478,13 @@ class DashboardLab(LabBase):
         if job is None:
             return False
         changed = False
-        starts = job.stream.run_starts()
+        starts, end = job.stream.run_starts()
         for count, epochs, label in starts[self._runs_read :]:  # a comparison's next variant
             self._read(job, (count, epochs))
             self._begin_variant(job, label)
             changed = True
         self._runs_read = len(starts)
-        changed = self._read(job) or changed
+        changed = self._read(job, end) or changed
         weights, version = job.weights.get()
         if version != self._weights_seen and weights is not None:
             self._weights_seen = version

@@ -38,10 +38,12 @@ class RunStartLog:
         with self._lock:
             self._run_starts.append((self._count, len(self._epoch_records), event.label))
 
-    def run_starts(self) -> list[tuple[int, int, str]]:
-        """``(steps before it, epochs before it, label)`` of every variant a comparison began."""
+    def run_starts(self) -> tuple[list[tuple[int, int, str]], tuple[int, int]]:
+        """``(steps before it, epochs before it, label)`` of every variant a comparison began, and
+        the (steps, epochs) the stream held at that moment: a reader that reads no further than that
+        never takes a step of a variant whose start it has not seen (it reads them next time)."""
         with self._lock:
-            return list(self._run_starts)
+            return list(self._run_starts), (self._count, len(self._epoch_records))
 
 
 class MetricStream(RunStartLog):
