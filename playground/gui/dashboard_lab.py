@@ -390,7 +390,6 @@ class DashboardLab(LabBase):
         self.network, self.network_spec = job.networks[label], spec
         self.network_signature = run_signature(self.spec)
         self.model.set_network(spec)
-        self._weights_seen = job.weights.get()[1]  # what is there is the last variant's
         self.dashboard.update_tabs()
         number = list(self._variants).index(label) + 1
         self.message.emit(f"Variant {number} of {len(self._variants)}: {label}", 4000)
@@ -486,7 +485,9 @@ class DashboardLab(LabBase):
         self._runs_read = len(starts)
         changed = self._read(job, end) or changed
         weights, version = job.weights.get()
-        if version != self._weights_seen and weights is not None:
+        # in a comparison, only the weights of the variant shown (the next one's wait for its start)
+        ours = getattr(weights, "run", None) == self._variant
+        if version != self._weights_seen and weights is not None and ours:
             self._weights_seen = version
             self.model.set_weights(weights)
             if isinstance(weights, WeightsAt):

@@ -83,6 +83,7 @@ def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follow
     history = window.model.history
     assert history.steps[0] == 0 and history.last_step < 300  # this variant's own steps
     assert lab.timeline.last_step == history.last_step
+    assert window.model.weights.run == window.model.network_spec.name  # the variant shown, not the next
     assert lab.job.control.steps_per_second == 300.0  # the pace holds across variants
     assert lesson_report(spec).epochs == (0, 50, 100, 150, 300)
     lab.stop(wait=True)
