@@ -384,7 +384,6 @@ class DashboardLab(LabBase):
         if self._variant is not None:
             self.keep_current_run(self._variant)
         self._variant = label
-        self._rate.clear()  # the job counts this variant's samples from 0
         spec = dataclasses.replace(self._variants[label], name=label)
         self._forget_snapshots()
         self.model.set_history(MetricHistory())

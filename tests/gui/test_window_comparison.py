@@ -120,3 +120,13 @@ def test_weight_initialization_overlays_each_initialiser_s_accuracy_and_saturati
     # the saturated hidden units at the start, in the series the Compare panel draws
     saturated = {name: float(run.history.layer_metrics[0, 0, SATURATION]) for name, run in runs.items()}
     assert saturated["N(0, 1)"] > 0.3 and saturated["N(0, 1/n_in)"] < 0.02
+
+
+def test_the_rate_starts_again_when_a_comparison_s_next_variant_counts_from_zero():
+    from playground.runs.jobs import RateMeter
+
+    meter = RateMeter()
+    assert meter.add(0, now=0.0) is None
+    assert meter.add(1000, now=1.0) == 1000.0
+    assert meter.add(100, now=1.5) is None  # the next variant's count: no negative rate
+    assert meter.add(600, now=2.0) == 1000.0
