@@ -161,7 +161,9 @@ def test_lessons_are_listed_chapter_by_chapter_in_teaching_order():
     assert headings == [f"{number}. {chapter.title}" for number, chapter in enumerate(curriculum(), start=1)]
     listed = [line.split()[0] for line in lines if line.startswith(" ") and line.strip() != "(coming)"]
     assert listed == [name for chapter in curriculum() for name in chapter.lessons]
-    toy = next(line for line in lines if line.split()[0] == "toy-2d")
+    # each lesson with its title, in its chapter (toy-2d in the first)
+    toy = next(line for line in lines if line.split()[:1] == ["toy-2d"])
+    assert lines.index(headings[0]) < lines.index(toy) < lines.index(headings[1])
     assert "Classifying points in the plane" in toy
 
 

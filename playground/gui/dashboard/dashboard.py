@@ -21,6 +21,7 @@ from .bumps import BumpsPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
+from .cost import CostPanel
 from .data import DataPanel
 from .evaluation import EvaluationPanel
 from .experiments import ExperimentsPanel
@@ -81,12 +82,14 @@ class Dashboard(QTabWidget):
         self.neuron.weightsEdited.connect(self.weightsEdited)
         self.bumps = BumpsPanel()
         self.bumps.weightsEdited.connect(self.weightsEdited)
+        self.cost = CostPanel()
         self.lr_finder = LearningRateFinderPanel()
         self.experiments = ExperimentsPanel()
         self.parallel = ParallelPanel()
         self.lr_finder.experimentRequested.connect(self.compare_rates)
         #: tabs shown only where they mean something (conv layers, image input, a single neuron, a
-        #: hidden layer of sigmoid pairs on one input, a small dense network, the parallelisation lesson)
+        #: hidden layer of sigmoid pairs on one input, a small dense network,
+        #: one sigmoid neuron's cost, the parallelisation lesson)
         self.optional_panels: list[Panel] = [
             self.neuron,
             self.bumps,
@@ -95,6 +98,7 @@ class Dashboard(QTabWidget):
             self.feature_maps,
             self.convolution,
             self.augmentation,
+            self.cost,
             self.parallel,
         ]
         self.panels: list[Panel] = [
@@ -130,6 +134,8 @@ class Dashboard(QTabWidget):
             "LR finder": "The learning-rate finder: the cost against a rising η, and the range to train in",
             "Parallel": "One training step on one core and on all, and N variants in the time of one: measured here",
             "Experiments": "Variants of this network trained side by side on every core: curves, results, heat map",
+            "Cost": "The sigmoid's slope at the neuron's z, the error each cost sends back, and the softmax "
+            "with the log-likelihood cost",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
