@@ -69,9 +69,11 @@ def _run_family(family, spec, options, args, name: str) -> int:
     exploded, with the layer where it did; Ctrl+C stops between mini-batches."""
     from ..model import save_weights
     from ..training import ChunkEvent, Finished, RunStarted
+    from ..training.lesson_figures import lesson_figure
     from ..training.metrics import JsonLinesWriter
 
     run = family.start(spec, options)
+    figure = lesson_figure(spec.name, run) if spec is not None else None
     for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
     if run.description:
@@ -83,6 +85,8 @@ def _run_family(family, spec, options, args, name: str) -> int:
         for event in run.trainer.run():
             if writer:
                 writer.append(event)
+            if figure:
+                figure.observe(event)
             if isinstance(event, Finished):
                 finished = event
             elif isinstance(event, RunStarted):
@@ -104,7 +108,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
     finally:
         if writer:
             writer.close()
-    for line in family.summary_lines(run):
+    for line in family.summary_lines(run) + (figure.lines() if figure else []):
         print(line)
     if getattr(args, "save_weights", None):
         try:

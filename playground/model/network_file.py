@@ -54,6 +54,8 @@ PANEL_NAMES = (
     "convolution",
     "augmentation",
     "compare",
+    "descent",
+    "chain",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this
