@@ -233,7 +233,7 @@ def learning_rate_scene(x: np.ndarray, y: np.ndarray) -> DescentScene:
         ("η about right (1/λ_max)", 1.0 / high, 0.0),
         ("η too large (2.1/λ_max)", 2.1 / high, 0.0),
     ]
-    return _scene(model, "Learning rate on a round bowl (centred inputs)", runs, DESCENT_STEPS)
+    return _scene(model, "Learning rates, round bowl", runs, DESCENT_STEPS)
 
 
 #: how far the inputs move to make the narrow valley, and the momentum that crosses it
@@ -248,7 +248,7 @@ def momentum_scene(x: np.ndarray, y: np.ndarray) -> DescentScene:
     model = TwoParameterModel(x, y, shift=VALLEY_SHIFT)
     _, high = model.curvatures()
     runs = [("plain SGD", 1.0 / high, 0.0), (f"momentum μ = {VALLEY_MOMENTUM}", 1.0 / high, VALLEY_MOMENTUM)]
-    return _scene(model, f"Momentum in a narrow valley (inputs moved by +{VALLEY_SHIFT:g})", runs, VALLEY_STEPS)
+    return _scene(model, f"Momentum, narrow valley (x + {VALLEY_SHIFT:g})", runs, VALLEY_STEPS)
 
 
 __all__ = [

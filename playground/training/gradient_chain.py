@@ -89,6 +89,13 @@ def chain_product(links: list[ChainLink]) -> float:
     return product
 
 
+def times(factor: float) -> str:
+    """A factor as people read it: 4.2×, 68×, 5,120×, 3.1e+08×."""
+    if factor >= 1e6:
+        return f"{factor:.2g}×"
+    return f"{factor:,.0f}×" if factor >= 10 else f"{factor:.1f}×"
+
+
 def chain_sentence(links: list[ChainLink]) -> str:
     """One plain sentence: how many times larger or smaller the first layer's gradient is than the last's."""
     first, last = links[0].bias_gradient, links[-1].bias_gradient
@@ -96,12 +103,9 @@ def chain_sentence(links: list[ChainLink]) -> str:
     above = [link.layer for link in links[:-1] if link.factor is not None and link.factor > 1]
     if not math.isfinite(ratio):
         return "The gradient is not a finite number: it has exploded."
-    if ratio >= 1:
-        what = f"{ratio:,.0f}× larger" if ratio >= 10 else f"{ratio:.1f}× larger"
-    else:
-        what = f"{1 / ratio:,.0f}× smaller" if ratio <= 0.1 else f"{1 / ratio:.1f}× smaller"
+    what = f"{times(ratio)} larger" if ratio >= 1 else f"{times(1 / ratio)} smaller"
     factors = f"{len(above)} of the {len(links) - 1} factors are above 1" if above else "every factor is below 1"
     return f"‖∂C/∂b‖ of {links[0].layer} is {what} than that of {links[-1].layer}: {factors}."
 
 
-__all__ = ["ChainLink", "chain_applies", "chain_product", "chain_sentence", "gradient_chain"]
+__all__ = ["ChainLink", "chain_applies", "chain_product", "chain_sentence", "gradient_chain", "times"]

@@ -49,9 +49,9 @@ from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, 
 TRAIN_EVALUATION_LIMIT = 10_000
 
 
-#: what a run whose loss exploded should try, in the inspector's words
+#: what a run whose loss exploded should try, in the words of the training settings (file and inspector)
 DIVERGED_ADVICE = (
-    "Try a smaller learning rate, gradient clipping (clip_norm) or a smaller initialisation "
+    "Try a smaller learning rate, gradient clipping (the clip norm setting) or a smaller initialisation "
     "(normal-scaled, xavier or he)."
 )
 

@@ -12,6 +12,9 @@ feature_maps each conv and pool layer's maps for one input (a validation example
              a drawing on ``drawing_pad``), and the class probabilities
 convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
 augmentation training images and their augmented variants
+descent      loss surfaces with the optimiser's paths, a mini-batch gradient's noise, and runs
+             compared by examples seen and computing time (the gradient-descent lesson)
+chain        ∂C/∂b¹ as the lecture's product of f′(z)·w factors, live (the exploding-gradients lesson)
 images       image blocks and colour scales the image panels share
 compare      earlier runs overlaid on the current one
 preview      fake data, to run any panel on its own (``python -m playground.gui.dashboard``)

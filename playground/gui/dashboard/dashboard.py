@@ -16,10 +16,12 @@ from ...engine.dense_stack import BIAS_GRAD, SATURATION, WEIGHT_GRAD, WEIGHT_NOR
 from ...model.project import MetricHistory
 from .activations import ActivationPanel
 from .augmentation import AugmentationPanel
+from .chain import ChainPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .data import DataPanel
+from .descent import DescentPanel
 from .evaluation import EvaluationPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
@@ -67,8 +69,18 @@ class Dashboard(QTabWidget):
         self.feature_maps = FeatureMapsPanel()
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
-        #: tabs shown only where they mean something (conv layers, image input)
-        self.optional_panels: list[Panel] = [self.filters, self.feature_maps, self.convolution, self.augmentation]
+        self.descent = DescentPanel()
+        self.chain = ChainPanel()
+        #: tabs shown only where they mean something (conv layers, image input, a stack of dense
+        #: layers, the gradient-descent lesson)
+        self.optional_panels: list[Panel] = [
+            self.filters,
+            self.feature_maps,
+            self.convolution,
+            self.augmentation,
+            self.descent,
+            self.chain,
+        ]
         self.panels: list[Panel] = [
             self.loss,
             self.gradients,
@@ -93,6 +105,10 @@ class Dashboard(QTabWidget):
             "probabilities",
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
+            "Descent": "Loss surfaces with the optimiser's path, the noise of a mini-batch's gradient, and "
+            "batch sizes compared by examples seen and computing time",
+            "Gradient chain": "∂C/∂b of the first layer as a product of one f′(z)·w factor per layer, for one "
+            "example: above 1 the gradient explodes, below 1 it vanishes",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
