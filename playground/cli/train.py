@@ -71,8 +71,15 @@ def _run_family(family, spec, options, args, name: str) -> int:
     from ..training import ChunkEvent, Finished, RunStarted
     from ..training.lesson_figures import lesson_figure
     from ..training.metrics import JsonLinesWriter
+    from ..training.report import ReportTable, lesson_report
 
+    report = lesson_report(spec)
     run = family.start(spec, options)
+    # the lesson's effect as a table after the run (learning-slowdown: the cost at five epochs), and
+    # the figures of its own a lesson may add (gradient-descent: the gradient's noise per batch size)
+    table = ReportTable(report, name) if report else None
+    if table and not run.parts:
+        table.begin(name, run.trainer)
     figure = lesson_figure(spec.name, run) if spec is not None else None
     for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -91,12 +98,16 @@ def _run_family(family, spec, options, args, name: str) -> int:
                 finished = event
             elif isinstance(event, RunStarted):
                 print(f"{event.label}: {event.description}", file=sys.stderr)
+                if table:
+                    table.begin(event.label, run.parts[event.label].trainer)
             elif isinstance(event, ChunkEvent) and show_bar:
                 now = run.current()  # a comparison's variants may differ in batch size and epochs
                 done = event.first_step + event.steps - (event.epoch - 1) * now.steps_per_epoch
                 progress_bar(
                     done, now.steps_per_epoch, f"epoch {event.epoch}/{now.epochs}  loss {event.losses[-1]:.4f}"
                 )
+            if table:
+                table.take(event)
             line = family.line(event, run)
             if line is not None:
                 if show_bar:
@@ -108,7 +119,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
     finally:
         if writer:
             writer.close()
-    for line in family.summary_lines(run) + (figure.lines() if figure else []):
+    for line in family.summary_lines(run) + (table.lines() if table else []) + (figure.lines() if figure else []):
         print(line)
     if getattr(args, "save_weights", None):
         try:

@@ -27,7 +27,7 @@ from playground.datasets.dataset import Dataset, DatasetError, DatasetUnavailabl
 from playground.datasets.digits import make_digits
 from playground.datasets.idx import load_idx_folder
 from playground.datasets.remote import REMOTE_DATASETS, Cancel, Progress, cache_dir, download, is_cached, remote_dataset
-from playground.datasets.toys import make_function, make_parity, make_plane_dataset
+from playground.datasets.toys import make_function, make_one_example, make_parity, make_plane_dataset
 
 
 def load_mnist_family(
@@ -115,6 +115,7 @@ CATALOGUE: dict[str, CatalogEntry] = {
         _plane("moons", "Moons"),
         CatalogEntry("parity", "bits", "Parity", "Parity of bits", make_parity),
         CatalogEntry("function", "function", "Function", "Function to fit (1-D regression)", make_function),
+        CatalogEntry("one-example", "function", "Input 1 → 0", "One example: input 1, target 0", make_one_example),
         CatalogEntry("csv", "table", "CSV", "A CSV table (a file)", load_csv),
         CatalogEntry("adding", "sequence", "Adding problem", "The adding problem (sequences)"),
         CatalogEntry("numbers", "pairs", "Number words", "Czech → English number words"),

@@ -238,3 +238,23 @@ def make_function(
         + f": {n:,} random points (seed {seed}), "
         + _split_description(len(x_train), len(x_val)),
     )
+
+
+def make_one_example(*, seed: int = 0) -> Dataset:
+    """Nielsen's toy problem of chapter 3: a single neuron should turn the input 1 into the
+    output 0.  One example is the whole training set, and the validation set is the same
+    example, so the cost the views draw is exactly the cost the neuron is trained on (``seed``
+    is accepted as every loader's is, and changes nothing)."""
+    x = np.ones((1, 1), np.float32)
+    y = np.zeros((1, 1), np.float32)
+    return Dataset(
+        name="one-example",
+        x_train=x,
+        y_train=y,
+        x_val=x.copy(),
+        y_val=y.copy(),
+        input_shape=(1,),
+        n_outputs=1,
+        task="regression",
+        source="one example: input 1, target 0 (Nielsen, chapter 3), for training and validation alike",
+    )

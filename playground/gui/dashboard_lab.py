@@ -10,9 +10,17 @@ dashboard keeps the whole height for its plots.
 
 While a run is in progress the network belongs to the worker: the lab reads the metric
 stream and the weights slot and never calls the network.
+
+A lesson that compares variants (learning-slowdown's costs and starts, weight-initialization's
+initialisers) trains them all at each Train, one after the other, each from fresh weights: every
+variant becomes a run of its own, named by its label, kept under Compare runs as soon as the next
+one begins, so their curves overlay in their own colours while the current one draws live.  The
+dashboard shows the variant being trained (its network, its weights, its timeline).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
@@ -21,10 +29,12 @@ from ..datasets.catalog import CATALOGUE, names_of_kind
 from ..files import failure_message
 from ..model import NetworkFileError, analyse
 from ..model.project import EpochSummary, MetricHistory
+from ..model.variants import VariantError, variant_specs
 from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
 from ..runs.jobs import RateMeter, run_signature
 from ..runs.snapshots import SnapshotStore, WeightsAt
+from ..training.report import lesson_report
 from .dashboard import Dashboard, DashboardModel
 from .dashboard.diagnosis_strip import DiagnosisStrip
 from .dashboard.timeline import Timeline
@@ -67,6 +77,20 @@ def preferred_panel(spec) -> str:
     if panel:
         return panel
     return "data" if spec.dataset.name in names_of_kind("plane", "function") else "loss"
+
+
+#: the Compare panel's plot of each figure a lesson's report may name
+COMPARED_FIGURES = {"loss": "train_loss", "val_loss": "val_loss", "val_accuracy": "val_accuracy"}
+
+
+def compared_figure(spec) -> str | None:
+    """The Compare panel's plot for the figure ``spec``'s lesson reports, or None (none, or a bad one:
+    training says what is wrong with it)."""
+    try:
+        report = lesson_report(spec)
+    except NetworkFileError:
+        return None
+    return COMPARED_FIGURES.get(report.metric) if report else None
 
 
 def network_for(spec, weights=None):
@@ -122,6 +146,9 @@ class DashboardLab(LabBase):
         self.run_count = 0
         self._kept_history = None
         self._read_count = self._epochs_read = self._weights_seen = 0
+        #: a comparison's variants by label, while it trains, and how many of them have begun
+        self._variants: dict = {}
+        self._runs_read = 0
         self._rate = RateMeter()
         self._dataset_key = None
         self._data_announced = None
@@ -204,6 +231,9 @@ class DashboardLab(LabBase):
         ``network_for`` before anything changed), its history, and a fresh comparison entry."""
         self.keep_current_run()
         self.spec = spec
+        figure = compared_figure(spec) if spec is not None else None
+        if figure:
+            self.dashboard.compare.show_metric(figure)
         self._forget_snapshots()
         self.model.set_history(MetricHistory())
         self.start_new_run(keep_previous=False, network=network)
@@ -261,14 +291,15 @@ class DashboardLab(LabBase):
         self.dashboard.prime()
         self._update_progress(reset=True)
 
-    def keep_current_run(self) -> None:
-        """Add the current run's curves to Compare runs (once per run)."""
+    def keep_current_run(self, name: str | None = None) -> None:
+        """Add the current run's curves to Compare runs (once per run), as ``name`` (a compared
+        variant's label) or described by its settings."""
         history = self.model.history
         if len(history) == 0 or history is self._kept_history:
             return
         self.run_count += 1
         spec = self.network_spec or self.spec
-        if self.dashboard.keep_current_run(describe_run(spec, self.run_count)):
+        if self.dashboard.keep_current_run(name or describe_run(spec, self.run_count)):
             self._kept_history = history
 
     def train(self, learning_rate: float | None = None, single_step: bool = False) -> bool:
@@ -288,6 +319,13 @@ class DashboardLab(LabBase):
         if problems:
             self.message.emit(f"Cannot train: {problems[0].message}", 6000)
             return False
+        try:
+            variants = variant_specs(spec)
+        except VariantError as error:
+            self.message.emit(f"Cannot train: {error}", 8000)
+            return False
+        if len(variants) > 1:
+            return self._train_comparison(spec, dict(variants), single_step)
         if self.network is None or run_signature(spec) != self.network_signature:
             self.start_new_run(keep_previous=True)
             if self.network is None:
@@ -319,6 +357,38 @@ class DashboardLab(LabBase):
         self._loading_said = loading
         self.message.emit("Loading data…" if loading else "Training…", 3000)
         return True
+
+    def _train_comparison(self, spec, variants: dict, single_step: bool) -> bool:
+        """Train every variant the lesson compares, in turn, each at its own learning rate and from
+        its own fresh weights (the learning-rate box does not apply: the comparison may be of rates)."""
+        self.keep_current_run()
+        self._variants = variants
+        job = TrainingJob.for_comparison(spec, self.data)
+        if single_step:
+            job.control.step(1)
+        self._read_count = self._epochs_read = self._weights_seen = self._runs_read = 0
+        self._rate.clear()
+        self._data_announced = None
+        self.dashboard.set_draft(True)
+        self._start_job(job)
+        self.message.emit(f"Training {len(variants)} variants in turn: {', '.join(variants)}.", 6000)
+        return True
+
+    def _begin_variant(self, job: TrainingJob, label: str) -> None:
+        """A comparison began its next variant: keep the one before under its label, and show
+        this one (its network, its weights as they come, a fresh history and timeline)."""
+        if self.network_spec is not None and self.network_spec.name in self._variants:
+            self.keep_current_run(self.network_spec.name)
+        spec = dataclasses.replace(self._variants[label], name=label)
+        self._forget_snapshots()
+        self.model.set_history(MetricHistory())
+        self.network, self.network_spec = job.networks[label], spec
+        self.network_signature = run_signature(self.spec)
+        self.model.set_network(spec)
+        self._weights_seen = job.weights.get()[1]  # what is there is the last variant's
+        self.dashboard.update_tabs()
+        number = list(self._variants).index(label) + 1
+        self.message.emit(f"Variant {number} of {len(self._variants)}: {label}", 4000)
 
     def pause(self, paused: bool = True) -> None:
         super().pause(paused)
@@ -403,8 +473,29 @@ class DashboardLab(LabBase):
         if job is None:
             return False
         changed = False
-        total, new = job.stream.read_since(self._read_count, self._epochs_read)
-        self._read_count = total
+        starts = job.stream.run_starts()
+        for count, epochs, label in starts[self._runs_read :]:  # a comparison's next variant
+            self._read(job, (count, epochs))
+            self._begin_variant(job, label)
+            changed = True
+        self._runs_read = len(starts)
+        changed = self._read(job) or changed
+        weights, version = job.weights.get()
+        if version != self._weights_seen and weights is not None:
+            self._weights_seen = version
+            self.model.set_weights(weights)
+            if isinstance(weights, WeightsAt):
+                self.snapshots.add(weights.step + job.step_offset, weights)
+        if job.dataset is not None and self._data_announced is not job.dataset:
+            self._data_announced = job.dataset
+            self._announce_data(job)
+        return changed
+
+    def _read(self, job: TrainingJob, until: tuple[int, int] | None = None) -> bool:
+        """Take the steps and epochs the stream has (before ``until``) into the history."""
+        changed = False
+        total, new = job.stream.read_since(self._read_count, self._epochs_read, until)
+        self._read_count = max(self._read_count, total)
         self._epochs_read += len(new.epoch_records)
         history = self.model.history
         if len(new.steps):
@@ -425,15 +516,6 @@ class DashboardLab(LabBase):
             changed = True
         if changed:
             self.model.history_changed()
-        weights, version = job.weights.get()
-        if version != self._weights_seen and weights is not None:
-            self._weights_seen = version
-            self.model.set_weights(weights)
-            if isinstance(weights, WeightsAt):
-                self.snapshots.add(weights.step + job.step_offset, weights)
-        if job.dataset is not None and self._data_announced is not job.dataset:
-            self._data_announced = job.dataset
-            self._announce_data(job)
         return changed
 
     def _tick(self) -> None:
@@ -484,7 +566,10 @@ class DashboardLab(LabBase):
         self.dashboard.set_draft(False)
         if self.network is not None:
             self.model.set_weights(self.network.copy_state())
-        self.learningRateEnded.emit(job.control.learning_rate)
+        if job.networks:  # a comparison: its last variant joins the others; each had its own rate
+            self.keep_current_run(self.network_spec.name if self.network_spec is not None else None)
+        else:
+            self.learningRateEnded.emit(job.control.learning_rate)
         self._update_progress()
         finished = job.finished
         if job.error:

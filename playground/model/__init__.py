@@ -6,7 +6,7 @@ JSON form; import from here unless a module's own name says more.
 """
 
 from .analysis import Analysis, analyse, parameter_arrays
-from .build import build_encoder_decoder, build_network
+from .build import build_encoder_decoder, build_network, initialise
 from .network_file import load_spec, save_spec, spec_from_dict, spec_to_dict
 from .settings import AugmentationSettings, DatasetSettings, TrainingSettings, with_overrides
 from .spec import NetworkFileError, NetworkSpec, Node, Problem, empty_spec, encoder_decoder_spec, sequential_spec
@@ -26,6 +26,7 @@ __all__ = [
     "build_encoder_decoder",
     "build_network",
     "empty_spec",
+    "initialise",
     "encoder_decoder_spec",
     "load_spec",
     "load_weights_into",

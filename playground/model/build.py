@@ -11,6 +11,14 @@ from .analysis import analyse
 from .spec import NetworkFileError, NetworkSpec
 
 
+def initialise(network, spec: NetworkSpec) -> None:
+    """Draw ``network``'s weights as ``spec`` asks: its initialiser and seed, then the starting values
+    a lesson's variant fixes (``spec.starting_parameters``, checked when the variant was made)."""
+    network.initialize(spec.training.initializer, spec.training.seed)
+    if spec.starting_parameters:
+        network.load_state(spec.starting_parameters)
+
+
 def build_network(spec: NetworkSpec, dtype=np.float32) -> Network | EncoderDecoder:
     """The engine's network for a valid spec; raises NetworkFileError naming the first problem.
 

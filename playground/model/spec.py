@@ -49,6 +49,10 @@ class NetworkSpec:
     #: greedy pretraining of a stack of RBMs and the fine-tuning after it (the ``pretraining``
     #: entry of the file's ``training`` section); written only when it differs from the defaults
     pretraining: PretrainingSettings = field(default_factory=PretrainingSettings)
+    #: values that replace the initialiser's draw for some parameters, keyed like a weights file
+    #: (``"out.weight"``): a lesson's variant that starts a neuron at w = 2, b = 2 (``variants``).
+    #: Never written to a file: a network file's weights are drawn, and a weights file holds the rest
+    starting_parameters: dict = field(default_factory=dict)
     #: where each id was last seen in ``nodes``, so ``node`` is O(1); see ``node``
     _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -11,6 +11,12 @@ and a variant of an experiment mean the same thing and are checked by the same r
 - ``"rnn.type": "simple_rnn"``: layer ``rnn`` becomes another type, keeping the config fields
   both types have (its hidden size, say).
 
+A lesson's variant may also fix where some parameters start, in a ``"parameters"`` entry keyed
+like a weights file (``{"out.weight": [[2.0]], "out.bias": [2.0]}``: Nielsen's neuron that starts
+badly wrong).  They replace the initialiser's draw for those parameters only, and are checked
+against the variant's own network (every key a parameter, every shape its shape, every value a
+finite number) with a weights file's words.
+
 Every change goes through the editor's own edits (``edits.set_setting``, ``set_layer_config``), so
 a value the inspector would refuse is refused here with the same words, and the changed network
 must pass the same analysis as a network file: a variant that makes the network invalid is an
@@ -22,12 +28,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..engine.config import fields_of
 from ..engine.costs import check_cost_fits
 from ..engine.layers import LAYER_TYPES, layer_class
-from .analysis import analyse
+from .analysis import analyse, parameter_arrays
 from .edits import EditError, output_activation, set_layer_config, set_setting
 from .spec import NetworkFileError, NetworkSpec, Node
+from .weights import check_weights
 
 #: the key of a change that swaps a layer's type rather than a config field
 TYPE_KEY = "type"
@@ -39,10 +48,12 @@ class VariantError(NetworkFileError):
 
 @dataclass(frozen=True)
 class Variant:
-    """A label and the changes that make it from the base network (empty: the base itself)."""
+    """A label, the changes that make it from the base network (empty: the base itself) and the
+    starting values of some parameters (empty: all drawn by the initialiser)."""
 
     label: str
     changes: dict
+    parameters: dict = dataclasses.field(default_factory=dict)
 
 
 def _with_layer_type(spec: NetworkSpec, node_id: str, type_id: str) -> NetworkSpec:
@@ -92,6 +103,25 @@ def apply_changes(spec: NetworkSpec, changes: dict, label: str = "") -> NetworkS
     return changed
 
 
+def with_starting_parameters(spec: NetworkSpec, parameters: dict, label: str = "") -> NetworkSpec:
+    """``spec`` whose run starts ``parameters`` (``{"out.bias": [2.0]}``) where given, or
+    VariantError naming the variant, the layer and both shapes when they do not fit its network."""
+    if not parameters:
+        return spec
+    where = f'variant "{label}"' if label else "variant"
+    if not isinstance(parameters, dict):
+        raise VariantError(f'{where}: "parameters" must be an object of "layer.parameter": numbers')
+    expected = parameter_arrays(spec, np.float64)
+    try:
+        values = {str(key): np.asarray(value, np.float64) for key, value in parameters.items()}
+        # only the parameters given are expected: the others keep the initialiser's draw
+        check_weights(values, {key: expected[key] for key in values if key in expected}, where)
+    except (TypeError, ValueError) as error:  # a WeightsError, or numbers that are not an array
+        message = str(error)
+        raise VariantError(message if message.startswith(where) else f"{where}: {message}") from None
+    return dataclasses.replace(spec, starting_parameters={**spec.starting_parameters, **values})
+
+
 def lesson_variants(spec: NetworkSpec) -> list[Variant]:
     """The variants a lesson compares (its ``"compare"`` list of ``{"label", "changes"}``), or []
     for a network that compares nothing."""
@@ -105,7 +135,7 @@ def lesson_variants(spec: NetworkSpec) -> list[Variant]:
     labels = [entry["label"] for entry in compare]
     if len(set(labels)) != len(labels):
         raise VariantError(f"lesson: the compared variants need different labels, not {labels}")
-    return [Variant(entry["label"], entry.get("changes", {})) for entry in compare]
+    return [Variant(entry["label"], entry.get("changes", {}), entry.get("parameters", {})) for entry in compare]
 
 
 def variant_specs(spec: NetworkSpec) -> list[tuple[str, NetworkSpec]]:
@@ -114,7 +144,23 @@ def variant_specs(spec: NetworkSpec) -> list[tuple[str, NetworkSpec]]:
     variants = lesson_variants(spec)
     if not variants:
         return [(spec.name or "network", spec)]
-    return [(variant.label, apply_changes(spec, variant.changes, variant.label)) for variant in variants]
+    return [
+        (
+            variant.label,
+            with_starting_parameters(
+                apply_changes(spec, variant.changes, variant.label), variant.parameters, variant.label
+            ),
+        )
+        for variant in variants
+    ]
 
 
-__all__ = ["TYPE_KEY", "Variant", "VariantError", "apply_changes", "lesson_variants", "variant_specs"]
+__all__ = [
+    "TYPE_KEY",
+    "Variant",
+    "VariantError",
+    "apply_changes",
+    "lesson_variants",
+    "variant_specs",
+    "with_starting_parameters",
+]

@@ -59,6 +59,12 @@ class DataStore:
             self._key, self._value = key, (dataset, note)
             return self._value
 
+    def run_data(self, spec, options=None) -> tuple[Dataset, list[str]]:
+        """The data ``spec`` trains on, from this store, with its note (if any) as a list: what
+        ``RunOptions.load_data`` asks for, so a family's own ``start`` loads through the window."""
+        dataset, note = self.get(spec.dataset, spec.training.seed, spec.training.train_limit)
+        return dataset, [note] if note else []
+
     def cached(self, settings: DatasetSettings, seed: int, train_limit: int = 0):
         with self._lock:
             if self._value is not None and self._key[:3] == (settings, seed, train_limit):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..training.metrics import RunStartLog
 from ..training.protocol import RunStarted
 from ..training.sequence_events import SequenceChunk, SequenceEpoch
 from .jobs import LatestSlot
@@ -34,7 +35,7 @@ class SequenceSnapshot:
     epoch_records: list[SequenceEpoch]
 
 
-class SequenceStream:
+class SequenceStream(RunStartLog):
     """Keeps the last ``capacity`` steps, every epoch's figures, and the newest samples.
 
     ``gates`` holds ``(step, forget (T,), input (T,))`` of the newest LSTM chunk;
@@ -55,9 +56,7 @@ class SequenceStream:
         self._gate_means = np.full((capacity, 2), np.nan, np.float32)
         self._time_grads = np.full((capacity, 1), np.nan, np.float32)
         self._epoch_records: list[SequenceEpoch] = []
-        #: (steps appended before it, epochs recorded before it, label) of every ``RunStarted``:
-        #: a comparison trains its networks in turn, and the lab starts a new run at each
-        self._run_starts: list[tuple[int, int, str]] = []
+        self._run_starts: list[tuple[int, int, str]] = []  # see RunStartLog
 
     def append(self, event) -> None:
         if isinstance(event, SequenceChunk):
@@ -70,13 +69,7 @@ class SequenceStream:
             with self._lock:
                 self._epoch_records.append(light)
         elif isinstance(event, RunStarted):
-            with self._lock:
-                self._run_starts.append((self._count, len(self._epoch_records), event.label))
-
-    def run_starts(self) -> list[tuple[int, int, str]]:
-        """``(steps before it, epochs before it, label)`` of every network a comparison began."""
-        with self._lock:
-            return list(self._run_starts)
+            self._note_run_start(event)
 
     def _append_chunk(self, chunk: SequenceChunk) -> None:
         grads = np.asarray(chunk.time_grad_norms, np.float32).reshape(chunk.steps, -1)

@@ -55,6 +55,10 @@ class RunOptions:
     load_weights: Path | None = None
     #: download progress, ``progress(bytes_done, bytes_total)``, where a dataset must be fetched
     progress: Callable[[int, int], None] | None = None
+    #: ``load_data(spec, options) -> (dataset, notes)`` where the caller keeps the data (the
+    #: window's store: loaded once for every variant of a comparison, its notes in the window's
+    #: words); None: ``training.data.load_run_data``
+    load_data: Callable | None = None
 
     def training_changes(self) -> dict:
         """The chosen values of the settings every family's ``training`` section has, for

@@ -29,7 +29,22 @@ class Snapshot:
     epoch_records: list[EpochRecord]
 
 
-class MetricStream:
+class RunStartLog:
+    """Where each ``RunStarted`` fell in a stream: a lesson's comparison trains its variants in
+    turn, and a reader starts a new run at each.  A stream that mixes this in has ``_lock``,
+    ``_count`` (steps appended) and ``_epoch_records``."""
+
+    def _note_run_start(self, event: RunStarted) -> None:
+        with self._lock:
+            self._run_starts.append((self._count, len(self._epoch_records), event.label))
+
+    def run_starts(self) -> list[tuple[int, int, str]]:
+        """``(steps before it, epochs before it, label)`` of every variant a comparison began."""
+        with self._lock:
+            return list(self._run_starts)
+
+
+class MetricStream(RunStartLog):
     """Keeps the last ``capacity`` steps and every epoch record."""
 
     def __init__(self, capacity: int = 50_000):
@@ -47,6 +62,7 @@ class MetricStream:
             self._accuracies = np.zeros(self.capacity, np.float32)
             self._metrics = np.zeros((self.capacity, max(len(self._layer_ids), 1), 4), np.float32)
             self._epoch_records: list[EpochRecord] = []
+            self._run_starts: list[tuple[int, int, str]] = []  # see RunStartLog
 
     def append(self, event) -> None:
         if isinstance(event, EpochRecord):
@@ -54,6 +70,8 @@ class MetricStream:
                 self._epoch_records.append(event)
         elif isinstance(event, StepChunk):
             self._append_chunk(event)
+        elif isinstance(event, RunStarted):
+            self._note_run_start(event)
 
     def _append_chunk(self, chunk: StepChunk) -> None:
         with self._lock:
@@ -81,15 +99,19 @@ class MetricStream:
             self._metrics[positions] = chunk.layer_metrics
             self._count += n
 
-    def read_since(self, count: int = 0, epochs_seen: int = 0) -> tuple[int, Snapshot]:
+    def read_since(
+        self, count: int = 0, epochs_seen: int = 0, until: tuple[int, int] | None = None
+    ) -> tuple[int, Snapshot]:
         """The steps appended after the first ``count`` (at most the ring's capacity) and the
-        epoch records after the first ``epochs_seen``, with the new total step count.
+        epoch records after the first ``epochs_seen``, with the new total step count; with
+        ``until`` (steps, epochs), only what came before that point (a variant's start).
 
         A reader that polls keeps the total and passes it back next time, so each look
         copies only what is new.
         """
         with self._lock:
-            total = self._count
+            total = self._count if until is None else min(self._count, until[0])
+            epochs_end = len(self._epoch_records) if until is None else until[1]
             n = min(total - count, self.capacity)
             positions = (total - n + np.arange(n)) % self.capacity
             return total, Snapshot(
@@ -99,7 +121,7 @@ class MetricStream:
                 self._accuracies[positions],
                 list(self._layer_ids),
                 self._metrics[positions],
-                list(self._epoch_records[epochs_seen:]),
+                list(self._epoch_records[epochs_seen:epochs_end]),
             )
 
     def snapshot(self) -> Snapshot:

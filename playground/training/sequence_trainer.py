@@ -36,7 +36,7 @@ from ..engine.layers.dropout import seed_kernel_random
 from ..engine.layers.recurrent_base import RecurrentLayer
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
-from ..model import NetworkSpec, build_network, load_weights_into, with_overrides
+from ..model import NetworkSpec, build_network, initialise, load_weights_into, with_overrides
 from ..model.settings import DatasetSettings, TrainingSettings
 from .control import TrainingControl
 from .families import Family, PreparedRun, RunOptions, register_family
@@ -231,7 +231,7 @@ class SequenceTrainer:
 def sequence_trainer_for(spec: NetworkSpec, control: TrainingControl | None = None, **options) -> SequenceTrainer:
     """Build, initialise (seeded) and load the data of a recurrent network file: everything a run needs."""
     network = build_network(spec)
-    network.initialize(spec.training.initializer, spec.training.seed)
+    initialise(network, spec)
     data = load_sequence_data(spec.dataset, spec.training.seed)
     return SequenceTrainer(network, data, spec.training, control=control, **options)
 

@@ -36,7 +36,7 @@ from ..engine.dense_stack import (
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
 from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
-from ..model import build_network, load_weights_into, with_overrides
+from ..model import build_network, initialise, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
 from .control import TrainingControl
@@ -320,6 +320,32 @@ class FeedForwardTrainer:
         layer = self.network.first_nonfinite_layer(self._inputs[rows], self.t_train[rows])
         return Finished.diverged(layer, self.steps_done, epoch, self.steps_done, self.history, DIVERGED_ADVICE)
 
+    def measure(self, epoch: int = 0, seconds: float = 0.0) -> EpochRecord:
+        """The figures of an epoch that took ``seconds``, for the weights as they are now; epoch 0,
+        before training, is where a lesson's report starts (the cost a neuron starts from)."""
+        # train figures are evaluated afresh (no dropout, weights fixed), so train and
+        # validation compare like with like: the gap between them is the overfitting lesson
+        train_loss, train_accuracy = evaluate(
+            self.network,
+            self.x_train[:TRAIN_EVALUATION_LIMIT],
+            self.t_train[:TRAIN_EVALUATION_LIMIT],
+            self.classify,
+        )
+        val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
+        rate = len(self.x_train) / seconds if seconds > 0 else 0.0
+        return EpochRecord(
+            epoch,
+            self.steps_done,
+            train_loss,
+            val_loss,
+            train_accuracy,
+            val_accuracy,
+            seconds,
+            rate,
+            self.examples,
+            self.compute_seconds,
+        )
+
     def run(self) -> Iterator[StepChunk | EpochRecord | Finished]:
         settings = self.settings
         rng = np.random.default_rng(settings.seed)
@@ -345,28 +371,7 @@ class FeedForwardTrainer:
                 if outcome is not None:
                     yield self._diverged(source, outcome, batch_size, epoch)
                     return
-            seconds = time.perf_counter() - started
-            # train figures are evaluated afresh (no dropout, weights fixed), so train and
-            # validation compare like with like: the gap between them is the overfitting lesson
-            train_loss, train_accuracy = evaluate(
-                self.network,
-                self.x_train[:TRAIN_EVALUATION_LIMIT],
-                self.t_train[:TRAIN_EVALUATION_LIMIT],
-                self.classify,
-            )
-            val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
-            record = EpochRecord(
-                epoch,
-                self.steps_done,
-                train_loss,
-                val_loss,
-                train_accuracy,
-                val_accuracy,
-                seconds,
-                n / seconds if seconds > 0 else 0.0,
-                self.examples,
-                self.compute_seconds,
-            )
+            record = self.measure(epoch, time.perf_counter() - started)
             self.history.append(record)
             yield record
         yield Finished.completed(f"trained {settings.epochs} epochs", settings.epochs, self.steps_done, self.history)
@@ -378,8 +383,8 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     spec.training = with_overrides(spec.training, **options.training_changes(), train_limit=options.train_limit)
     spec.dataset = with_overrides(spec.dataset, name=options.dataset, label_column=options.label_column)
     network = build_network(spec)
-    dataset, notes = load_run_data(spec, options)
-    network.initialize(spec.training.initializer, spec.training.seed)
+    dataset, notes = (options.load_data or load_run_data)(spec, options)
+    initialise(network, spec)
     if options.load_weights:
         load_weights_into(network, options.load_weights)
     trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)

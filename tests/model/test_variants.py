@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
-from playground.model import sequential_spec
+from playground.model import build_network, initialise, sequential_spec
 from playground.model.variants import VariantError, apply_changes, lesson_variants, variant_specs
 from playground.training.families import RunOptions, family_of
 from playground.training.lessons import curriculum, load_lesson
@@ -99,3 +100,43 @@ def test_a_comparison_trains_every_variant_in_turn_at_its_own_rate():
     assert {rate for label, rate in rates if label == "fast"} == {3.0}
     alone = family_of(spec).start(spec, RunOptions(compare=False))
     assert not alone.parts and alone.current() is alone
+
+
+def test_a_variant_starts_its_parameters_where_the_lesson_says_and_draws_the_rest():
+    spec = load_lesson("learning-slowdown")
+    run = family_of(spec).start(spec)
+    starts = {label: part.model.state() for label, part in run.parts.items()}
+    assert float(starts["quadratic, w=0.6 b=0.9"]["out.weight"][0, 0]) == pytest.approx(0.6)
+    assert float(starts["quadratic, w=0.6 b=0.9"]["out.bias"][0]) == pytest.approx(0.9)
+    assert float(starts["cross-entropy, w=2 b=2"]["out.weight"][0, 0]) == 2.0
+    # a parameter the variant leaves alone keeps the initialiser's draw
+    net = small_net()
+    hidden = net.nodes[1].id
+    net.lesson = {"compare": [{"label": "fixed bias", "changes": {}, "parameters": {"out.bias": [0.5, -0.5]}}]}
+    ((label, variant),) = variant_specs(net)
+    drawn, fixed = build_network(net), build_network(variant)
+    initialise(drawn, net)
+    initialise(fixed, variant)
+    drawn, fixed = drawn.state(), fixed.state()
+    assert np.array_equal(fixed["out.bias"], np.array([0.5, -0.5], np.float32))
+    assert np.array_equal(fixed[f"{hidden}.weight"], drawn[f"{hidden}.weight"])
+    assert net.starting_parameters == {}  # the base network is untouched
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        ({"out.weight": [0.6]}, 'layer "out": "weight" has shape [1]'),
+        ({"out.gain": [[1.0]]}, 'no parameter "out.gain"'),
+        ({"out.bias": [float("nan")]}, "finite"),
+        ({"out.bias": ["two"]}, "two"),
+        ([0.6, 0.9], '"parameters" must be an object'),
+    ],
+)
+def test_starting_parameters_that_do_not_fit_are_refused_naming_the_variant(parameters, words):
+    spec = load_lesson("learning-slowdown")
+    spec.lesson["compare"] = [{"label": "odd start", "changes": {}, "parameters": parameters}]
+    with pytest.raises(VariantError) as raised:
+        variant_specs(spec)
+    message = str(raised.value)
+    assert message.startswith('variant "odd start"') and words in message and "\n" not in message

@@ -143,6 +143,10 @@ class ComparePanel(Panel):
     def versions(self, model: DashboardModel) -> tuple:
         return model.history_version, model.runs_version, model.context_version
 
+    def show_metric(self, key: str) -> None:
+        """Plot ``key`` (one of ``METRICS``): a lesson's comparison opens on the figure it is about."""
+        self.metric.setCurrentIndex(list(METRICS).index(key))
+
     def _redraw(self):
         if self._model is not None:
             self.refresh(self._model, force=True)
