@@ -241,13 +241,18 @@ VALLEY_SHIFT = 3.0
 VALLEY_MOMENTUM = 0.9
 
 
+#: the valley's learning rate, in units of 1/λ_max: large enough that plain steps bounce between the walls
+VALLEY_RATE = 1.8
+
+
 def momentum_scene(x: np.ndarray, y: np.ndarray) -> DescentScene:
-    """Plain gradient descent against momentum, both at η = 1/λ_max, on the narrow valley that
+    """Plain gradient descent against momentum, both at η = 1.8/λ_max, on the narrow valley that
     inputs far from 0 make: the plain steps bounce between the walls and barely move along the
     floor; momentum's velocity adds up along the floor and cancels across it."""
     model = TwoParameterModel(x, y, shift=VALLEY_SHIFT)
     _, high = model.curvatures()
-    runs = [("plain SGD", 1.0 / high, 0.0), (f"momentum μ = {VALLEY_MOMENTUM}", 1.0 / high, VALLEY_MOMENTUM)]
+    eta = VALLEY_RATE / high
+    runs = [("plain SGD", eta, 0.0), (f"momentum μ = {VALLEY_MOMENTUM}", eta, VALLEY_MOMENTUM)]
     return _scene(model, f"Momentum, narrow valley (x + {VALLEY_SHIFT:g})", runs, VALLEY_STEPS)
 
 

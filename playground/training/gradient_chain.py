@@ -103,6 +103,8 @@ def chain_sentence(links: list[ChainLink]) -> str:
     above = [link.layer for link in links[:-1] if link.factor is not None and link.factor > 1]
     if not math.isfinite(ratio):
         return "The gradient is not a finite number: it has exploded."
+    if ratio == 0:
+        return f"No gradient reaches {links[0].layer}: a factor on the way back is 0 (dead units)."
     what = f"{times(ratio)} larger" if ratio >= 1 else f"{times(1 / ratio)} smaller"
     factors = f"{len(above)} of the {len(links) - 1} factors are above 1" if above else "every factor is below 1"
     return f"‖∂C/∂b‖ of {links[0].layer} is {what} than that of {links[-1].layer}: {factors}."

@@ -129,3 +129,11 @@ def test_train_exploding_gradients_prints_the_figure_and_fails_for_the_diverged_
     assert "‖∂C/∂b‖ per layer, input side first:" in captured.out
     assert "N(0, 1): the loss exploded" in captured.err
     assert "finished 5 epochs" in captured.out
+
+
+def test_a_chain_with_no_gradient_left_says_so():
+    from playground.training.gradient_chain import ChainLink
+
+    links = [ChainLink("fc1", 0.0, 0.0, 2.0, "out"), ChainLink("out", 0.5, None, None)]
+    assert "No gradient reaches fc1" in chain_sentence(links)
+    assert "exploded" in chain_sentence([ChainLink("fc1", float("inf"), 1.0, 1.0, "out"), links[1]])

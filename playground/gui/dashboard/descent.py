@@ -195,7 +195,11 @@ class DescentPanel(Panel):
         self._run_curves = []
         self.runs_drawn = {}
         runs = [(run.name, run.color, run.history) for run in model.runs if run.visible]
-        runs.append(("this run", "#111827", model.history))
+        # the live run, named as a compared variant is; once kept (a comparison's last variant) it is drawn once
+        live = getattr(model.network_spec, "name", "") or "this run"
+        kept = {run.name: len(run.history.epochs) for run in model.runs}
+        if kept.get(live) != len(model.history.epochs):
+            runs.append((live, "#111827", model.history))
         for name, color, history in runs:
             epochs = [e for e in history.epochs if e.examples > 0]
             if not epochs:
