@@ -175,7 +175,9 @@ class ExplodingGradientsFigure(LessonFigure):
                 out.append("  ‖∂C/∂b‖ per layer, input side first:")
                 out.append("    " + "".join(f"{layer_id:>10}" for layer_id in v.layer_ids))
                 out.append("    " + "".join(f"{s:>10.3g}" for s in v.first_speeds) + "   at step 0")
-                out.append("    " + "".join(f"{s:>10.3g}" for s in v.last_speeds) + f"   at step {v.last_step}")
+                diverged = v.finished is not None and v.finished.reason == "diverged"
+                where = f"at step {v.last_step}" + (", where it diverged" if diverged else "")
+                out.append("    " + "".join(f"{s:>10.3g}" for s in v.last_speeds) + f"   {where}")
             chain = self.chains.get(v.label)
             if chain:
                 factors = " · ".join(f"{link.factor:.2f}" for link in chain[:-1])

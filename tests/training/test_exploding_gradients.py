@@ -128,7 +128,7 @@ def test_train_exploding_gradients_prints_the_figure_and_fails_for_the_diverged_
     captured = capsys.readouterr()
     assert "‖∂C/∂b‖ per layer, input side first:" in captured.out
     assert "N(0, 1): the loss exploded" in captured.err
-    assert "finished 5 epochs" in captured.out
+    assert "finished 3 epochs" in captured.out and "validation accuracy (%), by epoch:" in captured.out
 
 
 def test_a_chain_with_no_gradient_left_says_so():
