@@ -198,6 +198,8 @@ class DescentScene:
     minimum: tuple[float, float]
     curvatures: tuple[float, float]
     paths: list[DescentPath]
+    #: the cost at the minimum: the least any path can reach
+    least_cost: float = 0.0
 
 
 #: steps each path takes on the bowl: enough for the right rate to arrive and the small one not to
@@ -219,7 +221,8 @@ def _scene(model: TwoParameterModel, title: str, runs, steps: int, span: float =
     pad = 0.4 * span
     weights = np.linspace(min(ws) - pad, max(ws) + pad, size)
     biases = np.linspace(min(bs) - pad, max(bs) + pad, size)
-    return DescentScene(title, model.surface(weights, biases), (w_min, b_min), (low, high), paths)
+    least = model.loss_and_gradient(w_min, b_min)[0]
+    return DescentScene(title, model.surface(weights, biases), (w_min, b_min), (low, high), paths, least)
 
 
 def learning_rate_scene(x: np.ndarray, y: np.ndarray) -> DescentScene:

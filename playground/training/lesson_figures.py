@@ -143,7 +143,7 @@ def surface_lines() -> list[str]:
     out = ["", "A linear neuron a = w·x + b (two parameters) on the sine set, the engine's SGD from (w, b) = (−2, 2):"]
     for scene in (learning_rate_scene(data.x_train, data.y_train), momentum_scene(data.x_train, data.y_train)):
         low, high = scene.curvatures
-        out.append(f"  {scene.title}: λ_min {low:.3f}, λ_max {high:.3f}, least cost {scene.surface.losses.min():.4f}")
+        out.append(f"  {scene.title}: λ_min {low:.3f}, λ_max {high:.3f}, least cost {scene.least_cost:.4f}")
         for path in scene.paths:
             ended = "diverged" if path.diverged else "ended"
             out.append(

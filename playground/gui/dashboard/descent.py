@@ -56,7 +56,7 @@ def draw_scene(plot: pg.PlotItem, scene: DescentScene) -> list[pg.PlotDataItem]:
         contour.setParentItem(image)
     plot.plot([scene.minimum[0]], [scene.minimum[1]], pen=None, symbol="+", symbolSize=14, symbolPen="#111827")
     curves = []
-    for path, color in zip(scene.paths, PATH_COLORS):
+    for k, (path, color) in enumerate(zip(scene.paths, PATH_COLORS)):
         ended = " (diverged)" if path.diverged else ""
         curves.append(
             plot.plot(
@@ -70,6 +70,7 @@ def draw_scene(plot: pg.PlotItem, scene: DescentScene) -> list[pg.PlotDataItem]:
                 name=f"{path.label}{ended}",
             )
         )
+        curves[-1].setZValue(len(scene.paths) - k)  # the first path on top: plain SGD hides in momentum's wake
     plot.setXRange(w0, w1, padding=0)
     plot.setYRange(b0, b1, padding=0)
     plot.setLabel("bottom", "weight w")
