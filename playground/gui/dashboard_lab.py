@@ -146,9 +146,10 @@ class DashboardLab(LabBase):
         self.run_count = 0
         self._kept_history = None
         self._read_count = self._epochs_read = self._weights_seen = 0
-        #: a comparison's variants by label, while it trains, and how many of them have begun
+        #: a comparison's variants by label, how many of them have begun, and the one training
         self._variants: dict = {}
         self._runs_read = 0
+        self._variant: str | None = None
         self._rate = RateMeter()
         self._dataset_key = None
         self._data_announced = None
@@ -362,6 +363,9 @@ class DashboardLab(LabBase):
         """Train every variant the lesson compares, in turn, each at its own learning rate and from
         its own fresh weights (the learning-rate box does not apply: the comparison may be of rates)."""
         self.keep_current_run()
+        # a comparison trained again replaces its variants' curves rather than piling up twins
+        self.model.runs[:] = [run for run in self.model.runs if run.name not in variants]
+        self.model.runs_changed()
         self._variants = variants
         job = TrainingJob.for_comparison(spec, self.data)
         if single_step:
@@ -377,8 +381,9 @@ class DashboardLab(LabBase):
     def _begin_variant(self, job: TrainingJob, label: str) -> None:
         """A comparison began its next variant: keep the one before under its label, and show
         this one (its network, its weights as they come, a fresh history and timeline)."""
-        if self.network_spec is not None and self.network_spec.name in self._variants:
-            self.keep_current_run(self.network_spec.name)
+        if self._variant is not None:
+            self.keep_current_run(self._variant)
+        self._variant = label
         spec = dataclasses.replace(self._variants[label], name=label)
         self._forget_snapshots()
         self.model.set_history(MetricHistory())
@@ -567,7 +572,9 @@ class DashboardLab(LabBase):
         if self.network is not None:
             self.model.set_weights(self.network.copy_state())
         if job.networks:  # a comparison: its last variant joins the others; each had its own rate
-            self.keep_current_run(self.network_spec.name if self.network_spec is not None else None)
+            if self._variant is not None:
+                self.keep_current_run(self._variant)
+            self._variant = None
         else:
             self.learningRateEnded.emit(job.control.learning_rate)
         self._update_progress()

@@ -53,6 +53,7 @@ PANEL_NAMES = (
     "feature-maps",
     "convolution",
     "augmentation",
+    "cost",
     "compare",
     "descent",
     "chain",

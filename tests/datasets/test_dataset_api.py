@@ -25,6 +25,7 @@ def test_dataset_names_are_the_documented_ones():
         "moons",
         "parity",
         "function",
+        "one-example",
         "csv",
     )
     assert set(datasets.__all__) >= {"Dataset", "DatasetError", "DatasetUnavailable", "download", "is_cached"}

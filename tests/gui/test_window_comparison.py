@@ -4,8 +4,12 @@ in its own colour, with the figures the headless run gives."""
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
+import numpy as np
+import pytest
+
+from playground.engine.dense_stack import SATURATION
 from playground.training.lessons import load_lesson
 from playground.training.report import lesson_report
 
@@ -53,6 +57,13 @@ def test_train_runs_every_variant_and_each_curve_reaches_the_compare_panel(qtbot
     # the dashboard shows the network trained last: the neuron that started at w = b = 2
     assert window.model.network_spec.name == LABELS[-1]
     assert window.model.weights["out.weight"].shape == (1, 1)
+    # σ′(z) at the neuron's z is written above the curves, and the Cost tab marks it on the sigmoid
+    assert "σ′(z)" in panel.headline.text
+    assert dashboard.isTabVisible(dashboard.indexOf(dashboard.cost))
+    dashboard.show_panel("cost")
+    dashboard.refresh(force=True)
+    w, b = float(window.model.weights["out.weight"][0, 0]), float(window.model.weights["out.bias"][0])
+    assert dashboard.cost.neuron.z == pytest.approx(w + b)
 
 
 def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follows_it(qtbot, make_window):
@@ -76,3 +87,35 @@ def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follow
     assert lesson_report(spec).epochs == (0, 50, 100, 150, 300)
     lab.stop(wait=True)
     assert window.state == "idle"
+    # Train again: the comparison starts over, and its variants' curves replace the earlier ones
+    kept = len(window.model.runs)
+    window.train()
+    qtbot.waitUntil(lambda: len(window.model.history) >= 3, timeout=30000)
+    names = [run.name for run in window.model.runs]
+    assert len(names) == len(set(names)) and len(names) <= kept + 1
+    lab.stop(wait=True)
+
+
+def test_weight_initialization_overlays_each_initialiser_s_accuracy_and_saturation(qtbot, make_window, mnist_dir):
+    spec = load_lesson("weight-initialization")
+    spec.training = dataclasses.replace(spec.training, epochs=1)
+    window = make_window(spec, data_dir=mnist_dir)
+    window.pace_box.set_pace(None)
+    assert window.dashboard.compare.metric.currentData() == "val_accuracy"  # the lesson's figure
+    window.train()
+    qtbot.waitUntil(lambda: window.state == "idle", timeout=120000)
+    window._tick()
+    runs = {run.name: run for run in window.model.runs}
+    assert list(runs) == ["N(0, 1)", "N(0, 1/n_in)", "tanh, Xavier", "ReLU, He"]
+    accuracy = {name: run.history.epochs[-1].val_accuracy for name, run in runs.items()}
+    assert accuracy["N(0, 1/n_in)"] > accuracy["N(0, 1)"] + 0.05  # the real MNIST digits, 8k/2k
+    panel = window.dashboard.compare
+    window.dashboard.show_panel("compare")
+    for key in ("val_accuracy", "first_saturation"):
+        panel.show_metric(key)
+        window.dashboard.refresh(force=True)
+        drawn = {curve.opts["name"]: curve.getData() for curve in panel.curves}
+        assert all(len(drawn[name][0]) >= 1 for name in runs)
+    # the saturated hidden units at the start, in the series the Compare panel draws
+    saturated = {name: float(run.history.layer_metrics[0, 0, SATURATION]) for name, run in runs.items()}
+    assert saturated["N(0, 1)"] > 0.3 and saturated["N(0, 1/n_in)"] < 0.02

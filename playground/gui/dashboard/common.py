@@ -57,6 +57,9 @@ class RunRecord:
     history: MetricHistory
     layer_names: dict[str, str] = field(default_factory=dict)
     visible: bool = True
+    #: the live history this copies, while it is still the current run's (its curve is then drawn
+    #: once, in its colour, not again as the current run)
+    source: MetricHistory | None = field(default=None, compare=False, repr=False)
 
 
 #: versions of replayed moments: never one the live model has

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QList
 
 from ...engine.dense_stack import BIAS_GRAD, SATURATION
 from ...model.project import MetricHistory
+from ...training.cost_gradients import is_one_neuron, neuron_moment
 from .common import DashboardModel, Panel, RangeKeeper, RunRecord, downsample, pen, positive, set_title, smooth
+from .cost import neuron_text
 
 RUN_COLORS = ("#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#666666")
 MAX_RUNS = 12
@@ -88,7 +90,7 @@ def keep_run(model: DashboardModel, name: str) -> RunRecord | None:
         copy._halve()
     used = {run.color.name() for run in model.runs}
     color = next((c for c in RUN_COLORS if QColor(c).name() not in used), RUN_COLORS[len(model.runs) % len(RUN_COLORS)])
-    record = RunRecord(name, QColor(color), copy, model.layer_names(copy.layer_ids))
+    record = RunRecord(name, QColor(color), copy, model.layer_names(copy.layer_ids), source=history)
     model.runs.append(record)
     del model.runs[:-MAX_RUNS]
     model.runs_changed()
@@ -141,7 +143,9 @@ class ComparePanel(Panel):
         self.current: pg.PlotDataItem | None = None
 
     def versions(self, model: DashboardModel) -> tuple:
-        return model.history_version, model.runs_version, model.context_version
+        # one neuron's σ′(z) is written above the curves, and moves with its weights
+        neuron = model.weights_version if is_one_neuron(model.network_spec) else None
+        return model.history_version, model.runs_version, model.context_version, neuron
 
     def show_metric(self, key: str) -> None:
         """Plot ``key`` (one of ``METRICS``): a lesson's comparison opens on the figure it is about."""
@@ -235,7 +239,8 @@ class ComparePanel(Panel):
                 symbolPen=None,
             )
             self.curves.append(self.current)
-        x, y = series(model.history) if (len(model.history) or model.history.epochs) else ([], [])
+        kept = any(run.source is model.history for run in model.runs)  # drawn already, in its colour
+        x, y = series(model.history) if (len(model.history) or model.history.epochs) and not kept else ([], [])
         low, high, right = self._extent
         if len(x):
             y = positive(np.asarray(y, np.float64)) if log else np.asarray(y, np.float64)
@@ -246,7 +251,9 @@ class ComparePanel(Panel):
         if np.isfinite(low) and np.isfinite(high):
             self.ranges.update(right, float(low), float(high), x_min=0.0)
         set_title(self.plot, label)
+        neuron = neuron_moment(model.network_spec, model.weights, model.dataset)
+        slope = f"<br>{neuron_text(neuron)}" if neuron is not None else ""
         if not model.runs:
-            self.say("No runs kept yet. Train, change something, train again: each run is kept here.")
+            self.say("No runs kept yet. Train, change something, train again: each run is kept here." + slope)
         else:
-            self.say("<b>- - -</b> current run · solid: the runs ticked in the list")
+            self.say("<b>- - -</b> current run · solid: the runs ticked in the list" + slope)

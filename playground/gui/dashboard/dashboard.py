@@ -20,6 +20,7 @@ from .chain import ChainPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
+from .cost import CostPanel
 from .data import DataPanel
 from .descent import DescentPanel
 from .evaluation import EvaluationPanel
@@ -69,15 +70,17 @@ class Dashboard(QTabWidget):
         self.feature_maps = FeatureMapsPanel()
         self.convolution = ConvolutionPanel()
         self.augmentation = AugmentationPanel()
+        self.cost = CostPanel()
         self.descent = DescentPanel()
         self.chain = ChainPanel()
-        #: tabs shown only where they mean something (conv layers, image input, a stack of dense
-        #: layers, the gradient-descent lesson)
+        #: tabs shown only where they mean something (conv layers, image input, one sigmoid neuron,
+        #: a stack of dense layers, the gradient-descent lesson)
         self.optional_panels: list[Panel] = [
             self.filters,
             self.feature_maps,
             self.convolution,
             self.augmentation,
+            self.cost,
             self.descent,
             self.chain,
         ]
@@ -105,6 +108,8 @@ class Dashboard(QTabWidget):
             "probabilities",
             "Convolution": "A 3×3 kernel stepping over a 5×5 image: the multiply-add at each position",
             "Augmentation": "Training images and the variants augmentation fabricates",
+            "Cost": "The sigmoid's slope at the neuron's z, the error each cost sends back, and the softmax "
+            "with the log-likelihood cost",
             "Descent": "Loss surfaces with the optimiser's path, the noise of a mini-batch's gradient, and "
             "batch sizes compared by examples seen and computing time",
             "Gradient chain": "∂C/∂b of the first layer as a product of one f′(z)·w factor per layer, for one "
