@@ -484,7 +484,8 @@ class DashboardLab(LabBase):
             self._begin_variant(job, label)
             changed = True
         self._runs_read = len(starts)
-        changed = self._read(job) or changed
+        # up to the next variant's start at most, should one begin while this reads
+        changed = self._read(job, runs_seen=self._runs_read) or changed
         weights, version = job.weights.get()
         if version != self._weights_seen and weights is not None:
             self._weights_seen = version
@@ -496,10 +497,11 @@ class DashboardLab(LabBase):
             self._announce_data(job)
         return changed
 
-    def _read(self, job: TrainingJob, until: tuple[int, int] | None = None) -> bool:
-        """Take the steps and epochs the stream has (before ``until``) into the history."""
+    def _read(self, job: TrainingJob, until: tuple[int, int] | None = None, runs_seen: int | None = None) -> bool:
+        """Take the steps and epochs the stream has (before ``until``, or before the start of run
+        ``runs_seen``) into the history."""
         changed = False
-        total, new = job.stream.read_since(self._read_count, self._epochs_read, until)
+        total, new = job.stream.read_since(self._read_count, self._epochs_read, until, runs_seen)
         self._read_count = max(self._read_count, total)
         self._epochs_read += len(new.epoch_records)
         history = self.model.history
