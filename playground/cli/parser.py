@@ -76,8 +76,8 @@ def _window_options() -> argparse.ArgumentParser:
     options.add_argument("--screenshot", type=Path, help="save a PNG of the window, then quit")
     options.add_argument(
         "--panel",
-        help="dashboard tab to show: loss, gradients, weights, activations, data, "
-        "filters, feature-maps, convolution, augmentation or compare",
+        help="dashboard tab to show: loss, gradients, weights, activations, data, evaluation, "
+        "filters, feature-maps, convolution, augmentation, cost, compare, descent or chain",
     )
     options.add_argument(
         "--data-dir",
