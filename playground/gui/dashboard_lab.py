@@ -390,7 +390,6 @@ class DashboardLab(LabBase):
         self.network, self.network_spec = job.networks[label], spec
         self.network_signature = run_signature(self.spec)
         self.model.set_network(spec)
-        self._weights_seen = job.weights.get()[1]  # what is there is the last variant's
         self.dashboard.update_tabs()
         number = list(self._variants).index(label) + 1
         self.message.emit(f"Variant {number} of {len(self._variants)}: {label}", 4000)
@@ -478,16 +477,17 @@ class DashboardLab(LabBase):
         if job is None:
             return False
         changed = False
-        starts = job.stream.run_starts()
+        starts, end = job.stream.run_starts()
         for count, epochs, label in starts[self._runs_read :]:  # a comparison's next variant
             self._read(job, (count, epochs))
             self._begin_variant(job, label)
             changed = True
         self._runs_read = len(starts)
-        # up to the next variant's start at most, should one begin while this reads
-        changed = self._read(job, runs_seen=self._runs_read) or changed
+        changed = self._read(job, end) or changed
         weights, version = job.weights.get()
-        if version != self._weights_seen and weights is not None:
+        # in a comparison, only the weights of the variant shown (the next one's wait for its start)
+        ours = getattr(weights, "run", None) == self._variant
+        if version != self._weights_seen and weights is not None and ours:
             self._weights_seen = version
             self.model.set_weights(weights)
             if isinstance(weights, WeightsAt):
@@ -497,11 +497,10 @@ class DashboardLab(LabBase):
             self._announce_data(job)
         return changed
 
-    def _read(self, job: TrainingJob, until: tuple[int, int] | None = None, runs_seen: int | None = None) -> bool:
-        """Take the steps and epochs the stream has (before ``until``, or before the start of run
-        ``runs_seen``) into the history."""
+    def _read(self, job: TrainingJob, until: tuple[int, int] | None = None) -> bool:
+        """Take the steps and epochs the stream has (before ``until``) into the history."""
         changed = False
-        total, new = job.stream.read_since(self._read_count, self._epochs_read, until, runs_seen)
+        total, new = job.stream.read_since(self._read_count, self._epochs_read, until)
         self._read_count = max(self._read_count, total)
         self._epochs_read += len(new.epoch_records)
         history = self.model.history

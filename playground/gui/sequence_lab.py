@@ -231,13 +231,15 @@ class SequenceLab(Lab):
             return False
         stream = job.stream
         changed = False
-        starts = stream.run_starts()
+        starts, end = stream.run_starts()
         for count, epochs, label in starts[self._runs_read :]:  # a comparison's next network
             changed = self._read(stream, (count, epochs)) or changed
             self._begin_run(label)
             changed = True
         self._runs_read = len(starts)
-        changed = self._read(stream) or changed
+        # no further than the stream held when the starts were read: a later network's first steps
+        # wait for the next look, when its start is seen
+        changed = self._read(stream, end) or changed
         changed = self._take_fresh(stream.gates, self.model.set_gates) or changed
         return self._take_fresh(stream.samples, lambda samples: self.model.set_samples(*samples)) or changed
 

@@ -122,11 +122,11 @@ class TrainingJob(RunnerJob):
     def _with_snapshots(self, events, control: TrainingControl, trainers: dict | None = None):
         """``events``, with the network's weights put in the slot now and then; a comparison's
         ``RunStarted`` switches the job to that variant's trainer (``trainers`` by label)."""
-        last_snapshot, step = 0.0, -1
+        last_snapshot, step, run = 0.0, -1, None
         for event in events:
             if isinstance(event, RunStarted):
                 self._follow(trainers[event.label])
-                last_snapshot, step = 0.0, -1
+                last_snapshot, step, run = 0.0, -1, event.label
             yield event
             if isinstance(event, StepChunk):
                 step = event.first_step + event.steps - 1
@@ -134,9 +134,9 @@ class TrainingJob(RunnerJob):
             # in slow motion the views show every step, the weights included
             if now - last_snapshot >= SNAPSHOT_SECONDS or control.paused or control.steps_per_second is not None:
                 # between chunks the generator is suspended, so the weights are at rest
-                self.weights.put(WeightsAt(self.network.copy_state(), step))
+                self.weights.put(WeightsAt(self.network.copy_state(), step, run))
                 last_snapshot = now
-        self.weights.put(WeightsAt(self.network.copy_state(), step))
+        self.weights.put(WeightsAt(self.network.copy_state(), step, run))
 
     def track(self, event) -> None:
         progress = self.progress

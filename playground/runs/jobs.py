@@ -112,6 +112,8 @@ class RateMeter:
     def add(self, count: float, now: float | None = None) -> float | None:
         """Record ``count`` (a running total) now; the rate since the oldest sample kept, or None."""
         now = time.perf_counter() if now is None else now
+        if self._samples and count < self._samples[-1][1]:  # counting started again (a comparison's next run)
+            self._samples.clear()
         self._samples.append((now, count))
         while len(self._samples) > 2 and now - self._samples[0][0] > self.window_seconds:
             self._samples.popleft()

@@ -20,11 +20,13 @@ MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
 
 
 class WeightsAt(dict):
-    """A copy of a network's weights (name → array) taken after global step ``step``."""
+    """A copy of a network's weights (name → array) taken after global step ``step``; in a lesson's
+    comparison, of the variant labelled ``run`` (its steps count from 0 again)."""
 
-    def __init__(self, weights: dict[str, np.ndarray], step: int):
+    def __init__(self, weights: dict[str, np.ndarray], step: int, run: str | None = None):
         super().__init__(weights)
         self.step = int(step)
+        self.run = run
 
 
 def weights_bytes(weights: dict[str, np.ndarray]) -> int:

@@ -38,10 +38,12 @@ class RunStartLog:
         with self._lock:
             self._run_starts.append((self._count, len(self._epoch_records), event.label))
 
-    def run_starts(self) -> list[tuple[int, int, str]]:
-        """``(steps before it, epochs before it, label)`` of every variant a comparison began."""
+    def run_starts(self) -> tuple[list[tuple[int, int, str]], tuple[int, int]]:
+        """``(steps before it, epochs before it, label)`` of every variant a comparison began, and
+        the (steps, epochs) the stream held at that moment: a reader that reads no further than that
+        never takes a step of a variant whose start it has not seen (it reads them next time)."""
         with self._lock:
-            return list(self._run_starts)
+            return list(self._run_starts), (self._count, len(self._epoch_records))
 
 
 class MetricStream(RunStartLog):
@@ -100,24 +102,16 @@ class MetricStream(RunStartLog):
             self._count += n
 
     def read_since(
-        self,
-        count: int = 0,
-        epochs_seen: int = 0,
-        until: tuple[int, int] | None = None,
-        runs_seen: int | None = None,
+        self, count: int = 0, epochs_seen: int = 0, until: tuple[int, int] | None = None
     ) -> tuple[int, Snapshot]:
         """The steps appended after the first ``count`` (at most the ring's capacity) and the
         epoch records after the first ``epochs_seen``, with the new total step count; with
-        ``until`` (steps, epochs), only what came before that point (a variant's start).  With
-        ``runs_seen`` (the run starts the reader has taken in), never past the next start: a
-        variant that begins while the reader looks keeps its steps for the reader's next look.
+        ``until`` (steps, epochs), only what came before that point (a variant's start).
 
         A reader that polls keeps the total and passes it back next time, so each look
         copies only what is new.
         """
         with self._lock:
-            if until is None and runs_seen is not None and len(self._run_starts) > runs_seen:
-                until = self._run_starts[runs_seen][:2]
             total = self._count if until is None else min(self._count, until[0])
             epochs_end = len(self._epoch_records) if until is None else until[1]
             n = min(total - count, self.capacity)

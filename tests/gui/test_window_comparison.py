@@ -83,6 +83,7 @@ def test_a_paced_comparison_moves_on_to_the_next_variant_and_the_timeline_follow
     history = window.model.history
     assert history.steps[0] == 0 and history.last_step < 300  # this variant's own steps
     assert lab.timeline.last_step == history.last_step
+    assert window.model.weights.run == window.model.network_spec.name  # the variant shown, not the next
     assert lab.job.control.steps_per_second == 300.0  # the pace holds across variants
     assert lesson_report(spec).epochs == (0, 50, 100, 150, 300)
     lab.stop(wait=True)
@@ -119,3 +120,13 @@ def test_weight_initialization_overlays_each_initialiser_s_accuracy_and_saturati
     # the saturated hidden units at the start, in the series the Compare panel draws
     saturated = {name: float(run.history.layer_metrics[0, 0, SATURATION]) for name, run in runs.items()}
     assert saturated["N(0, 1)"] > 0.3 and saturated["N(0, 1/n_in)"] < 0.02
+
+
+def test_the_rate_starts_again_when_a_comparison_s_next_variant_counts_from_zero():
+    from playground.runs.jobs import RateMeter
+
+    meter = RateMeter()
+    assert meter.add(0, now=0.0) is None
+    assert meter.add(1000, now=1.0) == 1000.0
+    assert meter.add(100, now=1.5) is None  # the next variant's count: no negative rate
+    assert meter.add(600, now=2.0) == 1000.0

@@ -182,3 +182,28 @@ def test_regression_reports_no_accuracy():
     result = events(FeedForwardTrainer(network, load_dataset("function", seed=0), settings))
     epoch = next(e for e in result if isinstance(e, EpochRecord))
     assert epoch.val_accuracy is None and np.isfinite(epoch.val_loss)
+
+
+def test_the_stream_splits_a_comparison_at_each_variant_s_start():
+    """A reader that reads up to where the stream stood when it read the starts never takes a step
+    of a variant whose start it has not seen, however the appends interleave with its reads."""
+    from playground.training import RunStarted
+
+    def chunk(first_step: int, steps: int) -> StepChunk:
+        return StepChunk(1, first_step, np.ones(steps), None, ["out"], np.zeros((steps, 1, 4)), steps)
+
+    stream = MetricStream(capacity=100)
+    stream.append(RunStarted("A"))
+    stream.append(chunk(0, 5))
+    starts, end = stream.run_starts()
+    stream.append(RunStarted("B"))  # after the reader looked at the starts, before it reads the steps
+    stream.append(chunk(0, 3))
+    assert starts == [(0, 0, "A")] and end == (5, 0)
+    total, new = stream.read_since(0, 0, end)
+    assert total == 5 and len(new.steps) == 5  # A's steps only
+    starts, end = stream.run_starts()
+    assert starts[1] == (5, 0, "B") and end == (8, 0)
+    total, new = stream.read_since(total, 0, starts[1][:2])
+    assert len(new.steps) == 0  # nothing of A is left
+    _, new = stream.read_since(total, 0, end)
+    assert list(new.steps) == [0, 1, 2]  # B's own steps, numbered from 0
