@@ -77,7 +77,8 @@ def _window_options() -> argparse.ArgumentParser:
     options.add_argument(
         "--panel",
         help="dashboard tab to show: loss, gradients, weights, activations, data, evaluation, "
-        "filters, feature-maps, convolution, augmentation, compare, lr-finder, experiments or parallel",
+        "filters, feature-maps, convolution, augmentation, cost, compare, backprop, neuron, bumps, descent, "
+        "chain, lr-finder, experiments or parallel",
     )
     options.add_argument(
         "--data-dir",

@@ -69,15 +69,18 @@ def _run_family(family, spec, options, args, name: str) -> int:
     exploded, with the layer where it did; Ctrl+C stops between mini-batches."""
     from ..model import save_weights
     from ..training import ChunkEvent, Finished, RunStarted
+    from ..training.lesson_figures import lesson_figure
     from ..training.metrics import JsonLinesWriter
     from ..training.report import ReportTable, lesson_report
 
     report = lesson_report(spec)
     run = family.start(spec, options)
-    # the lesson's effect as a table after the run (learning-slowdown: the cost at five epochs)
+    # the lesson's effect as a table after the run (learning-slowdown: the cost at five epochs), and
+    # the figures of its own a lesson may add (gradient-descent: the gradient's noise per batch size)
     table = ReportTable(report, name) if report else None
     if table and not run.parts:
         table.begin(name, run.trainer)
+    figure = lesson_figure(spec.name, run) if spec is not None else None
     for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
     if run.description:
@@ -91,6 +94,8 @@ def _run_family(family, spec, options, args, name: str) -> int:
         for event in run.trainer.run():
             if writer:
                 writer.append(event)
+            if figure:
+                figure.observe(event)
             if isinstance(event, Finished):
                 finished = event
             elif isinstance(event, RunStarted):
@@ -118,7 +123,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
             writer.close()
     if run.figure is not None:
         print("\n".join(run.figure("after training")))
-    for line in family.summary_lines(run) + (table.lines() if table else []):
+    for line in family.summary_lines(run) + (table.lines() if table else []) + (figure.lines() if figure else []):
         print(line)
     if getattr(args, "save_weights", None):
         try:

@@ -608,6 +608,12 @@ class DashboardLab(LabBase):
         if job.error:
             self.message.emit("Training could not start.", 8000)
             self.problem.emit("critical", "Training could not start", job.error)
+        elif finished is not None and finished.reason == "diverged" and job.networks:
+            # a comparison trains on after a variant diverges (the lesson may be about exactly that)
+            self.message.emit("Every variant trained; the loss of one exploded and it stopped early.", 10000)
+            self.problem.emit(
+                "warning", "A variant's loss exploded", finished.message[0].upper() + finished.message[1:]
+            )
         elif finished is not None and finished.reason == "diverged":
             self.message.emit("The loss exploded; training stopped.", 10000)
             self.problem.emit("warning", "The loss exploded", finished.message[0].upper() + finished.message[1:])

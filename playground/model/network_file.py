@@ -61,6 +61,8 @@ PANEL_NAMES = (
     "lr-finder",
     "experiments",
     "parallel",
+    "descent",
+    "chain",
 )
 
 #: a lesson's ``"pace"``: "full" (full speed) or slow motion in training steps a second, up to this

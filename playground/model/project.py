@@ -46,7 +46,20 @@ from .weights import WeightsError, check_weight_shapes, check_weight_values
 FORMAT = "playground-project"
 FORMAT_VERSION = 1
 METRIC_COLUMNS = 4
-EPOCH_FIELDS = ("epoch", "step", "loss", "val_loss", "train_accuracy", "val_accuracy", "seconds", "samples_per_s")
+EPOCH_FIELDS = (
+    "epoch",
+    "step",
+    "loss",
+    "val_loss",
+    "train_accuracy",
+    "val_accuracy",
+    "seconds",
+    "samples_per_s",
+    "examples",
+    "compute_seconds",
+)
+#: fields a project written before they existed lacks: read as 0
+LATER_EPOCH_FIELDS = ("examples", "compute_seconds")
 
 
 class ProjectError(ValueError):
@@ -66,11 +79,18 @@ class EpochSummary:
     val_accuracy: float | None = None
     seconds: float = 0.0
     samples_per_s: float = 0.0
+    examples: int = 0
+    compute_seconds: float = 0.0
 
     @classmethod
     def from_record(cls, record) -> EpochSummary:
         """From the trainer's ``EpochRecord`` (or anything with the same attributes)."""
-        return cls(*(getattr(record, name) for name in EPOCH_FIELDS))
+        return cls(
+            *(
+                getattr(record, name, 0) if name in LATER_EPOCH_FIELDS else getattr(record, name)
+                for name in EPOCH_FIELDS
+            )
+        )
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in EPOCH_FIELDS}
@@ -332,9 +352,12 @@ def _epoch_summaries(raw, where: str) -> list[EpochSummary]:
             raise ProjectError(f"{where}: epoch record {index} must be an object")
         values = {}
         for name in EPOCH_FIELDS:
+            if name in LATER_EPOCH_FIELDS and name not in item:
+                continue
             optional = name in ("train_accuracy", "val_accuracy")
             values[name] = _number(item.get(name), f'epoch record {index} "{name}"', where, optional)
         values["epoch"], values["step"] = int(values["epoch"]), int(values["step"])
+        values["examples"] = int(values.get("examples", 0))
         out.append(EpochSummary(**values))
     return out
 

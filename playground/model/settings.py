@@ -57,7 +57,7 @@ class TrainingSettings:
     train_limit: int = option(0, help="Use only the first N training examples (0: all).", minimum=0, maximum=10_000_000)
     clip_norm: float = option(
         0.0,
-        help="Recurrent nets: rescale the whole gradient to this norm when it is longer "
+        help="Rescale the whole gradient to this norm when it is longer "
         "(gradient clipping; 0: off). Each clip is counted.",
         minimum=0.0,
         maximum=1e6,

@@ -55,7 +55,7 @@ OVERFIT_ACCURACY_GAP = 0.03
 #: the lesson that explains each kind of flag
 LESSONS = {
     "vanishing": "vanishing-gradients",
-    "exploding": "vanishing-gradients",
+    "exploding": "exploding-gradients",
     "saturated": "vanishing-gradients",
     "dead-relu": "vanishing-gradients",
     "learning-rate": "toy-2d",

@@ -35,7 +35,7 @@ from ..engine.dense_stack import (
 )
 from ..engine.layers.dropout import seed_kernel_random
 from ..engine.network import Network
-from ..engine.optimizers import Optimizer, OptimizerSettings
+from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
 from ..model import build_network, initialise, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
@@ -50,6 +50,13 @@ from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, 
 #: the epoch's train figures are measured on at most this many training examples, so that a
 #: 50,000-image epoch does not spend a third of its time re-reading the training set
 TRAIN_EVALUATION_LIMIT = 10_000
+
+
+#: what a run whose loss exploded should try, in the words of the training settings (file and inspector)
+DIVERGED_ADVICE = (
+    "Try a smaller learning rate, gradient clipping (the clip norm setting) or a smaller initialisation "
+    "(normal-scaled, xavier or he)."
+)
 
 
 class DataMismatch(ValueError):
@@ -105,6 +112,11 @@ class EpochRecord(EpochEvent):
     val_accuracy: float | None
     seconds: float
     samples_per_s: float
+    #: examples trained on since the run began, and the seconds spent computing their mini-batches
+    #: (pauses, slow motion and the epochs' evaluations left out): the axes on which batch sizes
+    #: compare fairly, by data used and by computing time
+    examples: int = 0
+    compute_seconds: float = 0.0
 
     def record(self) -> dict:
         out = {
@@ -115,6 +127,8 @@ class EpochRecord(EpochEvent):
             "val_loss": self.val_loss,
             "seconds": self.seconds,
             "samples_per_s": self.samples_per_s,
+            "examples": self.examples,
+            "compute_seconds": self.compute_seconds,
         }
         if self.train_accuracy is not None:
             out.update(train_accuracy=self.train_accuracy, val_accuracy=self.val_accuracy)
@@ -227,11 +241,17 @@ class FeedForwardTrainer:
         self.batch_size = min(settings.batch_size, len(self.x_train))
         self.layer_ids = [layer.id for layer in network.trainable]
         self._runner = None
-        if dense_stack_layers(network) is not None:
+        self._gradients = [grad for _, grad, _ in network.slots()]
+        # the fused kernels take every step as computed: a run that clips its gradient (clip_norm)
+        # takes the generic path
+        fusable = settings.clip_norm <= 0
+        if fusable and dense_stack_layers(network) is not None:
             self._runner = DenseStackRunner(network, self.optimizer, self.batch_size)
-        elif conv_stack_plan(network) is not None:
+        elif fusable and conv_stack_plan(network) is not None:
             self._runner = ConvStackRunner(network, self.optimizer, self.batch_size)
         self.steps_done = 0
+        self.examples = 0
+        self.compute_seconds = 0.0
         self.history: list[EpochRecord] = []
         self.augmenter = None
         if augmentation is not None and augmentation.enabled:
@@ -272,12 +292,15 @@ class FeedForwardTrainer:
                 metrics[b, i] = (report.weight_grad_norm, report.bias_grad_norm, report.weight_norm, saturation)
             if not (np.isfinite(loss) and np.isfinite(metrics[b, :, :2]).all()):
                 return b, True, losses[: b + 1], correct[: b + 1], metrics[: b + 1]
+            # the figures above are the gradient as computed; clipping shortens only the step taken
+            clip_by_norm(self._gradients, self.settings.clip_norm)
             self.optimizer.step(self.control.learning_rate, l2, l1)
         return n_batches, False, losses, correct, metrics
 
     def _chunk(self, epoch, order, first_batch, n_batches, batch_size) -> ChunkResult:
         """Run up to ``n_batches`` from batch ``first_batch``; the divergence is the index of the
         batch whose loss or gradients were not finite."""
+        tick = time.perf_counter()
         if self._runner is not None and batch_size == self.batch_size:
             l2, l1 = self._regularisation()
             done, ended, losses, correct, metrics = self._runner.run(
@@ -292,6 +315,8 @@ class FeedForwardTrainer:
                     metrics[:, i, SATURATION] = np.nan
         else:
             done, diverged, losses, correct, metrics = self._generic_steps(order, first_batch, n_batches, batch_size)
+        self.compute_seconds += time.perf_counter() - tick
+        self.examples += done * batch_size
         chunk = StepChunk(
             epoch,
             self.steps_done,
@@ -309,9 +334,7 @@ class FeedForwardTrainer:
     def _diverged(self, order, batch_index, batch_size, epoch) -> Finished:
         rows = order[batch_index * batch_size : (batch_index + 1) * batch_size]
         layer = self.network.first_nonfinite_layer(self._inputs[rows], self.t_train[rows])
-        return Finished.diverged(
-            layer, self.steps_done, epoch, self.steps_done, self.history, "Try a smaller learning rate."
-        )
+        return Finished.diverged(layer, self.steps_done, epoch, self.steps_done, self.history, DIVERGED_ADVICE)
 
     def measure(self, epoch: int = 0, seconds: float = 0.0) -> EpochRecord:
         """The figures of an epoch that took ``seconds``, for the weights as they are now; epoch 0,
@@ -326,7 +349,18 @@ class FeedForwardTrainer:
         )
         val_loss, val_accuracy = evaluate(self.network, self.x_val, self.t_val, self.classify)
         rate = len(self.x_train) / seconds if seconds > 0 else 0.0
-        return EpochRecord(epoch, self.steps_done, train_loss, val_loss, train_accuracy, val_accuracy, seconds, rate)
+        return EpochRecord(
+            epoch,
+            self.steps_done,
+            train_loss,
+            val_loss,
+            train_accuracy,
+            val_accuracy,
+            seconds,
+            rate,
+            self.examples,
+            self.compute_seconds,
+        )
 
     def run(self) -> Iterator[StepChunk | EpochRecord | Finished]:
         settings = self.settings

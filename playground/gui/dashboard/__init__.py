@@ -14,6 +14,9 @@ convolution  the worked example: a 3×3 kernel stepping over a 5×5 image
 augmentation training images and their augmented variants
 backprop     one forward and backward pass of a small dense network, step by step, and a
              gradient check
+descent      loss surfaces with the optimiser's paths, a mini-batch gradient's noise, and runs
+             compared by examples seen and computing time (the gradient-descent lesson)
+chain        ∂C/∂b¹ as the lecture's product of f′(z)·w factors, live (the exploding-gradients lesson)
 images       image blocks and colour scales the image panels share
 compare      earlier runs overlaid on the current one
 lr_finder    the learning-rate finder: the cost against a rising η, the suggested range

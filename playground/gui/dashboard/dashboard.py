@@ -18,11 +18,13 @@ from .activations import ActivationPanel
 from .augmentation import AugmentationPanel
 from .backprop import BackpropPanel
 from .bumps import BumpsPanel
+from .chain import ChainPanel
 from .common import DashboardModel, Panel
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .cost import CostPanel
 from .data import DataPanel
+from .descent import DescentPanel
 from .evaluation import EvaluationPanel
 from .experiments import ExperimentsPanel
 from .feature_maps import FeatureMapsPanel
@@ -83,13 +85,16 @@ class Dashboard(QTabWidget):
         self.bumps = BumpsPanel()
         self.bumps.weightsEdited.connect(self.weightsEdited)
         self.cost = CostPanel()
+        self.descent = DescentPanel()
+        self.chain = ChainPanel()
         self.lr_finder = LearningRateFinderPanel()
         self.experiments = ExperimentsPanel()
         self.parallel = ParallelPanel()
         self.lr_finder.experimentRequested.connect(self.compare_rates)
         #: tabs shown only where they mean something (conv layers, image input, a single neuron, a
         #: hidden layer of sigmoid pairs on one input, a small dense network,
-        #: one sigmoid neuron's cost, the parallelisation lesson)
+        #: one sigmoid neuron's cost, the gradient-descent lesson, a stack of dense layers, the
+        #: parallelisation lesson)
         self.optional_panels: list[Panel] = [
             self.neuron,
             self.bumps,
@@ -99,6 +104,8 @@ class Dashboard(QTabWidget):
             self.convolution,
             self.augmentation,
             self.cost,
+            self.descent,
+            self.chain,
             self.parallel,
         ]
         self.panels: list[Panel] = [
@@ -136,6 +143,10 @@ class Dashboard(QTabWidget):
             "Experiments": "Variants of this network trained side by side on every core: curves, results, heat map",
             "Cost": "The sigmoid's slope at the neuron's z, the error each cost sends back, and the softmax "
             "with the log-likelihood cost",
+            "Descent": "Loss surfaces with the optimiser's path, the noise of a mini-batch's gradient, and "
+            "batch sizes compared by examples seen and computing time",
+            "Gradient chain": "∂C/∂b of the first layer as a product of one f′(z)·w factor per layer, for one "
+            "example: above 1 the gradient explodes, below 1 it vanishes",
         }
         for panel in self.panels:
             self.setTabToolTip(self.addTab(panel, panel.title), tips.get(panel.title, ""))
