@@ -245,3 +245,17 @@ def test_compare_shows_its_whole_plot(qtbot):
         plot = panel.plot.sceneBoundingRect()
         assert plot.right() <= view.right() + 1 and plot.bottom() <= view.bottom() + 1
         assert panel.plot.vb.height() > 0.6 * view.height() and panel.plot.vb.width() > 0.7 * view.width()
+
+
+def test_tool_tabs_appear_once_asked_for(dashboard):
+    """The finder and the experiments are tools, not views of the run: hidden until the View or
+    Training menu (or a lesson) asks for them, then kept, so the run's own tabs keep their names."""
+    board = dashboard("toy-2d")
+    board.update_tabs()
+    tools = [board.lr_finder, board.experiments]
+    assert not any(board.isTabVisible(board.indexOf(panel)) for panel in tools)
+    board.show_panel("experiments")
+    assert board.currentWidget() is board.experiments
+    board.update_tabs()  # a new network: the asked-for tool stays, the other is still hidden
+    assert board.isTabVisible(board.indexOf(board.experiments))
+    assert not board.isTabVisible(board.indexOf(board.lr_finder))

@@ -108,6 +108,10 @@ class Dashboard(QTabWidget):
             self.chain,
             self.parallel,
         ]
+        #: tools, not views of the run: their tabs appear once asked for (the View or Training menu, a
+        #: lesson that opens on one, ``--panel``), so the run's own tabs keep room for their names
+        self.tool_panels: list[Panel] = [self.lr_finder, self.experiments]
+        self._tools_shown: list[Panel] = []
         self.panels: list[Panel] = [
             self.loss,
             self.gradients,
@@ -178,6 +182,8 @@ class Dashboard(QTabWidget):
         self.setTabText(index, "Fit" if mode == "fit" else "Boundary")
         for panel in self.optional_panels:
             self.setTabVisible(self.indexOf(panel), panel.applies_to(self.model))
+        for panel in self.tool_panels:
+            self.setTabVisible(self.indexOf(panel), panel in self._tools_shown)
 
     def refresh(self, force: bool = False) -> bool:
         """Redraw the visible panel if what it shows has changed; hidden ones catch up when shown."""
@@ -226,6 +232,10 @@ class Dashboard(QTabWidget):
 
     def show_panel(self, name: str) -> None:
         panel = self.panel_named(name)
+        if panel in self.tool_panels:  # asked for: its tab stays from now on
+            if panel not in self._tools_shown:
+                self._tools_shown.append(panel)
+            self.setTabVisible(self.indexOf(panel), True)
         if self.isTabVisible(self.indexOf(panel)):
             self.setCurrentWidget(panel)
 
