@@ -128,7 +128,7 @@ def test_every_view_receives_data_while_a_run_trains(make_lab, qtbot):
     )
     assert lab.train()
     # the run holds itself after epoch 1: every view is checked while the worker is alive
-    qtbot.waitUntil(lambda: bool(lab.model.epochs) and len(lab.model.time_grads) > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(lab.model.epochs) and len(lab.model.log_time_grads) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: lab.job.control.paused, timeout=10_000)
     assert lab.running and lab.thread.isRunning()
     for view in lab.panels:
@@ -522,3 +522,22 @@ def test_a_comparison_after_many_runs_keeps_both_of_its_networks(make_lab, qtbot
     lab.tabs.setCurrentWidget(lab.loss)
     lab.redraw(force=True)
     assert lab.loss.curve_names()[-1] == "LSTM · run 6"
+
+
+def test_one_exploding_mini_batch_does_not_hide_a_vanishing_profile(qapp):
+    """The latest profile averages the last mini-batches in logs: a SimpleRNN whose gradient
+    clipping fires now and then (one batch with a large ‖∂C/∂h₀‖) still reads as vanishing, as the
+    median over its steps does; an arithmetic mean read 0.32 for a run whose median was 1e-4."""
+    from playground.gui.sequences import SequenceModel
+    from playground.gui.sequences.gradient_time import decay_ratio
+    from playground.runs.sequence_stream import SequenceStream
+
+    vanishing = np.logspace(-6, 0, 50)  # ‖∂C/∂h_t‖ from t = 0 to the last step
+    norms = np.tile(vanishing, (20, 1))
+    norms[7, :5] = 0.5  # one exploding mini-batch reaches the first steps
+    stream, model = SequenceStream(), SequenceModel()
+    stream.append(SequenceChunk(1, 0, np.ones(20), norms))
+    model.add(stream.read_since(0)[1])
+    ratio = decay_ratio(model.latest_profile())
+    assert ratio < 1e-4
+    assert ratio == pytest.approx(np.exp(np.log(norms[:, 0]).mean()) / vanishing[-1])

@@ -32,7 +32,7 @@ def test_toolbar_trains_pauses_and_stops_the_sequence_lab(qtbot, make_window):
     qtbot.waitUntil(lambda: not lab.running, timeout=10000)
     qtbot.waitUntil(lambda: not window.document.locked, timeout=2000)
     assert window.state == "idle" and window.train_action.isEnabled() and window.rate_box.isEnabled()
-    assert len(lab.model.time_grads) > 0  # the run's figures reached the lab's views
+    assert len(lab.model.log_time_grads) > 0  # the run's figures reached the lab's views
 
 
 def test_loading_another_lesson_stops_a_lab_run_and_shows_the_dashboard(qtbot, make_window):

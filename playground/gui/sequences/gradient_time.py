@@ -157,16 +157,14 @@ class GradientOverTimePanel(Panel):
         )
 
     def _draw_heat(self, model: SequenceModel) -> None:
-        rows = model.time_grads
+        rows = model.log_time_grads
         if not len(rows):
             self.image.clear()
             self.heat_shape = (0, 0)
             self._heat_key = None
             set_title(self.heat_plot, "‖∂C/∂h_t‖ per time step and mini-batch")
             return
-        steps, values = heat_columns(rows.steps, rows.values)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.where(values > 0, np.log10(np.maximum(values, 1e-30)), np.nan)
+        steps, logs = heat_columns(rows.steps, rows.values)
         finite = logs[np.isfinite(logs)]
         if len(finite):
             low, high = np.percentile(finite, [1, 99.5])
@@ -217,8 +215,8 @@ class GradientOverTimePanel(Panel):
             last = str(len(profile if profile is not None else model.kept[-1].profile) - 1).translate(SUBSCRIPT)
             shown = ", ".join(f"{name} <b>{ratio:.2g}</b>" for name, ratio in self.ratios.items())
             parts.append(f"How much error reaches the first step, ‖∂C/∂h₀‖ ÷ ‖∂C/∂h{last}‖: {shown}")
-        if len(model.time_grads):
-            steps = int(model.time_grads.steps[-1]) + 1
+        if len(model.log_time_grads):
+            steps = int(model.log_time_grads.steps[-1]) + 1
             parts.append(f"gradient clipped {model.clips_total:,} times in {steps:,} mini-batches")
         return " · ".join(parts)
 

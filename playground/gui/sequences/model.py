@@ -130,6 +130,13 @@ def group_rows(steps: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarra
     return steps[k - 1 :: k], nan_mean(values.reshape(-1, k, values.shape[1]), axis=1).astype(np.float32)
 
 
+def log10_norms(norms: np.ndarray) -> np.ndarray:
+    """log10 of gradient norms; NaN where a norm is not positive or not measured."""
+    norms = np.asarray(norms, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(norms > 0, np.log10(np.maximum(norms, 1e-300)), np.nan)
+
+
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean ignoring NaN; NaN, silently, where all are NaN (a time step no sequence reached)."""
     with warnings.catch_warnings():
@@ -168,7 +175,9 @@ class SequenceModel(DashboardModel):
 
     def _start_run(self, name: str) -> None:
         self.run_name = name
-        self.time_grads = StepRows()
+        #: log10 ‖∂C/∂h_t‖ per step: rows are averaged in logs (a geometric mean), since the norms
+        #: span orders of magnitude and one exploding mini-batch would swamp an arithmetic mean
+        self.log_time_grads = StepRows()
         self.gate_means = StepRows()  # (steps, 2): forget and input gate means over t
         self.clips_total = 0
         self.layer_id = ""
@@ -185,7 +194,7 @@ class SequenceModel(DashboardModel):
         changed = False
         if len(new.steps):
             self.history.append(new.steps, new.epochs, new.losses, None, [], np.zeros((len(new.steps), 0, 4)))
-            self.time_grads.append(new.steps, new.time_grads)
+            self.log_time_grads.append(new.steps, log10_norms(new.time_grads))
             measured = np.isfinite(new.gate_means[:, 0])
             if measured.any():
                 self.gate_means.append(new.steps[measured], new.gate_means[measured])
@@ -256,8 +265,9 @@ class SequenceModel(DashboardModel):
 
     # --- readers ------------------------------------------------------------------------------
     def latest_profile(self) -> np.ndarray | None:
-        """‖∂C/∂h_t‖ against t over the last few mini-batches, or None before the first."""
-        if not len(self.time_grads):
+        """‖∂C/∂h_t‖ against t over the last few mini-batches (their geometric mean), or None
+        before the first."""
+        if not len(self.log_time_grads):
             return None
-        rows = max(1, PROFILE_STEPS // self.time_grads.stride)
-        return nan_mean(self.time_grads.values[-rows:].astype(np.float64), axis=0)
+        rows = max(1, PROFILE_STEPS // self.log_time_grads.stride)
+        return 10.0 ** nan_mean(self.log_time_grads.values[-rows:].astype(np.float64), axis=0)
