@@ -74,6 +74,9 @@ class RBMLab(Lab):
         self.controls.insertWidget(3, self.compare_button)
         #: set by ``compare_with_random`` until its pretrained run ends
         self._compare_pending = False
+        #: the pretrained stack while the comparison's random one trains: the lesson's own network,
+        #: which Save keeps and Fine-tune continues from once the comparison is over
+        self._compared_stack = None
 
         self.curves = EnergyCurvesPanel()
         self.reconstructions = ReconstructionsPanel()
@@ -159,13 +162,19 @@ class RBMLab(Lab):
     def _finish(self) -> None:
         job = self.job
         super()._finish()
+        if self._compared_stack is not None:  # the comparison's random run ended
+            self.stack_runner.stack, self._compared_stack = self._compared_stack, None
+            self._show_status(f"{self.status.text()} · File ▸ Save keeps the pretrained network, not the random one")
+            return
         if not self._compare_pending:
             return
         self._compare_pending = False
         completed = job is not None and job.error is None and getattr(job.finished, "reason", "") == "completed"
         if completed and keep_run(self.model, self.model.run_name) is not None:
+            self._compared_stack = self.stack_runner.stack
             self.stack_runner.from_random_weights()  # the file's initialiser, as a plain network
-            self._start(pretrain=False, fine_tune=True, name="random weights")
+            if not self._start(pretrain=False, fine_tune=True, name="random weights"):
+                self.stack_runner.stack, self._compared_stack = self._compared_stack, None
 
     def train_ratings(self) -> bool:
         """Train the ratings RBM of the collaborative-filtering example (on the same worker)."""

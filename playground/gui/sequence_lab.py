@@ -174,8 +174,13 @@ class SequenceLab(Lab):
     def _finish(self) -> None:
         job = self.job
         if job is not None and job.model is not None:  # the worker is done with it
+            # a comparison's first network is the file's own (the one on the canvas): Save keeps it
             self._kept = (job.spec, job.model.state())
         super()._finish()
+        if job is not None and job.model is not None and len(job.stream.run_starts()) > 1:
+            self._show_status(
+                f"{self.status.text()} · File ▸ Save keeps the {describe_model(job.spec)}, the network on the canvas"
+            )
 
     def chosen_spec(self):
         """The network the next run trains: the loaded one, or the variant chosen to compare

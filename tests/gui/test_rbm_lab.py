@@ -162,6 +162,14 @@ def test_one_action_compares_pretrained_with_random_weights(make_lab, qtbot):
     Fine-tuning tab overlays both runs' cost and accuracy, each named in the legend."""
     lab = make_lab(small("dbn-mnist", train_limit=300, fine_tune_epochs=2))
     assert lab.compare_button.isVisibleTo(lab) and lab.compare_button.isEnabled()
+    pretrained_state = {}
+    replace_stack = lab.stack_runner.from_random_weights
+
+    def remember_the_pretrained_stack():
+        pretrained_state.update(lab.stack_runner.stack.state())
+        replace_stack()
+
+    lab.stack_runner.from_random_weights = remember_the_pretrained_stack
     assert lab.compare_with_random()
     assert lab.current_view() is lab.loss
     qtbot.waitUntil(lambda: lab.model.run_name.startswith("random weights") and not lab.running, timeout=120_000)
@@ -182,6 +190,14 @@ def test_one_action_compares_pretrained_with_random_weights(make_lab, qtbot):
     assert all(0.0 <= e.val_accuracy <= 1.0 for e in pretrained + random)
     assert lab.model.pretrain_epochs == []  # the random run pretrained nothing
     assert "compared with pretrained · run 1: validation accuracy" in lab.loss.headline_text()
+    # Save keeps the lesson's own network, the pretrained one, and the status line says so
+    saved = lab.trained_state()
+    assert pretrained_state and set(saved) == set(pretrained_state)
+    for key, value in pretrained_state.items():
+        np.testing.assert_array_equal(saved[key], value, err_msg=key)
+    random_rbm = lab.model.snapshot.rbms[0]  # what the random run ended with
+    assert not np.array_equal(random_rbm.params["weight"], saved[f"{random_rbm.id}.weight"])
+    assert "Save keeps the pretrained network" in lab.status.text()
 
 
 def test_the_status_line_says_the_run_ended_not_training(make_lab, qtbot):
