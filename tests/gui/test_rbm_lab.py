@@ -246,3 +246,37 @@ def test_shutdown_joins_a_running_worker(make_lab, qtbot):
     lab.shutdown()
     assert not lab.thread.isRunning() and not lab.running
     assert "stopped" in lab.status.text()
+
+
+def test_the_timeline_takes_the_rbm_views_back_to_a_recorded_step(make_lab, qtbot):
+    """After pretraining and fine-tuning, the timeline counts both phases' steps; dragging back
+    to the end of the first RBM epoch shows that epoch's curves and the filters as they were then."""
+    lab = make_lab(small("dbn-mnist", train_limit=400, pretrain_epochs=2))
+    assert lab.train()
+    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
+    model = lab.model
+    steps_per_epoch = 400 // 20
+    pretraining = 2 * 2 * steps_per_epoch  # two RBMs, two epochs each
+    assert model.pretrain_steps == pretraining and model.last_step == pretraining + steps_per_epoch - 1
+    assert lab.timeline.last_step == model.last_step
+    first_epoch_end = steps_per_epoch - 1
+    assert first_epoch_end in lab.snapshots.steps  # a snapshot at every epoch's end
+    lab.timeline.choose(first_epoch_end)
+    shown = lab.shown_model()
+    assert shown.pretrain_history.last_step == first_epoch_end and len(shown.history) == 0
+    assert [(r.layer_id, r.epoch) for r in shown.pretrain_epochs] == [("rbm1", 1)]
+    lab.tabs.setCurrentWidget(lab.curves)
+    assert len(lab.curves.curve("energy", 0, symbols=True).yData) == 1
+    lab.tabs.setCurrentWidget(lab.filters)
+    then = shown.first_rbm.params["weight"]
+    assert not np.array_equal(then, model.first_rbm.params["weight"])
+    expected = lab.filters.mosaic
+    lab.timeline.go_live()
+    assert not np.allclose(expected, lab.filters.mosaic, equal_nan=True)
+    # a step of fine-tuning shows its cost curve up to that step
+    fine_step = pretraining + steps_per_epoch // 2
+    lab.timeline.choose(fine_step)
+    shown = lab.shown_model()
+    snapshot_step = lab.snapshots.at(fine_step)[0]
+    assert shown.last_step == snapshot_step and shown.snapshot.step == snapshot_step
+    assert shown.pretrain_steps == pretraining
