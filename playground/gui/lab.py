@@ -370,6 +370,18 @@ class Lab(LabBase):
     def current_view(self):
         return self.tabs.currentWidget()
 
+    def lesson_views(self) -> dict:
+        """The tab that stands for each panel name a lesson may open on (``PANEL_NAMES``)."""
+        return {}
+
+    def show_lesson_view(self, name: str | None) -> bool:
+        """Bring the tab a lesson names on show; False when the lab has no such tab (or hides it)."""
+        view = self.lesson_views().get(name)
+        if view is None or not self.tabs.isTabVisible(self.tabs.indexOf(view)):
+            return False
+        self.tabs.setCurrentWidget(view)
+        return True
+
     def redraw(self, force: bool = False) -> bool:
         self._follow_timeline(self.model.last_step)  # as often as the views redraw, no more
         return super().redraw(force)

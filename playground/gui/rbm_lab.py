@@ -110,6 +110,10 @@ class RBMLab(Lab):
         self._update_controls()
 
     # --- the API a window uses --------------------------------------------------------------
+    def lesson_views(self) -> dict:
+        """The fine-tuning curves, the filters, and the autoencoder's view of the data (its code)."""
+        return {"loss": self.loss, "filters": self.filters, "data": self.autoencoder}
+
     def load(self, spec) -> None:
         """The network the next run trains (a running run keeps its own)."""
         self.spec = spec

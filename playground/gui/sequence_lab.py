@@ -155,6 +155,9 @@ class SequenceLab(Lab):
         self._update_controls()
 
     # --- the API a window uses --------------------------------------------------------------
+    def lesson_views(self) -> dict:
+        return {"loss": self.loss, "gradients": self.gradients, "evaluation": self.translations}
+
     def load(self, spec) -> None:
         """The network the next ``train()`` trains (a running run keeps its own)."""
         self.spec = spec
