@@ -127,18 +127,19 @@ def gradient_over_time(window) -> None:
     assert view.ratios and view.curve_names()
 
 
-def sequence_cost(window) -> None:
+def translations(window) -> None:
+    """translate-numbers: the held-out numbers' translations and their exact-match score."""
     lab = window.sequence_lab
-    view = lab_view(lab, lab.loss)
-    assert len(data(view.train_loss)) >= 10
+    view = lab_view(lab, lab.translations)
+    assert view.table_model.rowCount() > 0 and len(data(view.exact_curve)) >= 1
 
 
 def rbm_filters(window) -> None:
     lab = window.rbm_lab
-    assert len(data(lab_view(lab, lab.curves).curve("error", 0))) >= 10
     view = lab_view(lab, lab.filters)
     assert view.mosaic is not None and np.isfinite(view.mosaic).any()
     assert lab.model.pretrain_epochs  # at least one epoch's validation figures
+    assert len(data(lab_view(lab, lab.curves).curve("error", 0))) >= 10
 
 
 def pretrained_and_random(window) -> None:
@@ -177,7 +178,7 @@ EFFECTS: dict[str, Effect] = {
     "cnn-mnist": Effect(filters_and_cost, train_limit=2000),
     "rnn-vs-lstm": Effect(both_gradient_profiles, n_samples=1200),
     "copy-reverse": Effect(gradient_over_time, n_samples=400),
-    "translate-numbers": Effect(sequence_cost, n_samples=1000),
+    "translate-numbers": Effect(translations, n_samples=1000),
     "rbm-mnist": Effect(rbm_filters, train_limit=400),
     "dbn-mnist": Effect(pretrained_and_random, train_limit=400, action="compare"),
     "deep-autoencoder": Effect(code_of_several_classes, train_limit=400),
@@ -205,6 +206,9 @@ def test_the_lesson_s_view_shows_its_effect_at_its_own_pace(name, qtbot, make_wi
     assert window.document.spec.name == name
     lab = window.current_lab()
     assert lab.pace == window.pace_box.pace()  # the lesson's own pace, applied on loading
+    panel = window.document.spec.lesson["panel"]
+    if window.active_lab() is not None:  # a lab opens on its tab for the lesson's panel
+        assert lab.current_view() is lab.lesson_views()[panel]
     if effect.action == "compare":
         assert lab.compare_button.isEnabled()
         lab.compare_button.click()
