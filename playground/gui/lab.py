@@ -351,6 +351,7 @@ class Lab(LabBase):
             self.controls.addWidget(button)
         self.status = QLabel("")
         self.status.setMinimumWidth(200)
+        self.status.setWordWrap(True)  # the figures and how the run ended, never cut off at the right
         self.controls.addWidget(self.status, 1)
         layout.addLayout(self.controls)
         self.panels: list = []

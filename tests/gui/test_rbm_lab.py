@@ -148,6 +148,7 @@ def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
     assert {r.layer_id for r in lab.model.pretrain_epochs} == {"rbm1", "rbm2"}
     pretrained = lab.stack_runner.stack.rbms[0].params["weight"].copy()
     lab.tabs.setCurrentWidget(lab.loss)
+    assert "pretraining first" in lab.loss.headline_text()  # not "Press Train", with a run just done
     assert lab.fine_tune()
     qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
     assert lab.model.pretrain_epochs == []  # a fine-tuning run has no pretraining figures

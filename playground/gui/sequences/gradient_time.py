@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from ..dashboard.common import Panel, RangeKeeper, pen, positive, set_title
+from ..dashboard.common import Panel, RangeKeeper, add_legend, pen, positive, set_title
 from ..widgets import ElidedLabel
 from .model import SequenceModel, group_rows
 
@@ -96,7 +96,8 @@ class GradientOverTimePanel(Panel):
         self.profile_plot.setLabel("left", "‖∂C/∂h_t‖")
         # powers of ten read directly; an SI multiplier on a log axis ("5·10¹ ×0.001") does not
         self.profile_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = self.profile_plot.addLegend(offset=(10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
+        # under the axis, never over the curves (a corner always has some run's profile in it)
+        self.legend = add_legend(self.profile_plot, "below", columns=2)
         self.profile_ranges = RangeKeeper(self.profile_plot, log_y=True, x_mode="fit")
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
@@ -193,8 +194,9 @@ class GradientOverTimePanel(Panel):
         if len(exponents) >= 2:
             every = max(1, len(exponents) // 6)
             self.color_bar.axis.setTicks([[(k, power_of_ten(k)) for k in exponents[::every]], []])
-        else:
-            self.color_bar.axis.setTicks(None)
+        else:  # less than two decades: the norms themselves, not their logarithms ("-1.8")
+            ticks = np.linspace(low, high, 4)
+            self.color_bar.axis.setTicks([[(float(k), f"{10.0**k:.2g}") for k in ticks], []])
 
     def _fit_profile_range(self, model: SequenceModel, profile: np.ndarray | None) -> None:
         shown = [kept.profile for kept in model.kept] + ([] if profile is None else [profile])
