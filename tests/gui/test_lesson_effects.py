@@ -36,7 +36,7 @@ class Effect:
     #: the lesson's own action that shows its effect: "train", or "compare" (the DBN's comparison)
     action: str = "train"
     #: seconds the effect may take to appear at the lesson's pace (a cold numba cache compiles first)
-    timeout: float = 30.0
+    timeout: float = 60.0
 
 
 def data(curve) -> np.ndarray:
@@ -176,7 +176,8 @@ EFFECTS: dict[str, Effect] = {
     "vanishing-gradients-2": Effect(layers_apart("fc1", "fc2", 3, at_every_step=False)),
     "fc-mnist": Effect(falling_cost, train_limit=2000),
     "cnn-mnist": Effect(filters_and_cost, train_limit=2000),
-    "rnn-vs-lstm": Effect(both_gradient_profiles, n_samples=1200),
+    # 400 steps per network: the LSTM has learned to carry the error back by then
+    "rnn-vs-lstm": Effect(both_gradient_profiles, n_samples=4000, timeout=90.0),
     "copy-reverse": Effect(gradient_over_time, n_samples=400),
     "translate-numbers": Effect(translations, n_samples=1000),
     "rbm-mnist": Effect(rbm_filters, train_limit=400),
