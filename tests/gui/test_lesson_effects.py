@@ -60,6 +60,13 @@ def lab_view(lab, view):
 
 
 # --- the checks ------------------------------------------------------------------------------
+def backward_pass(window) -> None:
+    """backprop: the worked backward pass of the newest weights, with its gradient check."""
+    panel = dashboard_panel(window, "backprop")
+    assert len(window.model.history) > 0 and panel.table.rowCount() > 0
+    assert len(panel.steps) > 0 and panel.check_rows
+
+
 def decision_boundary(window) -> None:
     panel = dashboard_panel(window, "data")
     assert panel.mode == "boundary" and panel.image.image is not None
@@ -163,6 +170,7 @@ def code_of_several_classes(window) -> None:
 
 #: one entry per lesson of the curriculum; a lesson without one fails (see the module's docstring)
 EFFECTS: dict[str, Effect] = {
+    "backprop": Effect(backward_pass),
     "toy-2d": Effect(decision_boundary),
     "universal-approximation": Effect(fitted_function),
     "parity-shallow": Effect(falling_cost),
