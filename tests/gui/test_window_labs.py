@@ -134,7 +134,7 @@ def test_after_the_rnn_lstm_comparison_save_keeps_the_lesson_s_lstm(qtbot, make_
     assert lab.compares()
     window.train()
     qtbot.waitUntil(lambda: lab.running, timeout=5000)
-    qtbot.waitUntil(lambda: not lab.running, timeout=120_000)
+    qtbot.waitUntil(lambda: not lab.running, timeout=240_000)  # a cold numba cache compiles both networks
     assert [kept.name for kept in lab.model.kept][-1].startswith("LSTM")
     assert lab.model.run_name.startswith("SimpleRNN")  # the last network trained was the twin
     shapes = {key: value.shape for key, value in lab.trained_state().items()}
