@@ -185,6 +185,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     )
     window.data = data  # the same loaded arrays as the headless runs
     window.prompt_on_close = False
+    window.pace_box.set_pace(None)  # full speed: the window's cost, not a lesson's slow motion
     window.show()
     lab = window.active_lab()
     run = DashboardRun(window) if lab is None else LabRun(window, lab)

@@ -34,11 +34,10 @@ from ..model.variants import VariantError, variant_specs
 from ..runs.data import DataStore
 from ..runs.feedforward import TrainingJob, fresh_network
 from ..runs.jobs import RateMeter, run_signature
-from ..runs.snapshots import SnapshotStore, WeightsAt
+from ..runs.snapshots import WeightsAt
 from ..training.report import lesson_report
 from .dashboard import Dashboard, DashboardModel
 from .dashboard.diagnosis_strip import DiagnosisStrip
-from .dashboard.timeline import Timeline
 from .lab import LabBase, starting_text
 
 #: plots redraw at most this often while training (≈12 per second): pyqtgraph paints in Python,
@@ -142,10 +141,7 @@ class DashboardLab(LabBase):
         column.setSpacing(0)
         column.addWidget(self.diagnosis)
         column.addWidget(self.dashboard, 1)
-        #: the run's weights by step, and the slider under the views that goes back to them
-        self.snapshots = SnapshotStore()
-        self.timeline = Timeline()
-        self.timeline.stepChosen.connect(self.show_step)
+        #: the slider that goes back to the run's weights by step, under the views
         column.addWidget(self.timeline)
         self.network = self.network_spec = self.network_signature = None
         self.run_count = 0
@@ -189,24 +185,9 @@ class DashboardLab(LabBase):
         self.diagnosis.refresh(self.model, force)
         return self.dashboard.refresh(force)
 
-    def show_step(self, step: int | None) -> None:
-        """Every panel shows the moment after ``step`` (the nearest snapshot at or before it), or
-        the live run (None)."""
-        moment = None if step is None else self.snapshots.at(step)
-        if moment is None:
-            self.dashboard.replayed = None
-        else:
-            self.dashboard.replayed = self.model.replay(*moment)
-            self.timeline.show_moment(moment[0])
+    def _replay_changed(self) -> None:
+        self.dashboard.replayed = self.replayed
         self.dashboard.refresh(force=True)
-
-    def _forget_snapshots(self) -> None:
-        """A new history: the timeline starts again, live."""
-        self.snapshots.clear()
-        if self.dashboard.replayed is not None or not self.timeline.live:
-            self.dashboard.replayed = None
-            self.timeline.live = True
-        self.timeline.follow(-1)
 
     def load(self, spec, colors=None) -> None:
         """The document changed: follow it (a network nothing was trained on yet is rebuilt at
@@ -560,8 +541,7 @@ class DashboardLab(LabBase):
     def _update_progress(self, reset: bool = False) -> None:
         job = self.job
         history = self.model.history
-        if self.timeline.last_step != history.last_step:  # as often as the status figures, no more
-            self.timeline.follow(history.last_step)
+        self._follow_timeline(history.last_step)  # as often as the status figures, no more
         if reset or job is None:
             if reset:
                 self.progress_bar.setValue(0)

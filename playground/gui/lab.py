@@ -14,8 +14,15 @@ saved (so what a lab trained is not lost), and ``shutdown()`` in the window's ``
 (it stops and joins the worker).  ``stateChanged`` tells the window to update its actions.
 A subclass says what it pulls from its stream (``ingest``) and what its status shows.
 
+Every lab has a timeline (``timeline``, placed under its views): the lab keeps snapshots of
+its run in a bounded ``SnapshotStore`` (what a snapshot holds is the lab's business), and
+dragging the slider back shows every view as the run was at that step: ``model.replay(step,
+snapshot)`` is a copy of the lab's model cut at the step, which the views draw instead of the
+live one (``shown_model``) until the slider returns to the right end.
+
 ``Lab`` adds the chrome of the sequence and RBM labs: its own Train / Pause / Stop buttons,
-a status line and tabs of panels.  The dashboard uses the window's toolbar and status bar.
+a status line, tabs of panels and the timeline under them.  The dashboard uses the window's
+toolbar and status bar.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ..runs.jobs import Runner, RunnerJob
+from ..runs.snapshots import SnapshotStore, weights_bytes
 from ..training.compiling import WATCH
 from ..training.warmup import warming_up
+from .dashboard.timeline import Timeline
 from .worker import TrainingThread
 
 #: the pull timer's period (about 30 looks a second) and the least time between two redraws:
@@ -72,7 +81,14 @@ class LabBase(QWidget):
     can_step = False
     can_reset = False
 
-    def __init__(self, parent, runner: Runner | None, model, redraw_seconds: float = REDRAW_SECONDS):
+    def __init__(
+        self,
+        parent,
+        runner: Runner | None,
+        model,
+        redraw_seconds: float = REDRAW_SECONDS,
+        snapshot_bytes=weights_bytes,
+    ):
         super().__init__(parent)
         collect_garbage_on_the_gui_thread()
         self.runner = runner
@@ -98,6 +114,12 @@ class LabBase(QWidget):
         #: slow motion, in steps a second (None: full speed); each run's control gets it
         self.pace: float | None = None
         self._full_speed_redraw = redraw_seconds
+        #: the run's snapshots by step (``snapshot_bytes`` counts one), the slider that goes back
+        #: to them (the lab places it under its views), and the moment it went back to (None: live)
+        self.snapshots = SnapshotStore(size=snapshot_bytes)
+        self.timeline = Timeline()
+        self.timeline.stepChosen.connect(self.show_step)
+        self.replayed = None
 
     # --- the API a window uses --------------------------------------------------------------
     @property
@@ -155,6 +177,37 @@ class LabBase(QWidget):
         """The view on show, which ``redraw`` refreshes."""
         return None
 
+    def shown_model(self):
+        """What the views draw: the moment the timeline went back to, or the live model."""
+        return self.replayed if self.replayed is not None else self.model
+
+    def show_step(self, step: int | None) -> None:
+        """Every view shows the moment after ``step`` (the nearest snapshot at or before it), or
+        the live run (None)."""
+        moment = None if step is None else self.snapshots.at(step)
+        self.replayed = None if moment is None else self.model.replay(*moment)
+        if moment is not None:
+            self.timeline.show_moment(moment[0])
+        self._replay_changed()
+
+    def _replay_changed(self) -> None:
+        """The views show another moment (or the live run again)."""
+        self.redraw(force=True)
+
+    def _forget_snapshots(self) -> None:
+        """A new run: the timeline starts again, live."""
+        self.snapshots.clear()
+        if self.replayed is not None or not self.timeline.live:
+            self.replayed = None
+            self.timeline.live = True
+            self._replay_changed()
+        self.timeline.follow(-1)
+
+    def _follow_timeline(self, last_step: int) -> None:
+        """The run reached ``last_step``: the slider stretches to it (and follows it while live)."""
+        if self.timeline.last_step != last_step:
+            self.timeline.follow(last_step)
+
     def adopt(self, spec, weights: dict[str, np.ndarray] | None, history=None) -> None:
         """The document was replaced (a project, a lesson, a new network): keep the ``weights``
         (and metric ``history``) it brings for ``spec``, and forget what earlier runs left."""
@@ -184,6 +237,7 @@ class LabBase(QWidget):
         """Start ``job`` on the worker as the run called "``name`` · run N"."""
         self.runs_started += 1
         self.model.new_run(f"{name} · run {self.runs_started}")
+        self._forget_snapshots()
         return self._start_job(job)
 
     def _start_job(self, job: RunnerJob) -> bool:
@@ -218,7 +272,7 @@ class LabBase(QWidget):
         if view is None or (not self.isVisible() and not force):
             return False
         self._before_redraw(view)
-        return view.refresh(self.model, force)
+        return view.refresh(self.shown_model(), force)
 
     def _before_redraw(self, view) -> None:
         """A subclass's chance to move a view that animates on its own (nothing by default)."""
@@ -280,8 +334,8 @@ class LabBase(QWidget):
 class Lab(LabBase):
     """A lab with its own Train / Pause / Stop buttons, a status line and tabs of panels."""
 
-    def __init__(self, parent, runner: Runner, model):
-        super().__init__(parent, runner, model)
+    def __init__(self, parent, runner: Runner, model, snapshot_bytes=weights_bytes):
+        super().__init__(parent, runner, model, snapshot_bytes=snapshot_bytes)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         #: Train, Pause, Stop and the status line; subclasses insert their own controls
@@ -297,12 +351,14 @@ class Lab(LabBase):
             self.controls.addWidget(button)
         self.status = QLabel("")
         self.status.setMinimumWidth(200)
+        self.status.setWordWrap(True)  # the figures and how the run ended, never cut off at the right
         self.controls.addWidget(self.status, 1)
         layout.addLayout(self.controls)
         self.panels: list = []
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.timeline)
         self.stateChanged.connect(self._update_controls)
 
     def _add_panels(self, panels_and_tips) -> None:
@@ -314,6 +370,22 @@ class Lab(LabBase):
 
     def current_view(self):
         return self.tabs.currentWidget()
+
+    def lesson_views(self) -> dict:
+        """The tab that stands for each panel name a lesson may open on (``PANEL_NAMES``)."""
+        return {}
+
+    def show_lesson_view(self, name: str | None) -> bool:
+        """Bring the tab a lesson names on show; False when the lab has no such tab (or hides it)."""
+        view = self.lesson_views().get(name)
+        if view is None or not self.tabs.isTabVisible(self.tabs.indexOf(view)):
+            return False
+        self.tabs.setCurrentWidget(view)
+        return True
+
+    def redraw(self, force: bool = False) -> bool:
+        self._follow_timeline(self.model.last_step)  # as often as the views redraw, no more
+        return super().redraw(force)
 
     def train(self) -> bool:
         """Start a run of the loaded network (a subclass says which job)."""
@@ -327,7 +399,8 @@ class Lab(LabBase):
         self._update_controls()
 
     def _tab_changed(self) -> None:
-        self.redraw()
+        # between runs no timer redraws later what a view's minimum interval put off now
+        self.redraw(force=self.job is None)
 
     def _report(self, job: RunnerJob) -> None:
         if job.error:

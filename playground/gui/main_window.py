@@ -328,6 +328,8 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self._show_views()
         self.dashboard.update_tabs()
         self.dashboard.show_panel(preferred_panel(spec))
+        if self.active_lab() is not None and spec.lesson is not None:  # a lab opens on the lesson's view too
+            self.active_lab().show_lesson_view(spec.lesson.get("panel"))
         self.lesson_dock.raise_()
 
     # --- training controls: the same for every lab -------------------------------------------

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QPushButton
 from ..runs.data import DataStore
 from ..runs.jobs import Runner
 from ..runs.rbm import RBMJob, StackRunner, stack_snapshot
+from ..runs.rbm_stream import RBMSnapshot
 from ..training import TrainingControl
 from .dashboard.compare import keep_run
 from .lab import Lab, starting_text
@@ -38,6 +39,10 @@ from .rbm.samples import SamplesPanel
 _PHASE_DONE = {"pretraining": "pretrain", "fine-tuning": "fine-tune"}
 
 
+def snapshot_bytes(snapshot: RBMSnapshot) -> int:
+    return snapshot.nbytes
+
+
 def fine_tune_mode(spec) -> str:
     pretraining = getattr(spec, "pretraining", None)
     return getattr(pretraining, "fine_tune", "none") if spec is not None else "none"
@@ -48,7 +53,7 @@ class RBMLab(Lab):
 
     def __init__(self, parent=None, runner: Runner | None = None, data: DataStore | None = None):
         stack_runner = StackRunner(data)
-        super().__init__(parent, runner or stack_runner, RBMModel())
+        super().__init__(parent, runner or stack_runner, RBMModel(), snapshot_bytes=snapshot_bytes)
         self.stack_runner = stack_runner
         self._reads = (0, 0, 0)  # pretraining steps, pretraining epochs, fine-tuning steps
         self._fine_epochs_read = 0
@@ -74,6 +79,9 @@ class RBMLab(Lab):
         self.controls.insertWidget(3, self.compare_button)
         #: set by ``compare_with_random`` until its pretrained run ends
         self._compare_pending = False
+        #: the pretrained stack while the comparison's random one trains: the lesson's own network,
+        #: which Save keeps and Fine-tune continues from once the comparison is over
+        self._compared_stack = None
 
         self.curves = EnergyCurvesPanel()
         self.reconstructions = ReconstructionsPanel()
@@ -102,6 +110,10 @@ class RBMLab(Lab):
         self._update_controls()
 
     # --- the API a window uses --------------------------------------------------------------
+    def lesson_views(self) -> dict:
+        """The fine-tuning curves, the filters, and the autoencoder's view of the data (its code)."""
+        return {"loss": self.loss, "filters": self.filters, "data": self.autoencoder}
+
     def load(self, spec) -> None:
         """The network the next run trains (a running run keeps its own)."""
         self.spec = spec
@@ -159,13 +171,19 @@ class RBMLab(Lab):
     def _finish(self) -> None:
         job = self.job
         super()._finish()
+        if self._compared_stack is not None:  # the comparison's random run ended
+            self.stack_runner.stack, self._compared_stack = self._compared_stack, None
+            self._show_status(f"{self.status.text()} · File ▸ Save keeps the pretrained network, not the random one")
+            return
         if not self._compare_pending:
             return
         self._compare_pending = False
         completed = job is not None and job.error is None and getattr(job.finished, "reason", "") == "completed"
         if completed and keep_run(self.model, self.model.run_name) is not None:
+            self._compared_stack = self.stack_runner.stack
             self.stack_runner.from_random_weights()  # the file's initialiser, as a plain network
-            self._start(pretrain=False, fine_tune=True, name="random weights")
+            if not self._start(pretrain=False, fine_tune=True, name="random weights"):
+                self.stack_runner.stack, self._compared_stack = self._compared_stack, None
 
     def train_ratings(self) -> bool:
         """Train the ratings RBM of the collaborative-filtering example (on the same worker)."""
@@ -210,12 +228,17 @@ class RBMLab(Lab):
         changed = self.model.add_fine_tuning(fine_new) or changed
         changed = self.model.add_ratings(stream.ratings_since(len(self.model.ratings_epochs))) or changed
         changed = self._take_fresh(stream.examples, self.model.set_examples) or changed
-        return self._take_fresh(stream.snapshot, self.model.set_snapshot) or changed
+        return self._take_fresh(stream.snapshot, self._take_snapshot) or changed
+
+    def _take_snapshot(self, snapshot: RBMSnapshot) -> None:
+        """The newest weights: the views draw them, and the timeline keeps them (they are a copy)."""
+        self.model.set_snapshot(snapshot)
+        self.snapshots.add(snapshot.step, snapshot)
 
     def _before_redraw(self, view) -> None:
         """The samples tab advances its Gibbs chains while it is shown."""
         if view is self.samples:
-            self.samples.advance(self.model)
+            self.samples.advance(self.shown_model())
 
     def _keeps_ticking(self) -> bool:
         """The chains keep running after training, while their tab is shown."""

@@ -28,7 +28,7 @@ from .lab import Lab
 from .sequences.gates import GateActivityPanel
 from .sequences.gradient_time import GradientOverTimePanel
 from .sequences.hidden_pca import HiddenStatePCAPanel
-from .sequences.model import SequenceModel
+from .sequences.model import SequenceModel, SequenceMoment
 from .sequences.translations import TranslationsPanel
 
 RECURRENT_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM"}
@@ -65,6 +65,10 @@ def variants_of(spec) -> list[tuple[str, object]]:
     if getattr(spec, "state_edges", None) or not isinstance(spec, NetworkSpec):
         return [(describe_model(spec), spec)]
     return [(describe_model(twin), twin) for _, twin in variant_specs(spec)]
+
+
+def moment_bytes(moment: SequenceMoment) -> int:
+    return moment.nbytes
 
 
 class SequenceLossPanel(LossPanel):
@@ -119,7 +123,9 @@ class SequenceLab(Lab):
     the sequence panels as tabs."""
 
     def __init__(self, parent=None, runner: Runner | None = None, data: DataStore | None = None):
-        super().__init__(parent, runner or partial(default_runner, data=data), SequenceModel())
+        super().__init__(
+            parent, runner or partial(default_runner, data=data), SequenceModel(), snapshot_bytes=moment_bytes
+        )
         self._read_count = self._epochs_read = self._runs_read = 0
         self._rate = RateMeter()
         #: (spec, parameters) of the latest finished run's network or of the opened project
@@ -149,6 +155,9 @@ class SequenceLab(Lab):
         self._update_controls()
 
     # --- the API a window uses --------------------------------------------------------------
+    def lesson_views(self) -> dict:
+        return {"loss": self.loss, "gradients": self.gradients, "evaluation": self.translations}
+
     def load(self, spec) -> None:
         """The network the next ``train()`` trains (a running run keeps its own)."""
         self.spec = spec
@@ -174,8 +183,13 @@ class SequenceLab(Lab):
     def _finish(self) -> None:
         job = self.job
         if job is not None and job.model is not None:  # the worker is done with it
+            # a comparison's first network is the file's own (the one on the canvas): Save keeps it
             self._kept = (job.spec, job.model.state())
         super()._finish()
+        if job is not None and job.model is not None and len(job.stream.run_starts()) > 1:
+            self._show_status(
+                f"{self.status.text()} · File ▸ Save keeps the {describe_model(job.spec)}, the network on the canvas"
+            )
 
     def chosen_spec(self):
         """The network the next run trains: the loaded one, or the variant chosen to compare
@@ -217,6 +231,7 @@ class SequenceLab(Lab):
             self._keep_current()
             self.runs_started += 1
         self.model.new_run(f"{RECURRENT_NAMES.get(label, label)} · run {self.runs_started}")
+        self._forget_snapshots()  # the timeline follows the network now training
         self._rate.clear()
 
     def clear_comparison(self) -> None:
@@ -241,7 +256,10 @@ class SequenceLab(Lab):
         # wait for the next look, when its start is seen
         changed = self._read(stream, end) or changed
         changed = self._take_fresh(stream.gates, self.model.set_gates) or changed
-        return self._take_fresh(stream.samples, lambda samples: self.model.set_samples(*samples)) or changed
+        changed = self._take_fresh(stream.samples, lambda samples: self.model.set_samples(*samples)) or changed
+        if changed and self.model.last_step >= 0:  # the timeline's snapshot: references, no copies
+            self.snapshots.add(self.model.last_step, self.model.moment())
+        return changed
 
     def _read(self, stream, until: tuple[int, int] | None = None) -> bool:
         total, new = stream.read_since(self._read_count, self._epochs_read, until)

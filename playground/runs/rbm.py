@@ -117,30 +117,36 @@ class StackRunner:
             dataset.source,
             note,
         )
-        yield self._snapshot(trainer)
+        yield self._snapshot(trainer, 0)
         last = time.perf_counter()
+        fine_tune_steps = 0
         for event in trainer.run():
             now = time.perf_counter()
             if now - last >= SNAPSHOT_SECONDS or isinstance(event, (PretrainEpoch, EpochRecord)):
                 # between events the trainer's generator is suspended: the weights are at rest
-                yield self._snapshot(trainer)
+                yield self._snapshot(trainer, fine_tune_steps)
                 last = now
+            if isinstance(event, StepChunk):
+                fine_tune_steps = event.first_step + event.steps
             yield event
-        yield self._snapshot(trainer)
+        yield self._snapshot(trainer, fine_tune_steps)
 
-    def _snapshot(self, trainer: RBMTrainer) -> RBMSnapshot:
+    def _snapshot(self, trainer: RBMTrainer, fine_tune_steps: int) -> RBMSnapshot:
+        """Copies of the weights now, after the pretraining steps and ``fine_tune_steps`` done."""
+        step = trainer.steps_done + fine_tune_steps - 1
         network = trainer.fine_tune_network
         if network is None:
-            return stack_snapshot(trainer.stack)
+            return stack_snapshot(trainer.stack, step)
         state = network.copy_state()
         return RBMSnapshot(
             [clone_rbm(rbm, state) for rbm in trainer.stack.rbms],
             state,
             [layer.id for layer in network.layers if layer.params],
             trainer.pretraining.fine_tune,
+            step,
         )
 
 
-def stack_snapshot(stack: RBMStack) -> RBMSnapshot:
-    """Copies of the stack's RBMs, for the pixel views to compute with on the GUI thread."""
-    return RBMSnapshot([clone_rbm(rbm) for rbm in stack.rbms])
+def stack_snapshot(stack: RBMStack, step: int = -1) -> RBMSnapshot:
+    """Copies of the stack's RBMs (after ``step``), for the pixel views to compute with on the GUI thread."""
+    return RBMSnapshot([clone_rbm(rbm) for rbm in stack.rbms], step=step)

@@ -32,6 +32,14 @@ class RBMSnapshot:
     network_state: dict[str, np.ndarray] | None = None
     network_order: list[str] | None = None
     fine_tune: str = "none"
+    #: the step it was taken after, counted on across the run's phases (pretraining's steps,
+    #: then fine-tuning's) as the lab's timeline counts them; -1: before the first step
+    step: int = -1
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [value for rbm in self.rbms for value in rbm.params.values()]
+        return sum(array.nbytes for array in arrays + list((self.network_state or {}).values()))
 
 
 @dataclass

@@ -94,6 +94,7 @@ def relu_with_too_large_a_learning_rate():
 
 def test_a_relu_network_with_too_large_a_learning_rate_raises_the_dead_relu_flag(qtbot, make_window, mnist_dir):
     window = make_window(relu_with_too_large_a_learning_rate(), data_dir=mnist_dir)
+    window.pace_box.set_pace(None)  # its 400 mini-batches at full speed, not the lesson's slow motion
     strip = window.dashboard_lab.diagnosis
     assert not strip.isVisible()
     _run_to_the_end(qtbot, window, 2, timeout=60_000)

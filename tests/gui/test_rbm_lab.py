@@ -148,6 +148,7 @@ def test_dbn_fine_tunes_after_pretraining_and_shows_accuracy(make_lab, qtbot):
     assert {r.layer_id for r in lab.model.pretrain_epochs} == {"rbm1", "rbm2"}
     pretrained = lab.stack_runner.stack.rbms[0].params["weight"].copy()
     lab.tabs.setCurrentWidget(lab.loss)
+    assert "pretraining first" in lab.loss.headline_text()  # not "Press Train", with a run just done
     assert lab.fine_tune()
     qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
     assert lab.model.pretrain_epochs == []  # a fine-tuning run has no pretraining figures
@@ -162,6 +163,14 @@ def test_one_action_compares_pretrained_with_random_weights(make_lab, qtbot):
     Fine-tuning tab overlays both runs' cost and accuracy, each named in the legend."""
     lab = make_lab(small("dbn-mnist", train_limit=300, fine_tune_epochs=2))
     assert lab.compare_button.isVisibleTo(lab) and lab.compare_button.isEnabled()
+    pretrained_state = {}
+    replace_stack = lab.stack_runner.from_random_weights
+
+    def remember_the_pretrained_stack():
+        pretrained_state.update(lab.stack_runner.stack.state())
+        replace_stack()
+
+    lab.stack_runner.from_random_weights = remember_the_pretrained_stack
     assert lab.compare_with_random()
     assert lab.current_view() is lab.loss
     qtbot.waitUntil(lambda: lab.model.run_name.startswith("random weights") and not lab.running, timeout=120_000)
@@ -182,6 +191,14 @@ def test_one_action_compares_pretrained_with_random_weights(make_lab, qtbot):
     assert all(0.0 <= e.val_accuracy <= 1.0 for e in pretrained + random)
     assert lab.model.pretrain_epochs == []  # the random run pretrained nothing
     assert "compared with pretrained · run 1: validation accuracy" in lab.loss.headline_text()
+    # Save keeps the lesson's own network, the pretrained one, and the status line says so
+    saved = lab.trained_state()
+    assert pretrained_state and set(saved) == set(pretrained_state)
+    for key, value in pretrained_state.items():
+        np.testing.assert_array_equal(saved[key], value, err_msg=key)
+    random_rbm = lab.model.snapshot.rbms[0]  # what the random run ended with
+    assert not np.array_equal(random_rbm.params["weight"], saved[f"{random_rbm.id}.weight"])
+    assert "Save keeps the pretrained network" in lab.status.text()
 
 
 def test_the_status_line_says_the_run_ended_not_training(make_lab, qtbot):
@@ -230,3 +247,42 @@ def test_shutdown_joins_a_running_worker(make_lab, qtbot):
     lab.shutdown()
     assert not lab.thread.isRunning() and not lab.running
     assert "stopped" in lab.status.text()
+
+
+def test_the_timeline_takes_the_rbm_views_back_to_a_recorded_step(make_lab, qtbot):
+    """After pretraining and fine-tuning, the timeline counts both phases' steps; dragging back
+    to the end of the first RBM epoch shows that epoch's curves and the filters as they were then."""
+    lab = make_lab(small("dbn-mnist", train_limit=400, pretrain_epochs=2))
+    lab.runner = pausing_after_first_epoch(lab.stack_runner)
+    assert lab.train()
+    # the weights at the first epoch's end reach the lab before the run goes on (a busy GUI
+    # thread may skip some of the snapshots the worker offers; this one it cannot)
+    qtbot.waitUntil(lambda: lab.state == "paused" and lab.snapshots.steps[-1] == 19, timeout=60_000)
+    lab.pause(False)
+    qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
+    model = lab.model
+    steps_per_epoch = 400 // 20
+    pretraining = 2 * 2 * steps_per_epoch  # two RBMs, two epochs each
+    assert model.pretrain_steps == pretraining and model.last_step == pretraining + steps_per_epoch - 1
+    assert lab.timeline.last_step == model.last_step
+    first_epoch_end = steps_per_epoch - 1
+    assert first_epoch_end in lab.snapshots.steps
+    lab.timeline.choose(first_epoch_end)
+    shown = lab.shown_model()
+    assert shown.pretrain_history.last_step == first_epoch_end and len(shown.history) == 0
+    assert [(r.layer_id, r.epoch) for r in shown.pretrain_epochs] == [("rbm1", 1)]
+    lab.tabs.setCurrentWidget(lab.curves)
+    assert len(lab.curves.curve("energy", 0, symbols=True).yData) == 1
+    lab.tabs.setCurrentWidget(lab.filters)
+    then = shown.first_rbm.params["weight"]
+    assert not np.array_equal(then, model.first_rbm.params["weight"])
+    expected = lab.filters.mosaic
+    lab.timeline.go_live()
+    assert not np.allclose(expected, lab.filters.mosaic, equal_nan=True)
+    # a step of fine-tuning shows its cost curve up to that step
+    fine_step = pretraining + steps_per_epoch // 2
+    lab.timeline.choose(fine_step)
+    shown = lab.shown_model()
+    snapshot_step = lab.snapshots.at(fine_step)[0]
+    assert shown.last_step == snapshot_step and shown.snapshot.step == snapshot_step
+    assert shown.pretrain_steps == pretraining

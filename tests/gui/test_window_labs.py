@@ -32,7 +32,7 @@ def test_toolbar_trains_pauses_and_stops_the_sequence_lab(qtbot, make_window):
     qtbot.waitUntil(lambda: not lab.running, timeout=10000)
     qtbot.waitUntil(lambda: not window.document.locked, timeout=2000)
     assert window.state == "idle" and window.train_action.isEnabled() and window.rate_box.isEnabled()
-    assert len(lab.model.time_grads) > 0  # the run's figures reached the lab's views
+    assert len(lab.model.log_time_grads) > 0  # the run's figures reached the lab's views
 
 
 def test_loading_another_lesson_stops_a_lab_run_and_shows_the_dashboard(qtbot, make_window):
@@ -118,3 +118,29 @@ def test_a_saved_project_keeps_what_the_sequence_lab_trained(qtbot, make_window,
     assert_same_weights(reopened.sequence_lab.trained_state(), trained)
     assert reopened.save_to(tmp_path / "again.npz")
     assert_same_weights(load_project(tmp_path / "again.npz").weights, trained)
+
+
+def test_after_the_rnn_lstm_comparison_save_keeps_the_lesson_s_lstm(qtbot, make_window, tmp_path):
+    """The comparison trains the file's LSTM, then a SimpleRNN twin: Save keeps the LSTM, the
+    network on the canvas, and the status line says so."""
+    from playground.model.build import build_network
+
+    spec = load_lesson("rnn-vs-lstm")
+    spec = dataclasses.replace(spec, dataset=dataclasses.replace(spec.dataset, n_samples=400))
+    spec.training = with_overrides(spec.training, epochs=1)
+    window = make_window(spec, warm_up=False)
+    window.pace_box.set_pace(None)
+    lab = window.sequence_lab
+    assert lab.compares()
+    window.train()
+    qtbot.waitUntil(lambda: lab.running, timeout=5000)
+    qtbot.waitUntil(lambda: not lab.running, timeout=240_000)  # a cold numba cache compiles both networks
+    assert [kept.name for kept in lab.model.kept][-1].startswith("LSTM")
+    assert lab.model.run_name.startswith("SimpleRNN")  # the last network trained was the twin
+    shapes = {key: value.shape for key, value in lab.trained_state().items()}
+    assert shapes == {key: value.shape for key, value in build_network(spec).state().items()}
+    hidden = 32
+    assert any(4 * hidden in shape for shape in shapes.values())  # an LSTM's four gates, not a SimpleRNN
+    assert "Save keeps the LSTM, the network on the canvas" in lab.status.text()
+    assert window.save_to(tmp_path / "compared.npz")
+    assert_same_weights(load_project(tmp_path / "compared.npz").weights, lab.trained_state())

@@ -40,9 +40,12 @@ def test_each_lesson_opens_on_the_panel_its_file_names(make_window):
     window = make_window()
     for name in lesson_names():
         assert window.load_lesson(name)
-        if window.active_lab() is None:  # a lab replaces the dashboard and has tabs of its own
-            panel = load_lesson(name).lesson["panel"]
+        panel = load_lesson(name).lesson["panel"]
+        lab = window.active_lab()
+        if lab is None:
             assert window.dashboard.currentWidget() is window.dashboard.panel_named(panel), name
+        else:  # a lab replaces the dashboard and has tabs of its own, one for the lesson's panel
+            assert lab.current_view() is lab.lesson_views()[panel], name
 
 
 def test_a_network_without_a_lesson_opens_on_its_data_where_that_can_be_drawn(make_window):

@@ -66,6 +66,12 @@ class RunRecord:
 _REPLAY_VERSIONS = itertools.count(-1, -1)
 
 
+def replay_version() -> int:
+    """A version for a replayed moment (negative, never one a live model has), so every view
+    redraws for it, and again when the live model is shown."""
+    return next(_REPLAY_VERSIONS)
+
+
 class DashboardModel:
     """Everything the panels draw; written by the window on the GUI thread only."""
 
@@ -128,10 +134,15 @@ class DashboardModel:
         other = copy.copy(self)
         other.history = self.history.up_to(step)
         other.weights = weights
-        other.history_version = other.weights_version = next(_REPLAY_VERSIONS)
+        other.history_version = other.weights_version = replay_version()
         return other
 
     # --- readers --------------------------------------------------------------------------
+    @property
+    def last_step(self) -> int:
+        """The run's last recorded step, where the timeline ends (-1: none yet)."""
+        return self.history.last_step
+
     def color(self, layer_id: str, index: int = 0) -> QColor:
         color = self.colors.get(layer_id)
         if color is None:

@@ -1,10 +1,11 @@
-"""The timeline under the dashboard's views: drag back to a step of the run to see that moment.
+"""The timeline under a lab's views: drag back to a step of the run to see that moment.
 
-The slider spans the run's recorded steps (numbered from 0; the label counts steps done, as the
-status bar does) and follows the newest while it sits at the right
-end ("live").  Moved back, it asks (``stepChosen``) for the moment after a step; the lab
-answers with the nearest snapshot of the weights at or before it, and says which step that
-is (``show_moment``), so every panel and the label agree.  "Live" goes back to the newest.
+Every lab has one (the dashboard, the sequence lab, the RBM lab: see gui/lab.py).  The slider
+spans the run's recorded steps (numbered from 0; the label counts steps done, as the status
+bar does) and follows the newest while it sits at the right end ("live").  Moved back, it
+asks (``stepChosen``) for the moment after a step; the lab answers with its nearest snapshot
+at or before it (the weights, the RBMs, the gates), and says which step that is
+(``show_moment``), so every view and the label agree.  "Live" goes back to the newest.
 """
 
 from __future__ import annotations

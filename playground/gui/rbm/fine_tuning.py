@@ -22,11 +22,16 @@ class FineTuningPanel(LossPanel):
         self._kept_key = None
 
     def versions(self, model: DashboardModel) -> tuple:
-        return (*super().versions(model), model.runs_version)
+        return (*super().versions(model), model.runs_version, getattr(model, "pretrain_version", 0))
 
     def draw(self, model: DashboardModel) -> None:
         super().draw(model)
         self.name_curves(model.run_name or "this run")
+        if not len(model.history) and getattr(model, "pretrain_steps", 0):
+            self.say(
+                "The RBMs are pretraining first (the <b>Energy curves</b> tab shows them); "
+                "the fine-tuning cost and accuracy appear here when it begins."
+            )
         compared = [
             f"{run.name}: validation accuracy <b>{100 * last.val_accuracy:.1f}%</b>"
             if last.val_accuracy is not None

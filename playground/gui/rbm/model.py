@@ -10,6 +10,8 @@ drew and redraws on change.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ...model.project import EpochSummary, MetricHistory
@@ -17,7 +19,7 @@ from ...runs.rbm_stream import ExamplesReady, RBMSnapshot
 from ...training.collaborative import RatingsEpoch
 from ...training.metrics import Snapshot
 from ...training.rbm_trainer import PretrainEpoch
-from ..dashboard.common import DashboardModel, tile_mosaic
+from ..dashboard.common import DashboardModel, replay_version, tile_mosaic
 
 
 class RBMModel(DashboardModel):
@@ -84,7 +86,28 @@ class RBMModel(DashboardModel):
         self.examples = examples
         self.examples_version += 1
 
+    def replay(self, step: int, snapshot: RBMSnapshot) -> RBMModel:
+        """The run as it was after ``step`` (counted on across pretraining and fine-tuning): the
+        curves up to it and the weights of ``snapshot``; new versions, so every view redraws."""
+        other = copy.copy(self)
+        other.pretrain_history = self.pretrain_history.up_to(step)
+        other.pretrain_epochs = [record for record in self.pretrain_epochs if record.step - 1 <= step]
+        other.layer_starts = [start for start in self.layer_starts if start[0] <= step]
+        other.history = self.history.up_to(step - self.pretrain_steps)
+        other.snapshot = snapshot
+        other.pretrain_version = other.snapshot_version = other.history_version = replay_version()
+        return other
+
     # --- readers ------------------------------------------------------------------------------
+    @property
+    def pretrain_steps(self) -> int:
+        return self.pretrain_history.last_step + 1
+
+    @property
+    def last_step(self) -> int:
+        """The run's last step on the timeline: pretraining's steps, then fine-tuning's."""
+        return self.pretrain_steps + self.history.last_step
+
     @property
     def first_rbm(self):
         """The RBM that sees the pixels (a copy of the newest weights), or None before a run."""

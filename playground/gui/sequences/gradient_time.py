@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from ..dashboard.common import Panel, RangeKeeper, pen, positive, set_title
+from ..dashboard.common import Panel, RangeKeeper, add_legend, pen, positive, set_title
 from ..widgets import ElidedLabel
 from .model import SequenceModel, group_rows
 
@@ -96,7 +96,8 @@ class GradientOverTimePanel(Panel):
         self.profile_plot.setLabel("left", "‖∂C/∂h_t‖")
         # powers of ten read directly; an SI multiplier on a log axis ("5·10¹ ×0.001") does not
         self.profile_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = self.profile_plot.addLegend(offset=(10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
+        # under the axis, never over the curves (a corner always has some run's profile in it)
+        self.legend = add_legend(self.profile_plot, "below", columns=2)
         self.profile_ranges = RangeKeeper(self.profile_plot, log_y=True, x_mode="fit")
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(2, 2)
@@ -157,16 +158,14 @@ class GradientOverTimePanel(Panel):
         )
 
     def _draw_heat(self, model: SequenceModel) -> None:
-        rows = model.time_grads
+        rows = model.log_time_grads
         if not len(rows):
             self.image.clear()
             self.heat_shape = (0, 0)
             self._heat_key = None
             set_title(self.heat_plot, "‖∂C/∂h_t‖ per time step and mini-batch")
             return
-        steps, values = heat_columns(rows.steps, rows.values)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.where(values > 0, np.log10(np.maximum(values, 1e-30)), np.nan)
+        steps, logs = heat_columns(rows.steps, rows.values)
         finite = logs[np.isfinite(logs)]
         if len(finite):
             low, high = np.percentile(finite, [1, 99.5])
@@ -195,8 +194,9 @@ class GradientOverTimePanel(Panel):
         if len(exponents) >= 2:
             every = max(1, len(exponents) // 6)
             self.color_bar.axis.setTicks([[(k, power_of_ten(k)) for k in exponents[::every]], []])
-        else:
-            self.color_bar.axis.setTicks(None)
+        else:  # less than two decades: the norms themselves, not their logarithms ("-1.8")
+            ticks = np.linspace(low, high, 4)
+            self.color_bar.axis.setTicks([[(float(k), f"{10.0**k:.2g}") for k in ticks], []])
 
     def _fit_profile_range(self, model: SequenceModel, profile: np.ndarray | None) -> None:
         shown = [kept.profile for kept in model.kept] + ([] if profile is None else [profile])
@@ -217,8 +217,8 @@ class GradientOverTimePanel(Panel):
             last = str(len(profile if profile is not None else model.kept[-1].profile) - 1).translate(SUBSCRIPT)
             shown = ", ".join(f"{name} <b>{ratio:.2g}</b>" for name, ratio in self.ratios.items())
             parts.append(f"How much error reaches the first step, ‖∂C/∂h₀‖ ÷ ‖∂C/∂h{last}‖: {shown}")
-        if len(model.time_grads):
-            steps = int(model.time_grads.steps[-1]) + 1
+        if len(model.log_time_grads):
+            steps = int(model.log_time_grads.steps[-1]) + 1
             parts.append(f"gradient clipped {model.clips_total:,} times in {steps:,} mini-batches")
         return " · ".join(parts)
 

@@ -9,6 +9,7 @@ the translations and the hidden states.  The lab's timer fills it from the worke
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from PySide6.QtGui import QColor
 from ...model.project import EpochSummary, MetricHistory
 from ...runs.sequence_stream import SequenceSnapshot
 from ...training.sequence_events import HiddenStates, SequenceEpoch, Translation
-from ..dashboard.common import DashboardModel, downsample
+from ..dashboard.common import DashboardModel, downsample, replay_version
 
 #: mini-batches averaged into the "latest" gradient-over-time profile (one batch is noisy)
 PROFILE_STEPS = 20
@@ -54,6 +55,15 @@ class StepRows:
     @property
     def values(self) -> np.ndarray:
         return self._values[: self._n]
+
+    def up_to(self, step: int) -> StepRows:
+        """A copy of the rows recorded up to ``step`` (the timeline's replay)."""
+        other = copy.copy(self)
+        n = int(np.searchsorted(self.steps, step, side="right"))
+        other._n, other._steps, other._values = n, self._steps[:n].copy(), self._values[:n].copy()
+        other._sum, other._count = np.zeros_like(self._sum), np.zeros_like(self._count)
+        other._waiting = other._last_step = 0
+        return other
 
     def append(self, steps: np.ndarray, values: np.ndarray) -> None:
         values = np.asarray(values, np.float32)
@@ -130,6 +140,13 @@ def group_rows(steps: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarra
     return steps[k - 1 :: k], nan_mean(values.reshape(-1, k, values.shape[1]), axis=1).astype(np.float32)
 
 
+def log10_norms(norms: np.ndarray) -> np.ndarray:
+    """log10 of gradient norms; NaN where a norm is not positive or not measured."""
+    norms = np.asarray(norms, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(norms > 0, np.log10(np.maximum(norms, 1e-300)), np.nan)
+
+
 def nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean ignoring NaN; NaN, silently, where all are NaN (a time step no sequence reached)."""
     with warnings.catch_warnings():
@@ -156,6 +173,24 @@ class KeptProfile:
     val_costs: tuple[np.ndarray, np.ndarray] | None = None
 
 
+@dataclass(frozen=True)
+class SequenceMoment:
+    """What the sequence views draw that the step rows do not keep, as it was at one step: the
+    newest gates, the newest epoch's samples and the clip count (the timeline's snapshot)."""
+
+    gates: tuple[int, np.ndarray, np.ndarray] | None
+    first_gates: tuple[int, np.ndarray, np.ndarray] | None
+    samples: tuple[int, list[Translation], HiddenStates | None]
+    clips_total: int
+
+    @property
+    def nbytes(self) -> int:
+        """The arrays it refers to (shared with the moments before it while they did not change)."""
+        gates = [array for kept in (self.gates, self.first_gates) if kept is not None for array in kept[1:]]
+        hidden = self.samples[2]
+        return sum(array.nbytes for array in gates) + (0 if hidden is None else np.asarray(hidden.states).nbytes)
+
+
 class SequenceModel(DashboardModel):
     """The dashboard's model (losses in ``history``) plus the sequence figures."""
 
@@ -168,7 +203,9 @@ class SequenceModel(DashboardModel):
 
     def _start_run(self, name: str) -> None:
         self.run_name = name
-        self.time_grads = StepRows()
+        #: log10 ‖∂C/∂h_t‖ per step: rows are averaged in logs (a geometric mean), since the norms
+        #: span orders of magnitude and one exploding mini-batch would swamp an arithmetic mean
+        self.log_time_grads = StepRows()
         self.gate_means = StepRows()  # (steps, 2): forget and input gate means over t
         self.clips_total = 0
         self.layer_id = ""
@@ -185,7 +222,7 @@ class SequenceModel(DashboardModel):
         changed = False
         if len(new.steps):
             self.history.append(new.steps, new.epochs, new.losses, None, [], np.zeros((len(new.steps), 0, 4)))
-            self.time_grads.append(new.steps, new.time_grads)
+            self.log_time_grads.append(new.steps, log10_norms(new.time_grads))
             measured = np.isfinite(new.gate_means[:, 0])
             if measured.any():
                 self.gate_means.append(new.steps[measured], new.gate_means[measured])
@@ -254,10 +291,31 @@ class SequenceModel(DashboardModel):
         self.gates_version += 1
         self.samples_version += 1
 
+    def moment(self) -> SequenceMoment:
+        """What ``replay`` needs, besides the step rows, to show the run as it is now."""
+        samples = (self.samples_epoch, self.translations, self.hidden_states)
+        return SequenceMoment(self.gates, self.first_gates, samples, self.clips_total)
+
+    def replay(self, step: int, moment: SequenceMoment) -> SequenceModel:
+        """The run as it was after ``step``: every row and epoch up to it, and the ``moment``
+        kept then; new versions, so every view redraws for it (and again for the live model)."""
+        other = copy.copy(self)
+        other.history = self.history.up_to(step)
+        other.log_time_grads = self.log_time_grads.up_to(step)
+        other.gate_means = self.gate_means.up_to(step)
+        other.epochs = [record for record in self.epochs if record.step <= step]
+        other.gates, other.first_gates, other.clips_total = moment.gates, moment.first_gates, moment.clips_total
+        other.samples_epoch, other.translations, other.hidden_states = moment.samples
+        version = replay_version()
+        other.history_version = other.weights_version = other.epochs_version = version
+        other.gates_version = other.samples_version = version
+        return other
+
     # --- readers ------------------------------------------------------------------------------
     def latest_profile(self) -> np.ndarray | None:
-        """‖∂C/∂h_t‖ against t over the last few mini-batches, or None before the first."""
-        if not len(self.time_grads):
+        """‖∂C/∂h_t‖ against t over the last few mini-batches (their geometric mean), or None
+        before the first."""
+        if not len(self.log_time_grads):
             return None
-        rows = max(1, PROFILE_STEPS // self.time_grads.stride)
-        return nan_mean(self.time_grads.values[-rows:].astype(np.float64), axis=0)
+        rows = max(1, PROFILE_STEPS // self.log_time_grads.stride)
+        return 10.0 ** nan_mean(self.log_time_grads.values[-rows:].astype(np.float64), axis=0)
