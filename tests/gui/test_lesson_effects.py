@@ -33,7 +33,8 @@ class Effect:
     #: fewer training examples (MNIST lessons) or generated sequences, so a few seconds show it
     train_limit: int | None = None
     n_samples: int | None = None
-    #: the lesson's own action that shows its effect: "train", or "compare" (the DBN's comparison)
+    #: the lesson's own action that shows its effect: "train", "compare" (the DBN's comparison), or
+    #: "open" (the lesson measures as it opens: parallelisation)
     action: str = "train"
     #: seconds the effect may take to appear at the lesson's pace (a cold numba cache compiles first)
     timeout: float = 60.0
@@ -168,9 +169,74 @@ def code_of_several_classes(window) -> None:
     assert np.ptp(view.code, axis=0).min() > 0
 
 
+def neuron_follows_training(window) -> None:
+    """sigmoid-neuron: the Neuron tab's w₁, w₂, b are the training network's, moving step by step."""
+    panel = dashboard_panel(window, "neuron")
+    weights = window.model.weights
+    trained = (*np.ravel(weights["neuron.weight"]), float(np.ravel(weights["neuron.bias"])[0]))
+    assert len(window.model.history) >= 20 and panel.sigmoid_map is not None
+    assert np.allclose(panel.neuron.parameters, trained, atol=1e-6), (panel.neuron.parameters, trained)
+
+
+def bumps_sum_to_the_output(window) -> None:
+    """universal-approximation-bumps: the pairs' bumps and their sum against the target, with its error."""
+    panel = dashboard_panel(window, "bumps")
+    assert len(window.model.history) >= 20 and panel.error is not None and np.isfinite(panel.error)
+    assert len(data(panel.sum_curve)) > 10 and data(panel.sum_curve).std() > 0.01
+
+
+def variants_overlaid(count: int) -> Callable:
+    """A comparing lesson: ``count`` of its variants' curves under Compare, each by its label."""
+
+    def check(window) -> None:
+        panel = dashboard_panel(window, "compare")
+        labels = [variant["label"] for variant in window.document.spec.lesson["compare"]]
+        kept = [run.name for run in window.model.runs]
+        assert sum(label in kept for label in labels) >= count - 1, kept  # the earlier ones kept, one training
+        assert len(panel.curves) >= count - 1 and all(len(data(curve)) > 0 for curve in panel.curves)
+
+    return check
+
+
+def descent_pictures(window) -> None:
+    """gradient-descent: the loss surfaces with the optimiser's paths, the gradient's noise per batch
+    size (the full batch's at 0°), and the runs against examples seen."""
+    panel = dashboard_panel(window, "descent")
+    assert panel.scenes and len(panel.noise) >= 2
+    angles = [noise.mean_angle for noise in panel.noise]
+    assert angles[0] > angles[-1] and angles[-1] < 1.0, angles
+    assert len(panel.runs_drawn) >= 1
+
+
+def factors_above_one(window) -> None:
+    """exploding-gradients: with N(0, 1) weights every factor f′(z)·w of the chain is above 1."""
+    panel = dashboard_panel(window, "chain")
+    assert panel.links and len(window.model.history) >= 1
+    factors = [link.factor for link in panel.links if link.factor is not None]
+    assert factors and all(factor > 1 for factor in factors), factors
+
+
+def three_rates(window) -> None:
+    """hyper-parameters: the training cost of the first rate falling on the Loss tab (the three rates
+    then overlay under Compare as each finishes)."""
+    falling_cost(window)
+    assert len(window.document.spec.lesson["compare"]) == 3 and window.dashboard_lab._variant is not None
+
+
+def parallel_figures(window) -> None:
+    """parallelisation: one step on one core and on all, N variants one after another and side by side."""
+    panel = dashboard_panel(window, "parallel")
+    assert panel.figures is not None and panel.figures.done, panel.figures
+
+
 #: one entry per lesson of the curriculum; a lesson without one fails (see the module's docstring)
 EFFECTS: dict[str, Effect] = {
+    "sigmoid-neuron": Effect(neuron_follows_training),
+    "learning-slowdown": Effect(variants_overlaid(2)),
     "backprop": Effect(backward_pass),
+    "gradient-descent": Effect(descent_pictures, train_limit=500),
+    "weight-initialization": Effect(variants_overlaid(2), train_limit=300),
+    "universal-approximation-bumps": Effect(bumps_sum_to_the_output),
     "toy-2d": Effect(decision_boundary),
     "universal-approximation": Effect(fitted_function),
     "parity-shallow": Effect(falling_cost),
@@ -182,6 +248,7 @@ EFFECTS: dict[str, Effect] = {
     "vanishing-gradients": Effect(layers_apart("fc1", "fc4", 30)),
     "vanishing-gradients-3": Effect(layers_apart("fc1", "fc3", 4)),
     "vanishing-gradients-2": Effect(layers_apart("fc1", "fc2", 3, at_every_step=False)),
+    "exploding-gradients": Effect(factors_above_one, train_limit=300),
     "fc-mnist": Effect(falling_cost, train_limit=2000),
     "cnn-mnist": Effect(filters_and_cost, train_limit=2000),
     # 400 steps per network: the LSTM has learned to carry the error back by then
@@ -191,6 +258,8 @@ EFFECTS: dict[str, Effect] = {
     "rbm-mnist": Effect(rbm_filters, train_limit=400),
     "dbn-mnist": Effect(pretrained_and_random, train_limit=400, action="compare"),
     "deep-autoencoder": Effect(code_of_several_classes, train_limit=400),
+    "hyper-parameters": Effect(three_rates, train_limit=1000),
+    "parallelisation": Effect(parallel_figures, train_limit=1000, action="open", timeout=120.0),
 }
 
 CURRICULUM = [name for chapter in curriculum() for name in chapter.lessons]
@@ -221,9 +290,10 @@ def test_the_lesson_s_view_shows_its_effect_at_its_own_pace(name, qtbot, make_wi
     if effect.action == "compare":
         assert lab.compare_button.isEnabled()
         lab.compare_button.click()
-    else:
+    elif effect.action == "train":
         window.train()
-    qtbot.waitUntil(lambda: window.state != "idle", timeout=5000)
+    if effect.action != "open":
+        qtbot.waitUntil(lambda: window.state != "idle", timeout=5000)
     try:
         qtbot.waitUntil(lambda: effect.check(window) is None, timeout=int(effect.timeout * 1000))
     except qtbot.TimeoutError:
