@@ -15,9 +15,10 @@ elsewhere is recorded once, by whoever collects its outcome.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 #: how a run ended: trained all its epochs, stopped early as hopeless, its loss exploded, it could
@@ -74,10 +75,14 @@ class RunOutcome:
     weights: dict | None = None
 
     def summary(self) -> dict:
-        """The outcome without its records and weights: what the study keeps of the run."""
-        out = asdict(self)
-        del out["records"], out["weights"]
-        return out
+        """The outcome without its records and weights: what the study keeps of the run.  Built field
+        by field, not by ``asdict`` of the whole, which deep-copied every per-step record first: 0.16 s
+        of the sweep's GIL per run, as long as training one (measured in ``bench --sweep``)."""
+        return {
+            item.name: copy.deepcopy(getattr(self, item.name))
+            for item in fields(self)
+            if item.name not in ("records", "weights")
+        }
 
 
 class Reporter(Protocol):
