@@ -94,6 +94,14 @@ class Evaluation:
         return float(np.sqrt(np.mean(self.residuals() ** 2))) if self.n else float("nan")
 
 
+def expected_class_names(network, dataset) -> list[str]:
+    """The classes a classifier's evaluation names: the dataset's, or the output units' numbers
+    where the two disagree (a single sigmoid unit stands for two classes)."""
+    classes = max(network.output_size, 2)
+    names = list(dataset.class_names or [])
+    return names if len(names) == classes else [str(k) for k in range(classes)]
+
+
 def evaluate_network(network: Network, dataset, softmax: bool | None = None) -> Evaluation:
     """Run ``network`` (not one being trained) over ``dataset``'s validation set.
 
@@ -112,8 +120,6 @@ def evaluate_network(network: Network, dataset, softmax: bool | None = None) -> 
     if softmax is None:
         softmax = getattr(network.layers[-1].config, "activation", None) == "softmax"
     classify = dataset.task == "classification"
-    names = list(dataset.class_names or []) if classify else []
-    if classify and len(names) != outputs.shape[1]:
-        names = [str(k) for k in range(outputs.shape[1])]
+    names = expected_class_names(network, dataset) if classify else []
     labels = np.asarray(dataset.y_val, np.int64) if classify else targets.astype(np.float64)
     return Evaluation(dataset.task if classify else "regression", outputs, labels, names, bool(softmax))

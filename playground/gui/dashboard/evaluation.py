@@ -24,7 +24,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ...training.evaluation import Evaluation, evaluate_network
+from ...training.evaluation import Evaluation, evaluate_network, expected_class_names
 from ...training.trainer import DataMismatch
 from .common import CLASS_COLORS, DashboardModel, OwnNetwork, Panel, set_title
 
@@ -96,6 +96,7 @@ class EvaluationPanel(Panel):
         self.matrix_image.setColorMap(pg.colormap.get("CET-L12"))  # white to blue
         self.matrix_plot.addItem(self.matrix_image)
         self.cell_texts: list[pg.TextItem] = []
+        self._cell_names: list[str] = []
         self.selection = pg.QtWidgets.QGraphicsRectItem()
         self.selection.setPen(pg.mkPen("#F59322", width=3))
         self.selection.setVisible(False)
@@ -211,6 +212,8 @@ class EvaluationPanel(Panel):
             return
         evaluation = self.evaluation
         if evaluation is None:
+            if dataset.task == "classification":  # the matrix's items, made now rather than mid-run
+                self._prepare_cells(expected_class_names(network, dataset))
             self.say("Evaluating the validation set…")
             return
         if self._rendered == self.passes:
@@ -337,23 +340,7 @@ class EvaluationPanel(Panel):
         shares = confusion / np.maximum(totals, 1)
         self.matrix_image.setImage(shares, levels=(0.0, 1.0), autoLevels=False)
         self.matrix_image.setRect(QRectF(0, 0, k, k))
-        if len(self.cell_texts) != k * k:
-            for item in self.cell_texts:
-                self.matrix_plot.removeItem(item)
-            self.cell_texts = []
-            for t in range(k):
-                for p in range(k):
-                    item = pg.TextItem("", anchor=(0.5, 0.5))
-                    item.setPos(p + 0.5, t + 0.5)
-                    self.matrix_plot.addItem(item)
-                    self.cell_texts.append(item)
-            ticks = [[(j + 0.5, name) for j, name in enumerate(names)]]
-            self.matrix_plot.getAxis("bottom").setTicks(ticks)
-            self.matrix_plot.getAxis("left").setTicks(ticks)
-            self.matrix_plot.setRange(QRectF(0, 0, k, k), padding=0.02)
-            self.class_plot.getAxis("bottom").setTicks([list(enumerate(names))])
-            self.class_plot.setXRange(-0.6, k - 0.4, padding=0)
-            self.class_plot.setYRange(0, 1, padding=0.02)
+        self._prepare_cells(names)
         small = k > 12
         for t in range(k):
             for p in range(k):
@@ -385,6 +372,31 @@ class EvaluationPanel(Panel):
         if self.cell is not None and max(self.cell) >= k:
             self.cell = None
         self._show_gallery(model)
+
+    def _prepare_cells(self, names: list[str]) -> None:
+        """The matrix's k × k number items and the class axes.  Creating a hundred text items takes
+        about 80 ms, so ``draw`` makes them as soon as the classes are known, before training's first
+        evaluation: made then, mid-run, they stalled the window's timer (``bench --gui``: 139 ms)."""
+        k = len(names)
+        if len(self.cell_texts) == k * k and self._cell_names == names:
+            return
+        for item in self.cell_texts:
+            self.matrix_plot.removeItem(item)
+        self.cell_texts = []
+        for t in range(k):
+            for p in range(k):
+                item = pg.TextItem("", anchor=(0.5, 0.5))
+                item.setPos(p + 0.5, t + 0.5)
+                self.matrix_plot.addItem(item)
+                self.cell_texts.append(item)
+        self._cell_names = list(names)
+        ticks = [[(j + 0.5, name) for j, name in enumerate(names)]]
+        self.matrix_plot.getAxis("bottom").setTicks(ticks)
+        self.matrix_plot.getAxis("left").setTicks(ticks)
+        self.matrix_plot.setRange(QRectF(0, 0, k, k), padding=0.02)
+        self.class_plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        self.class_plot.setXRange(-0.6, k - 0.4, padding=0)
+        self.class_plot.setYRange(0, 1, padding=0.02)
 
     def select_cell(self, true_class: int | None, predicted_class: int | None) -> None:
         """Show the examples of one confusion-matrix cell in the gallery (None: all the mistakes)."""
