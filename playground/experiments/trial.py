@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import threading
 import time
 from dataclasses import dataclass, field, fields
 from typing import Protocol
@@ -28,6 +29,30 @@ OUTCOMES = ("completed", "pruned", "diverged", "failed", "stopped")
 VERDICT_TIMEOUT_S = 60.0
 #: a run on a cluster reports its progress at most this often (each report crosses the network)
 PROGRESS_INTERVAL_S = 0.25
+#: the data sets a process keeps for its next runs (a sweep's variants mostly share one)
+DATA_SETS_KEPT = 2
+
+_kept_data: list[tuple[tuple, object]] = []
+_kept_data_lock = threading.Lock()
+
+
+def shared_run_data(spec, options):
+    """``load_run_data`` that keeps the last data sets loaded for this process's next runs.  A
+    sweep's variants train on the same data, and reading MNIST again was a third of a short run,
+    time in which the other worker could not use the GIL either.  Runs only read their data (the
+    trainers copy what they train on, as with the window's data store, which shares it too)."""
+    from ..training.data import load_run_data
+
+    key = (spec.dataset, spec.training.seed, spec.training.train_limit, str(options.data_dir), str(options.data_file))
+    with _kept_data_lock:
+        for kept_key, value in _kept_data:
+            if kept_key == key:
+                return value
+    value = load_run_data(spec, options)
+    with _kept_data_lock:
+        _kept_data.append((key, value))
+        del _kept_data[:-DATA_SETS_KEPT]
+    return value
 
 
 @dataclass(frozen=True)
@@ -130,7 +155,8 @@ def run_task(task: RunTask, reporter: Reporter, direction: str = "minimize") -> 
     try:
         with engine_threads(task.engine_threads):
             spec = apply_changes(spec_from_dict(task.network), {**task.changes, "seed": task.seed}, task.label)
-            run = family_of(spec).start(spec, RunOptions(data_dir=task.data_dir, compare=False))
+            options = RunOptions(data_dir=task.data_dir, compare=False, load_data=shared_run_data)
+            run = family_of(spec).start(spec, options)
             outcome.notes = list(run.notes)
             total = (run.steps_per_epoch or 0) * run.epochs
             pruned = False
