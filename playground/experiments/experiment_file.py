@@ -85,6 +85,10 @@ _PRUNING_FIELDS = ("warmup_epochs", "startup_trials")
 class ExperimentError(ValueError):
     """An experiment file that cannot run; the message names the file, the setting or variant, and why."""
 
+    def __init__(self, message: str):
+        # one line, whatever the file holds: a name with a line break in it is shown escaped
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
 
 @dataclass(frozen=True)
 class Setting:
