@@ -232,11 +232,11 @@ def test_the_pca_view_colours_by_the_chosen_property_and_names_hovered_phrases(q
     model.set_samples(1, [], hidden)
     view.refresh(model)
     assert [view.color_by.itemText(i) for i in range(view.color_by.count())] == ["hundreds digit", "length"]
-    assert [label.text for _, label in view.legend.items] == ["0", "1", "2", "3"]  # categories get a legend
+    assert view.legend_categories == ["0", "1", "2", "3"] and view.legend.isVisible()  # categories get a legend
     brushes = {p.brush().color().name() for p in view.scatter.points()}
     assert len(brushes) == 4 and not view.color_bar.isVisible()
     view.color_by.setCurrentText("length")  # numbers get a colour map and its bar
-    assert view.legend.items == [] and view.color_bar.isVisible()
+    assert view.legend_categories == [] and not view.legend.isVisible() and view.color_bar.isVisible()
     assert len({p.brush().color().name() for p in view.scatter.points()}) > 4
     before = view.coordinates.copy()
     model.set_samples(2, [], fake_hidden_states(0.35))

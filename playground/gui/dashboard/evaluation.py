@@ -21,7 +21,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...training.evaluation import Evaluation, evaluate_network, expected_class_names
@@ -54,6 +54,46 @@ class _CellImage(pg.ImageItem):
         if 0 <= row < rows and 0 <= column < columns:
             event.accept()
             self._on_click(row, column)
+
+
+class _CellNumbers(pg.GraphicsObject):
+    """The confusion matrix's numbers, one per cell, drawn by one item at a fixed font size.
+
+    One item painting k² strings rather than k² ``TextItem`` s: making a hundred text items took
+    80 ms on the GUI thread (``bench --gui`` saw the window's timer stall that long when the
+    Evaluation tab first showed mid-run), while painting them takes about a millisecond.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[list[str]] = []
+        self.colors: list[list[str]] = []
+
+    def set_cells(self, texts: list[list[str]], colors: list[list[str]]) -> None:
+        self.prepareGeometryChange()
+        self.texts, self.colors = texts, colors
+        self.update()
+
+    def text_at(self, true_class: int, predicted_class: int) -> str:
+        return self.texts[true_class][predicted_class]
+
+    def boundingRect(self) -> QRectF:
+        k = len(self.texts)
+        return QRectF(0, 0, k, k)
+
+    def paint(self, painter, *_):
+        # the cell centres in device pixels, then the text drawn untransformed (so it keeps its size)
+        transform = painter.transform()
+        painter.resetTransform()
+        box = QRectF(-40, -12, 80, 24)
+        for t, row in enumerate(self.texts):
+            for p, text in enumerate(row):
+                if not text:
+                    continue
+                centre = transform.map(QPointF(p + 0.5, t + 0.5))
+                painter.setPen(QColor(self.colors[t][p]))
+                painter.drawText(box.translated(centre), Qt.AlignmentFlag.AlignCenter, text)
+        painter.setTransform(transform)
 
 
 def moment(history) -> str:
@@ -95,7 +135,8 @@ class EvaluationPanel(Panel):
         self.matrix_image = _CellImage(self.select_cell)
         self.matrix_image.setColorMap(pg.colormap.get("CET-L12"))  # white to blue
         self.matrix_plot.addItem(self.matrix_image)
-        self.cell_texts: list[pg.TextItem] = []
+        self.cell_numbers = _CellNumbers()
+        self.matrix_plot.addItem(self.cell_numbers)
         self._cell_names: list[str] = []
         self.selection = pg.QtWidgets.QGraphicsRectItem()
         self.selection.setPen(pg.mkPen("#F59322", width=3))
@@ -302,8 +343,7 @@ class EvaluationPanel(Panel):
         self.say(text)
         self.matrix_image.clear()
         self.selection.setVisible(False)
-        for item in self.cell_texts:
-            item.setText("")
+        self.cell_numbers.set_cells([], [])
         self.class_bars.setOpts(x=[], height=[])
         self._fill_gallery([], "")
 
@@ -342,12 +382,16 @@ class EvaluationPanel(Panel):
         self.matrix_image.setRect(QRectF(0, 0, k, k))
         self._prepare_cells(names)
         small = k > 12
-        for t in range(k):
-            for p in range(k):
-                count = int(confusion[t, p])
-                item = self.cell_texts[t * k + p]
-                item.setText("" if small and t != p else str(count))
-                item.setColor("#FFFFFF" if shares[t, p] > 0.55 else ("#111827" if t == p or count == 0 else _WRONG))
+        self.cell_numbers.set_cells(
+            [["" if small and t != p else str(int(confusion[t, p])) for p in range(k)] for t in range(k)],
+            [
+                [
+                    "#FFFFFF" if shares[t, p] > 0.55 else ("#111827" if t == p or confusion[t, p] == 0 else _WRONG)
+                    for p in range(k)
+                ]
+                for t in range(k)
+            ],
+        )
         accuracy = evaluation.per_class_accuracy()
         heights = np.nan_to_num(accuracy, nan=0.0)
         worst = int(np.nanargmin(np.where(np.isnan(accuracy), np.inf, accuracy))) if k else 0
@@ -374,21 +418,10 @@ class EvaluationPanel(Panel):
         self._show_gallery(model)
 
     def _prepare_cells(self, names: list[str]) -> None:
-        """The matrix's k × k number items and the class axes.  Creating a hundred text items takes
-        about 80 ms, so ``draw`` makes them as soon as the classes are known, before training's first
-        evaluation: made then, mid-run, they stalled the window's timer (``bench --gui``: 139 ms)."""
+        """The class axes and the matrix's range, set once for a set of classes."""
         k = len(names)
-        if len(self.cell_texts) == k * k and self._cell_names == names:
+        if self._cell_names == names:
             return
-        for item in self.cell_texts:
-            self.matrix_plot.removeItem(item)
-        self.cell_texts = []
-        for t in range(k):
-            for p in range(k):
-                item = pg.TextItem("", anchor=(0.5, 0.5))
-                item.setPos(p + 0.5, t + 0.5)
-                self.matrix_plot.addItem(item)
-                self.cell_texts.append(item)
         self._cell_names = list(names)
         ticks = [[(j + 0.5, name) for j, name in enumerate(names)]]
         self.matrix_plot.getAxis("bottom").setTicks(ticks)

@@ -78,7 +78,12 @@ class HiddenStatePCAPanel(Panel):
         self.plot = self.graphics.addPlot(row=1, col=0)
         self.plot.setLabel("bottom", "principal component 1")
         self.plot.setLabel("left", "principal component 2")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt", brush=(255, 255, 255, 220))
+        # the categories' key: one rich-text label, not a LegendItem, whose entries (a label and a
+        # sample item each) took 30-50 ms to build on the GUI thread at the first PCA, mid-run
+        self.legend = pg.LabelItem("", size="9pt", color="#111827", justify="left")
+        self.legend.setParentItem(self.plot.vb)
+        self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 10))
+        self.legend_categories: list[str] = []
         self.scatter = pg.ScatterPlotItem(
             size=10,
             pen=pg.mkPen("#FFFFFF", width=0.8),
@@ -101,7 +106,6 @@ class HiddenStatePCAPanel(Panel):
         self.ranges = RangeKeeper(self.plot, x_mode="fit")
         self.layout_.addWidget(self.graphics, 1)
         self._model: SequenceModel | None = None
-        self._legend_samples: list[pg.ScatterPlotItem] = []
         self._legend_key: tuple = ((), ())
         self.components: np.ndarray | None = None
         self.coordinates = np.zeros((0, 2))
@@ -198,10 +202,14 @@ class HiddenStatePCAPanel(Panel):
         if self._legend_key == key:
             return
         self._legend_key = key
-        self.legend.clear()
-        self._legend_samples = [pg.ScatterPlotItem(size=10, brush=c, pen=None) for c in colours]
-        for category, sample in zip(categories, self._legend_samples):
-            self.legend.addItem(sample, category_label(category))
+        self.legend_categories = [category_label(c) for c in categories]
+        self.legend.setText(
+            "<br>".join(
+                f"<span style='color:{pg.mkColor(colour).name()}; font-size:12pt'>●</span> {name}"
+                for name, colour in zip(self.legend_categories, colours)
+            )
+        )
+        self.legend.setVisible(bool(categories))
 
 
 def category_label(value) -> str:
