@@ -335,7 +335,7 @@ class Sweep:
         if self.folder is not None:
             path = self.folder / RUNS_FOLDER / f"trial-{outcome.trial:04d}-seed-{outcome.seed}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in outcome.records))
+            atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in outcome.records()))
             kept["metrics"] = str(path.relative_to(self.folder))
             kept["network"] = f"{NETWORKS_FOLDER}/trial-{outcome.trial:04d}.json"
             if outcome.weights is not None:

@@ -19,6 +19,7 @@ import copy
 import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Protocol
 
@@ -77,8 +78,8 @@ class RunTask:
 @dataclass
 class RunOutcome:
     """What a run gave: how it ended, the metric after the last epoch (``value``; None when it
-    diverged or failed) and at its best epoch, the last epoch's figures, its time, and every record
-    a metrics file keeps of it (``records``, as ``playground train --metrics-out`` writes them)."""
+    diverged or failed) and at its best epoch, the last epoch's figures, its time, and the trainer's
+    events, from which ``records`` gives what a metrics file keeps of the run."""
 
     key: str
     trial: int
@@ -94,20 +95,27 @@ class RunOutcome:
     final: dict = field(default_factory=dict)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    records: list[dict] = field(default_factory=list)
+    #: the trainer's events as they came (their arrays, not yet a dict per step: building those
+    #: took an eighth of a short run's time, under the GIL its neighbours in a sweep wait for)
+    events: list = field(default_factory=list)
     #: the trained weights, ``"<layer_id>.<param>"`` → array as in a weights file, when the task asked
     #: (a run that diverged keeps its last good ones)
     weights: dict | None = None
 
     def summary(self) -> dict:
-        """The outcome without its records and weights: what the study keeps of the run.  Built field
+        """The outcome without its events and weights: what the study keeps of the run.  Built field
         by field, not by ``asdict`` of the whole, which deep-copied every per-step record first: 0.16 s
         of the sweep's GIL per run, as long as training one (measured in ``bench --sweep``)."""
         return {
             item.name: copy.deepcopy(getattr(self, item.name))
             for item in fields(self)
-            if item.name not in ("records", "weights")
+            if item.name not in ("events", "weights")
         }
+
+    def records(self) -> Iterator[dict]:
+        """Every record a metrics file keeps of the run, as ``playground train --metrics-out`` writes them."""
+        for event in self.events:
+            yield from event.records()
 
 
 class Reporter(Protocol):
@@ -161,7 +169,8 @@ def run_task(task: RunTask, reporter: Reporter, direction: str = "minimize") -> 
             total = (run.steps_per_epoch or 0) * run.epochs
             pruned = False
             for event in run.trainer.run():
-                outcome.records.extend(event.records())
+                if isinstance(event, (ChunkEvent, EpochEvent)):  # the ones with records
+                    outcome.events.append(event)
                 if isinstance(event, ChunkEvent):
                     text = f"epoch {event.epoch}/{run.epochs}  loss {event.losses[-1]:.4f}"
                     if reporter.progress(task.key, event.first_step + event.steps, total, text):
