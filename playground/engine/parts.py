@@ -1,9 +1,9 @@
-"""Work split into parts, one per thread: what the recurrent layers and the per-step head share.
+"""Work split into parts, one per core: what the recurrent layers and the per-step head share.
 
 A training step of a sequence model is mostly independent rows: the sequences of a batch
 run their time loops without looking at each other, and a per-step head treats its B·T
-rows alike.  So those layers split their rows into as many parts as numba runs threads
-(2 on these machines) and run each part, products included, in one ``prange`` iteration:
+rows alike.  So those layers split their rows into ``PARTS`` parts (2, the cores of these
+machines) and run each part, products included, in one ``prange`` iteration:
 with the BLAS pinned to one thread (blas.py), two threads multiplying side by side each
 run as fast as one alone (measured: 512×128 by 128×16, 8.3 µs per product either way).
 Each part writes its own share of a weight gradient; ``sum_over_parts`` adds them up
@@ -16,29 +16,25 @@ another part never touches.
 
 from __future__ import annotations
 
-import numba
 from numba import njit
 
 from .numeric import FAST_MATH
 
-
-def _threads() -> int:
-    """The threads numba may run on this machine (``NUMBA_NUM_THREADS``), not the threads this
-    thread is allowed now (``numba.get_num_threads``): a sweep holds each of its runs to a share of
-    the cores, and a run split into as many parts as it has threads would add its gradients in
-    another order than the same run alone, and give other figures.  With fewer threads than parts,
-    ``prange`` runs the parts in turn, the same arithmetic."""
-    return numba.config.NUMBA_NUM_THREADS
+#: Into how many parts work is split, whatever the machine: not the threads numba runs here.  The
+#: parts' gradients are added in part order, so the part count is part of a run's arithmetic: fixed,
+#: a seeded run gives the same figures on one core or two (``NUMBA_NUM_THREADS=1`` runs the parts in
+#: turn), alone or held to one thread by a sweep.  2 is the cores of the machines this is measured on.
+PARTS = 2
 
 
 def batch_parts(batch: int) -> int:
-    """Into how many equal parts a batch is split: the most, up to the threads numba runs, that divide it."""
-    return next(parts for parts in range(min(_threads(), batch), 0, -1) if batch % parts == 0)
+    """Into how many equal parts a batch is split: the most, up to ``PARTS``, that divide it."""
+    return next(parts for parts in range(min(PARTS, batch), 0, -1) if batch % parts == 0)
 
 
 def row_parts(rows: int) -> int:
-    """Into how many (nearly equal) parts ``rows`` independent rows are split: one per thread."""
-    return max(1, min(_threads(), rows))
+    """Into how many (nearly equal) parts ``rows`` independent rows are split."""
+    return max(1, min(PARTS, rows))
 
 
 @njit(nogil=True, cache=True, inline="always")
