@@ -123,13 +123,19 @@ def diagnose(history, activations: dict[str, str] | None = None) -> list[Flag]:
 
 
 def _vanishing(metrics: np.ndarray, ids: list[str]) -> list[Flag]:
+    """A hidden layer learning ``VANISHING_RATIO`` times slower than one after it.  Only an earlier
+    layer: an early layer far *faster* than a later one is the gradient growing toward the input,
+    exploding gradients' picture (N(0, 1) ReLUs), which "the early layers barely change" would
+    describe backwards."""
     speeds = _recent(metrics[:, :, BIAS_GRAD])
     hidden = list(range(len(ids) - 1)) if len(ids) > 2 else list(range(len(ids)))
     finite = [i for i in hidden if np.isfinite(speeds[i]) and speeds[i] > 0]
     if len(finite) < 2:
         return []
     slow = min(finite, key=lambda i: speeds[i])
-    fast = max(finite, key=lambda i: speeds[i])
+    fast = max((i for i in finite if i > slow), key=lambda i: speeds[i], default=None)
+    if fast is None:
+        return []
     ratio = speeds[fast] / speeds[slow]
     if ratio <= VANISHING_RATIO:
         return []

@@ -47,6 +47,8 @@ def test_vanishing_gradients_above_100x_between_hidden_layers():
     assert diagnose(history(bias=(0.01, 0.5, 1.0)), ACTIVATIONS) == []  # 50×: slow, not flagged
     # the output layer is left out, as on the Gradients panel
     assert diagnose(history(bias=(1.0, 1.0, 1e-5)), ACTIVATIONS) == []
+    # an early layer far faster than a later one is the gradient growing toward the input, not vanishing
+    assert diagnose(history(bias=(1.0, 0.001, 1.0)), ACTIVATIONS) == []
 
 
 def test_exploding_gradients_grow_by_orders_of_magnitude():
