@@ -69,18 +69,18 @@ def _run_family(family, spec, options, args, name: str) -> int:
     exploded, with the layer where it did; Ctrl+C stops between mini-batches."""
     from ..model import save_weights
     from ..training import ChunkEvent, Finished, RunStarted
-    from ..training.lesson_figures import lesson_figure
+    from ..training.lesson_figures import lesson_figures
     from ..training.metrics import JsonLinesWriter
-    from ..training.report import ReportTable, lesson_report
+    from ..training.report import lesson_report
 
-    report = lesson_report(spec)
+    lesson_report(spec)  # a report that cannot be made is refused before anything trains
     run = family.start(spec, options)
-    # the lesson's effect as a table after the run (learning-slowdown: the cost at five epochs), and
-    # the figures of its own a lesson may add (gradient-descent: the gradient's noise per batch size)
-    table = ReportTable(report, name) if report else None
-    if table and not run.parts:
-        table.begin(name, run.trainer)
-    figure = lesson_figure(spec.name, run) if spec is not None else None
+    # the lesson's effect in numbers beside the epoch lines (lesson_figures.py): the backprop lesson's
+    # gradient check before and after, learning-slowdown's cost at five epochs, gradient-descent's
+    # gradient noise per batch size
+    figures = lesson_figures(spec, run, name)
+    for figure in figures:
+        figure.begin()
     for note in run.notes:
         print(f"note: {note}", file=sys.stderr)
     if run.description:
@@ -88,28 +88,25 @@ def _run_family(family, spec, options, args, name: str) -> int:
     writer = JsonLinesWriter(args.metrics_out) if getattr(args, "metrics_out", None) else None
     show_bar = run.steps_per_epoch is not None and not getattr(args, "quiet", False) and sys.stderr.isatty()
     finished = None
-    if run.figure is not None:
-        print("\n".join(run.figure("before training")), flush=True)
+    for figure in figures:
+        for line in figure.before():
+            print(line, flush=True)
     try:
         for event in run.trainer.run():
             if writer:
                 writer.append(event)
-            if figure:
+            for figure in figures:
                 figure.observe(event)
             if isinstance(event, Finished):
                 finished = event
             elif isinstance(event, RunStarted):
                 print(f"{event.label}: {event.description}", file=sys.stderr)
-                if table:
-                    table.begin(event.label, run.parts[event.label].trainer)
             elif isinstance(event, ChunkEvent) and show_bar:
                 now = run.current()  # a comparison's variants may differ in batch size and epochs
                 done = event.first_step + event.steps - (event.epoch - 1) * now.steps_per_epoch
                 progress_bar(
                     done, now.steps_per_epoch, f"epoch {event.epoch}/{now.epochs}  loss {event.losses[-1]:.4f}"
                 )
-            if table:
-                table.take(event)
             line = family.line(event, run)
             if line is not None:
                 if show_bar:
@@ -121,9 +118,7 @@ def _run_family(family, spec, options, args, name: str) -> int:
     finally:
         if writer:
             writer.close()
-    if run.figure is not None:
-        print("\n".join(run.figure("after training")))
-    for line in family.summary_lines(run) + (table.lines() if table else []) + (figure.lines() if figure else []):
+    for line in [line for figure in figures for line in figure.lines()] + family.summary_lines(run):
         print(line)
     if getattr(args, "save_weights", None):
         try:

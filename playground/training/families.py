@@ -84,10 +84,6 @@ class PreparedRun:
     #: mini-batches per epoch, for a progress bar (None: not known in advance)
     steps_per_epoch: int | None = None
     notes: list[str] = field(default_factory=list)
-    #: the lesson's figure as lines for the terminal, ``figure(moment)`` with moment "before
-    #: training" or "after training": the command line prints it before the first epoch and after
-    #: the last (None: the run has none beyond its epoch lines)
-    figure: Callable[[str], list[str]] | None = None
     #: a comparison's variants by label, in the order they train (``trainer`` is then a
     #: ``ComparisonTrainer``); empty for a single network
     parts: dict[str, PreparedRun] = field(default_factory=dict)

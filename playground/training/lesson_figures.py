@@ -1,11 +1,17 @@
-"""The figure a lesson prints after ``playground train LESSON``: its effect, in numbers.
+"""The figures ``playground train LESSON`` prints beside the epoch lines: a lesson's effect, in numbers.
 
-Some lessons' effect is not in the epoch lines: it is a comparison across the variants (loss
-against examples seen and against computing time, per batch size) or a measurement the run does
-not make on its own (the angle of a mini-batch's gradient to the full gradient, the chain of
-factors behind an early layer's gradient).  A lesson that has one registers a ``LessonFigure``
-here by name; the command line feeds it every event of the run and prints its lines at the end.
-Qt-free, so the tests assert on the same numbers.
+Some lessons' effect is not in the epoch lines, and each kind of figure is a ``LessonFigure``:
+- a lesson's ``"report"`` entry: its figure at the epochs that show it, one column per variant
+  (learning-slowdown's cost at epochs 0, 50, 100, 150, 300; see report.py);
+- the figure of the panel the lesson opens on, before and after training (the backprop lesson's
+  gradient check, the neuron's w and b, the bumps' proof; ``PANEL_FIGURES``);
+- a figure of the lesson's own, registered by name, for a comparison across the variants (loss
+  against examples seen and against computing time, per batch size) or a measurement the run does
+  not make on its own (the angle of a mini-batch's gradient to the full gradient, the chain of
+  factors behind an early layer's gradient; ``FIGURES``).
+``lesson_figures`` gives a run all of its own; the command line calls ``begin`` and prints ``before``
+ahead of training, feeds every event to ``observe``, and prints ``lines`` at the end.  Qt-free, so
+the tests assert on the same numbers.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.dense_stack import BIAS_GRAD
+from .backprop import gradient_check_figure
+from .bumps import proof_figure
 from .descent import gradient_noise, learning_rate_scene, momentum_scene
 from .families import PreparedRun
 from .gradient_chain import chain_applies, gradient_chain
+from .neuron import neuron_figure
 from .protocol import Event, Finished, RunStarted
+from .report import LessonReport, ReportTable, lesson_report
 from .trainer import EpochRecord, StepChunk
 
 
@@ -46,6 +56,17 @@ class LessonFigure:
         self.name = name
         self.variants: dict[str, VariantRecord] = {}
         self.current: VariantRecord | None = None
+
+    def begin(self) -> None:
+        """Training is about to start: a run that compares nothing starts its one record now, while
+        its network is as initialised (a comparison's variants start at their ``RunStarted``)."""
+        if not self.run.parts and self.current is None:
+            self.current = self.variants.setdefault(self.name, VariantRecord(self.name))
+            self.started(self.run, self.current)
+
+    def before(self) -> list[str]:
+        """The lines printed before training (none unless a figure has some)."""
+        return []
 
     def observe(self, event: Event) -> None:
         if isinstance(event, RunStarted) or self.current is None:
@@ -199,6 +220,44 @@ class ExplodingGradientsFigure(LessonFigure):
         return out
 
 
+class ReportFigure(LessonFigure):
+    """A lesson's ``"report"``: its figure by epoch, one column per variant (``ReportTable``), epoch 0
+    measured on each network as initialised."""
+
+    def __init__(self, run: PreparedRun, name: str, report: LessonReport):
+        super().__init__(run, name)
+        self.table = ReportTable(report, name)
+
+    def started(self, part: PreparedRun, record: VariantRecord) -> None:
+        self.table.begin(record.label, part.trainer)
+
+    def observe(self, event: Event) -> None:
+        super().observe(event)
+        self.table.take(event)
+
+    def lines(self) -> list[str]:
+        return self.table.lines()
+
+
+class PanelFigure(LessonFigure):
+    """The figure of the panel a lesson opens on, as text: ``make(spec, network, dataset)`` gives
+    ``figure(moment)``, printed "before training" and "after training"."""
+
+    def __init__(self, run: PreparedRun, name: str, text):
+        super().__init__(run, name)
+        self.text = text
+
+    def before(self) -> list[str]:
+        return self.text("before training")
+
+    def lines(self) -> list[str]:
+        return self.text("after training")
+
+
+#: lessons' panels with a figure for the terminal: ``make(spec, network, dataset)`` gives it as
+#: ``figure(moment)``, or None for a network the panel cannot explain
+PANEL_FIGURES = {"backprop": gradient_check_figure, "bumps": proof_figure, "neuron": neuron_figure}
+
 #: lessons with a figure of their own, by name
 FIGURES: dict[str, type[LessonFigure]] = {
     "gradient-descent": GradientDescentFigure,
@@ -206,8 +265,28 @@ FIGURES: dict[str, type[LessonFigure]] = {
 }
 
 
+def lesson_figures(spec, run: PreparedRun, name: str) -> list[LessonFigure]:
+    """Every figure ``run`` of ``spec`` (a lesson, or a network file named ``name``) prints: its
+    panel's, its report table, its own.  NetworkFileError for a lesson's report that cannot be made."""
+    figures: list[LessonFigure] = []
+    if spec is None:  # a run made without a network file (ratings' matrix factorisation)
+        return figures
+    make = PANEL_FIGURES.get((spec.lesson or {}).get("panel"))
+    dataset = getattr(run.trainer, "dataset", None)
+    text = make(spec, run.model, dataset) if make is not None and dataset is not None else None
+    if text is not None:
+        figures.append(PanelFigure(run, name, text))
+    report = lesson_report(spec)
+    if report is not None:
+        figures.append(ReportFigure(run, name, report))
+    own = FIGURES.get(spec.name)
+    if own is not None:
+        figures.append(own(run, spec.name))
+    return figures
+
+
 def lesson_figure(name: str, run: PreparedRun) -> LessonFigure | None:
-    """The figure of lesson ``name`` for ``run``, or None for a lesson (or network) without one."""
+    """The figure of lesson ``name``'s own for ``run``, or None for a lesson (or network) without one."""
     figure = FIGURES.get(name)
     return None if figure is None else figure(run, name)
 
@@ -217,7 +296,11 @@ __all__ = [
     "FIGURES",
     "GradientDescentFigure",
     "LessonFigure",
+    "PANEL_FIGURES",
+    "PanelFigure",
+    "ReportFigure",
     "VariantRecord",
     "lesson_figure",
+    "lesson_figures",
     "surface_lines",
 ]

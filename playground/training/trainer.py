@@ -39,12 +39,9 @@ from ..engine.optimizers import Optimizer, OptimizerSettings, clip_by_norm
 from ..model import build_network, initialise, load_weights_into, with_overrides
 from ..model.settings import AugmentationSettings, TrainingSettings
 from .augment import Augmenter
-from .backprop import gradient_check_figure
-from .bumps import proof_figure
 from .control import TrainingControl
 from .data import load_run_data
 from .families import Family, PreparedRun, RunOptions, register_family
-from .neuron import neuron_figure
 from .protocol import STOPPED, ChunkEvent, ChunkResult, ChunkSizer, EpochEvent, Finished, run_batches
 
 #: the epoch's train figures are measured on at most this many training examples, so that a
@@ -394,11 +391,6 @@ class FeedForwardTrainer:
 
 
 # --- the feed-forward family ----------------------------------------------------------------------
-#: what a lesson's run prints before and after training besides its epochs, by the panel the lesson
-#: opens on: ``make(spec, network, dataset)`` gives the run's ``figure`` (or None where it has none)
-PANEL_FIGURES = {"backprop": gradient_check_figure, "bumps": proof_figure, "neuron": neuron_figure}
-
-
 def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | None = None) -> PreparedRun:
     """Apply the chosen options, load the data, build and initialise (or load) the network."""
     spec.training = with_overrides(spec.training, **options.training_changes(), train_limit=options.train_limit)
@@ -409,7 +401,6 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
     if options.load_weights:
         load_weights_into(network, options.load_weights)
     trainer = FeedForwardTrainer(network, dataset, spec.training, control=control, augmentation=spec.augmentation)
-    make_figure = PANEL_FIGURES.get((spec.lesson or {}).get("panel"))
     return PreparedRun(
         trainer,
         network,
@@ -417,7 +408,6 @@ def prepare_feedforward(spec, options: RunOptions, control: TrainingControl | No
         spec.training.epochs,
         math.ceil(len(trainer.x_train) / trainer.batch_size),
         notes,
-        make_figure(spec, network, dataset) if make_figure else None,
     )
 
 
