@@ -25,7 +25,7 @@ from ..files import failure_message
 from ..model import empty_spec
 from ..model.network_file import lesson_pace
 from ..runs.data import DataStore
-from ..training.families import family_of
+from ..training.families import RunOptions, family_of
 from ..training.lessons import load_lesson
 from ..training.warmup import start_warm_up
 from . import actions
@@ -100,13 +100,13 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.autosave_enabled = autosave
         if autosave:
             self.autosave_timer.start()
-        # compile (or load from numba's cache) the kernels while the learner reads the lesson,
-        # so the first press of Train does not wait for them
-        self._warmup_thread = start_warm_up() if warm_up else None
+        self._warm_up = warm_up
+        self._warmup_threads: list = []
 
         self.dashboard_lab.adopt(self._dashboard_spec(self.document.spec))
         self._on_document_changed()
         self._show_lesson()
+        self._warm_up_kernels()
         self.resize(1280, 800)
         if offer_recovery and autosave and self.autosave_path.exists():
             QTimer.singleShot(0, self.offer_recovery)
@@ -424,7 +424,19 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.document.mark_saved()
         self._on_document_changed()
         self._show_lesson()
+        self._warm_up_kernels()
         return True
+
+    def _warm_up_kernels(self) -> None:
+        """Compile (or load from numba's cache) the kernels the shown network's run needs while the
+        learner reads the lesson, so the first press of Train does not wait for them; its data is
+        loaded through the window's store, where the run then finds it."""
+        if self._warm_up:
+            options = RunOptions(compare=False, load_data=self.data.run_data)
+            self._warmup_threads = [
+                *(t for t in self._warmup_threads if t.is_alive()),
+                start_warm_up(self.document.spec, options),
+            ]
 
     def load_lesson(self, name: str) -> bool:
         try:
@@ -469,7 +481,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             lab.shutdown()
         if self._download is not None:
             self._download.stop_and_join()
-        for thread in (self._autosave_thread, self._warmup_thread):
+        for thread in (self._autosave_thread, *self._warmup_threads):
             if thread is not None:
                 thread.join()
         # the document outlives this window's widgets: its undo stack still emits while it is
