@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 from numba.core import event
 
@@ -115,33 +116,30 @@ def _own_kernels(compiled: dict[str, list[str]]) -> dict[str, list[str]]:
     return {name: signatures for name, signatures in compiled.items() if name.startswith("playground.")}
 
 
-def measure_cold_start(families: list[str] | None = None, data_dir: str | None = None) -> list[dict]:
-    """Per family: the cold run in an empty cache directory, then the warm run in the cache it filled."""
-    rows = []
+def measure_cold_start(families: list[str] | None = None, data_dir: str | None = None) -> Iterator[dict]:
+    """Per family, as each is measured: the cold run in an empty cache directory, then the warm
+    run in the cache it filled."""
     for family in families or list(LESSONS):
         with tempfile.TemporaryDirectory(prefix="playground-numba-cache-") as cache:
             load = os.getloadavg()[0]
             cold = _measure(family, cache, data_dir)
             warm = _measure(family, cache, data_dir)
         own = _own_kernels(cold["compiled"])
-        rows.append(
-            {
-                "family": family,
-                "lesson": LESSONS[family],
-                "cold_s": round(cold["total_s"], 2),
-                "cold_cpu_s": round(cold["cpu_s"], 2),
-                "cold_compile_s": round(cold["compile_s"], 2),
-                "warm_s": round(warm["total_s"], 2),
-                "warm_cpu_s": round(warm["cpu_s"], 2),
-                "kernels": len(own),
-                "signatures": sum(map(len, own.values())),
-                "several_signatures": sorted(name for name, signatures in own.items() if len(signatures) > 1),
-                "cold_target_s": COLD_TARGETS.get(family),
-                "warm_target_s": WARM_TARGET,
-                "load_before": round(load, 2),
-            }
-        )
-    return rows
+        yield {
+            "family": family,
+            "lesson": LESSONS[family],
+            "cold_s": round(cold["total_s"], 2),
+            "cold_cpu_s": round(cold["cpu_s"], 2),
+            "cold_compile_s": round(cold["compile_s"], 2),
+            "warm_s": round(warm["total_s"], 2),
+            "warm_cpu_s": round(warm["cpu_s"], 2),
+            "kernels": len(own),
+            "signatures": sum(map(len, own.values())),
+            "several_signatures": sorted(name for name, signatures in own.items() if len(signatures) > 1),
+            "cold_target_s": COLD_TARGETS.get(family),
+            "warm_target_s": WARM_TARGET,
+            "load_before": round(load, 2),
+        }
 
 
 def run_cold_start(json_output: bool = False, data_dir=None) -> int:
