@@ -147,7 +147,9 @@ def run_cold_start(json_output: bool = False, data_dir=None) -> int:
     cores = os.cpu_count() or 1
     if not json_output:
         print(f"time to the first training step, each in a fresh process ({cores} cores; load = 1-minute load average)")
-        header = f"{'family':<16}{'lesson':<21}{'cold s':>7}{'cpu s':>7}{'warm s':>8}{'kernels':>9}{'sigs':>6}"
+        header = (
+            f"{'family':<16}{'lesson':<21}{'cold s':>7}{'cpu s':>7}{'warm s':>8}{'cpu s':>7}{'kernels':>9}{'sigs':>6}"
+        )
         print(f"{header}  target  load")
     for row in measure_cold_start(data_dir=None if data_dir is None else str(data_dir)):
         if json_output:
@@ -155,8 +157,9 @@ def run_cold_start(json_output: bool = False, data_dir=None) -> int:
             continue
         target = f"≤{row['cold_target_s']:g}" if row["cold_target_s"] else "   -"
         print(
-            f"{row['family']:<16}{row['lesson']:<21}{row['cold_s']:>7.1f}{row['cold_cpu_s']:>7.1f}{row['warm_s']:>8.2f}"
-            f"{row['kernels']:>9}{row['signatures']:>6}  {target:<6}  {row['load_before']:.1f}",
+            f"{row['family']:<16}{row['lesson']:<21}{row['cold_s']:>7.1f}{row['cold_cpu_s']:>7.1f}"
+            f"{row['warm_s']:>8.2f}{row['warm_cpu_s']:>7.2f}{row['kernels']:>9}{row['signatures']:>6}"
+            f"  {target:<6}  {row['load_before']:.1f}",
             flush=True,
         )
         if row["several_signatures"]:
