@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from playground.bench.cold_start import redundant, twins
 
 #: where ``python -m playground`` imports this checkout's package
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -31,29 +32,14 @@ def first_step_compilations(lesson: str, cache_dir) -> dict[str, list[str]]:
     return {name: signatures for name, signatures in compiled.items() if name.startswith("playground.engine.")}
 
 
-def redundant(signature: str) -> str:
-    """A signature without what makes numba compile the same code again: read-only arrays, an
-    index typed unsigned by a parallel loop, a constant flag typed as its value."""
-    signature = re.sub(r"(?<!array\()uint64", "int64", signature.replace("readonly ", ""))
-    return re.sub(r"Literal\[(\w+)\]\([^)]*\)", r"\1", signature)
-
-
-def twins(compiled: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {
-        name: signatures
-        for name, signatures in compiled.items()
-        if len({redundant(signature) for signature in signatures}) < len(signatures)
-    }
-
-
 def test_redundant_is_blind_to_exactly_the_differences_that_recompile():
     written = "readonly array(float32, 2d, C), uint64, Literal[bool](True)"
     assert redundant(written) == "array(float32, 2d, C), int64, bool"
     assert redundant("array(float32, 2d, C)") != redundant("array(float32, 2d, F)")
     assert redundant("array(uint64, 1d, C)") != redundant("array(int64, 1d, C)")
     pair = ["array(float32, 2d, C), uint64", "array(float32, 2d, C), int64"]
-    assert twins({"k": pair}) == {"k": pair}
-    assert twins({"k": pair[:1], "j": pair[1:]}) == {}
+    assert twins({"k": pair}) == ["k"]
+    assert twins({"k": pair[:1], "j": pair[1:]}) == []
 
 
 def test_a_float32_dense_lesson_compiles_each_kernel_once_and_nothing_in_float64(tmp_path):
@@ -69,4 +55,4 @@ def test_a_float32_dense_lesson_compiles_each_kernel_once_and_nothing_in_float64
 def test_a_recurrent_lesson_compiles_no_kernel_twice_for_the_same_arrays(tmp_path):
     compiled = first_step_compilations("translate-numbers", tmp_path)
     assert "playground.engine.recurrent.lstm_forward_parts" in compiled
-    assert twins(compiled) == {}
+    assert twins(compiled) == []
