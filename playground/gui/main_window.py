@@ -432,7 +432,13 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         learner reads the lesson, so the first press of Train does not wait for them; its data is
         loaded through the window's store, where the run then finds it."""
         if self._warm_up:
-            options = RunOptions(compare=False, load_data=self.data.run_data)
+            name = self.document.spec.dataset.name
+            options = RunOptions(
+                compare=False,
+                load_data=self.data.run_data,  # the feed-forward family's (the others read the folder or file)
+                data_dir=self.data.folder_for(name),
+                data_file=self.data.file_for(name),
+            )
             self._warmup_threads = [
                 *(t for t in self._warmup_threads if t.is_alive()),
                 start_warm_up(self.document.spec, options),
