@@ -27,7 +27,7 @@ from ..model.network_file import lesson_pace
 from ..runs.data import DataStore
 from ..training.families import RunOptions, family_of
 from ..training.lessons import load_lesson
-from ..training.warmup import start_warm_up
+from ..training.warmup import start_warm_up, wait_for_warm_ups
 from . import actions
 from .dashboard_lab import DashboardLab, network_for, preferred_panel
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
@@ -101,7 +101,6 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         if autosave:
             self.autosave_timer.start()
         self._warm_up = warm_up
-        self._warmup_threads: list = []
 
         self.dashboard_lab.adopt(self._dashboard_spec(self.document.spec))
         self._on_document_changed()
@@ -439,10 +438,7 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
                 data_dir=self.data.folder_for(name),
                 data_file=self.data.file_for(name),
             )
-            self._warmup_threads = [
-                *(t for t in self._warmup_threads if t.is_alive()),
-                start_warm_up(self.document.spec, options),
-            ]
+            start_warm_up(self.document.spec, options)
 
     def load_lesson(self, name: str) -> bool:
         try:
@@ -487,9 +483,9 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             lab.shutdown()
         if self._download is not None:
             self._download.stop_and_join()
-        for thread in (self._autosave_thread, *self._warmup_threads):
-            if thread is not None:
-                thread.join()
+        if self._autosave_thread is not None:
+            self._autosave_thread.join()
+        wait_for_warm_ups()  # a thread still compiling when the interpreter exits can crash it
         # the document outlives this window's widgets: its undo stack still emits while it is
         # destroyed, and nothing here may answer then
         self.document.blockSignals(True)

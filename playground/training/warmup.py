@@ -47,8 +47,8 @@ def warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> None:
 
 def start_warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> threading.Thread:
     """Compile (or load from numba's cache) ``spec``'s kernels on a thread of their own, while
-    the learner reads the lesson, so the first press of Train does not wait for them.  Join
-    it before the process exits."""
+    the learner reads the lesson, so the first press of Train does not wait for them.  Call
+    ``wait_for_warm_ups`` before the process exits."""
 
     def run():
         with contextlib.suppress(Exception):  # only a head start: the first Train compiles what it needs
@@ -67,3 +67,9 @@ _threads: list[threading.Thread] = []
 def warming_up() -> bool:
     """Whether a warm-up thread is still compiling (a run started now waits for its kernels)."""
     return any(thread.is_alive() for thread in _threads)
+
+
+def wait_for_warm_ups() -> None:
+    """Join every warm-up thread (one may be in the middle of a compilation, which cannot be cut short)."""
+    for thread in list(_threads):
+        thread.join()
