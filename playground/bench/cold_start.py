@@ -104,8 +104,13 @@ def _measure(family: str, cache_dir: str, data_dir: str | None) -> dict:
     if data_dir:
         command.append(data_dir)
     start = time.perf_counter()
-    done = subprocess.run(
-        command, env={**os.environ, "NUMBA_CACHE_DIR": cache_dir}, capture_output=True, text=True, check=False
+    done = subprocess.run(  # ten minutes: a cold start on a busy machine takes one at most
+        command,
+        env={**os.environ, "NUMBA_CACHE_DIR": cache_dir},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{family}: the measuring process failed:\n{done.stderr[-2000:]}")
