@@ -50,6 +50,10 @@ def command_bench(args) -> int:
         from ..gui.soak import run_soak_benchmark
 
         return run_soak_benchmark(minutes=args.minutes, labs=args.soak_labs, json_output=args.json)
+    if args.cold_start:
+        from ..bench.cold_start import run_cold_start
+
+        return run_cold_start(json_output=args.json, data_dir=args.data_dir)
     if args.gui:
         from ..gui.bench import run_gui_benchmark
 

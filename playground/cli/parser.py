@@ -189,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--sweep", action="store_true", help="only the sweep: 8 variants side by side against one after another"
     )
+    bench.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="time to the first training step per family, each in a fresh process, on an empty and a filled "
+        "numba cache",
+    )
     bench.add_argument("--data-dir", type=Path, help="folder of the MNIST IDX files for the sweep workload")
     bench.add_argument("--soak", action="store_true", help="train each lab in the window and watch its memory")
     bench.add_argument("--minutes", type=_positive_float, default=10.0, help="minutes per lab with --soak (default 10)")

@@ -159,7 +159,8 @@ def _read_geometry(geometry):
     )
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+# inlined: its callers pass ``fill`` as a constant and as a flag, two signatures if it were compiled alone
+@njit(nogil=True, cache=True, inline="always")
 def _windows(source, b, geometry, cols_store, fill):
     """Example b's unrolled windows (C·k·k, OH·OW), in pool order: its own row of
     ``cols_store`` when every example's are kept, else the single scratch row; unrolled from

@@ -412,6 +412,9 @@ def gather_final(rows, batch, lengths, out):
 
 
 # --- the batch in parts, one thread each ---------------------------------------------------
+# The drivers pass ``np.int64(p)``, not ``p``, to the helpers: numba types a ``prange`` body twice,
+# with p an int64 (the loop as written) and with p a uint64 (the parallel loop it outlines), and
+# would compile every helper under both signatures; one signature saves seconds on a cold cache.
 
 #: A recurrent layer's work arrays for one (batch, T), each stacked over the P parts of the
 #: batch: part p works in ``array[p]`` alone, laid out as the kernels above expect for a
@@ -476,9 +479,9 @@ def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
 def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
     """The SimpleRNN forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
-        _start_part(x, p, weight_ih, bias, work, False, h0)
+        _start_part(x, np.int64(p), weight_ih, bias, work, False, h0)
         rnn_forward(work.xp[p], weight_hh, work.hs[p], x.shape[1])
-        _finish_part(work, p, lengths, final_h, sequences, out)
+        _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
 
 
 @njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
@@ -513,7 +516,7 @@ def rnn_backward_parts(
             work.deltas[p],
             work.norms[p],
         )
-        _part_weight_gradients(work, p, weight_ih, False, want_dx, dx)
+        _part_weight_gradients(work, np.int64(p), weight_ih, False, want_dx, dx)
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
 
 
@@ -521,7 +524,7 @@ def rnn_backward_parts(
 def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
     """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
-        _start_part(x, p, weight_ih, bias, work, True, h0)
+        _start_part(x, np.int64(p), weight_ih, bias, work, True, h0)
         lstm_forward(
             work.xp[p],
             weight_hh,
@@ -533,7 +536,7 @@ def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cel
             cell.tanh_c[p],
             x.shape[1],
         )
-        _finish_part(work, p, lengths, final_h, sequences, out)
+        _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
         gather_final_cells(cell.cells[p], lengths[p], final_c[p])
 
 
@@ -581,5 +584,5 @@ def lstm_backward_parts(
             work.deltas[p],
             work.norms[p],
         )
-        _part_weight_gradients(work, p, weight_ih, True, want_dx, dx)
+        _part_weight_gradients(work, np.int64(p), weight_ih, True, want_dx, dx)
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)

@@ -180,8 +180,14 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     app.setQuitOnLastWindowClosed(False)
     folder = tempfile.mkdtemp(prefix="playground-bench-")
     settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.IniFormat)
-    window = MainWindow(
-        spec, settings=settings, autosave_dir=folder, data_dir=data_dir, autosave=False, offer_recovery=False
+    window = MainWindow(  # no warm-up: the headless runs compiled the kernels, and it would load its own data
+        spec,
+        settings=settings,
+        autosave_dir=folder,
+        data_dir=data_dir,
+        autosave=False,
+        offer_recovery=False,
+        warm_up=False,
     )
     window.data = data  # the same loaded arrays as the headless runs
     window.prompt_on_close = False

@@ -25,9 +25,9 @@ from ..files import failure_message
 from ..model import empty_spec
 from ..model.network_file import lesson_pace
 from ..runs.data import DataStore
-from ..training.families import family_of
+from ..training.families import RunOptions, family_of
 from ..training.lessons import load_lesson
-from ..training.warmup import start_warm_up
+from ..training.warmup import start_warm_up, wait_for_warm_ups
 from . import actions
 from .dashboard_lab import DashboardLab, network_for, preferred_panel
 from .editor import CanvasView, Document, InspectorWidget, PaletteWidget, layer_colors_for
@@ -100,13 +100,12 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.autosave_enabled = autosave
         if autosave:
             self.autosave_timer.start()
-        # compile (or load from numba's cache) the kernels while the learner reads the lesson,
-        # so the first press of Train does not wait for them
-        self._warmup_thread = start_warm_up() if warm_up else None
+        self._warm_up = warm_up
 
         self.dashboard_lab.adopt(self._dashboard_spec(self.document.spec))
         self._on_document_changed()
         self._show_lesson()
+        self._warm_up_kernels()
         self.resize(1280, 800)
         if offer_recovery and autosave and self.autosave_path.exists():
             QTimer.singleShot(0, self.offer_recovery)
@@ -424,7 +423,22 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
         self.document.mark_saved()
         self._on_document_changed()
         self._show_lesson()
+        self._warm_up_kernels()
         return True
+
+    def _warm_up_kernels(self) -> None:
+        """Compile (or load from numba's cache) the kernels the shown network's run needs while the
+        learner reads the lesson, so the first press of Train does not wait for them; its data is
+        loaded through the window's store, where the run then finds it."""
+        if self._warm_up:
+            name = self.document.spec.dataset.name
+            options = RunOptions(
+                compare=False,
+                load_data=self.data.run_data,  # the feed-forward family's (the others read the folder or file)
+                data_dir=self.data.folder_for(name),
+                data_file=self.data.file_for(name),
+            )
+            start_warm_up(self.document.spec, options)
 
     def load_lesson(self, name: str) -> bool:
         try:
@@ -469,9 +483,9 @@ class MainWindow(WindowFiles, WindowDatasets, QMainWindow):
             lab.shutdown()
         if self._download is not None:
             self._download.stop_and_join()
-        for thread in (self._autosave_thread, self._warmup_thread):
-            if thread is not None:
-                thread.join()
+        if self._autosave_thread is not None:
+            self._autosave_thread.join()
+        wait_for_warm_ups()  # a thread still compiling when the interpreter exits can crash it
         # the document outlives this window's widgets: its undo stack still emits while it is
         # destroyed, and nothing here may answer then
         self.document.blockSignals(True)

@@ -98,6 +98,7 @@ def soak_lab(name: str, minutes: float, data_dir, data: DataStore) -> SoakResult
         data_dir=data_dir,
         autosave=False,
         offer_recovery=False,
+        warm_up=False,  # its thread would load a lesson's data of its own while memory is measured
     )
     window.data = data
     window.prompt_on_close = False

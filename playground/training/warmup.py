@@ -1,11 +1,15 @@
-"""Compile the engine's kernels before anyone waits for them.
+"""Compile the kernels a lesson needs before anyone waits for them.
 
 numba compiles a kernel on its first call and caches the machine code on disk
-(``cache=True``).  On a fresh install the first training step therefore takes about
-ten seconds; once cached, a new process reaches its first step in about 1.5 s.  The
-window calls ``warm_up`` on a background thread at start-up, so the first press of Train
-finds the kernels ready.  Activations and costs are runtime codes, not types, so one tiny
-run of each path compiles what every dense network needs.
+(``cache=True``).  On a fresh install the first step of a dense lesson therefore waits
+about ten seconds for the compiler, a convolutional or recurrent one twenty or more; once
+cached, a new process loads them in a fraction of that.  A kernel is compiled once per
+signature (its arguments' types), so a warm-up helps only if it calls the kernels with the
+types the run will: it prepares the lesson's own run through the family registry, as the
+command line and the window do, and trains its first mini-batch.  The window starts it on a
+background thread whenever a lesson is loaded, so the first press of Train finds its kernels
+ready; a lesson that opens on the backprop view also warms that view's float64 pass (the
+only float64 kernels outside the tests).
 """
 
 from __future__ import annotations
@@ -15,50 +19,40 @@ import threading
 
 import numpy as np
 
-from ..datasets import Dataset
-from ..engine.dense_stack import DenseStackPass
-from ..model import build_network, sequential_spec
-from ..model.settings import TrainingSettings
-from .trainer import FeedForwardTrainer
+from ..model import NetworkSpec, build_network
+from .families import RunOptions, family_of
+from .protocol import ChunkEvent, Finished
 
 
-def warm_up() -> None:
-    """Train a 2-4-2 network for one short epoch, on the fused path and on the generic path, and run
-    the backprop explainer's float64 pass once."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((12, 2)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.int64)
-    data = Dataset(
-        name="warm-up",
-        x_train=x,
-        y_train=y,
-        x_val=x[:4],
-        y_val=y[:4],
-        input_shape=(2,),
-        n_outputs=2,
-        task="classification",
-        source="warm-up",
-    )
-    spec = sequential_spec(
-        [2, 4, 2], activation="sigmoid", output="softmax", cost="log-likelihood", initializer="xavier"
-    )
-    network = build_network(spec)
-    network.initialize("xavier", 0)
-    # batch size 5 leaves a short last batch of 2, which takes the generic path
-    for _ in FeedForwardTrainer(network, data, TrainingSettings(cost="log-likelihood", batch_size=5, epochs=1)).run():
-        pass
-    explained = build_network(spec, np.float64)
-    DenseStackPass(explained).run(x[:1], np.eye(2)[y[:1]])
+def warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> None:
+    """Prepare ``spec``'s run (its first variant, where a lesson compares several) and train
+    until its first mini-batch is reported; with the backprop view, run its float64 pass once."""
+    run = family_of(spec).start(spec, RunOptions() if options is None else options, None)
+    steps = run.trainer.run()
+    try:
+        for event in steps:
+            if isinstance(event, ChunkEvent | Finished):
+                break
+    finally:
+        run.trainer.control.stop()
+        steps.close()
+    if (spec.lesson or {}).get("panel") == "backprop":
+        from ..engine.dense_stack import DenseStackPass
+        from .backprop import why_not_explained
+
+        if not why_not_explained(spec):  # the values do not matter, only the types
+            network = build_network(spec, np.float64)
+            DenseStackPass(network).run(np.zeros((1, *network.input_shape)), np.zeros((1, network.output_size)))
 
 
-def start_warm_up() -> threading.Thread:
-    """Compile (or load from numba's cache) the common kernels on a thread of their own, while the
-    learner reads the lesson, so the first press of Train does not wait for them.  Join it
-    before the process exits."""
+def start_warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> threading.Thread:
+    """Compile (or load from numba's cache) ``spec``'s kernels on a thread of their own, while
+    the learner reads the lesson, so the first press of Train does not wait for them.  Call
+    ``wait_for_warm_ups`` before the process exits."""
 
     def run():
         with contextlib.suppress(Exception):  # only a head start: the first Train compiles what it needs
-            warm_up()
+            warm_up(spec, RunOptions(compare=False) if options is None else options)
 
     thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
     _threads[:] = [*(t for t in _threads if t.is_alive()), thread]
@@ -73,3 +67,9 @@ _threads: list[threading.Thread] = []
 def warming_up() -> bool:
     """Whether a warm-up thread is still compiling (a run started now waits for its kernels)."""
     return any(thread.is_alive() for thread in _threads)
+
+
+def wait_for_warm_ups() -> None:
+    """Join every warm-up thread (one may be in the middle of a compilation, which cannot be cut short)."""
+    for thread in list(_threads):
+        thread.join()

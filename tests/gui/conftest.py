@@ -83,6 +83,7 @@ def make_window(qtbot, tmp_path, dialogs):
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
         options.setdefault("autosave_dir", tmp_path / "autosave")
         options.setdefault("offer_recovery", False)
+        options.setdefault("warm_up", False)  # compiling each lesson's kernels is tested on its own
         window = MainWindow(spec or load_lesson("toy-2d"), settings=settings, **options)
         qtbot.addWidget(window)
         windows.append(window)

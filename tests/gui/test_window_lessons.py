@@ -58,3 +58,22 @@ def test_a_network_without_a_lesson_opens_on_its_data_where_that_can_be_drawn(ma
     for spec, panel in ((plane, "data"), (digits, "loss")):
         assert window._replace(spec)
         assert window.dashboard.currentWidget() is window.dashboard.panel_named(panel), panel
+
+
+def test_a_window_warms_the_kernels_of_each_lesson_it_shows(make_window, monkeypatch):
+    warmed = []
+    monkeypatch.setattr(
+        "playground.gui.main_window.start_warm_up", lambda spec, options: warmed.append((spec.name, options.compare))
+    )
+    window = make_window(load_lesson("vanishing-gradients"), warm_up=True)
+    assert window.load_lesson("cnn-mnist")
+    # the first variant alone: a comparison's variants train one after another, the first one first
+    assert warmed == [("vanishing-gradients", False), ("cnn-mnist", False)]
+
+
+def test_a_window_told_not_to_warm_up_starts_no_warm_up(make_window, monkeypatch):
+    warmed = []
+    monkeypatch.setattr("playground.gui.main_window.start_warm_up", lambda spec, options: warmed.append(spec.name))
+    window = make_window(load_lesson("vanishing-gradients"), warm_up=False)
+    assert window.load_lesson("cnn-mnist")
+    assert warmed == []

@@ -1,5 +1,25 @@
-from playground.training.warmup import warm_up
+from numba import types
+
+from playground.engine.dense_stack import train_dense_batches
+from playground.engine.layers.dense import dense_forward
+from playground.training.lessons import load_lesson
+from playground.training.warmup import start_warm_up, wait_for_warm_ups, warm_up, warming_up
+
+FLOAT32_ROWS = types.Array(types.float32, 2, "C")
+FLOAT64_ROWS = types.Array(types.float64, 2, "C")
 
 
-def test_warm_up_trains_both_paths_without_error():
-    warm_up()
+def test_warm_up_makes_ready_the_kernel_of_the_lessons_float32_step():
+    warm_up(load_lesson("vanishing-gradients"))
+    assert any(signature[0] == FLOAT32_ROWS for signature in train_dense_batches.signatures)
+
+
+def test_warm_up_of_the_backprop_lesson_runs_the_views_float64_pass():
+    warm_up(load_lesson("backprop"))
+    assert any(signature[0] == FLOAT64_ROWS for signature in dense_forward.signatures)
+
+
+def test_waiting_for_the_warm_ups_leaves_none_running():
+    start_warm_up(load_lesson("toy-2d"))
+    wait_for_warm_ups()
+    assert not warming_up()

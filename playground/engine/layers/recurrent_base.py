@@ -190,10 +190,12 @@ class RecurrentLayer(Layer):
         self._batch, self._steps = batch, steps
         self.lengths = self._check_lengths(lengths, batch, steps, buf["lengths"])
         np.add(self.params["bias_ih"], self.params["bias_hh"], out=buf["bias"])
+        # a copy, never np.broadcast_to's read-only view: a read-only array is another signature
+        # to numba, and would compile the recurrent kernels a second time on a cold cache
         initial = tuple(
             buf[f"zero_{name}"]
             if initial_state is None
-            else np.ascontiguousarray(np.broadcast_to(initial_state[index], (batch, self.hidden)), self.dtype)
+            else np.array(np.broadcast_to(initial_state[index], (batch, self.hidden)), self.dtype, order="C")
             for index, name in enumerate(self.state_names)
         )
         finals = tuple(buf[f"final_{name}"] for name in self.state_names)

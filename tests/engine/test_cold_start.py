@@ -1,0 +1,58 @@
+"""A first run compiles what it needs, once: checked in a fresh process with an empty numba cache,
+where every kernel a run calls is really compiled (and announced), not loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.bench.cold_start import redundant, twins
+
+#: where ``python -m playground`` imports this checkout's package
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def first_step_compilations(lesson: str, cache_dir) -> dict[str, list[str]]:
+    """The engine's kernels a fresh process compiled to reach ``lesson``'s first step, with their signatures."""
+    done = subprocess.run(
+        [sys.executable, "-m", "playground.bench.cold_start", lesson],
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    compiled = json.loads(done.stdout.strip().splitlines()[-1])["compiled"]
+    return {name: signatures for name, signatures in compiled.items() if name.startswith("playground.engine.")}
+
+
+def test_redundant_is_blind_to_exactly_the_differences_that_recompile():
+    written = "readonly array(float32, 2d, C), uint64, Literal[bool](True)"
+    assert redundant(written) == "array(float32, 2d, C), int64, bool"
+    assert redundant("array(float32, 2d, C)") != redundant("array(float32, 2d, F)")
+    assert redundant("array(uint64, 1d, C)") != redundant("array(int64, 1d, C)")
+    pair = ["array(float32, 2d, C), uint64", "array(float32, 2d, C), int64"]
+    assert twins({"k": pair}) == ["k"]
+    assert twins({"k": pair[:1], "j": pair[1:]}) == []
+
+
+def test_a_float32_dense_lesson_compiles_each_kernel_once_and_nothing_in_float64(tmp_path):
+    compiled = first_step_compilations("vanishing-gradients", tmp_path)
+    assert "playground.engine.dense_stack.train_dense_batches" in compiled
+    assert all(len(signatures) == 1 for signatures in compiled.values()), compiled
+    # the run's figures (losses, norms) are float64 by design; its data and weights never are
+    in_float64 = [name for name, signatures in compiled.items() if signatures[0].startswith("array(float64")]
+    assert in_float64 == []
+
+
+@pytest.mark.slow
+def test_a_recurrent_lesson_compiles_no_kernel_twice_for_the_same_arrays(tmp_path):
+    compiled = first_step_compilations("translate-numbers", tmp_path)
+    assert "playground.engine.recurrent.lstm_forward_parts" in compiled
+    assert twins(compiled) == []
