@@ -28,8 +28,8 @@ from ..datasets.sequences import BOS, EOS, PAD
 from ..engine.layers import layer_class
 from ..model import NetworkSpec, analyse
 from ..model.analysis import analyse_encoder_decoder
-from .training_script import training_script
 from .errors import NoTwin
+from .training_script import training_script
 from .twins import Twin, twin_of
 
 #: data sets train.py reads from the same IDX files the playground reads (``--data-dir``)

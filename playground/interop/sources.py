@@ -28,7 +28,9 @@ def export_source(argument: str, weights_path: str | Path | None = None) -> tupl
     else:
         spec = load_network_or_lesson(argument)
         weights = None
-        source = f"the network file {path.name}" if path.suffix == ".json" or path.exists() else f'the lesson "{argument}"'
+        source = (
+            f"the network file {path.name}" if path.suffix == ".json" or path.exists() else f'the lesson "{argument}"'
+        )
     network = build_network(spec)
     if weights_path is not None:
         weights = read_weights(weights_path, network.state())

@@ -25,7 +25,7 @@ COSTS = {
     "cross-entropy": (
         "cross-entropy C = −1/n Σ [y ln a + (1−y) ln(1−a)]: binary_cross_entropy summed\n"
         "over the outputs, averaged over the mini-batch",
-        "    per_output = F.binary_cross_entropy(output, target, reduction=\"none\")\n"
+        '    per_output = F.binary_cross_entropy(output, target, reduction="none")\n'
         "    return per_output.sum(dim=1).mean()",
     ),
     "log-likelihood": (

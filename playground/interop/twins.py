@@ -166,7 +166,9 @@ def _dropout(name, config, input_shape):
 
 @twin("embedding")
 def _embedding(name, config, input_shape):
-    return Twin(f"nn.Embedding({config.vocabulary}, {config.dimension})", (f"x = self.{name}(x.long())",), {"weight": "weight"})
+    return Twin(
+        f"nn.Embedding({config.vocabulary}, {config.dimension})", (f"x = self.{name}(x.long())",), {"weight": "weight"}
+    )
 
 
 @twin("one_hot")

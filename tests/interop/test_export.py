@@ -44,9 +44,7 @@ def _engine_outputs(spec, weights, x) -> np.ndarray:
 
 def _torch_outputs(folder: Path, x: np.ndarray) -> np.ndarray:
     np.save(folder / "x.npy", x)
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_MODEL], cwd=folder, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", RUN_MODEL], cwd=folder, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return np.load(folder / "y.npy")
 
@@ -140,7 +138,9 @@ def test_generated_code_is_formatted_and_imports_only_what_it_uses(exports):
     files = [str(path) for family in exports for path in (exports[family][0] / "pytorch").glob("*.py")]
 
     formatted = subprocess.run([ruff, "format", "--isolated", "--check", *files], capture_output=True, text=True)
-    linted = subprocess.run([ruff, "check", "--isolated", "--select", "F,E,W,I", *files], capture_output=True, text=True)
+    linted = subprocess.run(
+        [ruff, "check", "--isolated", "--select", "F,E,W,I", *files], capture_output=True, text=True
+    )
 
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     assert linted.returncode == 0, linted.stdout
