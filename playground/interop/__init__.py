@@ -10,12 +10,24 @@ Modules, for finding your way:
     training_script  train.py: the training section as a PyTorch (and torchrun) script
     onnx_export      model.onnx, traced by torch.onnx from the PyTorch export
     sources          what an export starts from: network, project or lesson, weights, examples
+    importer         a state_dict (with its network file, or a Sequential inferred) or an ONNX model in
     errors           InteropError, NoTwin: one line naming the layer and why
 """
 
 from .errors import InteropError, NoTwin
+from .importer import Imported, import_model
 from .onnx_export import export_onnx
 from .pytorch import Exported, export_pytorch, torch_missing
 from .twins import TWINS
 
-__all__ = ["TWINS", "Exported", "InteropError", "NoTwin", "export_onnx", "export_pytorch", "torch_missing"]
+__all__ = [
+    "TWINS",
+    "Exported",
+    "Imported",
+    "InteropError",
+    "NoTwin",
+    "export_onnx",
+    "export_pytorch",
+    "import_model",
+    "torch_missing",
+]
