@@ -85,3 +85,15 @@ def test_export_refuses_a_setting_without_a_twin_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "bptt_steps" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_without_torch_the_code_is_still_written_and_one_line_says_what_is_missing(tmp_path):
+    code = (
+        "import sys; sys.modules['torch'] = None; from playground.cli import main; "
+        f"sys.exit(main(['export', 'fc-mnist', '-o', {str(tmp_path)!r}]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.py", "train.py"]
+    assert "torch is not installed: weights.pt was not written" in result.stdout
