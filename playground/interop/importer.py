@@ -30,7 +30,7 @@ from ..model.weights import check_weights
 from .errors import InteropError
 from .pytorch import chain_model
 
-EXTRA = 'importing {what} needs {package}: pip install "playground[export]"'
+EXTRA = "importing {what} needs {package}, which comes with the playground's export extra"
 
 
 @dataclass

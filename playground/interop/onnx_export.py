@@ -10,8 +10,6 @@ with the batch axis free.
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,9 +17,9 @@ import numpy as np
 
 from ..model import NetworkSpec, analyse
 from .errors import InteropError
-from .pytorch import Exported, export_pytorch
+from .pytorch import Exported, export_pytorch, staging_folder
 
-EXTRA = 'ONNX needs torch and onnx: pip install "playground[export]"'
+EXTRA = "ONNX needs torch and onnx, which come with the playground's export extra"
 
 
 def _generated_model(folder: Path):
@@ -42,9 +40,7 @@ def export_onnx(spec: NetworkSpec, weights: dict[str, np.ndarray], directory: st
     if spec.state_edges:
         raise InteropError("ONNX export of an encoder-decoder is not written yet: export it to PyTorch")
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory.parent))
-    try:
+    with staging_folder(directory) as staging:
         export_pytorch(spec, weights, staging / "pytorch", source)
         module = _generated_model(staging / "pytorch")
         model = module.load(staging / "pytorch" / "weights.pt")
@@ -68,8 +64,5 @@ def export_onnx(spec: NetworkSpec, weights: dict[str, np.ndarray], directory: st
                 dynamo=False,
             )
         onnx.checker.check_model(str(path), full_check=True)
-        directory.mkdir(parents=True, exist_ok=True)
         path.replace(directory / "model.onnx")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return Exported(directory, ["model.onnx"])

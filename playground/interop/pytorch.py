@@ -14,6 +14,7 @@ and is moved into place at the end, so a refusal or a failure never leaves half 
 
 from __future__ import annotations
 
+import contextlib
 import keyword
 import re
 import shutil
@@ -329,7 +330,7 @@ def torch_missing() -> str | None:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return 'torch is not installed: weights.pt was not written (pip install "playground[export]")'
+        return "torch is not installed: weights.pt was not written (it comes with the playground's export extra)"
     return None
 
 
@@ -354,9 +355,7 @@ def export_pytorch(
     text, layers = (encoder_decoder_model if sequence_pairs else chain_model)(spec, source)
     state = torch_state(layers, weights)
     exported = Exported(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory.parent))
-    try:
+    with staging_folder(directory) as staging:
         (staging / "model.py").write_text(text, encoding="utf-8")
         exported.files.append("model.py")
         missing = torch_missing()
@@ -378,14 +377,23 @@ def export_pytorch(
                 exported.files.append("data.npz")
         else:
             exported.notes.append(f'train.py is not written: the data set "{dataset}" is a file train.py cannot read')
-        _move_into_place(staging, directory, exported.files)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        for name in exported.files:
+            (staging / name).replace(directory / name)
     return exported
 
 
-def _move_into_place(staging: Path, directory: Path, names: list[str]) -> None:
-    """Replace the files in ``directory`` by the staged ones, each by an atomic rename."""
+@contextlib.contextmanager
+def staging_folder(directory: Path):
+    """A hidden folder inside ``directory`` to write into, removed at the end; the files are then
+    moved out by atomic renames.  A failure removes ``directory`` too when it was made for this."""
+    made = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (staging / name).replace(directory / name)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory))
+    try:
+        yield staging
+    except BaseException:
+        if made:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -18,8 +18,7 @@ from ..training.sequence_trainer import load_sequence_data
 def export_source(argument: str, weights_path: str | Path | None = None) -> tuple[NetworkSpec, dict, str]:
     """(spec, every parameter, where it came from) for ``NET.json``, ``PROJECT.npz`` or a lesson name.
 
-    The weights are ``weights_path``'s, else the project's, else the network's initial draw (its
-    initialiser and seed): the very weights a run in the playground would start from.
+    The weights are ``weights_path``'s, else the project's, else the network's initial draw.
     """
     path = Path(argument)
     if path.suffix.lower() == ".npz":
@@ -31,15 +30,22 @@ def export_source(argument: str, weights_path: str | Path | None = None) -> tupl
         source = (
             f"the network file {path.name}" if path.suffix == ".json" or path.exists() else f'the lesson "{argument}"'
         )
-    network = build_network(spec)
     if weights_path is not None:
-        weights = read_weights(weights_path, network.state())
+        weights = read_weights(weights_path, build_network(spec).state())
         source += f" with the weights of {Path(weights_path).name}"
     elif weights is None:
+        source += " (initial weights)"
+    return spec, exported_weights(spec, weights), source
+
+
+def exported_weights(spec: NetworkSpec, weights: dict | None) -> dict[str, np.ndarray]:
+    """``weights``, or where there are none the network's initial draw (its initialiser and seed):
+    the very weights a run in the playground would start from."""
+    if weights is None:
+        network = build_network(spec)
         initialise(network, spec)
         weights = network.state()
-        source += " (initial weights)"
-    return spec, {key: np.asarray(value) for key, value in weights.items()}, source
+    return {key: np.asarray(value) for key, value in weights.items()}
 
 
 def generated_examples(spec: NetworkSpec) -> dict[str, np.ndarray] | None:

@@ -96,4 +96,4 @@ def test_without_torch_the_code_is_still_written_and_one_line_says_what_is_missi
 
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.py", "train.py"]
-    assert "torch is not installed: weights.pt was not written" in result.stdout
+    assert "torch is not installed: weights.pt was not written" in result.stdout and "--" not in result.stdout
