@@ -159,7 +159,9 @@ def test_state_dict_has_exactly_the_keys_the_model_expects(exports):
     assert "self.conv1 = nn.Conv2d(1, 20, 5)" in (folder / "model.py").read_text()
 
 
-def test_encoder_decoder_translates_as_the_engine_does(tmp_path):
+@pytest.fixture(scope="module")
+def translations():
+    """translate-numbers with random weights: 100 held-out sources and the engine's greedy translations."""
     from playground.training.seq2seq import EXTRA_DECODE_STEPS, SequencePairs, greedy_decode, load_pair_corpus
 
     spec = load_lesson("translate-numbers")
@@ -169,10 +171,16 @@ def test_encoder_decoder_translates_as_the_engine_does(tmp_path):
     corpus = load_pair_corpus(spec.dataset, seed=spec.training.seed)
     pairs = SequencePairs(model, corpus.val, reverse=True)
     max_length = int(corpus.train.target_lengths.max()) + EXTRA_DECODE_STEPS
-    source, lengths = pairs.source[:100], pairs.source_lengths[:100]
+    source, lengths = pairs.source[:100].astype(np.int64), pairs.source_lengths[:100]
     expected = greedy_decode(model, source, lengths, max_length)
+    assert len({tuple(row) for row in expected}) > 10  # the sources get different translations
+    return spec, weights, source, lengths, max_length, expected
+
+
+def test_encoder_decoder_translates_as_the_engine_does(tmp_path, translations):
+    spec, weights, source, lengths, max_length, expected = translations
     export_pytorch(spec, weights, tmp_path, 'the lesson "translate-numbers"')
-    np.save(tmp_path / "source.npy", source.astype(np.int64))
+    np.save(tmp_path / "source.npy", source)
     np.save(tmp_path / "lengths.npy", lengths)
     code = (
         "import numpy as np, torch; from model import load, greedy_translate; "
@@ -183,9 +191,27 @@ def test_encoder_decoder_translates_as_the_engine_does(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
 
     assert result.returncode == 0, result.stderr[-3000:]
-    got = np.load(tmp_path / "out.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+
+
+def test_encoder_decoder_as_two_onnx_graphs_translates_as_the_engine_does(tmp_path, translations):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    spec, weights, source, lengths, max_length, expected = translations
+    export_onnx(spec, weights, tmp_path, "test")
+    encoder = onnxruntime.InferenceSession(str(tmp_path / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    decoder = onnxruntime.InferenceSession(str(tmp_path / "decoder.onnx"), providers=["CPUExecutionProvider"])
+
+    state = encoder.run(None, {"source": source, "lengths": lengths})
+    tokens = np.full((len(source), 1), 1, np.int64)  # <bos>
+    got = np.zeros((len(source), max_length), np.int64)
+    finished = np.zeros(len(source), bool)
+    for step in range(max_length):
+        probabilities, *state = decoder.run(None, {"target": tokens, "encoder_h": state[0], "encoder_c": state[1]})
+        tokens = probabilities[:, -1].argmax(axis=1)[:, None]
+        got[:, step] = np.where(finished, 0, tokens[:, 0])
+        finished |= tokens[:, 0] == 2  # <eos>
     np.testing.assert_array_equal(got, expected)
-    assert len({tuple(row) for row in expected}) > 10  # the sources get different translations
+    assert [value.name for value in decoder.get_outputs()] == ["words", "decoder_h", "decoder_c"]
 
 
 def test_every_layer_type_has_a_torch_twin():
