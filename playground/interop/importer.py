@@ -2,8 +2,9 @@
 trained elsewhere opens on the canvas and every view (filters, feature maps, evaluation) works on it.
 
 Three ways in:
-- a state_dict with the network file it was trained as (``--as``): its keys are the ones the
-  export to PyTorch writes (``twins.py``), read back the other way;
+- a state_dict with the network file it was trained as (``--as``), any network the playground
+  exports, the encoder-decoder included: its keys are the ones the export to PyTorch writes
+  (``twins.py``), read back the other way;
 - a state_dict alone: a plain Sequential MLP or CNN inferred from the keys and shapes (Linear is a
   2-D weight, Conv2d a 4-D one; the image size and any 2×2 pooling from the first Linear's width);
   a state_dict holds no activations, so hidden layers are taken as ReLU and the output as softmax,
@@ -28,7 +29,7 @@ from ..engine.layers import layer_class
 from ..model import DatasetSettings, NetworkSpec, Node, TrainingSettings, analyse, load_spec, parameter_arrays
 from ..model.weights import check_weights
 from .errors import InteropError
-from .pytorch import chain_model
+from .pytorch import chain_model, encoder_decoder_model
 
 EXTRA = "importing {what} needs {package}, which comes with the playground's export extra"
 
@@ -76,9 +77,7 @@ def read_state_dict(path: Path) -> dict[str, np.ndarray]:
 
 def import_with_network(state: dict[str, np.ndarray], spec: NetworkSpec, source: str) -> Imported:
     """The state_dict's arrays under the playground's keys, through the export's own mapping."""
-    if spec.state_edges:
-        raise InteropError("importing an encoder-decoder's state_dict is not supported yet")
-    _, layers = chain_model(spec, source)
+    _, layers = (encoder_decoder_model if spec.state_edges else chain_model)(spec, source)
     weights, used = {}, set()
     for layer in layers:
         for param, torch_name in layer.twin.keys.items():

@@ -110,6 +110,7 @@ def test_pytorch_export_gives_the_engines_outputs(exports, family):
     got = _torch_outputs(folder / "pytorch", x)
 
     assert got.shape == expected.shape
+    print(f"{family}: largest |engine − torch| on 100 validation inputs {np.abs(got - expected).max():.2e}")
     assert np.abs(got - expected).max() <= 1e-5, f"{family}: largest difference {np.abs(got - expected).max():.2e}"
     assert expected.std() > 1e-3  # the outputs differ between inputs: the check has something to see
 
@@ -124,6 +125,7 @@ def test_onnx_export_gives_the_engines_outputs(exports, family):
 
     got = _onnx_outputs(folder / "onnx" / "model.onnx", x)
 
+    print(f"{family}: largest |engine − onnxruntime| on 100 validation inputs {np.abs(got - expected).max():.2e}")
     assert np.abs(got - expected).max() <= 1e-5, f"{family}: largest difference {np.abs(got - expected).max():.2e}"
     graph_input, graph_output = model.graph.input[0], model.graph.output[0]
     assert graph_input.name == spec.nodes[0].id and graph_output.name == "out"

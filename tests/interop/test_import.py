@@ -75,6 +75,27 @@ def test_a_state_dict_comes_back_through_its_network_file(tmp_path):
         import_model(tmp_path / "short.pt", tmp_path / "net.json")
 
 
+@pytest.mark.parametrize("lesson", ["translate-numbers", "dbn-mnist"])
+def test_exported_weights_come_back_with_their_network_file(tmp_path, lesson):
+    from playground.interop import export_pytorch
+    from playground.model import save_spec
+
+    spec = load_lesson(lesson)
+    rng = np.random.default_rng(3)
+    weights = {
+        key: rng.normal(size=value.shape).astype(np.float32) for key, value in build_network(spec).state().items()
+    }
+    export_pytorch(spec, weights, tmp_path, "test")
+    save_spec(spec, tmp_path / "net.json")
+
+    imported = import_model(tmp_path / "weights.pt", tmp_path / "net.json")
+
+    assert set(imported.weights) == set(weights)
+    for key, value in weights.items():
+        if not key.endswith("visible_bias"):  # an RBM's visible biases stay behind (the export says so)
+            np.testing.assert_array_equal(imported.weights[key], value)
+
+
 def test_an_exported_onnx_model_comes_back_with_the_engines_outputs(tmp_path, mnist_dir):
     pytest.importorskip("onnx")
     spec = load_lesson("cnn-mnist")
