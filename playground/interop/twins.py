@@ -99,9 +99,9 @@ def _dense(name, config, input_shape):
 def _rbm(name, config, input_shape):
     expression = f"self.{name}({_flat_input(input_shape)})"
     line = expression if config.hidden == "linear" else f"torch.sigmoid({expression})"
+    formula = "Wv + c" if config.hidden == "linear" else "p(h = 1 | v) = σ(Wv + c)"
     note = (
-        f"an RBM ({config.visible} visible units) exported as the feed-forward layer it acts as in the "
-        "stack: p(h = 1 | v); its visible biases serve only reconstruction and are not exported"
+        f"an RBM as the layer it acts as in the stack, {formula}; its visible biases (for reconstruction) stay behind"
     )
     return Twin(f"nn.Linear({math.prod(input_shape)}, {config.units})", (f"x = {line}",), IDENTITY, note=note)
 
