@@ -35,6 +35,10 @@ from .twins import Twin, twin_of
 
 #: data sets train.py reads from the same IDX files the playground reads (``--data-dir``)
 IDX_DATASETS = ("mnist", "fashion-mnist", "idx")
+#: costs whose torch twin reads the output layer's weighted input z rather than its activation:
+#: cross_entropy on z is −ln softmax(z)_y, and binary_cross_entropy_with_logits is the sigmoid's
+#: cross-entropy; both give the engine's δ = a − y even where a saturates and ln a would underflow
+LOGIT_COSTS = ("log-likelihood", "cross-entropy")
 #: names nn.Module already uses, which a node id must not shadow
 _MODULE_ATTRIBUTES = frozenset(
     ("forward", "training", "eval", "train", "state_dict", "parameters", "modules", "children", "to", "type", "apply")
@@ -162,6 +166,16 @@ def chain_model(spec: NetworkSpec, source: str) -> tuple[str, list[Layer]]:
             f"Input: one example of shape {list(input_shape)}; output: {list(output_shape)}.",
         ],
     )
+    last = layers[-1].twin
+    hands_z = spec.training.cost in LOGIT_COSTS and last.split is not None
+    body = _forward_lines(layers[:-1] if hands_z else layers, "        ")
+    if hands_z:  # the cost reads the output layer's z, as the engine's does (δ = a − y)
+        body += [
+            f"        {last.split[0]}",
+            "        if logits:  # the output layer's weighted input z: what train.py's cost reads",
+            "            return x",
+            f"        {last.split[1]}",
+        ]
     lines += [
         "",
         *_imports(functional),
@@ -174,8 +188,8 @@ def chain_model(spec: NetworkSpec, source: str) -> tuple[str, list[Layer]]:
         "        super().__init__()",
         *_module_lines(layers, "        "),
         "",
-        "    def forward(self, x):",
-        *_forward_lines(layers, "        "),
+        f"    def forward(self, x{', logits=False' if hands_z else ''}):",
+        *body,
         "        return x",
         *_load_function(),
     ]
@@ -369,7 +383,10 @@ def export_pytorch(
             exported.notes.append("train.py is not written for an encoder-decoder yet: model.py holds its greedy loop")
         elif dataset in IDX_DATASETS or data is not None:
             outputs = int(np.prod(analyse(spec).output_shapes[layers[-1].id]))
-            script = training_script(spec, decaying_keys(layers), outputs, reads_idx=dataset in IDX_DATASETS)
+            hands_z = spec.training.cost in LOGIT_COSTS and layers[-1].twin.split is not None
+            script = training_script(
+                spec, decaying_keys(layers), outputs, reads_idx=dataset in IDX_DATASETS, logits=hands_z
+            )
             (staging / "train.py").write_text(script, encoding="utf-8")
             exported.files.append("train.py")
             if data is not None:

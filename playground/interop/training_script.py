@@ -23,16 +23,25 @@ COSTS = {
         "    return 0.5 * ((output - target) ** 2).sum(dim=1).mean()",
     ),
     "cross-entropy": (
-        "cross-entropy C = −1/n Σ [y ln a + (1−y) ln(1−a)]: binary_cross_entropy summed\n"
-        "over the outputs, averaged over the mini-batch",
-        '    per_output = F.binary_cross_entropy(output, target, reduction="none")\n'
+        "cross-entropy C = −1/n Σ [y ln a + (1−y) ln(1−a)] of the sigmoid outputs:\n"
+        "binary_cross_entropy_with_logits on the output layer's z (the model's\n"
+        "logits=True), summed over the outputs, averaged over the mini-batch",
+        '    per_output = F.binary_cross_entropy_with_logits(output, target, reduction="none")\n'
         "    return per_output.sum(dim=1).mean()",
     ),
     "log-likelihood": (
-        "log-likelihood C = −1/n Σ ln a_y of the softmax outputs: nll_loss of their log,\n"
-        "averaged over the mini-batch (the same as cross_entropy on the logits)",
-        "    return F.nll_loss(torch.log(output.clamp_min(1e-12)), target)",
+        "log-likelihood C = −1/n Σ ln a_y of the softmax outputs: cross_entropy on the\n"
+        "output layer's z (the model's logits=True), averaged over the mini-batch; its\n"
+        "gradient is the engine's δ = a − y, even where a_y is too small for ln a_y",
+        "    return F.cross_entropy(output, target)",
     ),
+}
+
+#: the same costs on the activations, where the output layer's z cannot be had (an RBM's output)
+ON_ACTIVATIONS = {
+    "cross-entropy": '    per_output = F.binary_cross_entropy(output, target, reduction="none")\n'
+    "    return per_output.sum(dim=1).mean()",
+    "log-likelihood": "    return F.nll_loss(torch.log(output.clamp_min(1e-12)), target)",
 }
 
 IDX_LOADER = '''def read_idx(path):
@@ -196,16 +205,19 @@ if __name__ == "__main__":
 ''')
 
 
-def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, reads_idx: bool) -> str:
+def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, reads_idx: bool, logits: bool) -> str:
     """The text of train.py for a one-chain network trained as ``spec.training`` says; ``outputs``:
-    the width of its output, the length of a class's one-hot target."""
+    the width of its output, the length of a class's one-hot target; ``logits``: whether the model
+    hands its output layer's z to the cost (``forward(x, logits=True)``)."""
     t = spec.training
     cost_doc, cost_body = COSTS[t.cost]
+    if t.cost in ON_ACTIVATIONS and not logits:
+        cost_doc, cost_body = cost_doc.split(":")[0] + ": on the outputs", ON_ACTIVATIONS[t.cost]
     if t.optimizer == "adam":
         optimizer = f"torch.optim.Adam(groups, lr={t.learning_rate!r}, betas=(0.9, 0.999), eps=1e-08)"
     else:
         optimizer = f"torch.optim.SGD(groups, lr={t.learning_rate!r}, momentum={t.momentum!r})"
-    step = ["            output = network(x)"]
+    step = [f"            output = network(x{', logits=True' if logits else ''})"]
     if t.cost == "log-likelihood":
         step.append("            loss = cost(output, y)")
     else:  # one-hot targets for classes, the numbers themselves for regression
@@ -239,7 +251,7 @@ def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, rea
         data_usage=data_usage,
         settings=textwrap.fill(f"Settings: {settings}.", 88),
         cost_doc=textwrap.fill(f"Cost: {cost_doc}.", 88),
-        cost_short=cost_doc.split(":")[0].capitalize() + ".",
+        cost_short=cost_doc[0].upper() + cost_doc.split(":")[0][1:] + ".",
         cost_body=cost_body,
         batch_size=t.batch_size,
         imports=imports.rstrip(" "),

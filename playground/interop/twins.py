@@ -27,7 +27,9 @@ class Twin:
     ``forward``: the lines of ``forward`` that read and rebind ``x``; ``self`` stands for the
     module, written ``self.<name>`` by the exporter; ``keys``: engine parameter → torch name;
     ``functional``: whether the lines use ``F`` (torch.nn.functional), so the import is written
-    only when needed; ``note``: a comment above the module, where the mapping needs saying.
+    only when needed; ``note``: a comment above the module, where the mapping needs saying;
+    ``split``: for a softmax or sigmoid layer, its ``forward`` as two lines, the weighted input z
+    and then the activation, so an output layer can hand z to the cost (see ``chain_model``).
     """
 
     module: str | None
@@ -35,6 +37,7 @@ class Twin:
     keys: dict[str, str] = field(default_factory=dict)
     functional: bool = False
     note: str = ""
+    split: tuple[str, str] | None = None
 
 
 #: type_id → fn(attribute name, config, input shape) → Twin
@@ -89,10 +92,18 @@ def _input(name, config, input_shape):
     return Twin(None, ())
 
 
+def _split(config, weighted_input: str) -> tuple[str, str] | None:
+    if config.activation not in ("softmax", "sigmoid"):
+        return None
+    return f"x = {weighted_input}", f"x = {activated(config.activation, config.alpha, 'x')[0]}"
+
+
 @twin("dense")
 def _dense(name, config, input_shape):
-    line, functional = activated(config.activation, config.alpha, f"self.{name}({_flat_input(input_shape)})")
-    return Twin(f"nn.Linear({math.prod(input_shape)}, {config.units})", (f"x = {line}",), IDENTITY, functional)
+    weighted_input = f"self.{name}({_flat_input(input_shape)})"
+    line, functional = activated(config.activation, config.alpha, weighted_input)
+    module = f"nn.Linear({math.prod(input_shape)}, {config.units})"
+    return Twin(module, (f"x = {line}",), IDENTITY, functional, split=_split(config, weighted_input))
 
 
 @twin("rbm")
@@ -109,7 +120,8 @@ def _rbm(name, config, input_shape):
 @twin("time_dense")
 def _time_dense(name, config, input_shape):
     line, functional = activated(config.activation, config.alpha, f"self.{name}(x)")
-    return Twin(f"nn.Linear({input_shape[-1]}, {config.units})", (f"x = {line}",), IDENTITY, functional)
+    module = f"nn.Linear({input_shape[-1]}, {config.units})"
+    return Twin(module, (f"x = {line}",), IDENTITY, functional, split=_split(config, f"self.{name}(x)"))
 
 
 @twin("conv2d")
