@@ -101,6 +101,7 @@ the weights' group.
 Momentum: the engine's v ← μv − ηg, w ← w + v is torch's SGD momentum (same steps).
 Adam: torch's Adam, whose weight_decay is also added to the gradient (L2, not AdamW).
 
+One process trains on the playground's mini-batches, in its order (PlaygroundOrder).
 Under torchrun each process trains on its share of every epoch (DistributedSampler) and
 DistributedDataParallel averages the gradients, so a step sees processes × $batch_size
 examples; on a CPU the processes talk through the gloo backend.
@@ -114,7 +115,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from model import INPUT_SHAPE, Model
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Sampler, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 #: the parameters L2 and L1 shrink: weights, never biases (as in the playground)
@@ -126,6 +127,21 @@ $loader
 def cost(output, target):
     """$cost_short"""
 $cost_body
+
+
+class PlaygroundOrder(Sampler):
+    """The playground's order of the examples: a fresh numpy permutation each epoch
+    from the file's seed, so one process sees the playground's very mini-batches."""
+
+    def __init__(self, n, seed):
+        self.n = n
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        return iter(self.rng.permutation(self.n).tolist())
 
 
 def evaluate(model, x, y):
@@ -176,17 +192,13 @@ $data_argument
     optimizer = $optimizer
 
     examples = TensorDataset(x_train, y_train)
-    sampler = DistributedSampler(examples, seed=$seed) if distributed else None
-    shuffle = torch.Generator().manual_seed($seed)
-    batches = DataLoader(
-        examples,
-        batch_size=$batch_size,
-        shuffle=sampler is None,
-        sampler=sampler,
-        generator=shuffle,
-    )
+    if distributed:
+        sampler = DistributedSampler(examples, seed=$seed)
+    else:
+        sampler = PlaygroundOrder(len(examples), seed=$seed)
+    batches = DataLoader(examples, batch_size=$batch_size, sampler=sampler)
     for epoch in range(1, args.epochs + 1):
-        if sampler is not None:
+        if distributed:
             sampler.set_epoch(epoch)
         for x, y in batches:
 $step
