@@ -26,7 +26,7 @@ def test_the_headless_packages_run_without_qt():
     code = (
         "import sys; import playground.engine, playground.model, playground.datasets, playground.training, "
         "playground.training.lessons, playground.training.data, playground.training.metrics, playground.bench, "
-        "playground.cli; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+        "playground.interop, playground.cli; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -5,6 +5,8 @@
     playground train NET|LESSON     train from the terminal
     playground lr-find NET|LESSON   the learning-rate finder: suggest a range for η
     playground new mlp 784,30,10    write a network file
+    playground export NET --to pytorch|onnx -o DIR    PyTorch code and weights, or ONNX
+    playground import model.pt|model.onnx -o PROJECT.npz  a model trained elsewhere, as a project
     playground lessons              list the lessons
     playground download mnist       fetch a dataset into the cache
     playground bench                measure the engine against numpy and PyTorch
@@ -19,6 +21,7 @@ Modules, for finding your way:
     train      ``train`` and ``ratings``: one run through the family registry
     lr_find    ``lr-find``: the range test, drawn in the terminal
     sweep      ``sweep``: an experiment's variants, a bar per running trial, the best variants
+    interop    ``export`` and ``import``: PyTorch and ONNX
     commands   ``new``, ``lessons``, ``download``, ``bench``, and the window
     progress   the progress bar on stderr
     errors     which failures are the user's to fix
@@ -32,6 +35,7 @@ import sys
 from ..exits import EXIT_BAD_INPUT
 from .commands import command_bench, command_download, command_lessons, command_new, command_window
 from .errors import user_errors
+from .interop import command_export, command_import
 from .lr_find import command_lr_find
 from .parser import build_parser, take_window_file
 from .sweep import command_sweep
@@ -46,6 +50,8 @@ COMMANDS = {
     "bench": command_bench,
     "ratings": command_ratings,
     "sweep": command_sweep,
+    "export": command_export,
+    "import": command_import,
     None: command_window,
 }
 

@@ -15,6 +15,7 @@ def user_errors():
     from ..engine.layers import RegistryError
     from ..experiments import ExperimentError, MissingExtra
     from ..files import UnwritablePath
+    from ..interop.errors import InteropError
     from ..model import NetworkFileError, WeightsError
     from ..training import DataMismatch
 
@@ -29,4 +30,5 @@ def user_errors():
         UnwritablePath,
         ExperimentError,
         MissingExtra,
+        InteropError,
     )

@@ -146,6 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--beam-width", type=_positive_int, help="encoder-decoders: beam width (1: greedy decoding)")
 
+    export = commands.add_parser("export", help="write a network as PyTorch code and weights, or as ONNX")
+    export.add_argument("network", help="a network .json file, a project .npz, or a lesson name")
+    export.add_argument("--to", choices=("pytorch", "onnx"), default="pytorch", help="what to write")
+    export.add_argument("-o", "--out", type=Path, required=True, help="the folder to write into")
+    export.add_argument("--weights", type=Path, help="export these weights (.npz) instead of the file's")
+
+    bring_in = commands.add_parser("import", help="a PyTorch state_dict or an ONNX model as a playground project")
+    bring_in.add_argument("model", type=Path, help="a .pt state_dict or a .onnx model")
+    bring_in.add_argument("--as", dest="network", type=Path, help="the network file it was trained as (.json)")
+    bring_in.add_argument("-o", "--out", type=Path, required=True, help="the project to write (.npz)")
+
     finder = commands.add_parser(
         "lr-find", help="the learning-rate finder: train briefly while η rises, suggest a range (Smith's test)"
     )

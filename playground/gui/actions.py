@@ -50,6 +50,19 @@ COMMANDS = (
     Command("save_json", "Save Network as JSON…", "save_network_json"),
     Command("export_png", "Export Plot as PNG…", "export_plot"),
     Command("export_csv", "Export Metrics as CSV…", "export_csv"),
+    Command(
+        "export_pytorch",
+        "Export to PyTorch…",
+        "export_to_pytorch",
+        tip="Write the network as PyTorch code (model.py, train.py) with its weights (weights.pt)",
+    ),
+    Command("export_onnx", "Export to ONNX…", "export_to_onnx", tip="Write the network and its weights as model.onnx"),
+    Command(
+        "import_model",
+        "Import PyTorch or ONNX Model…",
+        "import_model_dialog",
+        tip="Open a model trained elsewhere (a PyTorch state_dict or an ONNX file) with its weights",
+    ),
     Command("quit", "&Quit", "close", QKeySequence.Quit),
     Command("about", "About", "about"),
 )
@@ -76,7 +89,23 @@ PANELS = (
 MENUS = (
     (
         "&File",
-        ("new", "open", "recent", None, "save", "save_as", "save_json", None, "export_png", "export_csv", None, "quit"),
+        (
+            "new",
+            "open",
+            "recent",
+            "import_model",
+            None,
+            "save",
+            "save_as",
+            "save_json",
+            None,
+            "export_pytorch",
+            "export_onnx",
+            "export_png",
+            "export_csv",
+            None,
+            "quit",
+        ),
     ),
     ("&Edit", ("undo", "redo", None, "canvas:delete", "canvas:copy", "canvas:paste", "canvas:select_all")),
     (

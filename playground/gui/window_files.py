@@ -20,6 +20,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ..files import failure_message
+from ..interop import export_onnx, export_pytorch, import_model
+from ..interop.sources import exported_weights, generated_examples
 from ..model import save_spec
 from ..model.project import Project, open_file, save_project
 from ..runs.jobs import run_signature
@@ -172,6 +174,64 @@ class WindowFiles:
                 Path(path).write_text(metrics_csv(self.model.history), encoding="utf-8")
             except OSError as error:
                 self.show_error("Cannot export", f"{path}: {error.strerror or error}")
+
+    # --- leaving the playground and coming back ----------------------------------------------------
+    def export_to_pytorch(self) -> None:
+        self._export("PyTorch", "pytorch")
+
+    def export_to_onnx(self) -> None:
+        self._export("ONNX", "onnx")
+
+    def _export(self, what: str, kind: str) -> None:
+        """Write the network on the canvas, with the weights it has (or would start from), into a
+        folder; one dialog naming the layer and why when it cannot, nothing half-written."""
+        folder = QFileDialog.getExistingDirectory(self, f"Export to {what}: choose a folder", self._last_folder())
+        if not folder:
+            return
+        project = self._project()
+        name = self.file_path.name if self.file_path is not None else f'"{project.spec.name or "untitled"}"'
+
+        def export():
+            weights = exported_weights(project.spec, project.weights)
+            if kind == "onnx":
+                return export_onnx(project.spec, weights, folder, f"the window's network {name}")
+            return export_pytorch(
+                project.spec, weights, folder, f"the window's network {name}", generated_examples(project.spec)
+            )
+
+        try:
+            exported = call_off_gui_thread(self, export)
+        except Exception as error:  # noqa: BLE001 - an InteropError, or a folder that cannot be written
+            self.show_error(f"Cannot export to {what}", failure_message(error))
+            return
+        notes = " ".join(exported.notes)
+        self.statusBar().showMessage(f"Wrote {', '.join(exported.files)} into {folder}. {notes}".strip(), 10000)
+
+    def import_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Import a model trained elsewhere",
+            self._last_folder(),
+            "PyTorch state_dicts and ONNX models (*.pt *.pth *.onnx);;All files (*)",
+        )
+        if path:
+            self.import_model_file(path)
+
+    def import_model_file(self, path: str | Path) -> bool:
+        """Open a state_dict (as a plain MLP or CNN) or an ONNX model on the canvas with its weights;
+        on any problem one dialog, nothing changed."""
+        path = Path(path)
+        try:
+            imported = call_off_gui_thread(self, import_model, path)
+        except Exception as error:  # noqa: BLE001 - an InteropError, or a file that exhausts memory
+            self.show_error("Cannot import the model", failure_message(error, path))
+            return False
+        if not self._confirm_discard("importing a model"):
+            return False
+        if not self._replace(imported.spec, imported.weights, None, None):
+            return False
+        self.statusBar().showMessage(f"Imported {imported.description}", 10000)
+        return True
 
     # --- recent files -----------------------------------------------------------------------------
     def _last_folder(self) -> str:
