@@ -89,12 +89,15 @@ def _layers(spec: NetworkSpec, order: list[str], input_shapes, taken: set[str]) 
     return layers
 
 
-def _refuse_settings(spec: NetworkSpec) -> None:
-    """Settings whose training has no torch counterpart in a generated script: refused by name."""
+def _untrainable(spec: NetworkSpec) -> str | None:
+    """Why train.py cannot mirror the file's training, in one line; None when it can.  Both settings
+    change only how the network learns, never what it computes, so model.py and weights.pt are
+    written all the same."""
     if spec.augmentation.enabled:
-        raise NoTwin("training: data augmentation has no twin in the exported train.py; switch it off to export")
+        return "train.py is not written: data augmentation has no twin in it (switch it off to get train.py)"
     if spec.training.bptt_steps:
-        raise NoTwin("training: truncated backpropagation through time (bptt_steps) has no PyTorch twin")
+        return "train.py is not written: truncated backpropagation through time (bptt_steps) has no PyTorch twin"
+    return None
 
 
 # --- model.py ------------------------------------------------------------------------------------
@@ -361,10 +364,9 @@ def export_pytorch(
     ``weights``: every parameter, keyed like a weights file (the trained ones, or the network's
     initial draw).  ``data``: the arrays x_train, y_train, x_val, y_val of a data set the
     playground generates, for train.py to read; None for the IDX sets, which train.py reads itself.
-    Raises NoTwin, naming the layer or setting, before anything is written.
+    Raises NoTwin, naming the layer, before anything is written.
     """
     directory = Path(directory)
-    _refuse_settings(spec)
     sequence_pairs = bool(spec.state_edges)
     text, layers = (encoder_decoder_model if sequence_pairs else chain_model)(spec, source)
     state = torch_state(layers, weights)
@@ -379,13 +381,19 @@ def export_pytorch(
         else:
             exported.notes.append(missing)
         dataset = spec.dataset.name
-        if sequence_pairs:
-            exported.notes.append("train.py is not written for an encoder-decoder yet: model.py holds its greedy loop")
+        untrainable = _untrainable(spec)
+        if untrainable:
+            exported.notes.append(untrainable)
         elif dataset in IDX_DATASETS or data is not None:
-            outputs = int(np.prod(analyse(spec).output_shapes[layers[-1].id]))
+            outputs = 0 if sequence_pairs else int(np.prod(analyse(spec).output_shapes[layers[-1].id]))
             hands_z = spec.training.cost in LOGIT_COSTS and layers[-1].twin.split is not None
             script = training_script(
-                spec, decaying_keys(layers), outputs, reads_idx=dataset in IDX_DATASETS, logits=hands_z
+                spec,
+                decaying_keys(layers),
+                outputs,
+                reads_idx=dataset in IDX_DATASETS,
+                logits=hands_z and not sequence_pairs,
+                pairs=sequence_pairs,
             )
             (staging / "train.py").write_text(script, encoding="utf-8")
             exported.files.append("train.py")

@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets.catalog import CATALOGUE
+from ..datasets.sequences import reverse_within_lengths
 from ..model import NetworkSpec, build_network, initialise, read_weights
 from ..model.project import load_project
 from ..training.data import load_training_data
 from ..training.lessons import load_network_or_lesson
+from ..training.seq2seq import load_pair_corpus
 from ..training.sequence_trainer import load_sequence_data
 
 
@@ -53,6 +55,8 @@ def generated_examples(spec: NetworkSpec) -> dict[str, np.ndarray] | None:
     the 2D sets, parity, functions, synthetic digits); None for data read from files (IDX, CSV)."""
     settings = spec.dataset
     entry = CATALOGUE[settings.name]
+    if entry.kind == "pairs" and settings.name != "pairs":  # "pairs" is read from a file
+        return _pair_arrays(spec)
     if entry.kind == "sequence":
         data = load_sequence_data(settings, spec.training.seed)
     elif entry.kind in ("plane", "bits", "function") or settings.name == "digits":
@@ -60,3 +64,19 @@ def generated_examples(spec: NetworkSpec) -> dict[str, np.ndarray] | None:
     else:
         return None
     return {"x_train": data.x_train, "y_train": data.y_train, "x_val": data.x_val, "y_val": data.y_val}
+
+
+def _pair_arrays(spec: NetworkSpec) -> dict[str, np.ndarray]:
+    """An encoder-decoder's pairs as its training reads them: source ids (reversed within their
+    length where the file says so), their lengths, and target ids ending in <eos>, per split."""
+    corpus = load_pair_corpus(spec.dataset, seed=spec.training.seed)
+    reverse = spec.training.reverse_source == "yes"
+    arrays = {}
+    for split, pairs in (("train", corpus.train), ("val", corpus.val)):
+        source = reverse_within_lengths(pairs.source, pairs.source_lengths) if reverse else pairs.source
+        arrays |= {
+            f"source_{split}": source,
+            f"source_lengths_{split}": pairs.source_lengths,
+            f"target_{split}": pairs.target,
+        }
+    return arrays

@@ -113,7 +113,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from model import INPUT_SHAPE, Model
+$model_import
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
@@ -144,16 +144,7 @@ class PlaygroundOrder(Sampler):
         return iter(self.rng.permutation(self.n).tolist())
 
 
-def evaluate(model, x, y):
-    """Validation accuracy (classes) or mean squared error (numbers)."""
-    model.eval()
-    with torch.no_grad():
-        output = torch.cat([model(x[i : i + 1000]) for i in range(0, len(x), 1000)])
-    model.train()
-    if torch.is_floating_point(y):
-        return "validation MSE", ((output - y) ** 2).mean().item()
-    return "validation accuracy", (output.argmax(dim=1) == y).float().mean().item()
-
+$evaluate
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,19 +161,13 @@ $data_argument
     rank = dist.get_rank() if distributed else 0
     torch.manual_seed($seed)
 
-    x_train, y_train, x_val, y_val = load_data(args)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
-    x_train = torch.from_numpy(np.ascontiguousarray(x_train)).reshape(-1, *INPUT_SHAPE)
-    x_val = torch.from_numpy(np.ascontiguousarray(x_val)).reshape(-1, *INPUT_SHAPE)
-    y_train, y_val = torch.from_numpy(y_train), torch.from_numpy(y_val)
-
+$tensors
     model = Model()
     if Path(args.weights).exists():
         model.load_state_dict(torch.load(args.weights, weights_only=True))
     network = DistributedDataParallel(model) if distributed else model
 
-    n = len(x_train)
+    n = len(train[0])
     weights = [p for name, p in model.named_parameters() if name in DECAYING]
     others = [p for name, p in model.named_parameters() if name not in DECAYING]
     groups = [
@@ -191,21 +176,27 @@ $data_argument
     ]
     optimizer = $optimizer
 
-    examples = TensorDataset(x_train, y_train)
+    examples = TensorDataset(*train)
     if distributed:
         sampler = DistributedSampler(examples, seed=$seed)
     else:
         sampler = PlaygroundOrder(len(examples), seed=$seed)
-    batches = DataLoader(examples, batch_size=$batch_size, sampler=sampler)
+    batches = DataLoader(examples, batch_size=$batch_size, sampler=sampler$drop_last)
     for epoch in range(1, args.epochs + 1):
         if distributed:
             sampler.set_epoch(epoch)
-        for x, y in batches:
+        losses = []
+        for $batch_names in batches:
 $step
             optimizer.step()
+            losses.append(loss.item())
         if rank == 0:
-            what, value = evaluate(model, x_val, y_val)
-            print(f"epoch {epoch}: {what} {value:.4f}", flush=True)
+            what, value = evaluate(model, *validation)
+            print(
+                f"epoch {epoch}: {what} {value:.4f}, "
+                f"mini-batch loss {losses[0]:.4f} first, {losses[-1]:.4f} last",
+                flush=True,
+            )
     if rank == 0:
         torch.save(model.state_dict(), args.out)
     if distributed:
@@ -217,27 +208,119 @@ if __name__ == "__main__":
 ''')
 
 
-def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, reads_idx: bool, logits: bool) -> str:
-    """The text of train.py for a one-chain network trained as ``spec.training`` says; ``outputs``:
-    the width of its output, the length of a class's one-hot target; ``logits``: whether the model
-    hands its output layer's z to the cost (``forward(x, logits=True)``)."""
+FEED_FORWARD = {
+    "model_import": "from model import INPUT_SHAPE, Model",
+    "evaluate": '''def evaluate(model, x, y):
+    """Validation accuracy (classes) or mean squared error (numbers)."""
+    model.eval()
+    with torch.no_grad():
+        output = torch.cat([model(x[i : i + 1000]) for i in range(0, len(x), 1000)])
+    model.train()
+    if torch.is_floating_point(y):
+        return "validation MSE", ((output - y) ** 2).mean().item()
+    return "validation accuracy", (output.argmax(dim=1) == y).float().mean().item()
+''',
+    "tensors": '''    x_train, y_train, x_val, y_val = load_data(args)
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    x_train = torch.from_numpy(np.ascontiguousarray(x_train)).reshape(-1, *INPUT_SHAPE)
+    x_val = torch.from_numpy(np.ascontiguousarray(x_val)).reshape(-1, *INPUT_SHAPE)
+    train = x_train, torch.from_numpy(y_train)
+    validation = x_val, torch.from_numpy(y_val)
+''',
+    "drop_last": "",
+    "batch_names": "x, y",
+}
+
+PAIRS_LOADER = '''def load_data(args):
+    """The pairs the playground generated for this network, saved by the export: source
+    ids (reversed within their length where the file says "reverse_source": "yes"),
+    their lengths, and target ids ending in <eos>, padding after it."""
+    with np.load(args.data, allow_pickle=False) as data:
+        return [
+            tuple(
+                torch.from_numpy(data[f"{name}_{split}"].astype(np.int64))
+                for name in ("source", "source_lengths", "target")
+            )
+            for split in ("train", "val")
+        ]
+
+
+def teacher_forcing(source, lengths, target):
+    """The decoder reads <bos> and then the right previous token: the target shifted
+    right by one, its <eos> read as padding (as the playground's SequencePairs)."""
+    bos = torch.full_like(target[:, :1], BOS)
+    decoder_input = torch.cat([bos, target[:, :-1]], dim=1)
+    decoder_input[decoder_input == EOS] = PAD
+    return source, lengths, decoder_input, target
+'''
+
+#: an encoder-decoder's train.py: teacher forcing, the masked log-likelihood, greedy decoding
+ENCODER_DECODER = {
+    "model_import": "from model import BOS, EOS, PAD, Model, greedy_translate",
+    "evaluate": '''def evaluate(model, source, lengths, target, max_length):
+    """Exact match of the greedy translations: every target token and its <eos> right,
+    and nothing after (the playground's measure)."""
+    model.eval()
+    predicted = greedy_translate(model, source, lengths, max_length)
+    model.train()
+    width = max(predicted.shape[1], target.shape[1])
+    predicted = F.pad(predicted, (0, width - predicted.shape[1]), value=PAD)
+    target = F.pad(target, (0, width - target.shape[1]), value=PAD)
+    exact = (predicted == target).all(dim=1)
+    return "validation exact match", exact.float().mean().item()
+''',
+    "tensors": '''    train, validation = load_data(args)
+    longest = int((train[2] != PAD).sum(dim=1).max())
+    validation = (*validation, longest + 2)  # decoded up to the longest target + 2
+    if args.limit:
+        train = tuple(part[: args.limit] for part in train)
+    train = teacher_forcing(*train)
+''',
+    "drop_last": ", drop_last=True",
+    "batch_names": "source, lengths, decoder_input, target",
+}
+#: the engine's cost of an encoder-decoder (encoder_decoder.masked_log_likelihood)
+MASKED_LOG_LIKELIHOOD = (
+    "log-likelihood C = −1/n Σ ln a_y: summed over each target's tokens (its <eos>\n"
+    "included, the padding after it skipped) and averaged over the n pairs of the\n"
+    "mini-batch; ln a_y of the decoder's softmax output, clamped at 1e-12 as the engine's",
+    "    log_a = torch.log(output.clamp_min(1e-12)).flatten(0, 1)\n"
+    '    total = F.nll_loss(log_a, target.flatten(), ignore_index=PAD, reduction="sum")\n'
+    "    return total / len(target)",
+)
+
+
+def training_script(
+    spec: NetworkSpec, decaying: list[str], outputs: int, *, reads_idx: bool, logits: bool, pairs: bool = False
+) -> str:
+    """The text of train.py for a network trained as ``spec.training`` says; ``outputs``: the width
+    of its output, the length of a class's one-hot target; ``logits``: whether the model hands its
+    output layer's z to the cost (``forward(x, logits=True)``); ``pairs``: an encoder-decoder,
+    trained with teacher forcing on the exported pairs."""
     t = spec.training
-    cost_doc, cost_body = COSTS[t.cost]
-    if t.cost in ON_ACTIVATIONS and not logits:
+    cost_doc, cost_body = MASKED_LOG_LIKELIHOOD if pairs else COSTS[t.cost]
+    if t.cost in ON_ACTIVATIONS and not logits and not pairs:
         cost_doc, cost_body = cost_doc.split(":")[0] + ": on the outputs", ON_ACTIVATIONS[t.cost]
     if t.optimizer == "adam":
         optimizer = f"torch.optim.Adam(groups, lr={t.learning_rate!r}, betas=(0.9, 0.999), eps=1e-08)"
     else:
         optimizer = f"torch.optim.SGD(groups, lr={t.learning_rate!r}, momentum={t.momentum!r})"
-    step = [f"            output = network(x{', logits=True' if logits else ''})"]
-    if t.cost == "log-likelihood":
-        step.append("            loss = cost(output, y)")
-    else:  # one-hot targets for classes, the numbers themselves for regression
-        step += [
-            "            if not torch.is_floating_point(y):",
-            f"                y = F.one_hot(y, {outputs}).float()",
-            "            loss = cost(output, y)",
+    if pairs:
+        step = [
+            "            output = network(source, lengths, decoder_input)",
+            "            loss = cost(output, target)",
         ]
+    else:
+        step = [f"            output = network(x{', logits=True' if logits else ''})"]
+        if t.cost == "log-likelihood":
+            step.append("            loss = cost(output, y)")
+        else:  # one-hot targets for classes, the numbers themselves for regression
+            step += [
+                "            if not torch.is_floating_point(y):",
+                f"                y = F.one_hot(y, {outputs}).float()",
+                "            loss = cost(output, y)",
+            ]
     if t.l1:  # (λ/n)‖w‖₁, whose gradient is the engine's (λ/n)·sign(w)
         step.append(f"            loss = loss + {t.l1!r} / n * sum(p.abs().sum() for p in weights)")
     step += ["            optimizer.zero_grad()", "            loss.backward()"]
@@ -254,10 +337,12 @@ def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, rea
         imports = "import gzip\nimport os\nfrom pathlib import Path\n"
         data_argument = '    parser.add_argument("--data-dir", required=True, help="folder of the IDX files")'
     else:
-        data_usage, loader = "[--data data.npz]", NPZ_LOADER
+        data_usage, loader = "[--data data.npz]", PAIRS_LOADER if pairs else NPZ_LOADER
         imports = "import os\nfrom pathlib import Path\n"
         data_argument = '    parser.add_argument("--data", default="data.npz", help="the exported examples")'
     decaying_text = "{" + ", ".join(f'"{key}"' for key in decaying) + "}" if decaying else "set()"
+    if len(decaying_text) > 76:  # one per line, as ruff formats a long set
+        decaying_text = "{\n" + "".join(f'    "{key}",\n' for key in decaying) + "}"
     text = SCRIPT.substitute(
         name=spec.name or "the network",
         data_usage=data_usage,
@@ -276,5 +361,6 @@ def training_script(spec: NetworkSpec, decaying: list[str], outputs: int, *, rea
         l2=repr(t.l2),
         optimizer=optimizer,
         step="\n".join(step),
+        **(ENCODER_DECODER if pairs else FEED_FORWARD),
     )
     return text
