@@ -220,14 +220,14 @@ FEED_FORWARD = {
         return "validation MSE", ((output - y) ** 2).mean().item()
     return "validation accuracy", (output.argmax(dim=1) == y).float().mean().item()
 ''',
-    "tensors": '''    x_train, y_train, x_val, y_val = load_data(args)
+    "tensors": """    x_train, y_train, x_val, y_val = load_data(args)
     if args.limit:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     x_train = torch.from_numpy(np.ascontiguousarray(x_train)).reshape(-1, *INPUT_SHAPE)
     x_val = torch.from_numpy(np.ascontiguousarray(x_val)).reshape(-1, *INPUT_SHAPE)
     train = x_train, torch.from_numpy(y_train)
     validation = x_val, torch.from_numpy(y_val)
-''',
+""",
     "drop_last": "",
     "batch_names": "x, y",
 }
@@ -270,13 +270,13 @@ ENCODER_DECODER = {
     exact = (predicted == target).all(dim=1)
     return "validation exact match", exact.float().mean().item()
 ''',
-    "tensors": '''    train, validation = load_data(args)
+    "tensors": """    train, validation = load_data(args)
     longest = int((train[2] != PAD).sum(dim=1).max())
     validation = (*validation, longest + 2)  # decoded up to the longest target + 2
     if args.limit:
         train = tuple(part[: args.limit] for part in train)
     train = teacher_forcing(*train)
-''',
+""",
     "drop_last": ", drop_last=True",
     "batch_names": "source, lengths, decoder_input, target",
 }

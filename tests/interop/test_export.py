@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from playground.engine.layers import LAYER_TYPES, layer_class
-from playground.interop import TWINS, NoTwin, export_onnx, export_pytorch
+from playground.interop import TWINS, export_onnx, export_pytorch
 from playground.model import Node, build_network
 from playground.training.lessons import load_lesson
 
@@ -220,12 +220,14 @@ def test_every_layer_type_has_a_torch_twin():
     assert set(TWINS) == set(LAYER_TYPES)
 
 
-def test_a_setting_without_a_twin_is_refused_and_nothing_is_written(tmp_path):
+def test_a_training_setting_without_a_twin_leaves_the_model_as_it_is(tmp_path):
     spec = load_lesson("rnn-vs-lstm")
+    weights = _weights(spec, 0.1)
+    plain = export_pytorch(spec, weights, tmp_path / "plain", "test")
     spec.training = replace(spec.training, bptt_steps=10)
 
-    with pytest.raises(NoTwin, match="bptt_steps"):
-        export_pytorch(spec, _weights(spec, 0.1), tmp_path / "out", "test")
+    truncated = export_pytorch(spec, weights, tmp_path / "truncated", "test")
 
-    assert not (tmp_path / "out").exists()
-    assert not list(tmp_path.iterdir())
+    assert "train.py" in plain.files and truncated.files == ["model.py", "weights.pt"]
+    assert (tmp_path / "truncated" / "model.py").read_text() == (tmp_path / "plain" / "model.py").read_text()
+    assert [note for note in truncated.notes if "bptt_steps" in note] == truncated.notes[-1:]
