@@ -222,20 +222,28 @@ def measure_comparison(benchmark: Benchmark, quick: bool, peak: dict, rounds: in
 
 def measure_peak() -> dict:
     """The machine's fp32 GEMM peak as measured: a 1024² float32 matmul at every core, in numpy (its
-    OpenBLAS, held to AVX2 kernels here) and in torch (its own BLAS), each in a fresh process.  The
-    fraction of peak is taken against the higher, which is what the machine can do."""
+    OpenBLAS, with the kernels the machine's description names) and in torch (its own BLAS), each in
+    a fresh process.  The fraction of peak is taken against the higher, which is what the machine
+    can do.  A process that saw other processes busy is run again (``REDO``), the better figure
+    kept, and the peak flagged if every try was busy."""
     cores = os.cpu_count() or 1
-    measured = {}
+    measured, busy = {}, False
     for library in REFERENCES:
         if library == "torch" and not torch_available():
             continue
-        report = run_child(["--peak", library, "--threads", str(cores)], Entry(library, cores).environment())
-        measured[library] = report["gflops"]
+        for _ in range(REDO + 1):
+            report = run_child(["--peak", library, "--threads", str(cores)], Entry(library, cores).environment())
+            measured[library] = max(measured.get(library, 0.0), report["gflops"])
+            if not is_busy(report["other_cores"]):
+                break
+        else:
+            busy = True
     source = max(measured, key=measured.get)
     return {
         "gflops": measured[source],
         "source": f"{source} 1024² float32 matmul, {cores} threads",
         "measured": measured,
+        "busy": busy,
     }
 
 

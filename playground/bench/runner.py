@@ -116,7 +116,10 @@ def run_benchmarks(
     else:
         measured = ", ".join(f"{library} {gflops:g}" for library, gflops in peak["measured"].items())
         print(f"machine: {description_line(machine)}")
-        print(f"fp32 GEMM peak (GFLOP/s, 1024² matmul): {measured}; fractions of peak are of the {peak['source']}")
+        print(
+            f"fp32 GEMM peak (GFLOP/s, 1024² matmul): {measured}; fractions of peak are of the {peak['source']}"
+            + ("  [BUSY: other processes' load while measuring it]" if peak["busy"] else "")
+        )
         print(
             f"each contender in fresh processes, {rounds} rounds taking turns, {passes} timed passes each; "
             f"samples/s are medians of the quiet passes",
