@@ -145,7 +145,15 @@ def test_bench_json_runs_the_one_workload_named_with_the_old_and_new_fields():
     machine, workload = lines
     assert {"cpu", "cores", "blas_architecture", "numpy", "numba", "torch", "peak"} <= machine.keys()
     old = {"engine_samples_per_s", "numpy_samples_per_s", "torch_samples_per_s", "ratio_vs_numpy", "ratio_vs_torch"}
-    new = {"ratio_vs_best", "best_reference", "engine_gflops", "engine_peak_fraction", "engine_threads", "busy"}
+    new = {
+        "ratio_vs_best",
+        "best_reference",
+        "engine_gflops",
+        "engine_peak_fraction",
+        "engine_threads",
+        "busy",
+        "description",
+    }
     assert old | new | {"target", "reference_threads", "contenders"} <= workload.keys()
     pids = [pid for contender in workload["contenders"] for pid in contender["pids"]]
     assert len(pids) == len(set(pids)) and result.args and os.getpid() not in pids

@@ -186,6 +186,7 @@ def comparison_result(benchmark: Benchmark, summaries: list[dict], peak: dict) -
     torch_rate = present["torch"]["samples_per_s"] if "torch" in present else None
     result = {
         "workload": benchmark.id,
+        "description": benchmark.description,
         "engine_samples_per_s": rate,
         "numpy_samples_per_s": present["numpy"]["samples_per_s"],
         "torch_samples_per_s": torch_rate,

@@ -59,10 +59,11 @@ def comparison_lines(result: dict) -> list[str]:
     verdict = "meets" if result["meets_target"] else "MISSES"
     fraction = result["engine_peak_fraction"]
     lines = [
-        f"{result['workload']}: engine {result['engine_samples_per_s']:,}/s = {result['ratio_vs_best']:.2f}× the best "
+        f"{result['workload']} ({result['description']})",
+        f"    engine {result['engine_samples_per_s']:,}/s = {result['ratio_vs_best']:.2f}× the best "
         f"reference ({result['best_reference']}); {verdict} its target {result['target']}; "
         f"{result['engine_gflops']:.2f} GFLOP/s, {100 * fraction:.1f}% of peak"
-        + ("  [BUSY: some passes saw other processes' load]" if result["busy"] else "")
+        + ("  [BUSY: some passes saw other processes' load]" if result["busy"] else ""),
     ]
     lines += ["    " + _spread(summary) for summary in result["contenders"]]
     if "instrumentation_cost" in result:
