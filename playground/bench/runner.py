@@ -126,8 +126,8 @@ def run_benchmarks(
             )
         )
         print(
-            f"each contender in fresh processes, {rounds} rounds taking turns, {passes} timed passes each; "
-            f"samples/s are medians of the quiet passes",
+            f"each contender in fresh processes, {rounds} round{'s' * (rounds > 1)} taking turns, "
+            f"{passes} timed passes each; samples/s are medians of the quiet passes",
             flush=True,
         )
     for benchmark in chosen:
