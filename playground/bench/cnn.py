@@ -11,9 +11,18 @@ from ..engine.conv_stack import ConvStackRunner
 from ..engine.optimizers import Optimizer, OptimizerSettings
 from ..model import build_network
 from .feedforward import LEARNING_RATE, Workload, random_images, stack_epoch, torch_epoch
-from .harness import compare_with_references
+from .harness import Benchmark
 
-CNN = Workload("cnn", (784, 100, 10), "softmax", "log-likelihood", 64, False, "≥ 2× numpy, ≥ 2× torch")
+CNN = Workload(
+    "cnn",
+    (784, 100, 10),
+    "softmax",
+    "log-likelihood",
+    64,
+    False,
+    1.2,
+    "conv 5×5×20 → max-pool 2 → dense 100 → 10, mini-batch 64",
+)
 LESSON = "cnn-mnist"
 
 
@@ -91,17 +100,28 @@ def _torch_layers(nn) -> list:
     ]
 
 
-def measure_cnn(quick: bool) -> dict:
-    """Samples per second of the three, and the engine's ratios; each reference at its better
-    thread setting (1 or 2), since a 2-thread BLAS collapses when the other core is busy."""
-    n = (4000 if quick else 16000) // 4  # a convolutional step costs about 40 dense ones
-    x, y = random_images(n, CNN.sizes[-1])
-    return compare_with_references(
-        CNN.id,
-        CNN.target,
-        n,
-        3 if quick else 5,
-        engine_epoch(x, y),
-        lambda: numpy_epoch(x, y),
-        lambda: torch_epoch(CNN, x, y, _torch_layers),
-    )
+def cnn_flops(
+    side: int = 28, kernel: int = 5, filters: int = 20, pool: int = 2, hidden: int = 100, classes: int = 10
+) -> int:
+    """Floating-point operations of one image's forward and backward pass, counted in the products
+    (2 per multiply-add; ReLU, pooling and softmax not counted): the convolution's forward pass and
+    its filters' gradient, each (side−kernel+1)²·filters·kernel² multiply-adds (no gradient for the
+    input image), and for each dense layer the forward product, the weight gradient and the delta
+    passed down."""
+    out = side - kernel + 1
+    conv = out * out * filters * kernel * kernel
+    flat = filters * (out // pool) ** 2
+    return 2 * (2 * conv + 3 * (flat * hidden + hidden * classes))
+
+
+def cnn_benchmark() -> Benchmark:
+    def data(n: int):
+        return random_images(n, CNN.sizes[-1])
+
+    contenders = {
+        "engine": lambda n: engine_epoch(*data(n)),
+        "numpy": lambda n: numpy_epoch(*data(n)),
+        "torch": lambda n: torch_epoch(CNN, *data(n), _torch_layers),
+    }
+    # a convolutional step costs about 40 dense ones: a quarter of the dense workloads' samples
+    return Benchmark(CNN.id, CNN.description, CNN.target, 4000, 1000, cnn_flops(), contenders)

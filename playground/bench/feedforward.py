@@ -22,7 +22,9 @@ class Workload:
     cost: str
     batch: int
     instrument: bool
-    target: str
+    #: the engine's ratio to the best reference that ``playground bench`` asks for
+    target: float
+    description: str
 
 
 def random_images(n: int, n_out: int):
@@ -51,10 +53,10 @@ def stack_epoch(w: Workload, runner, x, y, instrument: bool | None = None):
 
 
 def torch_epoch(w: Workload, x, y, layers_of):
-    """PyTorch CPU, the idiomatic way: nn.Sequential of ``layers_of(torch.nn)``, autograd and optim.SGD."""
+    """PyTorch CPU, the idiomatic way: nn.Sequential of ``layers_of(torch.nn)``, autograd and optim.SGD
+    (at the threads its process was started with: the harness tries one and every core)."""
     import torch
 
-    torch.set_num_threads(2)
     model = torch.nn.Sequential(*layers_of(torch.nn))
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)

@@ -2,8 +2,8 @@
 
 Sequences of T = 20 steps with 32 inputs, an LSTM of 128 hidden units, a softmax over 32
 classes at every step (log-likelihood summed over the steps), mini-batch 32: one full
-forward pass, backpropagation through time and an SGD update per batch.  References in
-the same process: the same step in plain numpy float32 (the input projection of all
+forward pass, backpropagation through time and an SGD update per batch.  References, each in
+a process of its own: the same step in plain numpy float32 (the input projection of all
 steps in one matmul, as the engine does, so the comparison is of the kernels and not of
 the algorithm), and ``torch.nn.LSTM`` + ``nn.Linear`` + cross-entropy where installed.
 """
@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .harness import compare_with_references
+from .harness import Benchmark
 
 STEPS, FEATURES, HIDDEN, CLASSES, BATCH = 20, 32, 128, 32, 32
 LEARNING_RATE = 0.1
-TARGET = "≥ 1.2× torch"
 
 
 def lstm_data(n: int):
@@ -129,7 +128,6 @@ def torch_lstm_epoch(x, labels):
     """PyTorch CPU, the idiomatic way: nn.LSTM (its fused kernel), nn.Linear, cross-entropy, optim.SGD."""
     import torch
 
-    torch.set_num_threads(2)
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(FEATURES, HIDDEN, batch_first=True)
     head = torch.nn.Linear(HIDDEN, CLASSES)
@@ -154,16 +152,23 @@ def torch_lstm_epoch(x, labels):
     return run
 
 
-def measure_lstm(quick: bool) -> dict:
-    """Samples (sequences) per second of the engine and the references, in the harness's result format."""
-    n = 1024 if quick else 4096
-    x, labels = lstm_data(n)
-    return compare_with_references(
-        "lstm",
-        TARGET,
-        n,
-        3 if quick else 5,
-        engine_lstm_epoch(x, labels),
-        lambda: numpy_lstm_epoch(x, labels),
-        lambda: torch_lstm_epoch(x, labels),
+def lstm_flops(steps: int = STEPS, features: int = FEATURES, hidden: int = HIDDEN, classes: int = CLASSES) -> int:
+    """Floating-point operations of one sequence's forward pass and backpropagation through time,
+    counted in the products (2 per multiply-add; gate non-linearities not counted): per step, the
+    input projection 4H×F (forward and weight gradient; no gradient for the input), the recurrent
+    4H×H and the head C×H (each forward, weight gradient and the delta passed back to h)."""
+    per_step = 2 * (4 * hidden * features) + 3 * (4 * hidden * hidden) + 3 * (classes * hidden)
+    return 2 * steps * per_step
+
+
+def lstm_benchmark() -> Benchmark:
+    contenders = {
+        "engine": lambda n: engine_lstm_epoch(*lstm_data(n)),
+        "numpy": lambda n: numpy_lstm_epoch(*lstm_data(n)),
+        "torch": lambda n: torch_lstm_epoch(*lstm_data(n)),
+    }
+    description = (
+        "LSTM T = 20, input 32, hidden 128, batch 32, softmax over 32 classes per step, forward + BPTT + SGD"
+        " (a sample is a sequence)"
     )
+    return Benchmark("lstm", description, 1.2, 4096, 1024, lstm_flops(), contenders)

@@ -1,19 +1,20 @@
-"""``playground bench``: every workload in turn, printed as a table or as JSON Lines, then the sweep
-(variants side by side against one after another) and the start-up time."""
+"""``playground bench``: the machine described, its GEMM peak, then every workload (or the one named)
+measured by the harness, printed as a table or as JSON Lines; then the sweep (variants side by side
+against one after another) and the start-up time.  ``--under-load`` and ``--scale`` are modes of
+their own."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
+from ..machine import describe, description_line
+from .harness import measure_comparison, measure_peak, measure_under_load
 from .sweep import measure_sweep, sweep_line
-from .workloads import MEASURES
+from .workloads import BENCHMARKS
 
 STARTUP_SCRIPT = """
 import time; start = time.perf_counter()
@@ -35,55 +36,107 @@ def startup_seconds() -> float:
     return time.perf_counter() - start
 
 
-def machine_description() -> str:
-    from threadpoolctl import threadpool_info
-
-    blas = {info.get("architecture") for info in threadpool_info() if info.get("user_api") == "blas"}
-    coretype = os.environ.get("OPENBLAS_CORETYPE", "auto")
-    return (
-        f"{os.cpu_count()} cores, numpy {np.__version__}, OpenBLAS kernels {'/'.join(sorted(map(str, blas)))} "
-        f"(OPENBLAS_CORETYPE={coretype})"
-    )
-
-
 def run_sweep_benchmark(json_output: bool, quick: bool, data_dir: Path | None) -> None:
     """The sweep workload (``sweep.py``): wall times, not samples a second, so a line of its own."""
     result = measure_sweep(quick, data_dir)
     print(json.dumps(result) if json_output else sweep_line(result), flush=True)
 
 
+def rounds_and_passes(quick: bool, rounds: int | None) -> tuple[int, int]:
+    """Rounds of turns, and timed passes per process: 2 and 2 with ``--quick``, else 3 and 3."""
+    return (rounds or (2 if quick else 3)), (2 if quick else 3)
+
+
+def _spread(summary: dict) -> str:
+    return (
+        f"{summary['label']:<22}{summary['threads']!s:>4} thr {summary['samples_per_s']:>10,}/s  "
+        f"IQR {summary['q1']:,}–{summary['q3']:,}  range {summary['min']:,}–{summary['max']:,}  "
+        f"{summary['gflops']:>6.2f} GFLOP/s  busy passes {summary['busy_passes']}/{summary['passes']}"
+    )
+
+
+def comparison_lines(result: dict) -> list[str]:
+    verdict = "meets" if result["meets_target"] else "MISSES"
+    fraction = result["engine_peak_fraction"]
+    lines = [
+        f"{result['workload']} ({result['description']})",
+        f"    engine {result['engine_samples_per_s']:,}/s = {result['ratio_vs_best']:.2f}× the best "
+        f"reference ({result['best_reference']}); {verdict} its target {result['target']}; "
+        f"{result['engine_gflops']:.2f} GFLOP/s, {100 * fraction:.1f}% of peak"
+        + ("  [BUSY: some passes saw other processes' load]" if result["busy"] else ""),
+    ]
+    lines += ["    " + _spread(summary) for summary in result["contenders"]]
+    if "instrumentation_cost" in result:
+        lines.append(f"    instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step")
+    return lines
+
+
+def under_load_lines(result: dict) -> list[str]:
+    pinned = "pinned to core 0" if result["load_pinned"] else "not pinned"
+    verdict = "meets" if result["ratio_vs_one_thread"] >= 1 else "MISSES"
+    return [
+        f"{result['workload']} under load (a busy loop, {pinned}): engine at {result['engine_threads']} threads "
+        f"{result['engine_samples_per_s']:,}/s, at 1 thread {result['engine_one_thread_samples_per_s']:,}/s: "
+        f"{result['ratio_vs_one_thread']:.2f}×; {verdict} its target {result['target']}"
+        + ("  [BUSY beyond the load started]" if result["busy"] else ""),
+        *("    " + _spread(summary) for summary in result["contenders"]),
+    ]
+
+
 def run_benchmarks(
-    json_output: bool = False, quick: bool = False, data_dir: Path | None = None, sweep_only: bool = False
+    json_output: bool = False,
+    quick: bool = False,
+    data_dir: Path | None = None,
+    sweep_only: bool = False,
+    workload: str | None = None,
+    rounds: int | None = None,
+    under_load: bool = False,
+    pin_load: bool = False,
+    scale: bool = False,
 ) -> int:
     if sweep_only:
         run_sweep_benchmark(json_output, quick, data_dir)
         return 0
-    if not json_output:
-        print(f"machine: {machine_description()}")
-        print(f"{'workload':<14}{'engine/s':>11}{'numpy/s':>11}{'torch/s':>11}{'×numpy':>8}{'×torch':>8}  target")
-    for measure_one in MEASURES:
-        result = measure_one(quick)
-        if json_output:
-            print(json.dumps(result), flush=True)
-            continue
-        torch_text = "—" if result["torch_samples_per_s"] is None else f"{result['torch_samples_per_s']:,}"
-        ratio_torch = "—" if result["ratio_vs_torch"] is None else f"{result['ratio_vs_torch']:.2f}"
-        extra = (
-            f"  (instrumentation costs {100 * result['instrumentation_cost']:.1f}% of a step)"
-            if "instrumentation_cost" in result
-            else ""
-        )
-        if "reference_threads" in result:
-            settings = [
-                f"{library} {count} thread{'s' if count > 1 else ''}"
-                for library, count in result["reference_threads"].items()
-            ]
-            extra += "  (references at their faster setting: " + ", ".join(settings) + ")"
+    machine = describe()
+    if scale:
+        from .scale import run_scale
+
+        return run_scale(machine, json_output, quick)
+    rounds, passes = rounds_and_passes(quick, rounds)
+    chosen = [BENCHMARKS[workload]] if workload else list(BENCHMARKS.values())
+    if under_load:
+        if not json_output:
+            print(f"machine: {description_line(machine)}", flush=True)
+        for benchmark in chosen:
+            result = measure_under_load(benchmark, quick, rounds, passes, pin_load)
+            print(json.dumps(result) if json_output else "\n".join(under_load_lines(result)), flush=True)
+        return 0
+    peak = measure_peak()
+    if json_output:
+        print(json.dumps({"workload": "machine", **machine, "peak": peak}), flush=True)
+    else:
+        measured = ", ".join(f"{library} {gflops:g}" for library, gflops in peak["measured"].items())
+        print(f"machine: {description_line(machine)}")
         print(
-            f"{result['workload']:<14}{result['engine_samples_per_s']:>11,}{result['numpy_samples_per_s']:>11,}"
-            f"{torch_text:>11}{result['ratio_vs_numpy']:>8.2f}{ratio_torch:>8}  {result['target']}{extra}",
+            f"fp32 GEMM peak (GFLOP/s, 1024² matmul): {measured}; fractions of peak are of the {peak['source']}"
+            + (
+                "  [BUSY: other processes' load while measuring it; measured again before each workload]"
+                if peak["busy"]
+                else ""
+            )
+        )
+        print(
+            f"each contender in fresh processes, {rounds} round{'s' * (rounds > 1)} taking turns, "
+            f"{passes} timed passes each; samples/s are medians of the quiet passes",
             flush=True,
         )
+    for benchmark in chosen:
+        if peak["busy"]:  # measured while other processes were busy: it would flatter every fraction
+            peak = max(peak, measure_peak(), key=lambda measured: measured["gflops"])
+        result = measure_comparison(benchmark, quick, peak, rounds, passes)
+        print(json.dumps(result) if json_output else "\n".join(comparison_lines(result)), flush=True)
+    if workload:
+        return 0
     run_sweep_benchmark(json_output, quick, data_dir)
     startup = startup_seconds()
     if json_output:

@@ -1,18 +1,20 @@
-"""The workloads ``playground bench`` measures, in the order it prints them.
+"""The workloads ``playground bench`` measures, by name, in the order it prints them.
 
-Each is a function taking ``quick`` and returning its result, as ``compare_with_references``
-builds it: the dense table, then the workloads that build their own networks and references.
-A new workload is a module beside this one and a line here.
+Each is a ``harness.Benchmark``: its contenders' builders, its FLOP count and its target.  The
+contender processes look a workload up here by its name (``contender.py``).  A new workload is a
+module beside this one and a line here.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
-from .cnn import measure_cnn
+from .cnn import cnn_benchmark
 from .dense import WORKLOADS as DENSE_WORKLOADS
-from .dense import measure_dense
-from .lstm import measure_lstm
-from .rbm import measure_rbm
+from .dense import dense_benchmark
+from .harness import Benchmark
+from .lstm import lstm_benchmark
+from .rbm import rbm_benchmark
 
-MEASURES = (*(partial(measure_dense, w) for w in DENSE_WORKLOADS), measure_cnn, measure_lstm, measure_rbm)
+BENCHMARKS: dict[str, Benchmark] = {
+    benchmark.id: benchmark
+    for benchmark in (*map(dense_benchmark, DENSE_WORKLOADS), cnn_benchmark(), lstm_benchmark(), rbm_benchmark())
+}

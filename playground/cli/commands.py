@@ -59,8 +59,21 @@ def command_bench(args) -> int:
 
         return run_gui_benchmark(json_output=args.json, quick=args.quick, lesson=args.bench_lesson)
     from ..bench import run_benchmarks
+    from ..bench.workloads import BENCHMARKS
 
-    return run_benchmarks(json_output=args.json, quick=args.quick, data_dir=args.data_dir, sweep_only=args.sweep)
+    if args.workload is not None and args.workload not in BENCHMARKS:
+        raise UserError(f'bench --workload: no workload "{args.workload}"; the workloads: {", ".join(BENCHMARKS)}')
+    return run_benchmarks(
+        json_output=args.json,
+        quick=args.quick,
+        data_dir=args.data_dir,
+        sweep_only=args.sweep,
+        workload=args.workload,
+        rounds=args.rounds,
+        under_load=args.under_load,
+        pin_load=args.pin_load,
+        scale=args.scale,
+    )
 
 
 def command_window(args) -> int:

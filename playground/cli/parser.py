@@ -207,6 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
         "numba cache",
     )
     bench.add_argument("--data-dir", type=Path, help="folder of the MNIST IDX files for the sweep workload")
+    bench.add_argument("--workload", metavar="NAME", help="only this workload (e.g. lstm; default: all of them)")
+    bench.add_argument(
+        "--rounds", type=_positive_int, help="rounds in which the contenders take turns (default 3, 2 with --quick)"
+    )
+    bench.add_argument(
+        "--under-load",
+        action="store_true",
+        help="with a busy loop keeping one core busy: the engine at its own thread count against one thread",
+    )
+    bench.add_argument("--pin-load", action="store_true", help="with --under-load: pin the busy loop to core 0")
+    bench.add_argument(
+        "--scale",
+        action="store_true",
+        help="seconds per epoch of 50,000 images for cnn-mnist and the 784-1000-500-250-30 autoencoder, and memory",
+    )
     bench.add_argument("--soak", action="store_true", help="train each lab in the window and watch its memory")
     bench.add_argument("--minutes", type=_positive_float, default=10.0, help="minutes per lab with --soak (default 10)")
     bench.add_argument(

@@ -30,6 +30,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 
 from ..datasets import is_cached
+from ..machine import OtherLoad, is_busy
 from ..model import NetworkFileError, with_overrides
 from ..runs.data import DataStore
 from ..runs.feedforward import fresh_network
@@ -131,37 +132,6 @@ class LabRun:
 
     def show(self, index: int) -> None:
         self.lab.tabs.setCurrentIndex(self.panels[index])
-
-
-class OtherLoad:
-    """How many cores other processes kept busy meanwhile (Linux /proc; None elsewhere).
-
-    The figures here are ratios measured on one machine, and the window needs a core for its
-    GUI thread beside the trainer's: on a shared machine where another process takes that
-    core, both figures say more about the neighbour than about the window.
-    """
-
-    def __init__(self):
-        self.start = self._read()
-
-    @staticmethod
-    def _read():
-        try:
-            with open("/proc/stat") as stream:
-                values = [int(v) for v in stream.readline().split()[1:]]
-            with open(f"/proc/{os.getpid()}/stat") as stream:
-                own = stream.read().rsplit(")", 1)[1].split()
-            return time.perf_counter(), sum(values) - values[3] - values[4], int(own[11]) + int(own[12])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def cores(self) -> float | None:
-        end = self._read()
-        if self.start is None or end is None:
-            return None
-        seconds = end[0] - self.start[0]
-        ticks = (end[1] - self.start[1]) - (end[2] - self.start[2])
-        return max(0.0, ticks / os.sysconf("SC_CLK_TCK") / seconds) if seconds > 0 else None
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -312,7 +282,7 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
     gaps, gui_rate, headless = gui_run(spec, data, data_dir, seconds, segments, reference_seconds)
     reference = float(np.mean(headless))
     others = load.cores()
-    if others is not None and others > 0.3:
+    if is_busy(others):
         print(
             f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "
             f"measurement, so the window's GUI thread shared a core with the trainer; these figures are "
