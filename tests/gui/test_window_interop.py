@@ -41,7 +41,11 @@ def test_export_to_onnx_from_the_file_menu(make_window, monkeypatch, tmp_path):
     assert (tmp_path / "model.onnx").stat().st_size > 10_000
 
 
-def test_a_setting_without_a_twin_is_one_dialog_and_nothing_written(make_window, dialogs, monkeypatch, tmp_path):
+def test_a_training_setting_without_a_twin_writes_the_model_and_says_why_train_py_is_not(
+    make_window, dialogs, monkeypatch, tmp_path
+):
+    """Truncated BPTT changes how the network learns, not what it computes: model.py and the weights
+    are written, and the status bar says in one sentence why train.py is not; no dialog."""
     spec = load_lesson("rnn-vs-lstm")
     spec.training = replace(spec.training, bptt_steps=10)
     window = make_window(spec)
@@ -49,9 +53,10 @@ def test_a_setting_without_a_twin_is_one_dialog_and_nothing_written(make_window,
 
     window.export_to_pytorch()
 
-    errors = dialogs.of("critical")
-    assert len(errors) == 1 and "bptt_steps" in errors[0][2] and "--" not in errors[0][2]
-    assert not list(tmp_path.iterdir())
+    assert not dialogs.of("critical")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.py", "weights.pt"]
+    message = window.statusBar().currentMessage()
+    assert "train.py" in message and "bptt_steps" in message and "--" not in message
 
 
 def test_an_imported_cnn_opens_with_its_filters(make_window, monkeypatch, tmp_path):
