@@ -7,8 +7,9 @@ Both ways go through ``experiments.Sweep``, so each run loads its data and build
 as a real sweep does.  One after another, a run may use every core itself (the engine's own
 threads); side by side, each is held to its share.  Both must give the same figures: that is
 checked too.  Each way is timed ``REPEATS`` times, taking turns, each after a pause that lets the
-previous sweep's threads go idle, and the medians are compared.  The data is MNIST where ``--data-dir`` or the cache has it, else the synthetic digits
-(whose generation, in each run, then costs more than the training does).
+previous sweep's threads go idle, and the medians are compared.  The data is MNIST where
+``--data-dir`` or the cache has it, else the synthetic digits (whose generation, in each run, then
+costs more than the training does).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from ..datasets.sequences import BOS, EOS, PAD
 from ..engine.layers import layer_class
 from ..model import NetworkSpec, analyse
 from ..model.analysis import analyse_encoder_decoder
-from .errors import NoTwin
+from .errors import InteropError, NoTwin
 from .training_script import training_script
 from .twins import Twin, twin_of
 
@@ -412,8 +412,11 @@ def staging_folder(directory: Path):
     """A hidden folder inside ``directory`` to write into, removed at the end; the files are then
     moved out by atomic renames.  A failure removes ``directory`` too when it was made for this."""
     made = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory))
+    except OSError as error:  # a folder that cannot be made or written: nothing was
+        raise InteropError(f"{directory}: cannot write there ({error.strerror or error})") from None
     try:
         yield staging
     except BaseException:

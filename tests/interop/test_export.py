@@ -231,3 +231,15 @@ def test_a_training_setting_without_a_twin_leaves_the_model_as_it_is(tmp_path):
     assert truncated.files == ["model.py", "weights.pt"]  # no train.py, and no data.npz for it
     assert (tmp_path / "truncated" / "model.py").read_text() == (tmp_path / "plain" / "model.py").read_text()
     assert len(truncated.notes) == 1 and "bptt_steps" in truncated.notes[0]
+
+
+def test_a_folder_that_cannot_be_written_is_one_message_and_nothing_is_written(tmp_path):
+    from playground.interop import InteropError
+    from playground.interop.sources import exported_weights
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    spec = load_lesson("fc-mnist")
+    with pytest.raises(InteropError, match="cannot write there"):
+        export_pytorch(spec, exported_weights(spec, None), blocker / "out", "fc-mnist")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
