@@ -58,6 +58,17 @@ def read_input(path: str | Path, error: type[Exception], budget: str) -> bytes:
         return stream.read(getattr(budgets, budget) + 1)
 
 
+def read_user_file(path: str | Path, error: type[Exception], budget: str) -> bytes:
+    """``read_input`` with a missing or unreadable file worded as the network and experiment files
+    word it: "PATH: no such file", "PATH: cannot read it (why)"."""
+    try:
+        return read_input(path, error, budget)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except OSError as failure:
+        raise error(f"{path}: cannot read it ({failure.strerror or failure.__class__.__name__})") from None
+
+
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _OPENERS = np.frombuffer(b"[{", np.uint8)
 _CLOSERS = np.frombuffer(b"]}", np.uint8)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import budgets
-from ..inputs import check_json_budget, read_input
+from ..inputs import check_json_budget, read_user_file
 from ..model import NetworkFileError, NetworkSpec, spec_from_dict, spec_to_dict
 from ..model.variants import VariantError, apply_changes
 
@@ -337,12 +337,7 @@ def load_experiment(path: str | Path) -> Experiment:
     """An experiment file from disk (it may come from anyone: within ``MAX_JSON_BYTES`` and
     ``MAX_JSON_DEPTH``, a regular file only)."""
     path = Path(path)
-    try:
-        raw = read_input(path, ExperimentError, "MAX_JSON_BYTES")
-    except FileNotFoundError:
-        raise ExperimentError(f"{path}: no such file") from None
-    except OSError as error:
-        raise ExperimentError(f"{path}: cannot read it ({error.strerror or error.__class__.__name__})") from None
+    raw = read_user_file(path, ExperimentError, "MAX_JSON_BYTES")
     check_json_budget(raw, str(path), ExperimentError)
     try:
         data = json.loads(raw.decode("utf-8"))

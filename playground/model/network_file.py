@@ -25,7 +25,7 @@ from .. import budgets
 from ..engine.config import ConfigError, config_from_dict, config_to_dict
 from ..engine.layers import LAYER_TYPES, layer_class
 from ..files import atomic_write_text
-from ..inputs import check_json_budget, read_input
+from ..inputs import check_json_budget, read_user_file
 from .settings import (
     AugmentationSettings,
     PretrainingSettings,
@@ -203,13 +203,7 @@ def check_network_budgets(data, where: str) -> None:
 def load_spec(path: str | Path) -> NetworkSpec:
     """A network file from disk, which may come from anyone: only a regular file, within
     ``MAX_JSON_BYTES``, read as ``spec_from_json`` reads it."""
-    try:
-        raw = read_input(path, NetworkFileError, "MAX_JSON_BYTES")
-    except FileNotFoundError:
-        raise NetworkFileError(f"{path}: no such file") from None
-    except OSError as error:
-        raise NetworkFileError(f"{path}: cannot read it ({error.strerror or error.__class__.__name__})") from None
-    return spec_from_json(raw, str(path))
+    return spec_from_json(read_user_file(path, NetworkFileError, "MAX_JSON_BYTES"), str(path))
 
 
 def spec_from_json(raw: bytes | str, source: str) -> NetworkSpec:

@@ -279,9 +279,9 @@ def lesson_figures(spec, run: PreparedRun, name: str) -> list[LessonFigure]:
     report = lesson_report(spec)
     if report is not None:
         figures.append(ReportFigure(run, name, report))
-    own = FIGURES.get(spec.name)
+    own = lesson_figure(spec.name, run)
     if own is not None:
-        figures.append(own(run, spec.name))
+        figures.append(own)
     return figures
 
 
