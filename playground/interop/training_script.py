@@ -200,7 +200,7 @@ $step
     if rank == 0:
         torch.save(model.state_dict(), args.out)
     if distributed:
-        dist.barrier()  # every rank done (rank 0 evaluated and saved) before the group is torn down
+        dist.barrier()  # every rank done (rank 0 saved) before tearing down
         dist.destroy_process_group()
 
 
