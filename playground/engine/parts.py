@@ -16,6 +16,10 @@ another part never touches.
 
 from __future__ import annotations
 
+import threading
+import time
+
+import numba
 from numba import njit
 
 from .numeric import FAST_MATH
@@ -61,3 +65,80 @@ def sum_over_parts(partials, total):
         part = partials[p].reshape(total.size)
         for k in range(total.size):
             flat[k] += part[k]
+
+
+# --- on how many threads the parts run --------------------------------------------------------
+class _Choice:
+    """What the governor knows about one kernel on one thread: the thread count it runs at now,
+    the call times measured at each count during the last probe, and when to probe again."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.threads = most
+        self.times: dict[int, list[float]] = {most: [], 1: []}
+        self.probing: list[int] = [most, 1] * PROBE_CALLS  # taking turns, so a passing load hits both
+        self.settled_for = SETTLED_MIN_S
+        self.next_probe = 0.0
+        self.first_call = True  # compiles or loads the kernel: not a measure of its speed
+
+    def threads_for_next_call(self, now: float) -> int:
+        if not self.probing and now >= self.next_probe:
+            self.times = {self.most: [], 1: []}
+            self.probing = [self.most, 1] * PROBE_CALLS
+        return self.probing[0] if self.probing else self.threads
+
+    def record(self, threads: int, seconds: float, now: float) -> None:
+        if self.first_call or not self.probing:
+            self.first_call = False
+            return
+        self.probing.pop(0)
+        self.times[threads].append(seconds)
+        if self.probing:
+            return
+        faster = min(self.times, key=lambda count: sorted(self.times[count])[PROBE_CALLS // 2])
+        # the same answer again: trust it longer; a change: look again soon
+        self.settled_for = min(2 * self.settled_for, SETTLED_MAX_S) if faster == self.threads else SETTLED_MIN_S
+        self.threads = faster
+        self.next_probe = now + self.settled_for
+
+
+#: calls timed at each thread count per probe (the median decides)
+PROBE_CALLS = 5
+#: how long a decision stands before the next probe: doubled each time a probe confirms it
+SETTLED_MIN_S, SETTLED_MAX_S = 0.05, 2.0
+
+_choices = threading.local()
+
+
+def run_parts(kernel, *arguments):
+    """``kernel(*arguments)`` (a ``parallel=True`` driver whose ``prange`` runs the parts) on
+    all the threads numba may use in this thread, or on one, whichever is faster now.
+
+    On a quiet machine the parts run side by side.  When another process keeps a core busy,
+    a part on that core waits for the scheduler's slices, and the step waits for it: an LSTM
+    ran at 0.3-0.4× its one-thread speed that way.  So each (kernel, batch shape) is timed
+    now and then on both counts, taking turns, and runs on the faster until the next probe;
+    probes thin out while they agree (up to every ``SETTLED_MAX_S``), so they cost little.
+    The parts are the same either way (``PARTS``), so the figures are too: only the speed
+    changes.
+    """
+    most = numba.get_num_threads()
+    if most == 1:
+        return kernel(*arguments)
+    table = getattr(_choices, "table", None)
+    if table is None:
+        table = _choices.table = {}
+    key = (kernel, most, arguments[0].shape)
+    choice = table.get(key)
+    if choice is None:
+        choice = table[key] = _Choice(most)
+    start = time.perf_counter()
+    threads = choice.threads_for_next_call(start)
+    numba.set_num_threads(threads)
+    try:
+        result = kernel(*arguments)
+    finally:
+        numba.set_num_threads(most)
+    end = time.perf_counter()
+    choice.record(threads, end - start, end)
+    return result

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import option
+from ..parts import run_parts
 from ..recurrent import LSTMWork, lstm_backward_parts, lstm_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
@@ -73,7 +74,8 @@ class LSTM(RecurrentLayer):
         }
 
     def _run_forward(self, buf, x, initial, finals, out):
-        lstm_forward_parts(
+        run_parts(
+            lstm_forward_parts,
             x,
             self.params["weight_ih"],
             buf["bias"],
@@ -90,7 +92,8 @@ class LSTM(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        lstm_backward_parts(
+        run_parts(
+            lstm_backward_parts,
             dy,
             self.sequences,
             self.params["weight_ih"],

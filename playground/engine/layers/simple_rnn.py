@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..parts import run_parts
 from ..recurrent import rnn_backward_parts, rnn_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
@@ -39,7 +40,8 @@ class SimpleRNN(RecurrentLayer):
         return True
 
     def _run_forward(self, buf, x, initial, finals, out):
-        rnn_forward_parts(
+        run_parts(
+            rnn_forward_parts,
             x,
             self.params["weight_ih"],
             buf["bias"],
@@ -53,7 +55,8 @@ class SimpleRNN(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        rnn_backward_parts(
+        run_parts(
+            rnn_backward_parts,
             dy,
             self.sequences,
             self.params["weight_ih"],

@@ -19,7 +19,7 @@ from ..activations import ACTIVATIONS, activation_backward, activation_forward
 from ..config import option
 from ..initializers import initial_bias, initial_weight
 from ..numeric import FAST_MATH
-from ..parts import part_bounds, row_parts, sum_over_parts
+from ..parts import part_bounds, row_parts, run_parts, sum_over_parts
 from .activated import ActivatedLayer, alpha_option
 from .base import ShapeError, register_layer
 from .buffers import BatchBuffers
@@ -102,7 +102,8 @@ class TimeDense(ActivatedLayer):
         self.x = np.ascontiguousarray(x, dtype=self.dtype).reshape(rows, self.n_in)
         self.z = self._buffers.get(rows, "z", (units,), self.dtype)
         self.a = self._buffers.get(rows, "a", (units,), self.dtype)
-        time_dense_forward(
+        run_parts(
+            time_dense_forward,
             self.x,
             self.params["weight"],
             self.params["bias"],
@@ -134,7 +135,8 @@ class TimeDense(ActivatedLayer):
                 np.empty((parts, units), self.dtype),
             )
         weight_parts, bias_parts = self._partial_grads[parts]
-        time_dense_backward(
+        run_parts(
+            time_dense_backward,
             self.x,
             delta,
             self.params["weight"],
