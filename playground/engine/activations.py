@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from numba import njit
 
-from .numeric import FAST_MATH, like
+from .numeric import FAST_MATH, exp_of_nonpositive, like, sigmoid, squash
 
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = range(6)
 
@@ -89,7 +88,7 @@ def activation_code(name: str) -> int:
 def activation_forward(code, z, a, alpha):
     """a = f(z) for a (batch, units) array; softmax normalises each row."""
     n, m = z.shape
-    one, zero, alpha = like(z, 1.0), like(z, 0.0), like(z, alpha)
+    zero, alpha = like(z, 0.0), like(z, alpha)
     if code == SOFTMAX:
         for i in range(n):
             top = z[i, 0]
@@ -98,30 +97,31 @@ def activation_forward(code, z, a, alpha):
                     top = z[i, j]
             total = zero
             for j in range(m):
-                e = np.exp(z[i, j] - top)  # shifted so exp never overflows
+                e = exp_of_nonpositive(z[i, j] - top)  # shifted so exp never overflows
                 a[i, j] = e
                 total += e
             for j in range(m):
                 a[i, j] /= total
         return
-    for i in range(n):
-        for j in range(m):
-            v = z[i, j]
-            if code == SIGMOID:
-                # two branches keep exp's argument negative: no overflow for large |z|
-                if v >= 0:
-                    a[i, j] = one / (one + np.exp(-v))
-                else:
-                    e = np.exp(v)
-                    a[i, j] = e / (one + e)
-            elif code == TANH:
-                a[i, j] = np.tanh(v)
-            elif code == RELU:
-                a[i, j] = v if v > 0 else zero
-            elif code == LEAKY_RELU:
-                a[i, j] = v if v > 0 else alpha * v
-            else:
-                a[i, j] = v
+    # one loop per function, free of branches on the code, so LLVM vectorises each
+    flat_z, flat_a = z.reshape(-1), a.reshape(-1)
+    if code == SIGMOID:
+        for k in range(flat_z.size):
+            flat_a[k] = sigmoid(flat_z[k])
+    elif code == TANH:
+        for k in range(flat_z.size):
+            flat_a[k] = squash(flat_z[k])
+    elif code == RELU:
+        for k in range(flat_z.size):
+            v = flat_z[k]
+            flat_a[k] = v if v > zero else zero
+    elif code == LEAKY_RELU:
+        for k in range(flat_z.size):
+            v = flat_z[k]
+            flat_a[k] = v if v > zero else alpha * v
+    else:
+        for k in range(flat_z.size):
+            flat_a[k] = flat_z[k]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")

@@ -104,8 +104,12 @@ def load_batch(data, targets, order, start, x_batch, y_batch):
     the order is a fresh permutation every epoch)."""
     for i in range(x_batch.shape[0]):
         row = order[start + i]
-        x_batch[i, :] = data[row]
-        y_batch[i, :] = targets[row]
+        # element loops, not ``x_batch[i, :] = data[row]``: numba compiles that slice assignment as
+        # a general broadcast, one scalar at a time (35 µs of a 300 µs 64×784 step, against 4 µs)
+        for j in range(x_batch.shape[1]):
+            x_batch[i, j] = data[row, j]
+        for j in range(y_batch.shape[1]):
+            y_batch[i, j] = targets[row, j]
 
 
 @njit(nogil=True, cache=True, inline="always")

@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from .dense_stack import STOP
-from .numeric import FAST_MATH, like
+from .numeric import FAST_MATH, like, sigmoid
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -43,10 +43,9 @@ def softplus(x):
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
 def add_bias_sigmoid(z, bias):
     """z ← σ(z + bias) row by row, in place."""
-    one = like(z, 1.0)
     for i in range(z.shape[0]):
         for j in range(z.shape[1]):
-            z[i, j] = one / (one + np.exp(-(z[i, j] + bias[j])))
+            z[i, j] = sigmoid(z[i, j] + bias[j])
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
@@ -74,10 +73,9 @@ def visible_means_of_binary(h, weight, visible_bias, gaussian, out):
                 for k in range(out.shape[1]):
                     out[i, k] += weight[j, k]
     if not gaussian:
-        one = like(out, 1.0)
         for i in range(out.shape[0]):
             for k in range(out.shape[1]):
-                out[i, k] = one / (one + np.exp(-out[i, k]))
+                out[i, k] = sigmoid(out[i, k])
 
 
 @njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")

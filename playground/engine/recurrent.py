@@ -49,49 +49,13 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import overload
+from numba import njit, prange
 
-from .numeric import FAST_MATH, like
+from .numeric import FAST_MATH, like, squash
 from .parts import copy_into, sum_over_parts
 
-#: |v| beyond which tanh(v) rounds to ±1 in float32; the rational form below is clamped there
-_TANH_CLAMP = 7.90531110763549805
 #: the largest product (M·N·K) OpenBLAS hands to its small-matrix kernels (see product_in_row_blocks)
 SMALL_PRODUCT = 100**3
-
-
-def squash(v):
-    """tanh(v), in the precision of ``v``'s type; compiled through the overload below."""
-    return np.tanh(v)
-
-
-@overload(squash, jit_options={"fastmath": FAST_MATH, "error_model": "numpy"}, inline="always")
-def _squash_for(v):
-    """float32: a rational approximation (Eigen's, within a few float32 ulps) built from
-    multiply-adds and one division, so LLVM vectorises the gate loops.  numba has no SVML
-    here, and a scalar ``tanhf`` per gate made the LSTM forward 10× slower than its GEMMs.
-    float64 (the gradient checks, the torch parity) keeps the exact ``np.tanh``."""
-    if v != types.float32:
-        return lambda v: np.tanh(v)
-
-    def rational(v):
-        x = min(max(v, np.float32(-_TANH_CLAMP)), np.float32(_TANH_CLAMP))
-        x2 = x * x
-        p = np.float32(-2.76076847742355e-16)
-        p = p * x2 + np.float32(2.00018790482477e-13)
-        p = p * x2 + np.float32(-8.60467152213735e-11)
-        p = p * x2 + np.float32(5.12229709037114e-08)
-        p = p * x2 + np.float32(1.48572235717979e-05)
-        p = p * x2 + np.float32(6.37261928875436e-04)
-        p = p * x2 + np.float32(4.89352455891786e-03)
-        q = np.float32(1.19825839466702e-06)
-        q = q * x2 + np.float32(1.18534705686654e-04)
-        q = q * x2 + np.float32(2.26843463243900e-03)
-        q = q * x2 + np.float32(4.89352518554385e-03)
-        return x * p / q
-
-    return rational
 
 
 @njit(nogil=True, cache=True)

@@ -26,3 +26,36 @@ def test_sigmoid_never_overflows_in_float32():
     with np.errstate(all="raise"):
         activation_forward(SIGMOID, z, a, 0.0)
     assert a.tolist() == [[0.0, 1.0]]
+
+
+def test_the_float32_exponential_is_within_a_few_ulps_of_the_exact_one():
+    """``exp_of_nonpositive`` in float32 is a polynomial (vectorisable) form: checked against
+    float64's exp over its whole range, and 0 where float32 would go subnormal."""
+    from numba import njit
+
+    from playground.engine.numeric import exp_of_nonpositive
+
+    @njit
+    def apply(x, out):
+        for i in range(x.size):
+            out[i] = exp_of_nonpositive(x[i])
+
+    x = -np.linspace(0.0, 87.3, 500_001).astype(np.float32)
+    out = np.empty_like(x)
+    apply(x, out)
+    exact = np.exp(x.astype(np.float64))
+    assert np.max(np.abs(out - exact) / exact) < 8 * 2.0**-24
+    assert out[0] == 1.0
+    tails = np.array([-87.5, -1000.0, -np.inf], np.float32)
+    apply(tails, out[:3])
+    assert out[:3].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_its_relative_precision_in_both_tails(dtype):
+    z = np.linspace(-80.0, 80.0, 100_001).astype(dtype).reshape(1, -1)
+    a = np.empty_like(z)
+    activation_forward(SIGMOID, z, a, 0.0)
+    exact = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+    tolerance = 8 * 2.0**-24 if dtype == np.float32 else 1e-15
+    assert np.max(np.abs(a - exact) / exact) < tolerance
