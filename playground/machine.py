@@ -25,6 +25,7 @@ class OtherLoad:
     """
 
     def __init__(self):
+        self._started = time.perf_counter()
         self.start = self._read()
 
     @staticmethod
@@ -37,6 +38,11 @@ class OtherLoad:
             return time.perf_counter(), sum(values) - values[3] - values[4], int(own[11]) + int(own[12])
         except (OSError, ValueError, IndexError):
             return None
+
+    @property
+    def start_time(self) -> float:
+        """When the measurement began (``time.perf_counter``)."""
+        return self._started
 
     def cores(self) -> float | None:
         end = self._read()

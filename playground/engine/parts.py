@@ -16,12 +16,14 @@ another part never touches.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import numba
 from numba import njit
 
+from ..machine import OtherLoad
 from .numeric import FAST_MATH
 
 #: Into how many parts work is split, whatever the machine: not the threads numba runs here.  The
@@ -68,77 +70,53 @@ def sum_over_parts(partials, total):
 
 
 # --- on how many threads the parts run --------------------------------------------------------
-class _Choice:
-    """What the governor knows about one kernel on one thread: the thread count it runs at now,
-    the call times measured at each count during the last probe, and when to probe again."""
-
-    def __init__(self, most: int):
-        self.most = most
-        self.threads = most
-        self.times: dict[int, list[float]] = {most: [], 1: []}
-        self.probing: list[int] = [most, 1] * PROBE_CALLS  # taking turns, so a passing load hits both
-        self.settled_for = SETTLED_MIN_S
-        self.next_probe = 0.0
-        self.first_call = True  # compiles or loads the kernel: not a measure of its speed
-
-    def threads_for_next_call(self, now: float) -> int:
-        if not self.probing and now >= self.next_probe:
-            self.times = {self.most: [], 1: []}
-            self.probing = [self.most, 1] * PROBE_CALLS
-        return self.probing[0] if self.probing else self.threads
-
-    def record(self, threads: int, seconds: float, now: float) -> None:
-        if self.first_call or not self.probing:
-            self.first_call = False
-            return
-        self.probing.pop(0)
-        self.times[threads].append(seconds)
-        if self.probing:
-            return
-        faster = min(self.times, key=lambda count: sorted(self.times[count])[PROBE_CALLS // 2])
-        # the same answer again: trust it longer; a change: look again soon
-        self.settled_for = min(2 * self.settled_for, SETTLED_MAX_S) if faster == self.threads else SETTLED_MIN_S
-        self.threads = faster
-        self.next_probe = now + self.settled_for
+#: how often ``run_parts`` looks at how busy other processes keep the machine
+LOOK_EVERY_S = 0.25
+#: other processes' load (in cores) that the machine's free cores must exceed a part count by, less
+#: this margin, for the parts to run side by side
+FREE_CORE_MARGIN = 0.5
 
 
-#: calls timed at each thread count per probe (the median decides)
-PROBE_CALLS = 5
-#: how long a decision stands before the next probe: doubled each time a probe confirms it
-SETTLED_MIN_S, SETTLED_MAX_S = 0.05, 2.0
+class _Watch(threading.local):
+    """Per calling thread: the load measurement under way and the thread count it last chose."""
 
-_choices = threading.local()
+    load: OtherLoad | None = None
+    threads: int | None = None
+
+
+_watch = _Watch()
+
+
+def threads_for_now(most: int) -> int:
+    """``most`` while the machine has a free core for each part running side by side, else 1.
+
+    Measured, not guessed: every ``LOOK_EVERY_S`` the cores other processes kept busy since the last
+    look (machine.OtherLoad, from /proc; unknown elsewhere, which counts as free).
+    """
+    load = _watch.load
+    if load is None or time.perf_counter() - load.start_time >= LOOK_EVERY_S:
+        other = load.cores() if load is not None else None
+        _watch.load = OtherLoad()
+        if other is not None:
+            free = (os.cpu_count() or 1) - other
+            _watch.threads = most if free >= min(most, PARTS) - FREE_CORE_MARGIN else 1
+    return min(most, _watch.threads or most)
 
 
 def run_parts(kernel, *arguments):
-    """``kernel(*arguments)`` (a ``parallel=True`` driver whose ``prange`` runs the parts) on
-    all the threads numba may use in this thread, or on one, whichever is faster now.
+    """``kernel(*arguments)`` (a ``parallel=True`` driver whose ``prange`` runs the parts) on all
+    the threads numba may use in this thread, or on one while other processes keep the cores busy.
 
-    On a quiet machine the parts run side by side.  When another process keeps a core busy,
-    a part on that core waits for the scheduler's slices, and the step waits for it: an LSTM
-    ran at 0.3-0.4× its one-thread speed that way.  So each (kernel, batch shape) is timed
-    now and then on both counts, taking turns, and runs on the faster until the next probe;
-    probes thin out while they agree (up to every ``SETTLED_MAX_S``), so they cost little.
-    The parts are the same either way (``PARTS``), so the figures are too: only the speed
-    changes.
+    On a quiet machine the parts run side by side.  When another process keeps a core busy, a
+    part on that core waits for the scheduler's slices and the step waits for it: an LSTM ran at
+    0.3-0.4× its one-thread speed that way.  The parts are the same either way (``PARTS``), so
+    the figures are too: only the speed changes.
     """
     most = numba.get_num_threads()
     if most == 1:
         return kernel(*arguments)
-    table = getattr(_choices, "table", None)
-    if table is None:
-        table = _choices.table = {}
-    key = (kernel, most, arguments[0].shape)
-    choice = table.get(key)
-    if choice is None:
-        choice = table[key] = _Choice(most)
-    start = time.perf_counter()
-    threads = choice.threads_for_next_call(start)
-    numba.set_num_threads(threads)
+    numba.set_num_threads(threads_for_now(most))
     try:
-        result = kernel(*arguments)
+        return kernel(*arguments)
     finally:
         numba.set_num_threads(most)
-    end = time.perf_counter()
-    choice.record(threads, end - start, end)
-    return result
