@@ -137,10 +137,13 @@ def clip_by_norm(grads, max_norm: float) -> tuple[float, bool]:
 
     The cure for exploding gradients (Pascanu et al. 2013): the direction is kept, only the
     step is shortened.  Off when ``max_norm`` ≤ 0; a non-finite norm is left for the trainer's
-    divergence check to report.  Returns (‖g‖ before clipping, whether it clipped).
+    divergence check to report.  Returns (‖g‖ before clipping, whether it clipped); with clipping
+    off the norm is not computed (NaN): the trainers call this every step.
     """
+    if max_norm <= 0:
+        return math.nan, False
     norm = math.sqrt(sum(float(np.dot(grad.reshape(-1), grad.reshape(-1))) for grad in grads))
-    if max_norm <= 0 or norm <= max_norm or not math.isfinite(norm):
+    if norm <= max_norm or not math.isfinite(norm):
         return norm, False
     for grad in grads:
         grad *= grad.dtype.type(max_norm / norm)

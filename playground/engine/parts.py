@@ -115,7 +115,10 @@ def run_parts(kernel, *arguments):
     most = numba.get_num_threads()
     if most == 1:
         return kernel(*arguments)
-    numba.set_num_threads(threads_for_now(most))
+    threads = threads_for_now(most)
+    if threads == most:
+        return kernel(*arguments)
+    numba.set_num_threads(threads)
     try:
         return kernel(*arguments)
     finally:

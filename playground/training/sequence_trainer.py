@@ -23,6 +23,7 @@ window compare exactly the same two runs.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -158,7 +159,7 @@ class SequenceTrainer:
             loss, _ = self.network.loss_and_gradients(self.x_train[rows], self.t_train[rows])
             losses[k] = loss
             norms[k] = self.recurrent.time_grad_norms
-            if not np.isfinite(loss) or not np.isfinite(norms[k]).all():
+            if not math.isfinite(loss) or not math.isfinite(norms[k].sum()):  # NaN and inf reach the sum
                 return self._make_chunk(epoch, losses[: k + 1], norms[: k + 1], clips), rows
             clips += self._clip()
             self.optimizer.step(self.control.learning_rate, l2, l1)
