@@ -64,7 +64,9 @@ def _exp_of_nonpositive_for(x):
 
     def cephes(x):
         floor = np.float32(_EXP_FLOOR)
-        below = x < floor
+        # 0 below the floor; a NaN is carried through the clamp into y.  (Arithmetic, not a
+        # conditional expression: inlined, numba's IR check warned about one.)
+        keep = np.float32(x >= floor)
         x = min(max(x, floor), np.float32(0.0))
         n = np.floor(x * np.float32(1.44269504088896341) + np.float32(0.5))
         r = x - n * np.float32(0.693359375)
@@ -76,7 +78,7 @@ def _exp_of_nonpositive_for(x):
         p = p * r + np.float32(1.6666665459e-1)
         p = p * r + np.float32(5.0000001201e-1)
         y = p * (r * r) + r + np.float32(1.0)
-        return np.float32(0.0) if below else y * _float32_from_bits((np.int64(n) + 127) << 23)
+        return y * _float32_from_bits((np.int64(n) + 127) << 23) * keep
 
     return cephes
 
@@ -134,7 +136,7 @@ def _sigmoid_for(v):
 
         def single(v):
             e = exp_of_nonpositive(-abs(v))
-            return (one if v >= zero else e) / (one + e)
+            return max(e, np.float32(v >= zero)) / (one + e)  # 1 or e over 1 + e, without a branch
 
         return single
 
