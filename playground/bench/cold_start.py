@@ -117,9 +117,15 @@ def _measure(family: str, cache_dir: str, data_dir: str | None) -> dict:
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "total_s": time.perf_counter() - start}
 
 
-def _own_kernels(compiled: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The engine's kernels among numba's compilations (numba compiles its own helpers too)."""
-    return {name: signatures for name, signatures in compiled.items() if name.startswith("playground.")}
+def own_kernels(compiled: dict[str, list[str]], package: str = "playground.") -> dict[str, list[str]]:
+    """The kernels of ``package`` among numba's compilations (numba compiles its own helpers too),
+    less the implementations of inlined overloads (``numeric.sigmoid``'s and the like, named
+    ``….<locals>.…``): inlining types them anew at every call site, by design."""
+    return {
+        name: signatures
+        for name, signatures in compiled.items()
+        if name.startswith(package) and ".<locals>." not in name
+    }
 
 
 def redundant(signature: str) -> str:
@@ -145,7 +151,7 @@ def measure_cold_start(families: list[str] | None = None, data_dir: str | None =
             load = os.getloadavg()[0]
             cold = _measure(family, cache, data_dir)
             warm = _measure(family, cache, data_dir)
-        own = _own_kernels(cold["compiled"])
+        own = own_kernels(cold["compiled"])
         yield {
             "family": family,
             "lesson": LESSONS[family],

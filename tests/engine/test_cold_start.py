@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.bench.cold_start import redundant, twins
+from playground.bench.cold_start import own_kernels, redundant, twins
 
 #: where ``python -m playground`` imports this checkout's package
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def first_step_compilations(lesson: str, cache_dir) -> dict[str, list[str]]:
         timeout=600,
     )
     compiled = json.loads(done.stdout.strip().splitlines()[-1])["compiled"]
-    return {name: signatures for name, signatures in compiled.items() if name.startswith("playground.engine.")}
+    return own_kernels(compiled, "playground.engine.")
 
 
 def test_redundant_is_blind_to_exactly_the_differences_that_recompile():
