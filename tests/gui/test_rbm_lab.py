@@ -257,7 +257,8 @@ def test_the_timeline_takes_the_rbm_views_back_to_a_recorded_step(make_lab, qtbo
     assert lab.train()
     # the weights at the first epoch's end reach the lab before the run goes on (a busy GUI
     # thread may skip some of the snapshots the worker offers; this one it cannot)
-    qtbot.waitUntil(lambda: lab.state == "paused" and lab.snapshots.steps[-1] == 19, timeout=60_000)
+    # (steps[-1:]: the pause may be seen before the snapshot's event is handled; wait for both)
+    qtbot.waitUntil(lambda: lab.state == "paused" and lab.snapshots.steps[-1:] == [19], timeout=60_000)
     lab.pause(False)
     qtbot.waitUntil(lambda: not lab.running, timeout=60_000)
     model = lab.model
