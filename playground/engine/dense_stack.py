@@ -101,11 +101,14 @@ def _count_correct(outputs, targets):
 @njit(nogil=True, cache=True, inline="always")
 def load_batch(data, targets, order, start, x_batch, y_batch):
     """Copy the examples ``order[start:start + batch]`` into the batch buffers (a gather:
-    the order is a fresh permutation every epoch)."""
+    the order is a fresh permutation every epoch).  Element loops, not row assignments: numba
+    compiles a row assignment's shape check with its error message, 1.5 s on a cold cache."""
     for i in range(x_batch.shape[0]):
         row = order[start + i]
-        x_batch[i, :] = data[row]
-        y_batch[i, :] = targets[row]
+        for k in range(x_batch.shape[1]):
+            x_batch[i, k] = data[row, k]
+        for k in range(y_batch.shape[1]):
+            y_batch[i, k] = targets[row, k]
 
 
 @njit(nogil=True, cache=True, inline="always")
