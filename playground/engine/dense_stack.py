@@ -384,12 +384,31 @@ def dense_stack_layers(network):
 
 
 # --- what the runners share ------------------------------------------------------------------
-def typed_list(arrays):
-    """A numba typed list of ``arrays`` (which must share dtype, dimensions and layout)."""
+@njit(nogil=True, cache=True)
+def _typed_list_of(first):
     out = List()
-    for array in arrays:
-        out.append(array)
+    out.append(first)
     return out
+
+
+@njit(nogil=True, cache=True)
+def _typed_list_append(out, item):
+    out.append(item)
+
+
+def typed_list(arrays):
+    """A numba typed list of ``arrays`` (which must share dtype, dimensions and layout).
+
+    Built by the two kernels above, whose machine code is cached: ``numba.typed.List``'s own
+    Python methods (``append``, indexing) call helpers numba compiles afresh in every process,
+    about 0.1 s per method and item type, on a warm cache too."""
+    out = None
+    for array in arrays:
+        if out is None:
+            out = _typed_list_of(array)
+        else:
+            _typed_list_append(out, array)
+    return List() if out is None else out
 
 
 def dense_head(stack, batch_size: int, dtype) -> DenseHead:
@@ -397,7 +416,8 @@ def dense_head(stack, batch_size: int, dtype) -> DenseHead:
     and gradient arrays, and fresh work buffers for ``batch_size``."""
     dense = [layer for layer, _ in stack]
     shapes = [(batch_size, layer.config.units) for layer in dense]
-    activations = typed_list(np.zeros(s, dtype) for s in shapes)
+    # a Python list: indexing a typed list from Python compiles a helper (see typed_list)
+    activations = [np.zeros(s, dtype) for s in shapes]
     return DenseHead(
         weights=typed_list(layer.params["weight"] for layer in dense),
         biases=typed_list(layer.params["bias"] for layer in dense),
@@ -407,7 +427,7 @@ def dense_head(stack, batch_size: int, dtype) -> DenseHead:
         alphas=np.array([layer.config.alpha for layer in dense], dtype=np.float64),
         drop_rates=np.array([rate for _, rate in stack], dtype=np.float64),
         zs=typed_list(np.zeros(s, dtype) for s in shapes),
-        activations=activations,
+        activations=typed_list(activations),
         outputs=typed_list(
             np.zeros(s, dtype) if rate > 0 else activations[i] for i, (s, (_, rate)) in enumerate(zip(shapes, stack))
         ),
