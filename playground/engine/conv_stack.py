@@ -172,14 +172,18 @@ def _windows(source, b, geometry, cols_store, fill):
     return cols
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+# _add_back_windows and the two stages are inlined into the driver: as libraries of their own,
+# numba would optimise and emit their callees (im2col, col2im, the pool) once more in each
+# (1.9 s of the CNN lesson's cold start).  They do no floating-point arithmetic of their own,
+# so the driver's default fastmath and error model change nothing.
+@njit(nogil=True, cache=True, inline="always")
 def _add_back_windows(dcols, dsource, b, geometry):
     """The adjoint of ``_windows``: ∂C/∂(example b of the source) from ∂C/∂(its unrolled windows)."""
     k, stride, top, left, channels, height, width, _, oh, ow, pool, _ = _read_geometry(geometry)
     col2im(dcols, dsource[b].reshape(channels, height, width), k, k, stride, top, left, oh, ow, pool)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_store, z, alpha):
     """One convolution (+ pool) for a batch: source (B, C·H·W) → pooled (B, F·Q).
 
@@ -201,7 +205,7 @@ def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_st
         )
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def conv_stage_backward(
     source,
     geometry,

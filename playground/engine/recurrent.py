@@ -425,15 +425,21 @@ RecurrentWork = namedtuple("RecurrentWork", "xt xp spread hs deltas dxt norms gr
 #: tanh(c_t) and the step's errors (see lstm_forward, lstm_backward).
 LSTMWork = namedtuple("LSTMWork", "h_now cells acts tanh_c dh_now dc_now")
 
+# The four helpers below only pick a part's arrays and call kernels: inlined into the drivers
+# (the drivers' fastmath and error model are theirs), so they are not libraries of their own.
+# numba links every callee's code into each caller's library and optimises and emits it again
+# there; a helper as a library of its own cost a further copy of everything below it, 1.5 s of
+# an LSTM lesson's cold start.
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+
+@njit(nogil=True, cache=True, inline="always")
 def _start_part(x, p, weight_ih, bias, work, feature_major, h0):
     """Part p's input projection of every step, and its initial state h_{−1}."""
     project_inputs(x[p], weight_ih, bias, work.xt[p], work.xp[p], work.spread[p], feature_major)
     copy_into(work.hs[p], h0[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _finish_part(work, p, lengths, final_h, sequences, out):
     """Part p's final state and, with ``sequences``, its h_t of every step batch-major."""
     n = lengths.shape[1]
@@ -442,7 +448,7 @@ def _finish_part(work, p, lengths, final_h, sequences, out):
         to_batch_major(work.hs[p][n:], n, out[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
     """Part p's share of the weight gradients and, with ``want_dx``, its ∂C/∂x batch-major."""
     recurrent_weight_gradients(
@@ -462,7 +468,7 @@ def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
         to_batch_major(work.dxt[p], dx.shape[1], dx[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
     """The whole batch's weight gradients from the parts', and ‖∂C/∂h_t‖ over the whole batch."""
     sum_over_parts(work.grad_ih, grad_ih)
