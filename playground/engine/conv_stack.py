@@ -92,7 +92,7 @@ ConvStages = namedtuple(
 )
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def pool_activate(z, bias, out, winner, blocks, code, alpha):
     """out = f(max over the ``blocks`` column blocks of z + bias), per map; ``winner`` keeps
     which block won (the first on ties, NaN over numbers, as ``maxpool_forward``).
@@ -122,7 +122,7 @@ def pool_activate(z, bias, out, winner, blocks, code, alpha):
     activation_forward(code, out, out, alpha)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def unpool(delta, winner, blocks, dz):
     """The pool's backward: dz (F, blocks·Q) is δ in the winner's block, 0 in the others."""
     filters, per_block = delta.shape
@@ -242,7 +242,7 @@ def conv_stage_backward(
             _add_back_windows(dcols, dsource, b, geometry)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def train_conv_batches(
     data,
     targets,

@@ -55,7 +55,7 @@ DenseHead = namedtuple(
 Slots = namedtuple("Slots", "params grads moments1 moments2 decays layer is_weight")
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sum_of_squares(values):
     flat = values.reshape(-1)
     total = like(values, 0.0)
@@ -64,7 +64,7 @@ def sum_of_squares(values):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _scale(values, factor):
     flat = values.reshape(-1)
     factor = like(values, factor)
@@ -72,14 +72,14 @@ def _scale(values, factor):
         flat[i] *= factor
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _multiply(values, factors):
     flat, other = values.reshape(-1), factors.reshape(-1)
     for i in range(flat.size):
         flat[i] *= other[i]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def _count_correct(outputs, targets):
     """Examples whose largest output is at the target's largest entry (its one-hot class); with a
     single output (one sigmoid unit for two classes, its output the probability of class 1), the
@@ -208,7 +208,7 @@ def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
     return True
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def train_dense_batches(
     data,
     targets,
@@ -280,7 +280,7 @@ def train_dense_batches(
     return n_batches, FINISHED
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def dense_pass_kernel(
     x,
     y,
@@ -384,14 +384,14 @@ def dense_stack_layers(network):
 
 
 # --- what the runners share ------------------------------------------------------------------
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def _typed_list_of(first):
     out = List()
     out.append(first)
     return out
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def _typed_list_append(out, item):
     out.append(item)
 

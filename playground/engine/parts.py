@@ -43,7 +43,7 @@ def part_bounds(rows, parts, p):
     return p * rows // parts, (p + 1) * rows // parts
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def copy_into(target, source):
     """target[:len(source)] = source, for 2D arrays.  The parallel drivers call this rather than
     assign slices themselves: written in a ``parallel=True`` function, a slice assignment of the
@@ -55,7 +55,7 @@ def copy_into(target, source):
             target[i, j] = source[i, j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sum_over_parts(partials, total):
     """total = Σ_p partials[p], added in part order so that runs repeat exactly."""
     flat, first = total.reshape(total.size), partials[0].reshape(total.size)

@@ -94,7 +94,7 @@ def _squash_for(v):
     return rational
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def product_in_row_blocks(a, b, out):
     """out = a·b, computed in blocks of a's rows each at most ``SMALL_PRODUCT`` (M·N·K).
 
@@ -113,7 +113,7 @@ def product_in_row_blocks(a, b, out):
         np.dot(a[start:stop], b, out[start:stop])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def spread_steps(blocks, spread, batch):
     """Per-step blocks (T·G, B), block t = step t's (G, B), copied into ``spread`` (G, T·B):
     the layout in which a sum over all steps is one GEMM."""
@@ -127,7 +127,7 @@ def spread_steps(blocks, spread, batch):
                 row[b] = block[k, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
     """xt = x in time-major rows; xp = the projection x·W_ihᵀ + bias of every step at once (one GEMM):
     (T·B, G) rows, or with ``feature_major`` per-step (G, B) blocks (T·G, B), the LSTM's layout,
@@ -154,7 +154,7 @@ def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
                 xp[r, j] += bias[j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_forward(xp, weight_hh, hs, batch):
     """h_t = tanh(xp_t + h_{t-1}·W_hhᵀ), written into rows B(t+1) … B(t+2) of ``hs``."""
     hidden = weight_hh.shape[0]
@@ -168,7 +168,7 @@ def rnn_forward(xp, weight_hh, hs, batch):
                 now[b, j] = squash(now[b, j] + xp[row, j])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_forward(xp, weight_hh, hs, c0, h_now, cells, acts, tanh_c, batch):
     """One LSTM pass over all steps, *feature-major*: every per-step array is (units, B).
 
@@ -222,7 +222,7 @@ def lstm_forward(xp, weight_hh, hs, c0, h_now, cells, acts, tanh_c, batch):
                 h_out[j] = h_now[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _add_output_gradient(dh, dy, sequences, t, lengths, d_final, batch):
     """dh += ∂C/∂y_t (every step, or only where the final state was read) + the final-state gradient."""
     hidden = dh.shape[1]
@@ -238,7 +238,7 @@ def _add_output_gradient(dh, dy, sequences, t, lengths, d_final, batch):
                 dh[b, j] += d_final[b, j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _norm(array):
     total = 0.0
     for b in range(array.shape[0]):
@@ -247,7 +247,7 @@ def _norm(array):
     return np.sqrt(total)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, deltas, norms):
     """BPTT for the SimpleRNN: δ_t = (∂C/∂h_t) ⊙ (1 − h_t²) into ``deltas`` (T·B, H).
 
@@ -273,7 +273,7 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
             np.dot(delta, weight_hh, dh)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_backward(
     dy,
     sequences,
@@ -348,7 +348,7 @@ def lstm_backward(
             dc[b, j] = dc_now[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def recurrent_weight_gradients(
     deltas, spread, xt, hs, weight_ih, feature_major, grad_ih, grad_hh, grad_bias, dxt, want_dx
 ):
@@ -381,7 +381,7 @@ def recurrent_weight_gradients(
         np.dot(deltas, weight_ih, dxt)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def to_batch_major(rows, batch, out):
     """Copy time-major rows (T·B, F) into a batch-major (B, T, F) array."""
     steps = out.shape[1]
@@ -391,7 +391,7 @@ def to_batch_major(rows, batch, out):
                 out[b, t, k] = rows[t * batch + b, k]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def gather_final_cells(cells, lengths, out):
     """out[b] = c at step lengths[b] − 1 of sequence b, from the LSTM's feature-major ``cells``
     (block t + 1 holds c_t)."""
@@ -402,7 +402,7 @@ def gather_final_cells(cells, lengths, out):
             out[b, j] = block[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def gather_final(rows, batch, lengths, out):
     """out[b] = the row of step lengths[b] − 1 of sequence b in ``rows`` (which start with the initial state)."""
     for b in range(batch):
@@ -481,7 +481,7 @@ def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
         norms[t] = np.sqrt(total)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
     """The SimpleRNN forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
@@ -490,7 +490,7 @@ def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h,
         _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_backward_parts(
     dy,
     sequences,
@@ -526,7 +526,7 @@ def rnn_backward_parts(
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
     """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
@@ -546,7 +546,7 @@ def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cel
         gather_final_cells(cell.cells[p], lengths[p], final_c[p])
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_backward_parts(
     dy,
     sequences,
