@@ -416,7 +416,8 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         per_sample.append((conv.taps, conv.oh * conv.ow, c.filters))
     convs = [conv for conv, _ in stages]
     return ConvStages(
-        geometries=typed_list(np.array(g, dtype=np.int64) for g in geometries),
+        # one row per stage: an array, not a typed list of rows, spares a list type to compile
+        geometries=np.array(geometries, dtype=np.int64),
         alphas=np.array([conv.config.alpha for conv in convs], dtype=np.float64),
         weights=typed_list(conv.params["weight"].reshape(conv.config.filters, conv.taps) for conv in convs),
         biases=typed_list(conv.params["bias"] for conv in convs),
