@@ -136,7 +136,7 @@ def _segment_table(
 SEGMENTS, VARIANT_STARTS, VARIANT_DIGITS = _segment_table(DIGIT_TEMPLATES)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def _to_pixels(u, v, transform, wobble):
     """Map a glyph point to pixel coordinates (column, row) for one sample.
 
@@ -152,7 +152,7 @@ def _to_pixels(u, v, transform, wobble):
     return column, row
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def _render(segments, variant_starts, variants, transforms, wobbles, half_widths, inks, images):
     """Draw sample i's variant into images[i] (zeros on entry) as anti-aliased thick strokes.
 

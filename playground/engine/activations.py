@@ -84,7 +84,7 @@ def activation_code(name: str) -> int:
     return ACTIVATIONS[name].code
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def activation_forward(code, z, a, alpha):
     """a = f(z) for a (batch, units) array; softmax normalises each row."""
     n, m = z.shape
@@ -124,7 +124,7 @@ def activation_forward(code, z, a, alpha):
             flat_a[k] = flat_z[k]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def activation_backward(code, z, a, da, dz, alpha):
     """dz = f'(z) ⊙ da, computed from the cached z and a; softmax uses its full Jacobian."""
     n, m = z.shape
@@ -151,7 +151,7 @@ def activation_backward(code, z, a, da, dz, alpha):
                 dz[i, j] = da[i, j]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def saturated_fraction(code, a):
     """The fraction of a layer's units stuck where f is flat, for a (batch, units) array ``a``.
 

@@ -92,7 +92,7 @@ ConvStages = namedtuple(
 )
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def pool_activate(z, bias, out, winner, blocks, code, alpha):
     """out = f(max over the ``blocks`` column blocks of z + bias), per map; ``winner`` keeps
     which block won (the first on ties, NaN over numbers, as ``maxpool_forward``).
@@ -122,7 +122,7 @@ def pool_activate(z, bias, out, winner, blocks, code, alpha):
     activation_forward(code, out, out, alpha)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def unpool(delta, winner, blocks, dz):
     """The pool's backward: dz (F, blocks·Q) is δ in the winner's block, 0 in the others."""
     filters, per_block = delta.shape
@@ -172,14 +172,18 @@ def _windows(source, b, geometry, cols_store, fill):
     return cols
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+# _add_back_windows and the two stages are inlined into the driver: as libraries of their own,
+# numba would optimise and emit their callees (im2col, col2im, the pool) once more in each
+# (1.9 s of the CNN lesson's cold start).  They do no floating-point arithmetic of their own,
+# so the driver's default fastmath and error model change nothing.
+@njit(nogil=True, cache=True, inline="always")
 def _add_back_windows(dcols, dsource, b, geometry):
     """The adjoint of ``_windows``: ∂C/∂(example b of the source) from ∂C/∂(its unrolled windows)."""
     k, stride, top, left, channels, height, width, _, oh, ow, pool, _ = _read_geometry(geometry)
     col2im(dcols, dsource[b].reshape(channels, height, width), k, k, stride, top, left, oh, ow, pool)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_store, z, alpha):
     """One convolution (+ pool) for a batch: source (B, C·H·W) → pooled (B, F·Q).
 
@@ -201,7 +205,7 @@ def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_st
         )
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def conv_stage_backward(
     source,
     geometry,
@@ -238,7 +242,7 @@ def conv_stage_backward(
             _add_back_windows(dcols, dsource, b, geometry)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def train_conv_batches(
     data,
     targets,
@@ -412,7 +416,8 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         per_sample.append((conv.taps, conv.oh * conv.ow, c.filters))
     convs = [conv for conv, _ in stages]
     return ConvStages(
-        geometries=typed_list(np.array(g, dtype=np.int64) for g in geometries),
+        # one row per stage: an array, not a typed list of rows, spares a list type to compile
+        geometries=np.array(geometries, dtype=np.int64),
         alphas=np.array([conv.config.alpha for conv in convs], dtype=np.float64),
         weights=typed_list(conv.params["weight"].reshape(conv.config.filters, conv.taps) for conv in convs),
         biases=typed_list(conv.params["bias"] for conv in convs),

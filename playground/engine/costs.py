@@ -62,7 +62,7 @@ def check_cost_fits(cost: str, output_activation: str) -> str | None:
     return None
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def cost_and_delta(cost, act, z, a, y, delta, alpha):
     """Return Σₓ Cₓ over the batch (not yet divided by n) and write δᴸ = ∂Cₓ/∂zᴸ."""
     n, m = a.shape

@@ -25,7 +25,7 @@ from .numeric import FAST_MATH
 from .parameters import LayerParameters
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def masked_log_likelihood(probs, targets, ignore, scale, delta):
     """C = −Σ ln a_y over the rows whose target is not ``ignore`` (padding), and δ = ∂C/∂z.
 

@@ -1,4 +1,10 @@
-"""Small numba helpers shared by the kernels."""
+"""Small numba helpers shared by the kernels.
+
+Every kernel is ``@njit(nogil=True, cache=True, no_cfunc_wrapper=True)`` (those inlined into
+their callers excepted).  Without ``no_cfunc_wrapper`` numba also compiles, for each kernel, a
+C-callable wrapper that only a kernel passed around as a first-class function value uses, which
+none is: on an empty cache they cost 0.3–0.5 s of each family's first training step.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from .numeric import FAST_MATH, like
 OPTIMIZERS = ("sgd", "adam")
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sgd_update(param, grad, velocity, lr, momentum, l2, l1):
     """In-place v ← μv − η(g + l2·w + l1·sign w); w ← w + v, on flat arrays.
 
@@ -51,7 +51,7 @@ def sgd_update(param, grad, velocity, lr, momentum, l2, l1):
     return grad_squares, weight_squares
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def adam_update(param, grad, first, second, lr, beta1, beta2, eps, step, l2, l1):
     """In-place Adam step (Kingma & Ba) with bias-corrected moments, on flat arrays.
 

@@ -49,20 +49,24 @@ def part_bounds(rows, parts, p):
     return p * rows // parts, (p + 1) * rows // parts
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def copy_into(target, source):
-    """target[:len(source)] = source.  The parallel drivers call this rather than assign slices
-    themselves: written in a ``parallel=True`` function, a slice assignment of the LSTM's
-    initial cell state (``cs[p][:n] = c0[p]``) never reached its array, and the LSTM started
-    from garbage (seen with numba 0.68)."""
-    target[: source.shape[0]] = source
+    """target[:len(source)] = source, for 2D arrays.  The parallel drivers call this rather than
+    assign slices themselves: written in a ``parallel=True`` function, a slice assignment of the
+    LSTM's initial cell state (``cs[p][:n] = c0[p]``) never reached its array, and the LSTM
+    started from garbage (seen with numba 0.68).  Element loops: a slice assignment compiles
+    its shape check's error message too, 2.5 s on a cold cache."""
+    for i in range(source.shape[0]):
+        for j in range(source.shape[1]):
+            target[i, j] = source[i, j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sum_over_parts(partials, total):
     """total = Σ_p partials[p], added in part order so that runs repeat exactly."""
-    flat = total.reshape(total.size)
-    flat[:] = partials[0].reshape(total.size)
+    flat, first = total.reshape(total.size), partials[0].reshape(total.size)
+    for k in range(total.size):
+        flat[k] = first[k]
     for p in range(1, partials.shape[0]):
         part = partials[p].reshape(total.size)
         for k in range(total.size):

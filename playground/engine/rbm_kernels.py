@@ -32,7 +32,7 @@ from .dense_stack import STOP
 from .numeric import FAST_MATH, like, sigmoid
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def softplus(x):
     """log(1 + eˣ) without overflow for large x."""
     if x > 0:
@@ -40,7 +40,7 @@ def softplus(x):
     return np.log1p(np.exp(x))
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def add_bias_sigmoid(z, bias):
     """z ← σ(z + bias) row by row, in place."""
     for i in range(z.shape[0]):
@@ -48,7 +48,7 @@ def add_bias_sigmoid(z, bias):
             z[i, j] = sigmoid(z[i, j] + bias[j])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def visible_means(h, weight, visible_bias, gaussian, out):
     """E[v | h]: σ(hW + b) for Bernoulli visible units, hW + b for Gaussian ones."""
     np.dot(h, weight, out)
@@ -60,7 +60,7 @@ def visible_means(h, weight, visible_bias, gaussian, out):
         add_bias_sigmoid(out, visible_bias)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def visible_means_of_binary(h, weight, visible_bias, gaussian, out):
     """E[v | h] for binary h: each row of hW is the sum of the weight rows of the units that are
     on, so the product is a gather of rows rather than a matrix product (half the arithmetic or
@@ -78,7 +78,7 @@ def visible_means_of_binary(h, weight, visible_bias, gaussian, out):
                 out[i, k] = sigmoid(out[i, k])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def hidden_probabilities(v, weight, hidden_bias, linear, out):
     """p(h = 1 | v) = σ(vWᵀ + c); for linear hidden units, their mean E[h | v] = vWᵀ + c."""
     np.dot(v, weight.T, out)
@@ -90,7 +90,7 @@ def hidden_probabilities(v, weight, hidden_bias, linear, out):
         add_bias_sigmoid(out, hidden_bias)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def visible_means_of_sample(h, weight, visible_bias, gaussian, linear_hidden, out):
     """E[v | h] for a hidden sample: the gather of rows for binary h, the matrix product for real h."""
     if linear_hidden:
@@ -99,7 +99,7 @@ def visible_means_of_sample(h, weight, visible_bias, gaussian, linear_hidden, ou
         visible_means_of_binary(h, weight, visible_bias, gaussian, out)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sample_bernoulli(probabilities, out):
     """out ← 1 where a uniform draw falls below the probability, else 0."""
     one, zero = like(out, 1.0), like(out, 0.0)
@@ -108,7 +108,7 @@ def sample_bernoulli(probabilities, out):
             out[i, j] = one if np.random.random() < probabilities[i, j] else zero
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sample_units(means, gaussian, out):
     """A sample of units around ``means``: Bernoulli draws, or the mean plus unit-variance Gaussian
     noise (Gaussian visible units, linear hidden units)."""
@@ -120,7 +120,7 @@ def sample_units(means, gaussian, out):
         sample_bernoulli(means, out)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def cd_batches(
     inputs,
     order,
@@ -228,7 +228,7 @@ def cd_batches(
     return n_batches
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def free_energies(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out, linear_hidden=False):
     """F(v) for each row of v (see the module docstring for the formula; linear hidden units
     with unit variance contribute −½x_j² instead of −softplus(x_j), up to a constant)."""
@@ -248,7 +248,7 @@ def free_energies(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer,
         out[i] = visible_term - hidden_term
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def reconstruction_errors(v, weight, visible_bias, hidden_bias, gaussian, hidden_buffer, out, linear_hidden=False):
     """Sums over the rows of v of the squared error and (Bernoulli units) the cross-entropy of
     one deterministic up-down pass, v → p(h | v) → E[v | h]; ``out`` receives the reconstructions."""
@@ -267,7 +267,7 @@ def reconstruction_errors(v, weight, visible_bias, hidden_bias, gaussian, hidden
     return squared, cross_entropy
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def pseudo_likelihood(v, weight, visible_bias, hidden_bias, hidden_buffer, flipped, energies, flipped_energies):
     """The stochastic pseudo-likelihood estimate of binarised rows of v, summed over rows.
 
@@ -291,7 +291,7 @@ def pseudo_likelihood(v, weight, visible_bias, hidden_bias, hidden_buffer, flipp
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def gibbs_chains(
     v,
     weight,

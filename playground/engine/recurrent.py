@@ -58,7 +58,7 @@ from .parts import copy_into, sum_over_parts
 SMALL_PRODUCT = 100**3
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def product_in_row_blocks(a, b, out):
     """out = a·b, computed in blocks of a's rows each at most ``SMALL_PRODUCT`` (M·N·K).
 
@@ -77,7 +77,7 @@ def product_in_row_blocks(a, b, out):
         np.dot(a[start:stop], b, out[start:stop])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def spread_steps(blocks, spread, batch):
     """Per-step blocks (T·G, B), block t = step t's (G, B), copied into ``spread`` (G, T·B):
     the layout in which a sum over all steps is one GEMM."""
@@ -91,7 +91,7 @@ def spread_steps(blocks, spread, batch):
                 row[b] = block[k, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
     """xt = x in time-major rows; xp = the projection x·W_ihᵀ + bias of every step at once (one GEMM):
     (T·B, G) rows, or with ``feature_major`` per-step (G, B) blocks (T·G, B), the LSTM's layout,
@@ -118,7 +118,7 @@ def project_inputs(x, weight_ih, bias, xt, xp, spread, feature_major):
                 xp[r, j] += bias[j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_forward(xp, weight_hh, hs, batch):
     """h_t = tanh(xp_t + h_{t-1}·W_hhᵀ), written into rows B(t+1) … B(t+2) of ``hs``."""
     hidden = weight_hh.shape[0]
@@ -132,7 +132,7 @@ def rnn_forward(xp, weight_hh, hs, batch):
                 now[b, j] = squash(now[b, j] + xp[row, j])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_forward(xp, weight_hh, hs, c0, h_now, cells, acts, tanh_c, batch):
     """One LSTM pass over all steps, *feature-major*: every per-step array is (units, B).
 
@@ -186,7 +186,7 @@ def lstm_forward(xp, weight_hh, hs, c0, h_now, cells, acts, tanh_c, batch):
                 h_out[j] = h_now[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _add_output_gradient(dh, dy, sequences, t, lengths, d_final, batch):
     """dh += ∂C/∂y_t (every step, or only where the final state was read) + the final-state gradient."""
     hidden = dh.shape[1]
@@ -202,7 +202,7 @@ def _add_output_gradient(dh, dy, sequences, t, lengths, d_final, batch):
                 dh[b, j] += d_final[b, j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _norm(array):
     total = 0.0
     for b in range(array.shape[0]):
@@ -211,7 +211,7 @@ def _norm(array):
     return np.sqrt(total)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, deltas, norms):
     """BPTT for the SimpleRNN: δ_t = (∂C/∂h_t) ⊙ (1 − h_t²) into ``deltas`` (T·B, H).
 
@@ -237,7 +237,7 @@ def rnn_backward(dy, sequences, hs, weight_hh, lengths, dh_final, truncate, dh, 
             np.dot(delta, weight_hh, dh)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_backward(
     dy,
     sequences,
@@ -312,7 +312,7 @@ def lstm_backward(
             dc[b, j] = dc_now[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def recurrent_weight_gradients(
     deltas, spread, xt, hs, weight_ih, feature_major, grad_ih, grad_hh, grad_bias, dxt, want_dx
 ):
@@ -345,7 +345,7 @@ def recurrent_weight_gradients(
         np.dot(deltas, weight_ih, dxt)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def to_batch_major(rows, batch, out):
     """Copy time-major rows (T·B, F) into a batch-major (B, T, F) array."""
     steps = out.shape[1]
@@ -355,7 +355,7 @@ def to_batch_major(rows, batch, out):
                 out[b, t, k] = rows[t * batch + b, k]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def gather_final_cells(cells, lengths, out):
     """out[b] = c at step lengths[b] − 1 of sequence b, from the LSTM's feature-major ``cells``
     (block t + 1 holds c_t)."""
@@ -366,7 +366,7 @@ def gather_final_cells(cells, lengths, out):
             out[b, j] = block[j, b]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def gather_final(rows, batch, lengths, out):
     """out[b] = the row of step lengths[b] − 1 of sequence b in ``rows`` (which start with the initial state)."""
     for b in range(batch):
@@ -389,15 +389,21 @@ RecurrentWork = namedtuple("RecurrentWork", "xt xp spread hs deltas dxt norms gr
 #: tanh(c_t) and the step's errors (see lstm_forward, lstm_backward).
 LSTMWork = namedtuple("LSTMWork", "h_now cells acts tanh_c dh_now dc_now")
 
+# The four helpers below only pick a part's arrays and call kernels: inlined into the drivers
+# (the drivers' fastmath and error model are theirs), so they are not libraries of their own.
+# numba links every callee's code into each caller's library and optimises and emits it again
+# there; a helper as a library of its own cost a further copy of everything below it, 1.5 s of
+# an LSTM lesson's cold start.
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+
+@njit(nogil=True, cache=True, inline="always")
 def _start_part(x, p, weight_ih, bias, work, feature_major, h0):
     """Part p's input projection of every step, and its initial state h_{−1}."""
     project_inputs(x[p], weight_ih, bias, work.xt[p], work.xp[p], work.spread[p], feature_major)
     copy_into(work.hs[p], h0[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _finish_part(work, p, lengths, final_h, sequences, out):
     """Part p's final state and, with ``sequences``, its h_t of every step batch-major."""
     n = lengths.shape[1]
@@ -406,7 +412,7 @@ def _finish_part(work, p, lengths, final_h, sequences, out):
         to_batch_major(work.hs[p][n:], n, out[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
     """Part p's share of the weight gradients and, with ``want_dx``, its ∂C/∂x batch-major."""
     recurrent_weight_gradients(
@@ -426,7 +432,7 @@ def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
         to_batch_major(work.dxt[p], dx.shape[1], dx[p])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
     """The whole batch's weight gradients from the parts', and ‖∂C/∂h_t‖ over the whole batch."""
     sum_over_parts(work.grad_ih, grad_ih)
@@ -439,7 +445,7 @@ def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
         norms[t] = np.sqrt(total)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
     """The SimpleRNN forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
@@ -448,7 +454,7 @@ def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h,
         _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_backward_parts(
     dy,
     sequences,
@@ -484,7 +490,7 @@ def rnn_backward_parts(
     _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
     """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
@@ -504,7 +510,7 @@ def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cel
         gather_final_cells(cell.cells[p], lengths[p], final_c[p])
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_backward_parts(
     dy,
     sequences,

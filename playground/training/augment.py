@@ -33,7 +33,7 @@ from ..model.settings import AugmentationSettings
 
 
 # --- kernels -------------------------------------------------------------------------------
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def warp_images(images, out, matrices, fields, use_fields):
     """Resample every image: out[n, :, y, x] = images[n, :, q] at the source point
     q = A_n·(x, y, 1) (+ (fields[y, x, 2n], fields[y, x, 2n + 1]) if ``use_fields``), bilinear,
@@ -83,7 +83,7 @@ def warp_images(images, out, matrices, fields, use_fields):
                     out[n, ch, y, x] = total
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def _blur_along(source, target, weights, axis):
     """target = ``source`` (H, W, planes) blurred along ``axis`` (0: down the columns, 1: along
     the rows) with the kernel ``weights`` of odd length, centred; zero outside the image."""
@@ -102,7 +102,7 @@ def _blur_along(source, target, weights, axis):
                     target[y, x, p] += w * source[y + k * step_y, x + k * step_x, p]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def smooth_fields(fields, weights, scratch):
     """Blur the (H, W) planes of ``fields`` (H, W, planes) in place with the separable kernel
     ``weights`` (zero outside the image): along rows into ``scratch``, then along columns back.

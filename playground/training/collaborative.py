@@ -46,14 +46,14 @@ CHUNK_SECONDS = 0.05
 
 
 # --- kernels ----------------------------------------------------------------------------------
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def add_scaled(out, scale, row):
     """out ← out + scale · row, without a temporary."""
     for j in range(out.shape[0]):
         out[j] += scale * row[j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def hidden_input(items, levels, start, stop, weight, hidden_bias, out):
     """out ← c + Σ over the user's rated items of W[item, level, :]: a gather of weight rows, no product."""
     out[:] = hidden_bias
@@ -61,7 +61,7 @@ def hidden_input(items, levels, start, stop, weight, hidden_bias, out):
         add_scaled(out, 1.0, weight[items[r], levels[r]])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def softmax_visible(item, hidden, weight, visible_bias, out):
     """out ← p(v_item = k | hidden) for each rating level k (hidden: samples or probabilities)."""
     largest = -np.inf
@@ -76,13 +76,13 @@ def softmax_visible(item, hidden, weight, visible_bias, out):
         out[k] /= total
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def sigmoid_in_place(x):
     for j in range(x.shape[0]):
         x[j] = 1.0 / (1.0 + np.exp(-x[j]))
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def momentum_step(parameter, step, gradient, momentum, scale, decay):
     """Hinton's update on a flat view: Δ ← μΔ + scale·∂ − decay·θ; θ ← θ + Δ."""
     for n in range(parameter.shape[0]):
@@ -90,7 +90,7 @@ def momentum_step(parameter, step, gradient, momentum, scale, decay):
         parameter[n] += step[n]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def ratings_cd1_batches(
     starts,
     items,
@@ -173,7 +173,7 @@ def ratings_cd1_batches(
     return n_batches - first_batch
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def hidden_probabilities_of_users(starts, items, levels, weight, hidden_bias, out):
     """p(h | V) of every user, one row each, from their observed (training) ratings."""
     for user in range(out.shape[0]):
@@ -181,7 +181,7 @@ def hidden_probabilities_of_users(starts, items, levels, weight, hidden_bias, ou
         sigmoid_in_place(out[user])
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def expected_ratings(hidden, users, items, rating_values, weight, visible_bias, probabilities, out):
     """out[n] ← Σ_k r_k p(v_{items[n]}^k = 1 | hidden[users[n]]): the predicted rating of each query."""
     for n in range(users.shape[0]):
@@ -189,7 +189,7 @@ def expected_ratings(hidden, users, items, rating_values, weight, visible_bias, 
         out[n] = np.dot(probabilities, rating_values)
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def user_free_energies(starts, items, levels, weight, visible_bias, hidden_bias, hidden_buffer, out):
     """F(V) of each user's observed ratings (see the module docstring for the formula)."""
     for user in range(out.shape[0]):

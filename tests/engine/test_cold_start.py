@@ -17,8 +17,9 @@ from playground.bench.cold_start import own_kernels, redundant, twins
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def first_step_compilations(lesson: str, cache_dir) -> dict[str, list[str]]:
-    """The engine's kernels a fresh process compiled to reach ``lesson``'s first step, with their signatures."""
+def first_step_compilations(lesson: str, cache_dir, own: bool = True) -> dict[str, list[str]]:
+    """The engine's kernels (or with ``own`` False, every function numba compiled, its own helpers
+    included) a fresh process compiled to reach ``lesson``'s first step, with their signatures."""
     done = subprocess.run(
         [sys.executable, "-m", "playground.bench.cold_start", lesson],
         env={**os.environ, "NUMBA_CACHE_DIR": str(cache_dir)},
@@ -29,6 +30,8 @@ def first_step_compilations(lesson: str, cache_dir) -> dict[str, list[str]]:
         timeout=600,
     )
     compiled = json.loads(done.stdout.strip().splitlines()[-1])["compiled"]
+    if not own:
+        return compiled
     return own_kernels(compiled, "playground.engine.")
 
 
@@ -43,12 +46,21 @@ def test_redundant_is_blind_to_exactly_the_differences_that_recompile():
 
 
 def test_a_float32_dense_lesson_compiles_each_kernel_once_and_nothing_in_float64(tmp_path):
-    compiled = first_step_compilations("vanishing-gradients", tmp_path)
+    everything = first_step_compilations("vanishing-gradients", tmp_path, own=False)
+    compiled = own_kernels(everything, "playground.engine.")
     assert "playground.engine.dense_stack.train_dense_batches" in compiled
-    assert all(len(signatures) == 1 for signatures in compiled.values()), compiled
+    # the typed-list builders are compiled once per item type (the list of weights, of biases ...)
+    builders = {f"playground.engine.dense_stack.{name}" for name in ("_typed_list_of", "_typed_list_append")}
+    assert all(len(signatures) == 1 for name, signatures in compiled.items() if name not in builders), compiled
+    assert twins(compiled) == []
     # the run's figures (losses, norms) are float64 by design; its data and weights never are
     in_float64 = [name for name, signatures in compiled.items() if signatures[0].startswith("array(float64")]
     assert in_float64 == []
+    # no slice assignment of an array: numba would compile its shape-mismatch message (1.5 s)
+    assert [name for name in everything if "shape_context" in name] == []
+    # and a second process finds everything in the cache: nothing is compiled afresh (numba's own
+    # typed-list helpers, which it never caches, included)
+    assert first_step_compilations("vanishing-gradients", tmp_path, own=False) == {}
 
 
 @pytest.mark.slow

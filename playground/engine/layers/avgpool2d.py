@@ -15,7 +15,7 @@ from .base import register_layer
 from .pooling import Pool2D, size_option, stride_option
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def avgpool_forward(x, out, size, stride):
     batch, channels = x.shape[0], x.shape[1]
     oh, ow = out.shape[2], out.shape[3]
@@ -34,7 +34,7 @@ def avgpool_forward(x, out, size, stride):
                     out[b, c, oy, ox] = total * scale
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def avgpool_backward(dy, dx, size, stride):
     """Each input receives 1/size² of the gradient of every window it belongs to."""
     batch, channels, oh, ow = dy.shape

@@ -9,7 +9,7 @@ Protocol (after numpy-ml and Nielsen's ``network2.py``):
 - ``forward(x, training)`` returns the output and caches what ``backward`` needs;
 - ``backward(dy)`` returns ∂C/∂x and fills ``grads`` (same keys as ``params``) with the
   gradient of the mini-batch *mean* cost;
-- the arithmetic lives in ``@njit(nogil=True, cache=True)`` kernels on arrays, so kernels
+- the arithmetic lives in ``@njit(nogil=True, cache=True, no_cfunc_wrapper=True)`` kernels on arrays, so kernels
   never see layer objects and can be tested and benchmarked on their own.
 """
 

@@ -21,7 +21,7 @@ from .activated import ActivatedLayer, alpha_option
 from .base import ShapeError, register_layer
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def dense_forward(x, weight, bias, z):
     """z = x·Wᵀ + b for a (batch, in) input; the product runs in BLAS."""
     np.dot(x, weight.T, z)
@@ -30,7 +30,7 @@ def dense_forward(x, weight, bias, z):
             z[i, j] += bias[j]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def dense_backward(x, delta, weight, weight_grad, bias_grad, dx, want_dx):
     """From δ = ∂C/∂z: ∂C/∂W = δᵀ·x, ∂C/∂b = Σ δ, and (if wanted) ∂C/∂x = δ·W.
 

@@ -17,13 +17,13 @@ from ..config import option
 from .base import Layer, ShapeError, register_layer
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def seed_kernel_random(seed):
     """Seed numba's generator, which is per thread: call it on the thread that trains."""
     np.random.seed(seed)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def dropout_forward(x, mask, out, rate):
     """Draw a fresh mask of kept units, each scaled by 1/(1 − rate), and apply it."""
     keep = 1.0 - rate

@@ -18,7 +18,7 @@ from .base import register_layer
 from .token_ids import TokenLayer
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def embedding_forward(ids, weight, out):
     for b in range(ids.shape[0]):
         for t in range(ids.shape[1]):
@@ -27,7 +27,7 @@ def embedding_forward(ids, weight, out):
                 out[b, t, k] = weight[row, k]
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def embedding_backward(ids, dy, weight_grad):
     """∂C/∂weight[v] = Σ of dy over the (b, t) that read row v."""
     weight_grad[:] = 0.0

@@ -18,7 +18,7 @@ from .base import register_layer
 from .pooling import Pool2D, size_option, stride_option
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def maxpool_forward(x, out, argmax, size, stride):
     """out = max over each window of x (B, C, H, W); ``argmax`` keeps the winner's flat index
     y·W + x in its plane.  The first maximum wins ties, as in PyTorch, and a NaN wins over
@@ -54,7 +54,7 @@ def maxpool_forward(x, out, argmax, size, stride):
                 where_out[np.uint64(row + ox)] = where
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def maxpool_values(x, out, size, stride):
     """The maxima alone, for evaluation, where no gradient will be routed: without the winners
     to track the loops vectorise (16 ms against 48 ms for 2,000 maps of 20×24×24)."""
@@ -86,7 +86,7 @@ def maxpool_values(x, out, size, stride):
                             best[dst + ox] = v if (v > b) | (v != v) else b
 
 
-@njit(nogil=True, cache=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
 def maxpool_backward(dy, argmax, dx):
     """dx = 0 except at each window's winner, which receives that window's dy (added up
     where overlapping windows share a winner)."""

@@ -26,7 +26,7 @@ from .buffers import BatchBuffers
 from .dense import dense_backward, dense_forward
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def time_dense_forward(x, weight, bias, code, alpha, parts, z, a):
     """z = x·Wᵀ + b and a = f(z) for all B·T rows, in ``parts`` blocks of rows on a thread each."""
     for p in prange(parts):
@@ -35,7 +35,7 @@ def time_dense_forward(x, weight, bias, code, alpha, parts, z, a):
         activation_forward(code, z[start:stop], a[start:stop], alpha)
 
 
-@njit(nogil=True, cache=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def time_dense_backward(x, delta, weight, want_dx, weight_parts, bias_parts, weight_grad, bias_grad, dx):
     """Dense's backward in blocks of rows on a thread each (one per ``weight_parts``), each
     block's share of ∂C/∂W and ∂C/∂b then summed."""
