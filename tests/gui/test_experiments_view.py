@@ -78,7 +78,9 @@ def test_a_grid_runs_in_the_window_and_a_row_loads_the_variant_with_its_weights(
     panel = window.dashboard.experiments
     assert window.dashboard.current_panel() is panel
     assert set(panel.vary) == {"learning_rate", "batch_size", "fc1.units"}  # the lesson's grid
-    panel.load_grid({"learning_rate": [0.025, 0.25], "fc1.units": [10, 30]}, seeds=2, epochs=1)
+    # three epochs a run: with one, a loaded machine's GUI thread saw the first run done only after
+    # the worker had finished all eight, and the Stop below came too late to stop anything
+    panel.load_grid({"learning_rate": [0.025, 0.25], "fc1.units": [10, 30]}, seeds=2, epochs=3)
     assert panel.run()
     qtbot.waitUntil(lambda: panel.board.runs_done >= 1, timeout=60_000)
     panel.toggle()  # Stop
