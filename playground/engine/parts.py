@@ -76,16 +76,17 @@ def sum_over_parts(partials, total):
 # --- on how many threads the parts run --------------------------------------------------------
 #: how often ``run_parts`` looks at how busy other processes keep the machine
 LOOK_EVERY_S = 0.25
-#: other processes' load (in cores) that the machine's free cores must exceed a part count by, less
-#: this margin, for the parts to run side by side
+#: how far short of one free core per part the machine may fall and the parts still run side by
+#: side: a core that other processes keep half busy still counts as free
 FREE_CORE_MARGIN = 0.5
 
 
 class _Watch(threading.local):
-    """Per calling thread: the load measurement under way and the thread count it last chose."""
+    """Per calling thread: the load measurement under way, and whether the last one found fewer
+    free cores than parts."""
 
     load: OtherLoad | None = None
-    threads: int | None = None
+    crowded: bool = False
 
 
 _watch = _Watch()
@@ -103,8 +104,8 @@ def threads_for_now(most: int) -> int:
         _watch.load = OtherLoad()
         if other is not None:
             free = (os.cpu_count() or 1) - other
-            _watch.threads = most if free >= min(most, PARTS) - FREE_CORE_MARGIN else 1
-    return min(most, _watch.threads or most)
+            _watch.crowded = free < min(most, PARTS) - FREE_CORE_MARGIN
+    return 1 if _watch.crowded else most
 
 
 def run_parts(kernel, *arguments):
@@ -117,9 +118,7 @@ def run_parts(kernel, *arguments):
     the figures are too: only the speed changes.
     """
     most = numba.get_num_threads()
-    if most == 1:
-        return kernel(*arguments)
-    threads = threads_for_now(most)
+    threads = threads_for_now(most) if most > 1 else 1
     if threads == most:
         return kernel(*arguments)
     numba.set_num_threads(threads)

@@ -25,10 +25,10 @@ def _threads_numba_gives(_):
 def fresh_watch(monkeypatch):
     """A new measurement on every call, and none left over from an earlier test."""
     monkeypatch.setattr(parts, "LOOK_EVERY_S", 0.0)
-    parts._watch.load = parts._watch.threads = None
+    parts._watch.load, parts._watch.crowded = None, False
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     yield
-    parts._watch.load = parts._watch.threads = None
+    parts._watch.load, parts._watch.crowded = None, False
 
 
 class _Load:
