@@ -253,7 +253,6 @@ def train_conv_batches(
     x_batch,
     y_batch,
     cost,
-    optimizer,
     hyper,
     step_count,
     instrument,
@@ -324,10 +323,10 @@ def train_conv_batches(
                 conv_zs[s],
                 conv_alphas[s],
             )
-        head_forward(head, pooled[n_conv - 1])
+        head_forward(head, pooled[n_conv - 1], drop_rates)
         losses[b], correct[b] = head_cost(head, cost, y_batch)
         # backward through the head; its first layer writes ∂C/∂(pooled maps) for the last convolution
-        head_backward(head, pooled[n_conv - 1], dpooled[n_conv - 1], True)
+        head_backward(head, pooled[n_conv - 1], dpooled[n_conv - 1], True, drop_rates)
         for s in range(n_conv - 1, -1, -1):
             source = x_batch if s == 0 else pooled[s - 1]
             below = dpooled[s - 1] if s > 0 else dpooled[s]
@@ -350,7 +349,7 @@ def train_conv_batches(
                 conv_alphas[s],
             )
         if not check_and_update(
-            slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
+            slots, moments2, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
         ):
             return b, NONFINITE
         if instrument:

@@ -50,16 +50,17 @@ FINISHED, STOPPED, NONFINITE = range(3)
 
 #: The arrays of a run of Dense layers (each optionally followed by Dropout) for one batch
 #: size: per layer its parameters and gradients, activation code and leaky slope, dropout
-#: rate (0: none), and work buffers; ``outputs`` is the dropped-out activation where there
-#: is dropout and the activation itself otherwise.  A named tuple, so the kernels take one
-#: argument for it and read its fields by name.
+#: rate (0: none; ``drop_rates`` is None where no layer drops), and work buffers; ``outputs``
+#: is the dropped-out activation where there is dropout and the activation itself otherwise.
+#: A named tuple, so the kernels take one argument for it and read its fields by name.
 DenseHead = namedtuple(
     "DenseHead", "weights biases weight_grads bias_grads codes alphas drop_rates zs activations outputs deltas masks"
 )
 
 #: Every parameter of the network in its slot order (flat views), with its gradient, the
-#: optimiser's state for it, whether regularisation shrinks it, the metric row (trainable
-#: layer) it belongs to and whether it is a weight (else a bias).
+#: optimiser's state for it (``moments2``: Adam's second moments, None for SGD), whether
+#: regularisation shrinks it, the metric row (trainable layer) it belongs to and whether it is
+#: a weight (else a bias).
 Slots = namedtuple("Slots", "params grads moments1 moments2 decays layer is_weight")
 
 
@@ -122,14 +123,18 @@ def load_batch(data, targets, order, start, x_batch, y_batch):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def head_forward(head, source):
-    """Forward through the dense head from ``source`` (batch, inputs), drawing fresh dropout masks."""
-    weights, biases, _, _, codes, alphas, drop_rates, zs, activations, outputs, _, masks = head
+def head_forward(head, source, drop_rates):
+    """Forward through the dense head from ``source`` (batch, inputs), drawing fresh dropout masks.
+
+    ``drop_rates`` is the head's, passed on its own: where it is None (no layer drops) numba
+    leaves the dropout out before typing, and a run without dropout compiles none (0.4 s on an
+    empty cache); it can see that None only in a kernel's own argument, not in a tuple's field."""
+    weights, biases, _, _, codes, alphas, _, zs, activations, outputs, _, masks = head
     for layer in range(len(weights)):
         below = source if layer == 0 else outputs[layer - 1]
         dense_forward(below, weights[layer], biases[layer], zs[layer])
         activation_forward(codes[layer], zs[layer], activations[layer], alphas[layer])
-        if drop_rates[layer] > 0.0:
+        if drop_rates is not None and drop_rates[layer] > 0.0:
             dropout_forward(activations[layer], masks[layer], outputs[layer], drop_rates[layer])
 
 
@@ -147,11 +152,12 @@ def head_cost(head, cost, y_batch):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def head_backward(head, source, dsource, want_dsource):
+def head_backward(head, source, dsource, want_dsource, drop_rates):
     """Gradients of the dense head from the δ ``head_cost`` left, and (if wanted) ∂C/∂source
     into ``dsource``.  ``dense_backward`` writes ∂C/∂(output of the layer below) into that
-    layer's delta buffer, which dropout's mask and the activation's derivative turn into its δ."""
-    weights, _, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks = head
+    layer's delta buffer, which dropout's mask and the activation's derivative turn into its δ.
+    ``drop_rates`` as in ``head_forward``."""
+    weights, _, weight_grads, bias_grads, codes, alphas, _, zs, activations, outputs, deltas, masks = head
     for layer in range(len(weights) - 1, -1, -1):
         below = source if layer == 0 else outputs[layer - 1]
         dbelow = deltas[layer - 1] if layer > 0 else dsource
@@ -165,7 +171,7 @@ def head_backward(head, source, dsource, want_dsource):
             layer > 0 or want_dsource,
         )
         if layer > 0:
-            if drop_rates[layer - 1] > 0.0:
+            if drop_rates is not None and drop_rates[layer - 1] > 0.0:
                 _multiply(dbelow, masks[layer - 1])
             activation_backward(
                 codes[layer - 1], zs[layer - 1], activations[layer - 1], dbelow, dbelow, alphas[layer - 1]
@@ -181,7 +187,7 @@ def head_saturation(head, b, first_row, layer_metrics):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
+def check_and_update(slots, moments2, hyper, lr, step_count, loss, metrics):
     """The finite check, then one optimiser step over every parameter; False (and nothing
     changed) if the loss or a gradient is NaN or inf, so the weights stay those of the last
     good step.
@@ -191,8 +197,12 @@ def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
     overflow alone when activations are near 1e19, long after the loss has become inf.)
     The optimiser's pass over each weight also measures ‖∂C/∂W‖ and ‖W‖ before the change;
     ``metrics`` is this batch's (layers, 4) row of the metric array.
+
+    The update is Adam's where there are second moments, else SGD's.  ``moments2`` (the slots')
+    is passed on its own for the reason ``head_forward`` gives: a run then compiles only its
+    optimiser's update.
     """
-    params, grads, moments1, moments2, decays, slot_layer, is_weight = slots
+    params, grads, moments1, _, decays, slot_layer, is_weight = slots
     momentum, beta1, beta2, eps, l2, l1 = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]
     finite = np.isfinite(loss)
     for k in range(len(params)):
@@ -206,7 +216,7 @@ def check_and_update(slots, optimizer, hyper, lr, step_count, loss, metrics):
     for k in range(len(params)):
         l2_here = l2 if decays[k] else 0.0
         l1_here = l1 if decays[k] else 0.0
-        if optimizer == 0:
+        if moments2 is None:
             grad_squares, weight_squares = sgd_update(params[k], grads[k], moments1[k], lr, momentum, l2_here, l1_here)
         else:
             grad_squares, weight_squares = adam_update(
@@ -229,7 +239,6 @@ def train_dense_batches(
     x_batch,
     y_batch,
     cost,
-    optimizer,
     hyper,
     step_count,
     instrument,
@@ -277,12 +286,12 @@ def train_dense_batches(
         if control[STOP] != 0.0:
             return b, STOPPED
         load_batch(data, targets, order, (first_batch + b) * batch, x_batch, y_batch)
-        head_forward(head, x_batch)
+        head_forward(head, x_batch, drop_rates)
         losses[b], correct[b] = head_cost(head, cost, y_batch)
         # the first layer's input is the data: no ∂C/∂x (its buffer is passed, and left alone)
-        head_backward(head, x_batch, deltas[0], False)
+        head_backward(head, x_batch, deltas[0], False, drop_rates)
         if not check_and_update(
-            slots, optimizer, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
+            slots, moments2, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
         ):
             return b, NONFINITE
         if instrument:
@@ -316,10 +325,10 @@ def dense_pass_kernel(
     head = DenseHead(
         weights, biases, weight_grads, bias_grads, codes, alphas, drop_rates, zs, activations, outputs, deltas, masks
     )
-    head_forward(head, x)
+    head_forward(head, x, drop_rates)
     loss, _ = head_cost(head, cost, y)
     if backward:
-        head_backward(head, x, deltas[0], False)
+        head_backward(head, x, deltas[0], False, drop_rates)
     return loss
 
 
@@ -435,7 +444,9 @@ def dense_head(stack, batch_size: int, dtype) -> DenseHead:
         bias_grads=typed_list(layer.grads["bias"] for layer in dense),
         codes=np.array([layer.activation_code for layer in dense], dtype=np.int64),
         alphas=np.array([layer.config.alpha for layer in dense], dtype=np.float64),
-        drop_rates=np.array([rate for _, rate in stack], dtype=np.float64),
+        drop_rates=np.array([rate for _, rate in stack], dtype=np.float64)
+        if any(rate > 0 for _, rate in stack)
+        else None,
         zs=typed_list(np.zeros(s, dtype) for s in shapes),
         activations=typed_list(activations),
         outputs=typed_list(
@@ -453,12 +464,11 @@ def optimizer_slots(network, optimizer, layers) -> Slots:
     row = {id(layer): i for i, layer in enumerate(layers)}
     owners = [(layer, name) for layer in network.trainable for name in layer.params]
     slots = network.slots()
-    second = optimizer.second or optimizer.first  # SGD has no second moments: pass a placeholder
     return Slots(
         params=typed_list(param.reshape(-1) for param, _, _ in slots),
         grads=typed_list(grad.reshape(-1) for _, grad, _ in slots),
         moments1=typed_list(state.reshape(-1) for state in optimizer.first),
-        moments2=typed_list(state.reshape(-1) for state in second),
+        moments2=typed_list(state.reshape(-1) for state in optimizer.second) if optimizer.second else None,
         decays=np.array([decays for _, _, decays in slots], dtype=np.bool_),
         layer=np.array([row[id(layer)] for layer, _ in owners], dtype=np.int64),
         is_weight=np.array([name == "weight" for _, name in owners], dtype=np.bool_),
@@ -502,7 +512,6 @@ class FusedRunner:
             self.x_batch,
             self.y_batch,
             self.cost,
-            0 if s.name == "sgd" else 1,
             hyper,
             step_count,
             instrument,
