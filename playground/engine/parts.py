@@ -3,25 +3,36 @@
 A training step of a sequence model is mostly independent rows: the sequences of a batch
 run their time loops without looking at each other, and a per-step head treats its B·T
 rows alike.  So those layers split their rows into ``PARTS`` parts (2, the cores of these
-machines) and run each part, products included, in one ``prange`` iteration:
-with the BLAS pinned to one thread (blas.py), two threads multiplying side by side each
-run as fast as one alone (measured: 512×128 by 128×16, 8.3 µs per product either way).
-Each part writes its own share of a weight gradient; ``sum_over_parts`` adds them up
-afterwards in part order, so a seeded run repeats exactly.
+machines) and run each part, products included, in one call of a part kernel.  With the BLAS
+pinned to one thread (blas.py), two threads multiplying side by side each run as fast as one
+alone (measured: 512×128 by 128×16, 8.3 µs per product either way).  Each part writes its own
+share of a weight gradient; ``sum_over_parts`` adds them up afterwards in part order, so a
+seeded run repeats exactly.
 
-Two rules for the ``parallel=True`` drivers that use this: they call kernels and do no
-array arithmetic of their own (see ``copy_into``), and a part's arrays are views that
-another part never touches.
+``run_parts`` calls a step's part kernel for every part, in turn or side by side.  Side by side
+goes through a ``parallel=True`` driver whose ``prange`` makes the very same calls: numba's
+threads wait for work spinning, so handing a part to one takes microseconds, where a Python
+thread pool took 90 µs a step (measured on a 120 µs part), 7% of an LSTM step.  But numba takes
+4-5 s to compile each such driver (it compiles the outlined loop, then every callee's code again
+in each library), 9 s of an LSTM lesson's first step on an empty cache.  So the parts run in
+turn until the driver is ready: it compiles on a thread of its own once numba has compiled the
+step's kernels, and the first steps wait only for the part kernels.  In turn or side by side, the parts compute
+the same numbers (tested bit for bit), so a run does not depend on when the driver arrived.
+
+Rules for the part kernels: a part's arrays are views that another part never touches, and
+a driver does nothing but call its part kernel (see ``copy_into``).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
 
 import numba
 from numba import njit
+from numba.core import event
 
 from ..machine import OtherLoad
 from .numeric import FAST_MATH
@@ -108,21 +119,104 @@ def threads_for_now(most: int) -> int:
     return 1 if _watch.crowded else most
 
 
-def run_parts(kernel, *arguments):
-    """``kernel(*arguments)`` (a ``parallel=True`` driver whose ``prange`` runs the parts) on all
-    the threads numba may use in this thread, or on one while other processes keep the cores busy.
+#: how long numba must have compiled nothing before a driver starts compiling: a step's first call
+#: compiles its kernels, and a driver compiling meanwhile would hold numba's lock and make them wait
+QUIET_COMPILER_S = 1.0
 
-    On a quiet machine the parts run side by side.  When another process keeps a core busy, a
-    part on that core waits for the scheduler's slices and the step waits for it: an LSTM ran at
-    0.3-0.4× its one-thread speed that way.  The parts are the same either way (``PARTS``), so
-    the figures are too: only the speed changes.
+
+class _CompilerWatch(event.Listener):
+    """When numba last finished a compilation in this process (loading from its cache is not one)."""
+
+    last_end = 0.0
+
+    def on_start(self, _event) -> None:
+        pass
+
+    def on_end(self, _event) -> None:
+        self.last_end = time.perf_counter()
+
+
+_compiler = _CompilerWatch()
+event.register("numba:compile", _compiler)
+
+
+class _SideBySide:
+    """The ``parallel=True`` drivers this process may call: compiled (or loaded from numba's cache)
+    on a thread of their own, each once a step has needed it twice and numba has compiled nothing
+    for ``QUIET_COMPILER_S``: the first steps then wait for no driver."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._calls: dict[object, int] = {}
+        self._compiling: dict[object, threading.Thread] = {}
+        self._ready: set[object] = set()
+        self._failed: dict[object, BaseException] = {}
+
+    def ready(self, driver, arguments) -> bool:
+        """Whether ``driver`` can run ``arguments`` now; starts its compilation when it is time."""
+        if driver in self._ready:
+            return True
+        with self._lock:
+            calls = self._calls[driver] = self._calls.get(driver, 0) + 1
+            quiet = time.perf_counter() - _compiler.last_end >= QUIET_COMPILER_S
+            if calls >= 2 and quiet and driver not in self._compiling:
+                signature = tuple(driver.typeof_pyval(argument) for argument in arguments)
+                thread = threading.Thread(
+                    target=self._compile, args=(driver, signature), name="playground-compile", daemon=True
+                )
+                self._compiling[driver] = thread
+                thread.start()
+        return False
+
+    def _compile(self, driver, signature) -> None:
+        try:
+            driver.compile(signature)
+        except BaseException as error:  # the parts keep running in turn; ``settle`` reports it
+            self._failed[driver] = error
+        else:
+            self._ready.add(driver)
+
+    def wait(self) -> None:
+        """Wait for the drivers being compiled."""
+        for thread in list(self._compiling.values()):
+            thread.join()
+
+    def settle(self) -> None:
+        """``wait``, then raise the first compilation's error, if one failed."""
+        self.wait()
+        if self._failed:
+            raise next(iter(self._failed.values()))
+
+
+_side_by_side = _SideBySide()
+
+
+@atexit.register
+def _finish_compiling() -> None:
+    """A process that ends while a driver compiles waits for it (seconds, once per install): LLVM
+    still running on a thread while the interpreter and its libraries are torn down can crash."""
+    _side_by_side.wait()
+
+
+def settle_side_by_side() -> None:
+    """Wait until every parallel driver this process has asked for is compiled (a benchmark's
+    warm-up, a test comparing the two ways)."""
+    _side_by_side.settle()
+
+
+def run_parts(driver, part_kernel, parts, *arguments):
+    """``part_kernel(p, *arguments)`` for every part p < ``parts``.
+
+    Side by side through ``driver`` (``driver(*arguments)``, a ``parallel=True`` kernel whose
+    ``prange`` makes those calls) on a quiet machine once it is compiled; in turn on this thread
+    until then, on one numba thread (``NUMBA_NUM_THREADS=1``, a sweep's runs), and while other
+    processes keep the cores busy: when another process keeps a core busy, a part on that core
+    waits for the scheduler's slices and the step waits for it (an LSTM ran at 0.3-0.4× its
+    one-thread speed that way).  The parts are the same either way (``PARTS``), so the figures
+    are too: only the speed changes.
     """
     most = numba.get_num_threads()
-    threads = threads_for_now(most) if most > 1 else 1
-    if threads == most:
-        return kernel(*arguments)
-    numba.set_num_threads(threads)
-    try:
-        return kernel(*arguments)
-    finally:
-        numba.set_num_threads(most)
+    if parts > 1 and most > 1 and threads_for_now(most) > 1 and _side_by_side.ready(driver, arguments):
+        return driver(*arguments)
+    for p in range(parts):
+        part_kernel(p, *arguments)

@@ -3,11 +3,11 @@
 **The batch in parts.**  The sequences of a batch never look at each other, so the batch
 is split into P equal parts (``parts.batch_parts``: as many as numba runs threads, 2 on
 these machines) and each part runs everything, its input projection, its whole time loop
-with its products, its share of the weight gradients, in one ``prange`` iteration of a
-driver (``lstm_forward_parts`` …).  There is no barrier inside the time loop; the parts'
-weight gradients are added up at the end.  On the ``lstm`` benchmark this took a training
-step from 4.5 ms to about 2.6 ms (batch 32, H = 128, T = 20).  The kernels below work on
-one part: "B" in them is the part's B/P sequences.
+with its products, its share of the weight gradients, in one call of a part kernel
+(``lstm_forward_part`` …), the parts side by side on the cores (``parts.run_parts``).  There
+is no barrier inside the time loop; the parts' weight gradients are added up at the end.  On
+the ``lstm`` benchmark this took a training step from 4.5 ms to about 2.6 ms (batch 32,
+H = 128, T = 20).  The kernels below work on one part: "B" in them is the part's B/P sequences.
 
 Both layers keep their per-step arrays *time-major*, as 2D arrays whose rows
 ``t·B … (t+1)·B`` are time step t of a batch of B sequences:
@@ -376,21 +376,23 @@ def gather_final(rows, batch, lengths, out):
 
 
 # --- the batch in parts, one thread each ---------------------------------------------------
-# The drivers pass ``np.int64(p)``, not ``p``, to the helpers: numba types a ``prange`` body twice,
-# with p an int64 (the loop as written) and with p a uint64 (the parallel loop it outlines), and
-# would compile every helper under both signatures; one signature saves seconds on a cold cache.
+# Each part of a step is one call of a ``*_part`` kernel; ``parts.run_parts`` makes those calls
+# in turn, or side by side through the ``*_parts`` driver, whose ``prange`` makes the same calls
+# (see parts.py for why both).  The drivers pass ``np.int64(p)``, not ``p``: numba types a
+# ``prange`` body twice, with p an int64 (the loop as written) and a uint64 (the parallel loop it
+# outlines), and would compile the part kernel under both signatures.
 
 #: A recurrent layer's work arrays for one (batch, T), each stacked over the P parts of the
 #: batch: part p works in ``array[p]`` alone, laid out as the kernels above expect for a
 #: batch of B/P.  ``norms``, ``grad_*`` hold each part's ‖∂C/∂h_t‖ and weight gradients,
-#: which the backward drivers combine.  (``spread`` is ``xp`` itself where not feature-major.)
+#: which ``combine_parts`` adds up.  (``spread`` is ``xp`` itself where not feature-major.)
 RecurrentWork = namedtuple("RecurrentWork", "xt xp spread hs deltas dxt norms grad_ih grad_hh grad_bias")
 #: The LSTM's own per-part arrays, feature-major: h_{t−1}, c of every step, gate activations,
 #: tanh(c_t) and the step's errors (see lstm_forward, lstm_backward).
 LSTMWork = namedtuple("LSTMWork", "h_now cells acts tanh_c dh_now dc_now")
 
-# The four helpers below only pick a part's arrays and call kernels: inlined into the drivers
-# (the drivers' fastmath and error model are theirs), so they are not libraries of their own.
+# The three helpers below only pick a part's arrays and call kernels: inlined into the part
+# kernels (whose fastmath and error model are theirs), so they are not libraries of their own.
 # numba links every callee's code into each caller's library and optimises and emits it again
 # there; a helper as a library of its own cost a further copy of everything below it, 1.5 s of
 # an LSTM lesson's cold start.
@@ -432,9 +434,10 @@ def _part_weight_gradients(work, p, weight_ih, feature_major, want_dx, dx):
         to_batch_major(work.dxt[p], dx.shape[1], dx[p])
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
-    """The whole batch's weight gradients from the parts', and ‖∂C/∂h_t‖ over the whole batch."""
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
+    """After the parts' backward: the whole batch's weight gradients from the parts', and
+    ‖∂C/∂h_t‖ over the whole batch."""
     sum_over_parts(work.grad_ih, grad_ih)
     sum_over_parts(work.grad_hh, grad_hh)
     sum_over_parts(work.grad_bias, grad_bias)
@@ -445,114 +448,122 @@ def _combine_parts(work, grad_ih, grad_hh, grad_bias, norms):
         norms[t] = np.sqrt(total)
 
 
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_forward_part(p, x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
+    """Part p of the SimpleRNN forward."""
+    _start_part(x, p, weight_ih, bias, work, False, h0)
+    rnn_forward(work.xp[p], weight_hh, work.hs[p], x.shape[1])
+    _finish_part(work, p, lengths, final_h, sequences, out)
+
+
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def rnn_forward_parts(x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out):
     """The SimpleRNN forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
-        _start_part(x, np.int64(p), weight_ih, bias, work, False, h0)
-        rnn_forward(work.xp[p], weight_hh, work.hs[p], x.shape[1])
-        _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
+        rnn_forward_part(np.int64(p), x, weight_ih, bias, weight_hh, h0, lengths, work, final_h, sequences, out)
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def rnn_backward_part(p, dy, sequences, weight_ih, weight_hh, lengths, dh_final, truncate, work, dh, want_dx, dx):
+    """Part p of the SimpleRNN's BPTT, and its share of the weight gradients."""
+    rnn_backward(
+        dy[p],
+        sequences,
+        work.hs[p],
+        weight_hh,
+        lengths[p],
+        dh_final[p],
+        truncate,
+        dh[p],
+        work.deltas[p],
+        work.norms[p],
+    )
+    _part_weight_gradients(work, p, weight_ih, False, want_dx, dx)
 
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def rnn_backward_parts(
-    dy,
-    sequences,
-    weight_ih,
-    weight_hh,
-    lengths,
-    dh_final,
-    truncate,
-    work,
-    dh,
-    want_dx,
-    dx,
-    grad_ih,
-    grad_hh,
-    grad_bias,
-    norms,
-):
-    """SimpleRNN BPTT and weight gradients, each part on its own thread, then the parts combined."""
+def rnn_backward_parts(dy, sequences, weight_ih, weight_hh, lengths, dh_final, truncate, work, dh, want_dx, dx):
+    """The SimpleRNN's BPTT, each part of the batch on its own thread (``combine_parts`` follows)."""
     for p in prange(dy.shape[0]):
-        rnn_backward(
-            dy[p],
-            sequences,
-            work.hs[p],
-            weight_hh,
-            lengths[p],
-            dh_final[p],
-            truncate,
-            dh[p],
-            work.deltas[p],
-            work.norms[p],
+        rnn_backward_part(
+            np.int64(p), dy, sequences, weight_ih, weight_hh, lengths, dh_final, truncate, work, dh, want_dx, dx
         )
-        _part_weight_gradients(work, np.int64(p), weight_ih, False, want_dx, dx)
-    _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_forward_part(p, x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
+    """Part p of the LSTM forward."""
+    _start_part(x, p, weight_ih, bias, work, True, h0)
+    lstm_forward(
+        work.xp[p],
+        weight_hh,
+        work.hs[p],
+        c0[p],
+        cell.h_now[p],
+        cell.cells[p],
+        cell.acts[p],
+        cell.tanh_c[p],
+        x.shape[1],
+    )
+    _finish_part(work, p, lengths, final_h, sequences, out)
+    gather_final_cells(cell.cells[p], lengths[p], final_c[p])
 
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_forward_parts(x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out):
     """The LSTM forward, each part of the batch (x: (P, B/P, T, I)) on its own thread."""
     for p in prange(x.shape[0]):
-        _start_part(x, np.int64(p), weight_ih, bias, work, True, h0)
-        lstm_forward(
-            work.xp[p],
-            weight_hh,
-            work.hs[p],
-            c0[p],
-            cell.h_now[p],
-            cell.cells[p],
-            cell.acts[p],
-            cell.tanh_c[p],
-            x.shape[1],
+        lstm_forward_part(
+            np.int64(p), x, weight_ih, bias, weight_hh, h0, c0, lengths, work, cell, final_h, final_c, sequences, out
         )
-        _finish_part(work, np.int64(p), lengths, final_h, sequences, out)
-        gather_final_cells(cell.cells[p], lengths[p], final_c[p])
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def lstm_backward_part(
+    p, dy, sequences, weight_ih, weight_hh_t, lengths, dh_final, dc_final, truncate, work, cell, dh, dc, want_dx, dx
+):
+    """Part p of the LSTM's BPTT, and its share of the weight gradients."""
+    lstm_backward(
+        dy[p],
+        sequences,
+        cell.cells[p],
+        cell.acts[p],
+        cell.tanh_c[p],
+        weight_hh_t,
+        lengths[p],
+        dh_final[p],
+        dc_final[p],
+        truncate,
+        dh[p],
+        dc[p],
+        cell.dh_now[p],
+        cell.dc_now[p],
+        work.deltas[p],
+        work.norms[p],
+    )
+    _part_weight_gradients(work, p, weight_ih, True, want_dx, dx)
 
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
 def lstm_backward_parts(
-    dy,
-    sequences,
-    weight_ih,
-    weight_hh,
-    weight_hh_t,
-    lengths,
-    dh_final,
-    dc_final,
-    truncate,
-    work,
-    cell,
-    dh,
-    dc,
-    want_dx,
-    dx,
-    grad_ih,
-    grad_hh,
-    grad_bias,
-    norms,
+    dy, sequences, weight_ih, weight_hh_t, lengths, dh_final, dc_final, truncate, work, cell, dh, dc, want_dx, dx
 ):
-    """LSTM BPTT and weight gradients, each part on its own thread, then the parts combined;
-    ``weight_hh_t`` receives the contiguous W_hhᵀ the parts' products read."""
-    copy_into(weight_hh_t, weight_hh.T)
+    """The LSTM's BPTT, each part of the batch on its own thread (``combine_parts`` follows)."""
     for p in prange(dy.shape[0]):
-        lstm_backward(
-            dy[p],
+        lstm_backward_part(
+            np.int64(p),
+            dy,
             sequences,
-            cell.cells[p],
-            cell.acts[p],
-            cell.tanh_c[p],
+            weight_ih,
             weight_hh_t,
-            lengths[p],
-            dh_final[p],
-            dc_final[p],
+            lengths,
+            dh_final,
+            dc_final,
             truncate,
-            dh[p],
-            dc[p],
-            cell.dh_now[p],
-            cell.dc_now[p],
-            work.deltas[p],
-            work.norms[p],
+            work,
+            cell,
+            dh,
+            dc,
+            want_dx,
+            dx,
         )
-        _part_weight_gradients(work, np.int64(p), weight_ih, True, want_dx, dx)
-    _combine_parts(work, grad_ih, grad_hh, grad_bias, norms)

@@ -30,6 +30,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 
 from ..datasets import is_cached
+from ..engine.parts import settle_side_by_side
 from ..machine import OtherLoad, is_busy
 from ..model import NetworkFileError, with_overrides
 from ..runs.data import DataStore
@@ -88,7 +89,8 @@ def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
         if isinstance(event, (StepChunk, SequenceChunk)):
             if t0 is None:
                 if now - started >= warmup:
-                    t0 = now
+                    settle_side_by_side()  # the parts' parallel drivers, loaded on a thread of their own
+                    t0 = time.perf_counter()
             else:
                 counted += event.steps * batch_size
         if t0 is not None and now - t0 >= seconds:

@@ -1,10 +1,11 @@
-"""On how many threads the parts run (parts.run_parts): all while the machine has a core free for
-each part, one while other processes keep a core busy; the caller's setting is left as it was."""
+"""How a step's parts run (parts.run_parts): side by side through their parallel driver once it is
+compiled, while the machine has a core free for each part; in turn on one thread otherwise."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import numba
@@ -17,17 +18,43 @@ needs_two_threads = pytest.mark.skipif(
 )
 
 
-def _threads_numba_gives(_):
-    return numba.get_num_threads()
+class _Driver:
+    """Stands for a ``parallel=True`` driver: counts its calls; its compilation waits for ``release``."""
+
+    def __init__(self, error=None):
+        self.calls = 0
+        self.compiled = []
+        self.release = threading.Event()
+        self.error = error
+
+    def typeof_pyval(self, value):
+        return type(value).__name__
+
+    def compile(self, signature):
+        assert self.release.wait(10)
+        if self.error is not None:
+            raise self.error
+        self.compiled.append(signature)
+
+    def __call__(self, *arguments):
+        self.calls += 1
+
+
+def _in_turn(p, log):
+    log.append(p)
 
 
 @pytest.fixture
-def fresh_watch(monkeypatch):
-    """A new measurement on every call, and none left over from an earlier test."""
+def fresh(monkeypatch):
+    """No driver compiled yet, a new load measurement on every call, and none left over."""
+    monkeypatch.setattr(parts, "_side_by_side", parts._SideBySide())
+    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 0.0)
     monkeypatch.setattr(parts, "LOOK_EVERY_S", 0.0)
     parts._watch.load, parts._watch.crowded = None, False
+    before = numba.get_num_threads()
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     yield
+    numba.set_num_threads(before)
     parts._watch.load, parts._watch.crowded = None, False
 
 
@@ -43,52 +70,99 @@ class _Load:
         return _Load.other
 
 
+def _ready_driver():
+    """A driver already compiled in this process's ``_side_by_side``."""
+    driver = _Driver()
+    driver.release.set()
+    for _ in range(2):
+        parts.run_parts(driver, _in_turn, 2, [])
+    parts.settle_side_by_side()
+    return driver
+
+
 @needs_two_threads
-@pytest.mark.parametrize(("other", "threads"), [(0.0, 2), (0.3, 2), (1.0, 1), (1.7, 1)])
-def test_the_parts_share_the_cores_other_processes_leave_free(monkeypatch, fresh_watch, other, threads):
+def test_the_parts_run_in_turn_until_their_driver_is_compiled(monkeypatch, fresh):
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
+    driver, log = _Driver(), []
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert log == [0, 1] and driver.compiled == []  # the first call compiles nothing more
+    parts.run_parts(driver, _in_turn, 2, log)  # the second starts compiling the driver
+    parts.run_parts(driver, _in_turn, 2, log)  # which is not ready yet
+    assert log == [0, 1] * 3 and driver.calls == 0
+    driver.release.set()
+    parts.settle_side_by_side()
+    assert driver.compiled == [("list",)]
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert driver.calls == 1 and len(log) == 6
+
+
+@needs_two_threads
+def test_no_driver_compiles_while_numba_compiles_a_steps_kernels(monkeypatch, fresh):
+    """A driver compiling would hold numba's lock while the first steps compile their kernels."""
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
+    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
+    monkeypatch.setattr(parts._compiler, "last_end", time.perf_counter())
+    driver, log = _Driver(), []
+    for _ in range(3):
+        parts.run_parts(driver, _in_turn, 2, log)
+    assert parts._side_by_side._compiling == {}
+    monkeypatch.setattr(parts._compiler, "last_end", time.perf_counter() - 61.0)
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert list(parts._side_by_side._compiling) == [driver]
+    driver.release.set()
+    parts.settle_side_by_side()
+
+
+@needs_two_threads
+@pytest.mark.parametrize(("other", "side_by_side"), [(0.0, True), (0.3, True), (1.0, False), (1.7, False)])
+def test_the_parts_share_the_cores_other_processes_leave_free(monkeypatch, fresh, other, side_by_side):
     monkeypatch.setattr(parts, "OtherLoad", _Load)
     monkeypatch.setattr(parts.os, "cpu_count", lambda: 2)
+    _Load.other = 0.0
+    driver, log = _ready_driver(), []
     _Load.other = other
-    numba.set_num_threads(2)
-    assert parts.run_parts(_threads_numba_gives, None) == 2  # nothing measured yet: all threads
-    assert [parts.run_parts(_threads_numba_gives, None) for _ in range(3)] == [threads] * 3
-    assert numba.get_num_threads() == 2
+    parts.run_parts(driver, _in_turn, 2, log)  # measures
+    calls = driver.calls
+    log.clear()
+    for _ in range(3):
+        parts.run_parts(driver, _in_turn, 2, log)
+    assert (driver.calls - calls, len(log)) == ((3, 0) if side_by_side else (0, 6))
 
 
 @needs_two_threads
-def test_a_busy_process_beside_sends_the_parts_to_one_thread(fresh_watch):
+def test_a_busy_process_beside_sends_the_parts_in_turn(fresh):
     """The real measurement: a process spinning on one core for the duration."""
-    numba.set_num_threads(2)
+    driver, log = _ready_driver(), []
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)
-        parts.run_parts(_threads_numba_gives, None)
+        parts.run_parts(driver, _in_turn, 2, log)
         time.sleep(0.3)
-        assert parts.run_parts(_threads_numba_gives, None) == 1
+        calls = driver.calls
+        parts.run_parts(driver, _in_turn, 2, log)
+        assert driver.calls == calls and log[-2:] == [0, 1]
     finally:
         spinner.kill()
         spinner.wait()
 
 
-def test_on_one_thread_the_kernel_is_simply_called(fresh_watch):
-    before = numba.get_num_threads()
+def test_on_one_thread_the_parts_run_in_turn_and_no_driver_is_compiled(fresh):
     numba.set_num_threads(1)
-    try:
-        assert parts.run_parts(_threads_numba_gives, None) == 1
-    finally:
-        numba.set_num_threads(before)
+    driver, log = _Driver(), []
+    for _ in range(3):
+        parts.run_parts(driver, _in_turn, 2, log)
+    assert log == [0, 1] * 3
+    assert (driver.calls, parts._side_by_side._compiling) == (0, {})
 
 
 @needs_two_threads
-def test_the_thread_setting_is_restored_when_a_kernel_fails(monkeypatch, fresh_watch):
-    monkeypatch.setattr(parts, "OtherLoad", _Load)
-    _Load.other = 1.0
-    numba.set_num_threads(2)
-
-    def failing(_):
-        raise FloatingPointError("boom")
-
-    for _ in range(3):
-        with pytest.raises(FloatingPointError):
-            parts.run_parts(failing, None)
-        assert numba.get_num_threads() == 2
+def test_a_driver_that_fails_to_compile_leaves_the_parts_in_turn(monkeypatch, fresh):
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
+    driver, log = _Driver(error=RuntimeError("no")), []
+    driver.release.set()
+    for _ in range(2):
+        parts.run_parts(driver, _in_turn, 2, log)
+    with pytest.raises(RuntimeError, match="no"):
+        parts.settle_side_by_side()
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert driver.calls == 0 and log == [0, 1] * 3

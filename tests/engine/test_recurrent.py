@@ -16,9 +16,9 @@ TOLERANCE = 1e-6
 RECURRENT = ["simple_rnn", "lstm"]
 
 
-def recurrent(kind, hidden=5, features=3, steps=6, sequences="yes", seed=0, scale=0.6):
+def recurrent(kind, hidden=5, features=3, steps=6, sequences="yes", seed=0, scale=0.6, dtype=np.float64):
     cls = layer_class(kind)
-    layer = cls("rec", cls.Config(hidden=hidden, return_sequences=sequences), (steps, features), np.float64)
+    layer = cls("rec", cls.Config(hidden=hidden, return_sequences=sequences), (steps, features), dtype)
     rng = np.random.default_rng(seed)
     for param in layer.params.values():
         param[...] = rng.standard_normal(param.shape) * scale
@@ -280,6 +280,57 @@ def test_time_dense_rows_in_parts_give_what_one_part_gives():
 
     for expected, got in zip(_run_with_threads(1, run), _run_with_threads(2, run)):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@needs_two_threads
+@pytest.mark.parametrize("kind", [*RECURRENT, "time_dense"])
+def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypatch, kind):
+    """A step's parts run in turn until their parallel driver is compiled, then side by side
+    (parts.run_parts): in float32, the training precision, every figure must be the same bit for
+    bit either way, or a seeded run would depend on when the driver arrived."""
+    import numba
+
+    from playground.engine import parts
+
+    monkeypatch.setattr(parts, "_side_by_side", parts._SideBySide())
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)  # as on a quiet machine
+    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 0.0)
+    rng = np.random.default_rng(9)
+    batch, steps, features = 8, 9, 3
+    x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+    if kind == "time_dense":
+        cls = layer_class(kind)
+        layer = cls("out", cls.Config(units=6, activation="softmax"), (steps, features), np.float32)
+        layer.initialize("xavier", np.random.default_rng(0))
+        delta = rng.standard_normal((batch * steps, 6)).astype(np.float32)
+
+        def step():
+            a = layer.forward(x, True).copy()
+            return [a, layer.backward_from_delta(delta).copy(), *[g.copy() for g in layer.grads.values()]]
+
+    else:
+        layer = recurrent(kind, steps=steps, dtype=np.float32)
+        layer.truncate = 4
+        lengths = np.array([9, 2, 5, 9, 1, 4, 8, 7])
+        dy = rng.standard_normal((batch, steps, 5)).astype(np.float32)
+
+        def step():
+            y = layer.forward(x, True, lengths=lengths).copy()
+            dx = layer.backward(dy).copy()
+            return [y, dx, *[g.copy() for g in layer.grads.values()], layer.time_grad_norms.copy()]
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        in_turn = step()
+        step()  # the second call starts compiling the drivers
+        parts.settle_side_by_side()
+        assert len(parts._side_by_side._ready) == 2  # forward's and backward's
+        side_by_side = step()
+    finally:
+        numba.set_num_threads(before)
+    for expected, got in zip(in_turn, side_by_side, strict=True):
+        assert np.array_equal(got, expected)
 
 
 SEEDED_SEQUENCE_RUN = """

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import option
-from ..parts import run_parts
-from ..recurrent import LSTMWork, lstm_backward_parts, lstm_forward_parts
+from ..parts import copy_into, run_parts
+from ..recurrent import (
+    LSTMWork,
+    combine_parts,
+    lstm_backward_part,
+    lstm_backward_parts,
+    lstm_forward_part,
+    lstm_forward_parts,
+)
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
 
@@ -76,6 +83,8 @@ class LSTM(RecurrentLayer):
     def _run_forward(self, buf, x, initial, finals, out):
         run_parts(
             lstm_forward_parts,
+            lstm_forward_part,
+            buf["parts"],
             x,
             self.params["weight_ih"],
             buf["bias"],
@@ -92,28 +101,28 @@ class LSTM(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
+        work = buf["work"]
+        copy_into(buf["weight_hh_t"], self.params["weight_hh"].T)  # the contiguous W_hhᵀ the parts read
         run_parts(
             lstm_backward_parts,
+            lstm_backward_part,
+            buf["parts"],
             dy,
             self.sequences,
             self.params["weight_ih"],
-            self.params["weight_hh"],
             buf["weight_hh_t"],
             self._parts(self.lengths),
             d_finals[0],
             d_finals[1],
             self.truncate,
-            buf["work"],
+            work,
             buf["cell"],
             self._parts(buf["d_h"]),
             self._parts(buf["d_c"]),
             self.needs_input_gradient,
             dx,
-            self.grads["weight_ih"],
-            self.grads["weight_hh"],
-            self.grads["bias_ih"],
-            buf["norms"],
         )
+        combine_parts(work, self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"], buf["norms"])
 
     @property
     def gate_means(self) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..parts import run_parts
-from ..recurrent import rnn_backward_parts, rnn_forward_parts
+from ..recurrent import combine_parts, rnn_backward_part, rnn_backward_parts, rnn_forward_part, rnn_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
 
@@ -42,6 +42,8 @@ class SimpleRNN(RecurrentLayer):
     def _run_forward(self, buf, x, initial, finals, out):
         run_parts(
             rnn_forward_parts,
+            rnn_forward_part,
+            buf["parts"],
             x,
             self.params["weight_ih"],
             buf["bias"],
@@ -55,8 +57,11 @@ class SimpleRNN(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
+        work = buf["work"]
         run_parts(
             rnn_backward_parts,
+            rnn_backward_part,
+            buf["parts"],
             dy,
             self.sequences,
             self.params["weight_ih"],
@@ -64,12 +69,9 @@ class SimpleRNN(RecurrentLayer):
             self._parts(self.lengths),
             d_finals[0],
             self.truncate,
-            buf["work"],
+            work,
             self._parts(buf["d_h"]),
             self.needs_input_gradient,
             dx,
-            self.grads["weight_ih"],
-            self.grads["weight_hh"],
-            self.grads["bias_ih"],
-            buf["norms"],
         )
+        combine_parts(work, self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"], buf["norms"])

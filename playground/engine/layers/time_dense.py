@@ -26,27 +26,34 @@ from .buffers import BatchBuffers
 from .dense import dense_backward, dense_forward
 
 
-@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def time_dense_forward(x, weight, bias, code, alpha, parts, z, a):
-    """z = x·Wᵀ + b and a = f(z) for all B·T rows, in ``parts`` blocks of rows on a thread each."""
-    for p in prange(parts):
-        start, stop = part_bounds(x.shape[0], parts, p)
-        dense_forward(x[start:stop], weight, bias, z[start:stop])
-        activation_forward(code, z[start:stop], a[start:stop], alpha)
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def time_dense_forward_part(p, x, weight, bias, code, alpha, parts, z, a):
+    """z = x·Wᵀ + b and a = f(z) for part p of the B·T rows (``parts`` blocks of rows)."""
+    start, stop = part_bounds(x.shape[0], parts, p)
+    dense_forward(x[start:stop], weight, bias, z[start:stop])
+    activation_forward(code, z[start:stop], a[start:stop], alpha)
 
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
-def time_dense_backward(x, delta, weight, want_dx, weight_parts, bias_parts, weight_grad, bias_grad, dx):
-    """Dense's backward in blocks of rows on a thread each (one per ``weight_parts``), each
-    block's share of ∂C/∂W and ∂C/∂b then summed."""
-    parts = weight_parts.shape[0]
+def time_dense_forward_parts(x, weight, bias, code, alpha, parts, z, a):
+    """The parts of ``time_dense_forward_part`` on a thread each."""
     for p in prange(parts):
-        start, stop = part_bounds(x.shape[0], parts, p)
-        dense_backward(
-            x[start:stop], delta[start:stop], weight, weight_parts[p], bias_parts[p], dx[start:stop], want_dx
-        )
-    sum_over_parts(weight_parts, weight_grad)
-    sum_over_parts(bias_parts, bias_grad)
+        time_dense_forward_part(np.int64(p), x, weight, bias, code, alpha, parts, z, a)
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+def time_dense_backward_part(p, x, delta, weight, want_dx, weight_parts, bias_parts, dx):
+    """Dense's backward for part p of the rows (one per ``weight_parts``): its share of ∂C/∂W and
+    ∂C/∂b, which ``sum_over_parts`` then adds up."""
+    start, stop = part_bounds(x.shape[0], weight_parts.shape[0], p)
+    dense_backward(x[start:stop], delta[start:stop], weight, weight_parts[p], bias_parts[p], dx[start:stop], want_dx)
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True, fastmath=FAST_MATH, error_model="numpy")
+def time_dense_backward_parts(x, delta, weight, want_dx, weight_parts, bias_parts, dx):
+    """The parts of ``time_dense_backward_part`` on a thread each."""
+    for p in prange(weight_parts.shape[0]):
+        time_dense_backward_part(np.int64(p), x, delta, weight, want_dx, weight_parts, bias_parts, dx)
 
 
 @dataclass(frozen=True)
@@ -102,14 +109,17 @@ class TimeDense(ActivatedLayer):
         self.x = np.ascontiguousarray(x, dtype=self.dtype).reshape(rows, self.n_in)
         self.z = self._buffers.get(rows, "z", (units,), self.dtype)
         self.a = self._buffers.get(rows, "a", (units,), self.dtype)
+        parts = row_parts(rows)
         run_parts(
-            time_dense_forward,
+            time_dense_forward_parts,
+            time_dense_forward_part,
+            parts,
             self.x,
             self.params["weight"],
             self.params["bias"],
             self.activation_code,
             self.config.alpha,
-            row_parts(rows),
+            parts,
             self.z,
             self.a,
         )
@@ -136,15 +146,17 @@ class TimeDense(ActivatedLayer):
             )
         weight_parts, bias_parts = self._partial_grads[parts]
         run_parts(
-            time_dense_backward,
+            time_dense_backward_parts,
+            time_dense_backward_part,
+            parts,
             self.x,
             delta,
             self.params["weight"],
             want_dx,
             weight_parts,
             bias_parts,
-            self.grads["weight"],
-            self.grads["bias"],
             dx,
         )
+        sum_over_parts(weight_parts, self.grads["weight"])
+        sum_over_parts(bias_parts, self.grads["bias"])
         return dx.reshape(rows // self.steps, self.steps, self.n_in)
