@@ -11,16 +11,23 @@ the lab's tabs.  Reported:
   * p50 / p99 / max gap between timer ticks (target: max under 50 ms): a gap is time the
     GUI thread could not react to anything;
   * training throughput in the window relative to headless training of the same lesson
-    on the same data in this process (target: at least 90%).  The window's 20 s are split
-    into segments with headless runs before, between and after them (the window's run
-    paused meanwhile), so both figures see the same machine load; on a shared machine
-    that load drifts within seconds.  When other processes kept a core busy, a note says so.
+    on the same data (target: at least 90%).  The window's 20 s are split into segments
+    with headless runs before, between and after them (the window's run paused meanwhile),
+    so both figures see the same machine load; on a shared machine that load drifts within
+    seconds.  When other processes kept a core busy, a note says so.
+
+Each headless run is a process of its own, with numpy's BLAS on one thread as in the window's.
+Run in this process, it made a second thread that runs numba's parallel loops (the window's trainer is the
+first), and with more such threads than cores OpenMP stops letting its waiting threads spin:
+each parallel loop then wakes a sleeping thread, and the LSTM trained at 21-23k samples/s
+instead of 27-31k, headless and in the window alike.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,10 +147,20 @@ def _percentile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
 
-def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_seconds: float = 2.0):
+def reference_rate(lesson: str, data_dir, seconds: float) -> float:
+    """``headless_rate`` of ``lesson`` in a fresh process (see the module's docstring), after
+    a warm-up there that loads its kernels."""
+    command = [sys.executable, "-m", "playground.gui.bench", lesson, str(seconds), str(data_dir or "")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"the headless reference run failed:\n{done.stderr[-2000:]}")
+    return float(done.stdout.split()[-1])
+
+
+def gui_run(lesson, spec, data, data_dir, seconds: float, segments: int = 4, reference_seconds: float = 2.0):
     """Train in the window for ``seconds`` in all, split into ``segments``; between them (and
     before and after) the window's run is paused and the bare trainer runs headless for
-    ``reference_seconds`` in this thread.  Interleaving keeps both figures under the same
+    ``reference_seconds`` in a process of its own.  Interleaving keeps both figures under the same
     machine load, which on a shared machine drifts over tens of seconds.
 
     Returns (gaps between timer ticks in ms, window samples/s, headless samples/s).
@@ -152,7 +169,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     app.setQuitOnLastWindowClosed(False)
     folder = tempfile.mkdtemp(prefix="playground-bench-")
     settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.IniFormat)
-    window = MainWindow(  # no warm-up: the headless runs compiled the kernels, and it would load its own data
+    window = MainWindow(  # no warm-up: the first headless run filled numba's cache, and it would load its own data
         spec,
         settings=settings,
         autosave_dir=folder,
@@ -172,7 +189,7 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
     clock = QElapsedTimer()
     clock.start()
     gaps: list[float] = []
-    headless: list[float] = [headless_rate(spec, data, reference_seconds)]
+    headless: list[float] = [reference_rate(lesson, data_dir, reference_seconds)]
     segment_ms = 1000 * seconds / segments
     state = {
         "phase": "starting",
@@ -198,14 +215,14 @@ def gui_run(spec, data, data_dir, seconds: float, segments: int = 4, reference_s
         state["segment"] += 1
         if state["segment"] < segments:
             time.sleep(0.05)  # the chunk in progress stops within a mini-batch
-            headless.append(headless_rate(spec, data, reference_seconds))
+            headless.append(reference_rate(lesson, data_dir, reference_seconds))
             # the next segment starts at the first chunk after the resume, so it is not charged
             # with the time the window's run stood paused
             state.update(phase="resuming", last=None, samples=run.samples())
             job.control.resume()
         else:
             state["phase"] = "done"
-            headless.append(headless_rate(spec, data, reference_seconds))
+            headless.append(reference_rate(lesson, data_dir, reference_seconds))
             window.close()
             app.exit(0)
 
@@ -274,14 +291,14 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
         story = "the lesson's own generated data, in the sequence lab"
     else:
         data.get(spec.dataset, spec.training.seed, spec.training.train_limit)
-    headless_rate(spec, data, 0.5)  # load the kernels before anything is timed
+    reference_rate(lesson, data_dir, 0.5)  # compile the kernels (or load them) before anything is timed
     print(
         f"gui bench: {lesson} on {story}; {seconds:g} s of training in the window in {segments} segments, "
         f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training",
         file=sys.stderr,
     )
     load = OtherLoad()
-    gaps, gui_rate, headless = gui_run(spec, data, data_dir, seconds, segments, reference_seconds)
+    gaps, gui_rate, headless = gui_run(lesson, spec, data, data_dir, seconds, segments, reference_seconds)
     reference = float(np.mean(headless))
     others = load.cores()
     if is_busy(others):
@@ -312,3 +329,20 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
             f"{100 * result['throughput_vs_headless']:.1f}% (target: >= 90%)"
         )
     return 0
+
+
+def _reference_child(argv: list[str]) -> None:
+    """``python -m playground.gui.bench LESSON SECONDS [DATA_DIR]``: print ``headless_rate``."""
+    from ..engine.blas import pin_numpy_blas_to_one_thread
+
+    pin_numpy_blas_to_one_thread()  # as in the window's process (app.create_application)
+    lesson, seconds, data_dir = argv[0], float(argv[1]), (argv[2] if len(argv) > 2 and argv[2] else None)
+    spec = _spec(lesson)
+    data = DataStore(data_dir)
+    headless_rate(spec, data, 0.3)  # loads the kernels and settles the parallel drivers
+    print(headless_rate(spec, data, seconds), flush=True)
+    os._exit(0)  # at once: the trainer's threads and the interpreter's teardown are not measured
+
+
+if __name__ == "__main__":
+    _reference_child(sys.argv[1:])
