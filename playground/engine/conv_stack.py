@@ -84,11 +84,12 @@ COLS_KEPT_LIMIT = 16_000_000
 #: The arrays of the convolutional stages for one batch size, per stage: its geometry row,
 #: leaky slope, parameters and gradients (as (F, C·k·k) views), the pooled maps with the
 #: winner of each pool and their gradient (B, F·Q), the unrolled windows (``cols``), and
-#: work buffers for one example; ``saturation_codes`` are the activations, for the metrics.
+#: work buffers for one example; ``saturation_codes`` are the activations, for the metrics;
+#: ``padded`` is None where no stage pads its input (see ``im2col``), else True.
 ConvStages = namedtuple(
     "ConvStages",
     "geometries alphas weights biases weight_grads bias_grads pooled winners "
-    "dpooled cols zs dcols deltas partials saturation_codes",
+    "dpooled cols zs dcols deltas partials saturation_codes padded",
 )
 
 
@@ -161,14 +162,14 @@ def _read_geometry(geometry):
 
 # inlined: its callers pass ``fill`` as a constant and as a flag, two signatures if it were compiled alone
 @njit(nogil=True, cache=True, inline="always")
-def _windows(source, b, geometry, cols_store, fill):
+def _windows(source, b, geometry, cols_store, fill, padded):
     """Example b's unrolled windows (C·k·k, OH·OW), in pool order: its own row of
     ``cols_store`` when every example's are kept, else the single scratch row; unrolled from
-    ``source`` (B, C·H·W) into it if ``fill``."""
+    ``source`` (B, C·H·W) into it if ``fill`` (``padded`` as ``im2col`` takes it)."""
     k, stride, top, left, channels, height, width, _, oh, ow, pool, _ = _read_geometry(geometry)
     cols = cols_store[b if cols_store.shape[0] > 1 else 0].reshape(channels * k * k, oh * ow)
     if fill:
-        im2col(source[b].reshape(channels, height, width), cols, k, k, stride, top, left, oh, ow, pool)
+        im2col(source[b].reshape(channels, height, width), cols, k, k, stride, top, left, oh, ow, pool, padded)
     return cols
 
 
@@ -184,7 +185,7 @@ def _add_back_windows(dcols, dsource, b, geometry):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_store, z, alpha):
+def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_store, z, alpha, padded):
     """One convolution (+ pool) for a batch: source (B, C·H·W) → pooled (B, F·Q).
 
     ``cols_store`` (B, C·k·k·OH·OW) keeps every example's unrolled windows for the backward
@@ -193,7 +194,7 @@ def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_st
     filters, oh, ow, pool, code = geometry[FILTERS], geometry[OUT_H], geometry[OUT_W], geometry[POOL], geometry[CODE]
     per_block = (oh // pool) * (ow // pool)
     for b in range(source.shape[0]):
-        np.dot(weight2, _windows(source, b, geometry, cols_store, True), z)
+        np.dot(weight2, _windows(source, b, geometry, cols_store, True, padded), z)
         pool_activate(
             z,
             bias,
@@ -223,6 +224,7 @@ def conv_stage_backward(
     delta,
     partial,
     alpha,
+    padded,
 ):
     """Gradients of one convolution (+ pool) from ∂C/∂(pooled maps) ``dpooled`` (B, F·Q):
     ∂C/∂W, ∂C/∂b and, if wanted, ∂C/∂source into ``dsource`` (B, C·H·W)."""
@@ -235,7 +237,7 @@ def conv_stage_backward(
         # δ at the pooled units: the activation's derivative there (from a alone: ReLU's a > 0 ⇔ z > 0)
         activation_backward(code, a, a, dpooled[b].reshape(filters, per_block), delta, alpha)
         unpool(delta, winners[b].reshape(filters, per_block), pool * pool, z)
-        np.dot(z, _windows(source, b, geometry, cols_store, unroll_again).T, partial)
+        np.dot(z, _windows(source, b, geometry, cols_store, unroll_again, padded).T, partial)
         add_filter_grads(delta, partial, weight_grad2, bias_grad)
         if want_dsource:
             np.dot(weight2.T, z, dcols)
@@ -293,6 +295,7 @@ def train_conv_batches(
     conv_deltas,
     partials,
     saturation_codes,
+    padded,
 ):
     """Train ``n_batches`` mini-batches of ``order`` from ``first_batch``; see ``train_dense_batches``,
     whose arguments come first, then the fields of the ``ConvStages``.
@@ -322,6 +325,7 @@ def train_conv_batches(
                 cols[s],
                 conv_zs[s],
                 conv_alphas[s],
+                padded,
             )
         head_forward(head, pooled[n_conv - 1], drop_rates)
         losses[b], correct[b] = head_cost(head, cost, y_batch)
@@ -347,6 +351,7 @@ def train_conv_batches(
                 conv_deltas[s],
                 partials[s],
                 conv_alphas[s],
+                padded,
             )
         if not check_and_update(
             slots, moments2, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
@@ -438,6 +443,7 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         ),
         partials=typed_list(np.zeros((filters, taps), dtype) for taps, _, filters in per_sample),
         saturation_codes=np.array([conv.activation_code for conv in convs], dtype=np.int64),
+        padded=True if any(conv.config.padding != "valid" for conv in convs) else None,
     )
 
 

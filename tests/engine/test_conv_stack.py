@@ -71,8 +71,8 @@ def test_pooled_column_order_is_a_permutation_of_im2col():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 9, 8))
     plain, pooled = np.zeros((2 * 9, 8 * 6)), np.zeros((2 * 9, 8 * 6))
-    im2col(x, plain, 3, 3, 1, 1, 0, 8, 6, 1)
-    im2col(x, pooled, 3, 3, 1, 1, 0, 8, 6, 2)
+    im2col(x, plain, 3, 3, 1, 1, 0, 8, 6, 1, True)
+    im2col(x, pooled, 3, 3, 1, 1, 0, 8, 6, 2, True)
     blocks = plain.reshape(18, 4, 2, 3, 2).transpose(0, 2, 4, 1, 3).reshape(18, -1)  # (py,dy,px,dx) → (dy,dx,py,px)
     np.testing.assert_array_equal(pooled, blocks)
 
