@@ -163,7 +163,8 @@ def gui_run(lesson, spec, data, data_dir, seconds: float, segments: int = 4, ref
     ``reference_seconds`` in a process of its own.  Interleaving keeps both figures under the same
     machine load, which on a shared machine drifts over tens of seconds.
 
-    Returns (gaps between timer ticks in ms, window samples/s, headless samples/s).
+    Returns (gaps between timer ticks in ms, window samples/s, headless samples/s, the cores other
+    processes kept busy during each window segment).
     """
     app = create_application()
     app.setQuitOnLastWindowClosed(False)
@@ -202,14 +203,19 @@ def gui_run(lesson, spec, data, data_dir, seconds: float, segments: int = 4, ref
         "gui_seconds": 0.0,
         "panel": 0,
         "next_switch": 0.0,
+        "load": None,
     }
+    others: list[float] = []  # measured in the window's segments: the headless runs are other processes
 
     def begin_segment(now):
-        state.update(phase="measuring", start=now, samples=run.samples(), t=run.job.progress.last, last=None)
+        state.update(
+            phase="measuring", start=now, samples=run.samples(), t=run.job.progress.last, last=None, load=OtherLoad()
+        )
 
     def end_segment(now):
         job = run.job
         job.control.pause()
+        others.append(state["load"].cores() or 0.0)
         state["gui_samples"] += run.samples() - state["samples"]
         state["gui_seconds"] += job.progress.last - state["t"]
         state["segment"] += 1
@@ -261,7 +267,7 @@ def gui_run(lesson, spec, data, data_dir, seconds: float, segments: int = 4, ref
     window.shutdown()
     window.deleteLater()
     rate = state["gui_samples"] / state["gui_seconds"] if state["gui_seconds"] > 0 else 0.0
-    return np.array(gaps), rate, headless
+    return np.array(gaps), rate, headless, others
 
 
 def shown_panels(dashboard) -> list[str]:
@@ -297,10 +303,9 @@ def run_gui_benchmark(json_output: bool = False, quick: bool = False, lesson: st
         f"interleaved with {segments + 1} × {reference_seconds:g} s of headless training",
         file=sys.stderr,
     )
-    load = OtherLoad()
-    gaps, gui_rate, headless = gui_run(lesson, spec, data, data_dir, seconds, segments, reference_seconds)
+    gaps, gui_rate, headless, loads = gui_run(lesson, spec, data, data_dir, seconds, segments, reference_seconds)
     reference = float(np.mean(headless))
-    others = load.cores()
+    others = max(loads, default=0.0)  # during the window's segments
     if is_busy(others):
         print(
             f"gui bench: note: other processes kept {others:.1f} of {os.cpu_count()} cores busy during the "

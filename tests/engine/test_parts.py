@@ -105,8 +105,28 @@ def test_no_driver_compiles_while_numba_compiles_a_steps_kernels(monkeypatch, fr
     driver, log = _Driver(), []
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)
+    parts._side_by_side._first_call[driver] -= 61.0  # in use for a minute, but numba compiled just now
+    parts.run_parts(driver, _in_turn, 2, log)
     assert parts._side_by_side._compiling == {}
     monkeypatch.setattr(parts._compiler, "last_end", time.perf_counter() - 61.0)
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert list(parts._side_by_side._compiling) == [driver]
+    driver.release.set()
+    parts.settle_side_by_side()
+
+
+@needs_two_threads
+def test_no_driver_compiles_in_the_first_step_that_needs_it(monkeypatch, fresh):
+    """Twice in one step (an encoder's LSTM and its decoder's) is not yet the time: the step may
+    still be loading kernels from numba's cache, under the lock a compiling driver would hold."""
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
+    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
+    monkeypatch.setattr(parts._compiler, "last_end", 0.0)  # nothing compiled in this process
+    driver, log = _Driver(), []
+    for _ in range(3):
+        parts.run_parts(driver, _in_turn, 2, log)
+    assert parts._side_by_side._compiling == {}
+    parts._side_by_side._first_call[driver] -= 61.0
     parts.run_parts(driver, _in_turn, 2, log)
     assert list(parts._side_by_side._compiling) == [driver]
     driver.release.set()
