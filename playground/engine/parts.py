@@ -151,6 +151,7 @@ class _SideBySide:
         self._lock = threading.Lock()
         self._calls: dict[object, int] = {}
         self._first_call: dict[object, float] = {}
+        self._signatures: dict[object, tuple] = {}
         self._compiling: dict[object, threading.Thread] = {}
         self._ready: set[object] = set()
         self._failed: dict[object, BaseException] = {}
@@ -162,16 +163,23 @@ class _SideBySide:
         with self._lock:
             now = time.perf_counter()
             calls = self._calls[driver] = self._calls.get(driver, 0) + 1
-            first = self._first_call.setdefault(driver, now)
-            quiet = min(now - first, now - _compiler.last_end) >= QUIET_COMPILER_S
-            if calls >= 2 and quiet and driver not in self._compiling:
-                signature = tuple(driver.typeof_pyval(argument) for argument in arguments)
-                thread = threading.Thread(
-                    target=self._compile, args=(driver, signature), name="playground-compile", daemon=True
-                )
-                self._compiling[driver] = thread
-                thread.start()
+            if calls == 1:
+                self._first_call[driver] = now
+                self._signatures[driver] = tuple(driver.typeof_pyval(argument) for argument in arguments)
+            quiet = min(now - self._first_call[driver], now - _compiler.last_end) >= QUIET_COMPILER_S
+            if calls >= 2 and quiet:
+                self._start(driver)
         return False
+
+    def _start(self, driver) -> None:
+        """Compile ``driver`` for the arguments of its first call on a thread of its own, unless
+        that has begun (the caller holds ``_lock``)."""
+        if driver not in self._compiling:
+            thread = threading.Thread(
+                target=self._compile, args=(driver, self._signatures[driver]), name="playground-compile", daemon=True
+            )
+            self._compiling[driver] = thread
+            thread.start()
 
     def _compile(self, driver, signature) -> None:
         try:
@@ -187,7 +195,11 @@ class _SideBySide:
             thread.join()
 
     def settle(self) -> None:
-        """``wait``, then raise the first compilation's error, if one failed."""
+        """Compile every driver called so far (without waiting for its time), wait for them, then
+        raise the first compilation's error, if one failed."""
+        with self._lock:
+            for driver in self._signatures:
+                self._start(driver)
         self.wait()
         if self._failed:
             raise next(iter(self._failed.values()))
@@ -204,8 +216,8 @@ def _finish_compiling() -> None:
 
 
 def settle_side_by_side() -> None:
-    """Wait until every parallel driver this process has asked for is compiled (a benchmark's
-    warm-up, a test comparing the two ways)."""
+    """Compile every parallel driver this process has called and wait until they are ready (after a
+    benchmark's warm-up, in a test comparing the two ways)."""
     _side_by_side.settle()
 
 

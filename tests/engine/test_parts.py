@@ -186,3 +186,16 @@ def test_a_driver_that_fails_to_compile_leaves_the_parts_in_turn(monkeypatch, fr
         parts.settle_side_by_side()
     parts.run_parts(driver, _in_turn, 2, log)
     assert driver.calls == 0 and log == [0, 1] * 3
+
+
+@needs_two_threads
+def test_settling_compiles_every_driver_called_so_far_at_once(monkeypatch, fresh):
+    """What a benchmark does after its warm-up: no timed pass may run the parts in turn."""
+    monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
+    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
+    driver, log = _Driver(), []
+    driver.release.set()
+    parts.run_parts(driver, _in_turn, 2, log)
+    parts.settle_side_by_side()
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert (driver.compiled, driver.calls, log) == ([("list",)], 1, [0, 1])
