@@ -16,8 +16,9 @@ thread pool took 90 µs a step (measured on a 120 µs part), 7% of an LSTM step.
 4-5 s to compile each such driver (it compiles the outlined loop, then every callee's code again
 in each library), 9 s of an LSTM lesson's first step on an empty cache.  So the parts run in
 turn until the driver is ready: it compiles on a thread of its own once numba has compiled the
-step's kernels, and the first steps wait only for the part kernels.  In turn or side by side, the parts compute
-the same numbers (tested bit for bit), so a run does not depend on when the driver arrived.
+step's kernels, and the first steps wait only for the part kernels.  In turn or side by side,
+the parts compute the same numbers (tested bit for bit), so a run does not depend on when the
+driver arrived.
 
 Rules for the part kernels: a part's arrays are views that another part never touches, and
 a driver does nothing but call its part kernel (see ``copy_into``).
@@ -172,8 +173,9 @@ class _SideBySide:
         return False
 
     def _start(self, driver) -> None:
-        """Compile ``driver`` for the arguments of its first call on a thread of its own, unless
-        that has begun (the caller holds ``_lock``)."""
+        """Compile ``driver`` for the types of its first call's arguments on a thread of its own,
+        unless that has begun (the caller holds ``_lock``).  Called later with other types (float64
+        in a test), the driver compiles them on the spot."""
         if driver not in self._compiling:
             thread = threading.Thread(
                 target=self._compile, args=(driver, self._signatures[driver]), name="playground-compile", daemon=True
