@@ -22,7 +22,6 @@ from ..config import option
 from ..parts import copy_into, run_parts
 from ..recurrent import (
     LSTMWork,
-    combine_parts,
     lstm_backward_part,
     lstm_backward_parts,
     lstm_forward_part,
@@ -101,7 +100,6 @@ class LSTM(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        work = buf["work"]
         copy_into(buf["weight_hh_t"], self.params["weight_hh"].T)  # the contiguous W_hhᵀ the parts read
         run_parts(
             lstm_backward_parts,
@@ -115,14 +113,13 @@ class LSTM(RecurrentLayer):
             d_finals[0],
             d_finals[1],
             self.truncate,
-            work,
+            buf["work"],
             buf["cell"],
             self._parts(buf["d_h"]),
             self._parts(buf["d_c"]),
             self.needs_input_gradient,
             dx,
         )
-        combine_parts(work, self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"], buf["norms"])
 
     @property
     def gate_means(self) -> dict[str, np.ndarray]:

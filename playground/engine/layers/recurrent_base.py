@@ -32,7 +32,7 @@ import numpy as np
 from ..config import option
 from ..initializers import initial_weight
 from ..parts import batch_parts
-from ..recurrent import RecurrentWork
+from ..recurrent import RecurrentWork, combine_parts
 from .base import Layer, ShapeError
 
 #: (batch, T) shapes whose buffers are kept at once: training, evaluation, a short last batch
@@ -215,6 +215,8 @@ class RecurrentLayer(Layer):
         finals = d_final_state if d_final_state is not None else tuple(buf[f"zero_{n}"] for n in self.state_names)
         finals = tuple(self._parts(np.ascontiguousarray(f, dtype=self.dtype)) for f in finals)
         self._run_backward(buf, self._parts(dy), finals, self._parts(buf["dx"]))
+        grads = self.grads
+        combine_parts(buf["work"], grads["weight_ih"], grads["weight_hh"], grads["bias_ih"], buf["norms"])
         self.grads["bias_hh"][...] = self.grads["bias_ih"]
         self.time_grad_norms = buf["norms"]
         self.d_initial_state = tuple(buf[f"d_{name}"] for name in self.state_names)
@@ -226,6 +228,7 @@ class RecurrentLayer(Layer):
         raise NotImplementedError
 
     def _run_backward(self, buf, dy, d_finals, dx) -> None:
-        """The cell's BPTT kernel over the parts, filling ``grads``, ``buf["norms"]`` and the
-        d_<state> buffers (∂C/∂ of the initial state); dy, d_finals and dx as part views."""
+        """The cell's BPTT kernel over the parts, filling each part's share of the weight gradients
+        and of ‖∂C/∂h_t‖ (``buf["work"]``, which ``combine_parts`` adds up) and the d_<state>
+        buffers (∂C/∂ of the initial state); dy, d_finals and dx as part views."""
         raise NotImplementedError

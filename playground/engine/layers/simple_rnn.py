@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..parts import run_parts
-from ..recurrent import combine_parts, rnn_backward_part, rnn_backward_parts, rnn_forward_part, rnn_forward_parts
+from ..recurrent import rnn_backward_part, rnn_backward_parts, rnn_forward_part, rnn_forward_parts
 from .base import register_layer
 from .recurrent_base import RecurrentLayer, hidden_option, return_sequences_option
 
@@ -57,7 +57,6 @@ class SimpleRNN(RecurrentLayer):
         )
 
     def _run_backward(self, buf, dy, d_finals, dx):
-        work = buf["work"]
         run_parts(
             rnn_backward_parts,
             rnn_backward_part,
@@ -69,9 +68,8 @@ class SimpleRNN(RecurrentLayer):
             self._parts(self.lengths),
             d_finals[0],
             self.truncate,
-            work,
+            buf["work"],
             self._parts(buf["d_h"]),
             self.needs_input_gradient,
             dx,
         )
-        combine_parts(work, self.grads["weight_ih"], self.grads["weight_hh"], self.grads["bias_ih"], buf["norms"])
