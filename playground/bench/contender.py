@@ -65,9 +65,9 @@ def time_contender(benchmark_id: str, contender: str, samples: int, passes: int,
     run = BENCHMARKS[benchmark_id].contenders[contender](samples)
     run()  # warm-up: compilation, caches, allocator
     if contender == "engine":
-        from ..engine.parts import settle_side_by_side
+        from ..engine import background
 
-        settle_side_by_side()  # the parallel drivers compile on a thread of their own (parts.py)
+        background.settle()  # the big kernels compile on a thread of their own (background.py)
     start = time.perf_counter()
     run()  # a second untimed pass calibrates the repeats, as pyperf's loops
     repeats = max(1, math.ceil(PASS_SECONDS / (time.perf_counter() - start)))

@@ -54,6 +54,7 @@ def sweep_experiment(epochs: int):
 
 
 def measure_sweep(quick: bool, data_dir: Path | None = None) -> dict:
+    from ..engine import background
     from ..experiments import MissingExtra, Sweep, require_extra
 
     try:
@@ -67,6 +68,7 @@ def measure_sweep(quick: bool, data_dir: Path | None = None) -> dict:
     # is of a sweep and not of the process starting
     for workers in (1, cores):
         Sweep(experiment, workers=workers, data_dir=data_dir).run()
+    background.settle()  # the fused kernel, compiled on a thread of its own (engine/background.py)
 
     def timed(workers: int):
         time.sleep(PAUSE_S)

@@ -64,7 +64,6 @@ from .dense_stack import (
     head_forward,
     head_saturation,
     load_batch,
-    typed_list,
 )
 from .layers.conv2d import Conv2D, add_filter_grads, col2im, im2col, zero_filter_grads
 from .layers.dense import Dense
@@ -140,6 +139,13 @@ def unpool(delta, winner, blocks, dz):
                 zf[base + q] = df[q] if wf[q] == tag else zero
 
 
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
+def product(a, b, out):
+    """out = a·b through the BLAS numba calls: a kernel of its own, so that the driver's Python
+    twin (background.py) multiplies with that BLAS too, not numpy's."""
+    np.dot(a, b, out)
+
+
 @njit(nogil=True, cache=True, inline="always")
 def _read_geometry(geometry):
     """A stage's geometry row as named numbers:
@@ -194,7 +200,7 @@ def conv_stage_forward(source, geometry, weight2, bias, pooled, winners, cols_st
     filters, oh, ow, pool, code = geometry[FILTERS], geometry[OUT_H], geometry[OUT_W], geometry[POOL], geometry[CODE]
     per_block = (oh // pool) * (ow // pool)
     for b in range(source.shape[0]):
-        np.dot(weight2, _windows(source, b, geometry, cols_store, True, padded), z)
+        product(weight2, _windows(source, b, geometry, cols_store, True, padded), z)
         pool_activate(
             z,
             bias,
@@ -237,10 +243,10 @@ def conv_stage_backward(
         # δ at the pooled units: the activation's derivative there (from a alone: ReLU's a > 0 ⇔ z > 0)
         activation_backward(code, a, a, dpooled[b].reshape(filters, per_block), delta, alpha)
         unpool(delta, winners[b].reshape(filters, per_block), pool * pool, z)
-        np.dot(z, _windows(source, b, geometry, cols_store, unroll_again, padded).T, partial)
+        product(z, _windows(source, b, geometry, cols_store, unroll_again, padded).T, partial)
         add_filter_grads(delta, partial, weight_grad2, bias_grad)
         if want_dsource:
-            np.dot(weight2.T, z, dcols)
+            product(weight2.T, z, dcols)
             _add_back_windows(dcols, dsource, b, geometry)
 
 
@@ -395,7 +401,8 @@ def conv_stack_plan(network):
 
 def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
     """The ``ConvStages`` of [(Conv2D layer, pool size)]: the layers' own parameters and
-    gradients as (F, C·k·k) views, and fresh work buffers for ``batch_size``."""
+    gradients as (F, C·k·k) views, and fresh work buffers for ``batch_size``, in Python lists
+    (see ``dense_stack.typed_lists``)."""
     geometries, pooled_shapes, per_sample = [], [], []
     for conv, pool in stages:
         c = conv.config
@@ -423,32 +430,32 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         # one row per stage: an array, not a typed list of rows, spares a list type to compile
         geometries=np.array(geometries, dtype=np.int64),
         alphas=np.array([conv.config.alpha for conv in convs], dtype=np.float64),
-        weights=typed_list(conv.params["weight"].reshape(conv.config.filters, conv.taps) for conv in convs),
-        biases=typed_list(conv.params["bias"] for conv in convs),
-        weight_grads=typed_list(conv.grads["weight"].reshape(conv.config.filters, conv.taps) for conv in convs),
-        bias_grads=typed_list(conv.grads["bias"] for conv in convs),
-        pooled=typed_list(np.zeros(shape, dtype) for shape in pooled_shapes),
-        winners=typed_list(np.zeros(shape, np.int32) for shape in pooled_shapes),
-        dpooled=typed_list(np.zeros(shape, dtype) for shape in pooled_shapes),
+        weights=[conv.params["weight"].reshape(conv.config.filters, conv.taps) for conv in convs],
+        biases=[conv.params["bias"] for conv in convs],
+        weight_grads=[conv.grads["weight"].reshape(conv.config.filters, conv.taps) for conv in convs],
+        bias_grads=[conv.grads["bias"] for conv in convs],
+        pooled=[np.zeros(shape, dtype) for shape in pooled_shapes],
+        winners=[np.zeros(shape, np.int32) for shape in pooled_shapes],
+        dpooled=[np.zeros(shape, dtype) for shape in pooled_shapes],
         # every example's unrolled windows, kept from the forward pass for the backward one
         # (measured: re-unrolling made a 3.2 ms step 4.1 ms); a single scratch row if too large
-        cols=typed_list(
+        cols=[
             np.zeros((batch_size if batch_size * taps * positions <= COLS_KEPT_LIMIT else 1, taps * positions), dtype)
             for taps, positions, _ in per_sample
-        ),
-        zs=typed_list(np.zeros((filters, positions), dtype) for _, positions, filters in per_sample),
-        dcols=typed_list(np.zeros((taps, positions), dtype) for taps, positions, _ in per_sample),
-        deltas=typed_list(
+        ],
+        zs=[np.zeros((filters, positions), dtype) for _, positions, filters in per_sample],
+        dcols=[np.zeros((taps, positions), dtype) for taps, positions, _ in per_sample],
+        deltas=[
             np.zeros((filters, shape[1] // filters), dtype) for (_, _, filters), shape in zip(per_sample, pooled_shapes)
-        ),
-        partials=typed_list(np.zeros((filters, taps), dtype) for taps, _, filters in per_sample),
+        ],
+        partials=[np.zeros((filters, taps), dtype) for taps, _, filters in per_sample],
         saturation_codes=np.array([conv.activation_code for conv in convs], dtype=np.int64),
         padded=True if any(conv.config.padding != "valid" for conv in convs) else None,
     )
 
 
 class ConvStackRunner(FusedRunner):
-    """Holds the typed lists and work buffers ``train_conv_batches`` needs for one batch size."""
+    """Holds the arrays and work buffers ``train_conv_batches`` needs for one batch size."""
 
     def __init__(self, network, optimizer, batch_size: int):
         plan = conv_stack_plan(network)
@@ -457,10 +464,16 @@ class ConvStackRunner(FusedRunner):
         stages, head = plan
         convs = [conv for conv, _ in stages]
         super().__init__(
-            network, optimizer, batch_size, convs + [layer for layer, _ in head], int(np.prod(network.input_shape))
+            train_conv_batches,
+            network,
+            optimizer,
+            batch_size,
+            convs + [layer for layer, _ in head],
+            int(np.prod(network.input_shape)),
         )
         self.stages = conv_stages(stages, batch_size, network.dtype)
         self.head = dense_head(head, batch_size, network.dtype)
 
-    def _train(self, *arguments):
-        return train_conv_batches(*arguments, *self.stages)
+    @property
+    def fields(self) -> tuple:
+        return self.head, self.slots, self.stages

@@ -28,11 +28,13 @@ work: a vectorised float32 σ and softmax (``numeric.sigmoid``) and an element-l
 from __future__ import annotations
 
 from collections import namedtuple
+from itertools import chain
 
 import numpy as np
 from numba import njit
 from numba.typed import List
 
+from . import background
 from .activations import activation_backward, activation_forward, saturated_fraction
 from .costs import cost_and_delta
 from .layers.dense import Dense, dense_backward, dense_forward
@@ -111,14 +113,11 @@ def _count_correct(outputs, targets):
     return correct
 
 
-# --- the steps both fused paths share --------------------------------------------------------
-# Inlined into the kernels (numba's inline="always"), and each unpacks its tuple once: reading
-# a field of the tuple on every access adds two atomic reference-count updates, and as calls
-# or with per-access fields a 5-layer step took 2-3 µs of its 50 longer than written out.
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def load_batch(data, targets, order, start, x_batch, y_batch):
     """Copy the examples ``order[start:start + batch]`` into the batch buffers (a gather:
-    the order is a fresh permutation every epoch).  Element loops, not row assignments: numba
+    the order is a fresh permutation every epoch).  A kernel of its own, not inlined, so that the
+    drivers' Python twins (background.py) call it compiled.  Element loops, not row assignments: numba
     compiles ``x_batch[i, :] = data[row]`` as a general broadcast, one scalar at a time (35 µs of
     a 300 µs 64×784 step, against 4 µs), with a shape check whose error message took 1.5 s to
     compile on a cold cache."""
@@ -130,6 +129,11 @@ def load_batch(data, targets, order, start, x_batch, y_batch):
             y_batch[i, k] = targets[row, k]
 
 
+# --- the steps both fused paths share --------------------------------------------------------
+# Inlined into the kernels (numba's inline="always"), and each unpacks its tuple once: reading
+# a field of the tuple on every access adds two atomic reference-count updates, and as calls
+# or with per-access fields a 5-layer step took 2-3 µs of its 50 longer than written out.
+# They only compose kernels, so the drivers' Python twins run them as Python (background.py).
 @njit(nogil=True, cache=True, inline="always")
 def head_forward(head, source, drop_rates):
     """Forward through the dense head from ``source`` (batch, inputs), drawing fresh dropout masks.
@@ -206,6 +210,9 @@ def check_and_update(slots, moments2, hyper, lr, step_count, loss, metrics):
     The optimiser's pass over each weight also measures ‖∂C/∂W‖ and ‖W‖ before the change;
     ``metrics`` is this batch's (layers, 4) row of the metric array.
 
+    The norms are square roots taken in float64, as the interpreter takes them: the driver's
+    Python twin (background.py) then reports the same figures.
+
     The update is Adam's where there are second moments, else SGD's.  ``moments2`` (the slots')
     is passed on its own for the reason ``head_forward`` gives: a run then compiles only its
     optimiser's update.
@@ -215,7 +222,7 @@ def check_and_update(slots, moments2, hyper, lr, step_count, loss, metrics):
     finite = np.isfinite(loss)
     for k in range(len(params)):
         if not is_weight[k]:
-            norm = np.sqrt(sum_of_squares(grads[k]))
+            norm = np.sqrt(np.float64(sum_of_squares(grads[k])))
             metrics[slot_layer[k], BIAS_GRAD] = norm
             finite = finite and np.isfinite(norm)
     if not finite:
@@ -231,8 +238,8 @@ def check_and_update(slots, moments2, hyper, lr, step_count, loss, metrics):
                 params[k], grads[k], moments1[k], moments2[k], lr, beta1, beta2, eps, step_count[0], l2_here, l1_here
             )
         if is_weight[k]:
-            metrics[slot_layer[k], WEIGHT_GRAD] = np.sqrt(grad_squares)
-            metrics[slot_layer[k], WEIGHT_NORM] = np.sqrt(weight_squares)
+            metrics[slot_layer[k], WEIGHT_GRAD] = np.sqrt(np.float64(grad_squares))
+            metrics[slot_layer[k], WEIGHT_NORM] = np.sqrt(np.float64(weight_squares))
     return True
 
 
@@ -358,6 +365,7 @@ class DenseStackPass:
         self.network = network
         self.layers = [layer for layer, _ in stack]
         self.head = dense_head(stack, examples, network.dtype)
+        self._kernel_head = typed_lists(self.head)
         self.cost = float("nan")
 
     def run(self, x: np.ndarray, targets: np.ndarray, backward: bool = True) -> float:
@@ -366,7 +374,7 @@ class DenseStackPass:
         dtype = self.network.dtype
         x = np.ascontiguousarray(np.reshape(x, (len(self.head.zs[0]), -1)), dtype=dtype)
         y = np.ascontiguousarray(np.reshape(targets, self.head.zs[-1].shape), dtype=dtype)
-        self.cost = float(dense_pass_kernel(x, y, self.network.cost_code, backward, *self.head))
+        self.cost = float(dense_pass_kernel(x, y, self.network.cost_code, backward, *self._kernel_head))
         return self.cost
 
     @property
@@ -428,7 +436,8 @@ def typed_list(arrays):
 
     Built by the two kernels above, whose machine code is cached: ``numba.typed.List``'s own
     Python methods (``append``, indexing) call helpers numba compiles afresh in every process,
-    about 0.1 s per method and item type, on a warm cache too."""
+    about 0.1 s per method and item type, on a warm cache too.  So the runners keep their arrays
+    in Python lists, which the drivers' Python twins index, and give the kernels typed lists."""
     out = None
     for array in arrays:
         if out is None:
@@ -438,45 +447,52 @@ def typed_list(arrays):
     return List() if out is None else out
 
 
+def typed_lists(fields):
+    """``fields`` (a ``DenseHead``, ``Slots`` or ``ConvStages``) with every Python list of arrays
+    made a typed list of the same arrays, as the kernels take them."""
+    return type(fields)(*(typed_list(value) if isinstance(value, list) else value for value in fields))
+
+
 def dense_head(stack, batch_size: int, dtype) -> DenseHead:
     """The ``DenseHead`` of [(Dense layer, dropout rate after it)]: the layers' own parameter
-    and gradient arrays, and fresh work buffers for ``batch_size``."""
+    and gradient arrays, and fresh work buffers for ``batch_size``, in Python lists (see
+    ``typed_lists``)."""
     dense = [layer for layer, _ in stack]
     shapes = [(batch_size, layer.config.units) for layer in dense]
-    # a Python list: indexing a typed list from Python compiles a helper (see typed_list)
     activations = [np.zeros(s, dtype) for s in shapes]
     return DenseHead(
-        weights=typed_list(layer.params["weight"] for layer in dense),
-        biases=typed_list(layer.params["bias"] for layer in dense),
-        weight_grads=typed_list(layer.grads["weight"] for layer in dense),
-        bias_grads=typed_list(layer.grads["bias"] for layer in dense),
+        weights=[layer.params["weight"] for layer in dense],
+        biases=[layer.params["bias"] for layer in dense],
+        weight_grads=[layer.grads["weight"] for layer in dense],
+        bias_grads=[layer.grads["bias"] for layer in dense],
         codes=np.array([layer.activation_code for layer in dense], dtype=np.int64),
         alphas=np.array([layer.config.alpha for layer in dense], dtype=np.float64),
         drop_rates=np.array([rate for _, rate in stack], dtype=np.float64)
         if any(rate > 0 for _, rate in stack)
         else None,
-        zs=typed_list(np.zeros(s, dtype) for s in shapes),
-        activations=typed_list(activations),
-        outputs=typed_list(
+        zs=[np.zeros(s, dtype) for s in shapes],
+        activations=activations,
+        outputs=[
             np.zeros(s, dtype) if rate > 0 else activations[i] for i, (s, (_, rate)) in enumerate(zip(shapes, stack))
-        ),
-        deltas=typed_list(np.zeros(s, dtype) for s in shapes),
-        masks=typed_list(np.zeros(s, dtype) for s in shapes),
+        ],
+        deltas=[np.zeros(s, dtype) for s in shapes],
+        masks=[np.zeros(s, dtype) for s in shapes],
     )
 
 
 def optimizer_slots(network, optimizer, layers) -> Slots:
     """The ``Slots`` of ``network``: its parameters and the optimiser's state for them (the
-    same arrays the Optimizer object updates on the generic path, as flat views), with each
-    parameter's metric row, its index in ``layers`` (the trainable layers in metric order)."""
+    same arrays the Optimizer object updates on the generic path, as flat views, in Python lists:
+    see ``typed_lists``), with each parameter's metric row, its index in ``layers`` (the trainable
+    layers in metric order)."""
     row = {id(layer): i for i, layer in enumerate(layers)}
     owners = [(layer, name) for layer in network.trainable for name in layer.params]
     slots = network.slots()
     return Slots(
-        params=typed_list(param.reshape(-1) for param, _, _ in slots),
-        grads=typed_list(grad.reshape(-1) for _, grad, _ in slots),
-        moments1=typed_list(state.reshape(-1) for state in optimizer.first),
-        moments2=typed_list(state.reshape(-1) for state in optimizer.second) if optimizer.second else None,
+        params=[param.reshape(-1) for param, _, _ in slots],
+        grads=[grad.reshape(-1) for _, grad, _ in slots],
+        moments1=[state.reshape(-1) for state in optimizer.first],
+        moments2=[state.reshape(-1) for state in optimizer.second] if optimizer.second else None,
         decays=np.array([decays for _, _, decays in slots], dtype=np.bool_),
         layer=np.array([row[id(layer)] for layer, _ in owners], dtype=np.int64),
         is_weight=np.array([name == "weight" for _, name in owners], dtype=np.bool_),
@@ -486,14 +502,17 @@ def optimizer_slots(network, optimizer, layers) -> Slots:
 class FusedRunner:
     """What the fused paths' runners share: the batch buffers, the optimiser slots and ``run``.
 
-    A subclass builds ``head`` (and its own arrays) for one batch size and implements
-    ``_train``, which calls its kernel with the arguments ``run`` passes (those of
-    ``train_dense_batches``), then its own.  The arrays the kernels receive are the network's
-    own parameters and the optimiser's own state, so training here and on the generic path
-    can interleave freely.
+    A subclass passes its ``kernel`` and builds ``fields``: the named tuples of arrays the kernel
+    takes after the arguments ``run`` passes (those of ``train_dense_batches``), the ``DenseHead``
+    and the ``Slots`` first.  The arrays the kernels receive are the network's own parameters and
+    the optimiser's own state, so training here and on the generic path can interleave freely.
+
+    Until the kernel is compiled, its Python twin trains (background.py): the same numbers.
     """
 
-    def __init__(self, network, optimizer, batch_size: int, layers, input_size: int):
+    def __init__(self, kernel, network, optimizer, batch_size: int, layers, input_size: int):
+        #: the fused training kernel
+        self.kernel = kernel
         self.batch_size = batch_size
         self.n_layers = len(layers)
         self.x_batch = np.zeros((batch_size, input_size), network.dtype)
@@ -501,6 +520,12 @@ class FusedRunner:
         self.slots = optimizer_slots(network, optimizer, layers)
         self.optimizer = optimizer
         self.cost = network.cost_code
+        #: the ``fields`` with typed lists, once the kernel can run
+        self._kernel_fields = None
+
+    @property
+    def fields(self) -> tuple:
+        raise NotImplementedError
 
     def run(self, data, targets, order, first_batch, n_batches, control, l2, l1, instrument):
         """Train a chunk; returns (batches done, end code, losses, correct counts, layer metrics)."""
@@ -526,26 +551,40 @@ class FusedRunner:
             losses,
             correct,
             metrics,
-            *self.head,
-            *self.slots,
         )
         self.optimizer.steps = int(step_count[0])
         return done, ended, losses[: done + (ended == NONFINITE)], correct, metrics
 
     def _train(self, *arguments):
-        raise NotImplementedError
+        """The kernel on ``arguments`` and the fields, once it is compiled; its Python twin until then."""
+        if self._kernel_fields is None and background.compiles.ready(self.kernel, lambda: self._compile_job(arguments)):
+            self._kernel_fields = [typed_lists(fields) for fields in self.fields]
+        if self._kernel_fields is None:
+            return background.python_twin(self.kernel)(*arguments, *chain(*self.fields))
+        return self.kernel(*arguments, *chain(*self._kernel_fields))
+
+    def _compile_job(self, arguments):
+        """The job that compiles the kernel for the types of ``arguments`` and the fields (building
+        the typed lists compiles their builders on the way)."""
+
+        def job():
+            fields = [typed_lists(fields) for fields in self.fields]
+            self.kernel.compile(tuple(map(self.kernel.typeof_pyval, (*arguments, *chain(*fields)))))
+
+        return job
 
 
 class DenseStackRunner(FusedRunner):
-    """Holds the typed lists and work buffers ``train_dense_batches`` needs for one batch size."""
+    """Holds the arrays and work buffers ``train_dense_batches`` needs for one batch size."""
 
     def __init__(self, network, optimizer, batch_size: int):
         stack = dense_stack_layers(network)
         if stack is None:
             raise ValueError("not a dense stack")
         dense = [layer for layer, _ in stack]
-        super().__init__(network, optimizer, batch_size, dense, dense[0].n_in)
+        super().__init__(train_dense_batches, network, optimizer, batch_size, dense, dense[0].n_in)
         self.head = dense_head(stack, batch_size, network.dtype)
 
-    def _train(self, *arguments):
-        return train_dense_batches(*arguments)
+    @property
+    def fields(self) -> tuple:
+        return self.head, self.slots

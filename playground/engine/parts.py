@@ -16,9 +16,9 @@ thread pool took 90 µs a step (measured on a 120 µs part), 7% of an LSTM step.
 4-5 s to compile each such driver (it compiles the outlined loop, then every callee's code again
 in each library), 9 s of an LSTM lesson's first step on an empty cache.  So the parts run in
 turn until the driver is ready: it compiles on a thread of its own once numba has compiled the
-step's kernels, and the first steps wait only for the part kernels.  In turn or side by side,
-the parts compute the same numbers (tested bit for bit), so a run does not depend on when the
-driver arrived.
+step's kernels (background.py), and the first steps wait only for the part kernels.  In turn or
+side by side, the parts compute the same numbers (tested bit for bit), so a run does not depend
+on when the driver arrived.
 
 Rules for the part kernels: a part's arrays are views that another part never touches, and
 a driver does nothing but call its part kernel (see ``copy_into``).
@@ -26,16 +26,15 @@ a driver does nothing but call its part kernel (see ``copy_into``).
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
 
 import numba
 from numba import njit
-from numba.core import event
 
 from ..machine import OtherLoad
+from . import background
 from .numeric import FAST_MATH
 
 #: Into how many parts work is split, whatever the machine: not the threads numba runs here.  The
@@ -120,107 +119,10 @@ def threads_for_now(most: int) -> int:
     return 1 if _watch.crowded else most
 
 
-#: how long numba must have compiled nothing, and the driver have been in use, before the driver
-#: starts compiling: a run's first step compiles its kernels or loads them from numba's cache, both
-#: under numba's lock, which a driver compiling meanwhile would hold for seconds (an encoder-decoder
-#: calls the LSTM's driver twice in its first step: its warm start took 4.1 s instead of 0.9)
-QUIET_COMPILER_S = 1.0
-
-
-class _CompilerWatch(event.Listener):
-    """When numba last finished a compilation in this process (loading from its cache is not one)."""
-
-    last_end = 0.0
-
-    def on_start(self, _event) -> None:
-        pass
-
-    def on_end(self, _event) -> None:
-        self.last_end = time.perf_counter()
-
-
-_compiler = _CompilerWatch()
-event.register("numba:compile", _compiler)
-
-
-class _SideBySide:
-    """The ``parallel=True`` drivers this process may call: compiled (or loaded from numba's cache)
-    on a thread of their own, each once it has been needed twice, first ``QUIET_COMPILER_S`` ago, and
-    numba has compiled nothing for as long: the first steps then wait for no driver."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._calls: dict[object, int] = {}
-        self._first_call: dict[object, float] = {}
-        self._signatures: dict[object, tuple] = {}
-        self._compiling: dict[object, threading.Thread] = {}
-        self._ready: set[object] = set()
-        self._failed: dict[object, BaseException] = {}
-
-    def ready(self, driver, arguments) -> bool:
-        """Whether ``driver`` can run ``arguments`` now; starts its compilation when it is time."""
-        if driver in self._ready:
-            return True
-        with self._lock:
-            now = time.perf_counter()
-            calls = self._calls[driver] = self._calls.get(driver, 0) + 1
-            if calls == 1:
-                self._first_call[driver] = now
-                self._signatures[driver] = tuple(driver.typeof_pyval(argument) for argument in arguments)
-            quiet = min(now - self._first_call[driver], now - _compiler.last_end) >= QUIET_COMPILER_S
-            if calls >= 2 and quiet:
-                self._start(driver)
-        return False
-
-    def _start(self, driver) -> None:
-        """Compile ``driver`` for the types of its first call's arguments on a thread of its own,
-        unless that has begun (the caller holds ``_lock``).  Called later with other types (float64
-        in a test), the driver compiles them on the spot."""
-        if driver not in self._compiling:
-            thread = threading.Thread(
-                target=self._compile, args=(driver, self._signatures[driver]), name="playground-compile", daemon=True
-            )
-            self._compiling[driver] = thread
-            thread.start()
-
-    def _compile(self, driver, signature) -> None:
-        try:
-            driver.compile(signature)
-        except BaseException as error:  # the parts keep running in turn; ``settle`` reports it
-            self._failed[driver] = error
-        else:
-            self._ready.add(driver)
-
-    def wait(self) -> None:
-        """Wait for the drivers being compiled."""
-        for thread in list(self._compiling.values()):
-            thread.join()
-
-    def settle(self) -> None:
-        """Compile every driver called so far (without waiting for its time), wait for them, then
-        raise the first compilation's error, if one failed."""
-        with self._lock:
-            for driver in self._signatures:
-                self._start(driver)
-        self.wait()
-        if self._failed:
-            raise next(iter(self._failed.values()))
-
-
-_side_by_side = _SideBySide()
-
-
-@atexit.register
-def _finish_compiling() -> None:
-    """A process that ends while a driver compiles waits for it (seconds, once per install): LLVM
-    still running on a thread while the interpreter and its libraries are torn down can crash."""
-    _side_by_side.wait()
-
-
-def settle_side_by_side() -> None:
-    """Compile every parallel driver this process has called and wait until they are ready (after a
-    benchmark's warm-up, in a test comparing the two ways)."""
-    _side_by_side.settle()
+def _compile_job(driver, arguments):
+    """The job that compiles ``driver`` for the types of ``arguments`` (background.py)."""
+    signature = tuple(driver.typeof_pyval(argument) for argument in arguments)
+    return lambda: driver.compile(signature)
 
 
 def run_parts(driver, part_kernel, parts, *arguments):
@@ -235,7 +137,12 @@ def run_parts(driver, part_kernel, parts, *arguments):
     are too: only the speed changes.
     """
     most = numba.get_num_threads()
-    if parts > 1 and most > 1 and threads_for_now(most) > 1 and _side_by_side.ready(driver, arguments):
+    if (
+        parts > 1
+        and most > 1
+        and threads_for_now(most) > 1
+        and background.compiles.ready(driver, lambda: _compile_job(driver, arguments))
+    ):
         return driver(*arguments)
     for p in range(parts):
         part_kernel(p, *arguments)

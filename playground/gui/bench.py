@@ -37,7 +37,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 
 from ..datasets import is_cached
-from ..engine.parts import settle_side_by_side
+from ..engine import background
 from ..machine import OtherLoad, is_busy
 from ..model import NetworkFileError, with_overrides
 from ..runs.data import DataStore
@@ -96,7 +96,7 @@ def headless_rate(spec, data, seconds: float, warmup: float = 0.3) -> float:
         if isinstance(event, (StepChunk, SequenceChunk)):
             if t0 is None:
                 if now - started >= warmup:
-                    settle_side_by_side()  # the parts' parallel drivers, loaded on a thread of their own
+                    background.settle()  # the big kernels, compiled or loaded on a thread of their own
                     t0 = time.perf_counter()
             else:
                 counted += event.steps * batch_size
@@ -344,7 +344,7 @@ def _reference_child(argv: list[str]) -> None:
     lesson, seconds, data_dir = argv[0], float(argv[1]), (argv[2] if len(argv) > 2 and argv[2] else None)
     spec = _spec(lesson)
     data = DataStore(data_dir)
-    headless_rate(spec, data, 0.3)  # loads the kernels and settles the parallel drivers
+    headless_rate(spec, data, 0.3)  # loads the kernels and settles the big ones (background.py)
     print(headless_rate(spec, data, seconds), flush=True)
     os._exit(0)  # at once: the trainer's threads and the interpreter's teardown are not measured
 

@@ -6,7 +6,8 @@ about ten seconds for the compiler, a convolutional or recurrent one twenty or m
 cached, a new process loads them in a fraction of that.  A kernel is compiled once per
 signature (its arguments' types), so a warm-up helps only if it calls the kernels with the
 types the run will: it prepares the lesson's own run through the family registry, as the
-command line and the window do, and trains its first mini-batch.  The window starts it on a
+command line and the window do, trains its first mini-batch, and waits for the big kernels
+that compile on a thread of their own meanwhile (engine/background.py).  The window starts it on a
 background thread whenever a lesson is loaded, so the first press of Train finds its kernels
 ready; a lesson that opens on the backprop view also warms that view's float64 pass (the
 only float64 kernels outside the tests).
@@ -19,14 +20,16 @@ import threading
 
 import numpy as np
 
+from ..engine import background
 from ..model import NetworkSpec, build_network
 from .families import RunOptions, family_of
 from .protocol import ChunkEvent, Finished
 
 
 def warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> None:
-    """Prepare ``spec``'s run (its first variant, where a lesson compares several) and train
-    until its first mini-batch is reported; with the backprop view, run its float64 pass once."""
+    """Prepare ``spec``'s run (its first variant, where a lesson compares several), train until
+    its first mini-batch is reported and have its big kernels compiled; with the backprop view,
+    run its float64 pass once."""
     run = family_of(spec).start(spec, RunOptions() if options is None else options, None)
     steps = run.trainer.run()
     try:
@@ -36,6 +39,7 @@ def warm_up(spec: NetworkSpec, options: RunOptions | None = None) -> None:
     finally:
         run.trainer.control.stop()
         steps.close()
+    background.settle()
     if (spec.lesson or {}).get("panel") == "backprop":
         from ..engine.dense_stack import DenseStackPass
         from .backprop import why_not_explained

@@ -91,7 +91,7 @@ def test_the_plan_recognises_what_it_can_run():
 
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("optimizer,momentum,l2", [("sgd", 0.0, 0.0), ("sgd", 0.9, 0.01), ("adam", 0.0, 0.01)])
-def test_fused_training_equals_the_generic_path(case, optimizer, momentum, l2):
+def test_fused_training_equals_the_generic_path(case, optimizer, momentum, l2, fused_way):
     shape, middle = CASES[case]
     rng = np.random.default_rng(1)
     n, batch = 24, 6
@@ -125,7 +125,7 @@ def test_fused_training_equals_the_generic_path(case, optimizer, momentum, l2):
             assert metrics[b, i, WEIGHT_NORM] == pytest.approx(weight_norm, rel=1e-9)
 
 
-def test_float32_fused_training_stays_close_to_the_generic_path():
+def test_float32_fused_training_stays_close_to_the_generic_path(fused_way):
     shape, middle = CASES["nielsen"]
     rng = np.random.default_rng(2)
     x = rng.random((40, 144)).astype(np.float32)
@@ -142,7 +142,7 @@ def test_float32_fused_training_stays_close_to_the_generic_path():
         np.testing.assert_allclose(fused.state()[key], value, rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-def test_stop_flag_and_divergence():
+def test_stop_flag_and_divergence(fused_way):
     network = build(
         (1, 12, 12), [("conv2d", conv(filters=4, kernel_size=5, activation="tanh")), POOL], head=((6, "sigmoid"),)
     )

@@ -37,7 +37,7 @@ def data(n=60, features=8, classes=3, seed=0):
         ("sgd", 0.0, 0.0, 0.0, "fc1"),
     ],
 )
-def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dropout):
+def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dropout, fused_way):
     x, y = data()
     settings = OptimizerSettings(optimizer, momentum)
     generic = mlp([8, 6, 5, 3], output="softmax", cost="log-likelihood", dropout_after=dropout)
@@ -68,7 +68,7 @@ def test_fused_training_equals_the_generic_path(optimizer, momentum, l2, l1, dro
             assert metrics[b, i, WEIGHT_NORM] == pytest.approx(weight_norm, rel=1e-9)
 
 
-def test_stop_flag_is_read_between_batches():
+def test_stop_flag_is_read_between_batches(fused_way):
     x, y = data()
     network = mlp([8, 4, 3], output="softmax", cost="log-likelihood")
     runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 10)
@@ -76,7 +76,7 @@ def test_stop_flag_is_read_between_batches():
     assert (done, ended) == (0, STOPPED)
 
 
-def test_a_nonfinite_batch_is_not_applied():
+def test_a_nonfinite_batch_is_not_applied(fused_way):
     x, y = data()
     x[13] = np.nan
     network = mlp([8, 4, 3], output="softmax", cost="log-likelihood")

@@ -11,7 +11,7 @@ import time
 import numba
 import pytest
 
-from playground.engine import parts
+from playground.engine import background, parts
 
 needs_two_threads = pytest.mark.skipif(
     numba.config.NUMBA_NUM_THREADS < 2 or parts.PARTS < 2, reason="numba runs one thread here: nothing to choose"
@@ -47,8 +47,8 @@ def _in_turn(p, log):
 @pytest.fixture
 def fresh(monkeypatch):
     """No driver compiled yet, a new load measurement on every call, and none left over."""
-    monkeypatch.setattr(parts, "_side_by_side", parts._SideBySide())
-    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 0.0)
+    monkeypatch.setattr(background, "compiles", background.BackgroundCompiles())
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 0.0)
     monkeypatch.setattr(parts, "LOOK_EVERY_S", 0.0)
     parts._watch.load, parts._watch.crowded = None, False
     before = numba.get_num_threads()
@@ -71,12 +71,12 @@ class _Load:
 
 
 def _ready_driver():
-    """A driver already compiled in this process's ``_side_by_side``."""
+    """A driver already compiled in this process (``background.compiles``)."""
     driver = _Driver()
     driver.release.set()
     for _ in range(2):
         parts.run_parts(driver, _in_turn, 2, [])
-    parts.settle_side_by_side()
+    background.settle()
     return driver
 
 
@@ -90,7 +90,7 @@ def test_the_parts_run_in_turn_until_their_driver_is_compiled(monkeypatch, fresh
     parts.run_parts(driver, _in_turn, 2, log)  # which is not ready yet
     assert log == [0, 1] * 3 and driver.calls == 0
     driver.release.set()
-    parts.settle_side_by_side()
+    background.settle()
     assert driver.compiled == [("list",)]
     parts.run_parts(driver, _in_turn, 2, log)
     assert driver.calls == 1 and len(log) == 6
@@ -100,19 +100,19 @@ def test_the_parts_run_in_turn_until_their_driver_is_compiled(monkeypatch, fresh
 def test_no_driver_compiles_while_numba_compiles_a_steps_kernels(monkeypatch, fresh):
     """A driver compiling would hold numba's lock while the first steps compile their kernels."""
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
-    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
-    monkeypatch.setattr(parts._compiler, "last_end", time.perf_counter())
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
+    monkeypatch.setattr(background._compiler, "last_end", time.perf_counter())
     driver, log = _Driver(), []
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)
-    parts._side_by_side._first_call[driver] -= 61.0  # in use for a minute, but numba compiled just now
+    background.compiles._first_call[driver] -= 61.0  # in use for a minute, but numba compiled just now
     parts.run_parts(driver, _in_turn, 2, log)
-    assert parts._side_by_side._compiling == {}
-    monkeypatch.setattr(parts._compiler, "last_end", time.perf_counter() - 61.0)
+    assert background.compiles._compiling == {}
+    monkeypatch.setattr(background._compiler, "last_end", time.perf_counter() - 61.0)
     parts.run_parts(driver, _in_turn, 2, log)
-    assert list(parts._side_by_side._compiling) == [driver]
+    assert list(background.compiles._compiling) == [driver]
     driver.release.set()
-    parts.settle_side_by_side()
+    background.settle()
 
 
 @needs_two_threads
@@ -120,17 +120,17 @@ def test_no_driver_compiles_in_the_first_step_that_needs_it(monkeypatch, fresh):
     """Twice in one step (an encoder's LSTM and its decoder's) is not yet the time: the step may
     still be loading kernels from numba's cache, under the lock a compiling driver would hold."""
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
-    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
-    monkeypatch.setattr(parts._compiler, "last_end", 0.0)  # nothing compiled in this process
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
+    monkeypatch.setattr(background._compiler, "last_end", 0.0)  # nothing compiled in this process
     driver, log = _Driver(), []
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)
-    assert parts._side_by_side._compiling == {}
-    parts._side_by_side._first_call[driver] -= 61.0
+    assert background.compiles._compiling == {}
+    background.compiles._first_call[driver] -= 61.0
     parts.run_parts(driver, _in_turn, 2, log)
-    assert list(parts._side_by_side._compiling) == [driver]
+    assert list(background.compiles._compiling) == [driver]
     driver.release.set()
-    parts.settle_side_by_side()
+    background.settle()
 
 
 @needs_two_threads
@@ -172,7 +172,7 @@ def test_on_one_thread_the_parts_run_in_turn_and_no_driver_is_compiled(fresh):
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)
     assert log == [0, 1] * 3
-    assert (driver.calls, parts._side_by_side._compiling) == (0, {})
+    assert (driver.calls, background.compiles._compiling) == (0, {})
 
 
 @needs_two_threads
@@ -183,7 +183,7 @@ def test_a_driver_that_fails_to_compile_leaves_the_parts_in_turn(monkeypatch, fr
     for _ in range(2):
         parts.run_parts(driver, _in_turn, 2, log)
     with pytest.raises(RuntimeError, match="no"):
-        parts.settle_side_by_side()
+        background.settle()
     parts.run_parts(driver, _in_turn, 2, log)
     assert driver.calls == 0 and log == [0, 1] * 3
 
@@ -192,10 +192,10 @@ def test_a_driver_that_fails_to_compile_leaves_the_parts_in_turn(monkeypatch, fr
 def test_settling_compiles_every_driver_called_so_far_at_once(monkeypatch, fresh):
     """What a benchmark does after its warm-up: no timed pass may run the parts in turn."""
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
-    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 60.0)
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
     driver, log = _Driver(), []
     driver.release.set()
     parts.run_parts(driver, _in_turn, 2, log)
-    parts.settle_side_by_side()
+    background.settle()
     parts.run_parts(driver, _in_turn, 2, log)
     assert (driver.compiled, driver.calls, log) == ([("list",)], 1, [0, 1])

@@ -290,11 +290,11 @@ def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypa
     bit either way, or a seeded run would depend on when the driver arrived."""
     import numba
 
-    from playground.engine import parts
+    from playground.engine import background, parts
 
-    monkeypatch.setattr(parts, "_side_by_side", parts._SideBySide())
+    monkeypatch.setattr(background, "compiles", background.BackgroundCompiles())
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)  # as on a quiet machine
-    monkeypatch.setattr(parts, "QUIET_COMPILER_S", 0.0)
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 0.0)
     rng = np.random.default_rng(9)
     batch, steps, features = 8, 9, 3
     x = rng.standard_normal((batch, steps, features)).astype(np.float32)
@@ -324,8 +324,8 @@ def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypa
     try:
         in_turn = step()
         step()  # the second call starts compiling the drivers
-        parts.settle_side_by_side()
-        assert len(parts._side_by_side._ready) == 2  # forward's and backward's
+        background.settle()
+        assert len(background.compiles._ready) == 2  # forward's and backward's
         side_by_side = step()
     finally:
         numba.set_num_threads(before)
