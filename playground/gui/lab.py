@@ -39,6 +39,7 @@ from ..runs.jobs import Runner, RunnerJob
 from ..runs.snapshots import SnapshotStore, weights_bytes
 from ..training.compiling import WATCH
 from ..training.warmup import warming_up
+from .dashboard.common import apply_quality
 from .dashboard.timeline import Timeline
 from .worker import TrainingThread
 
@@ -402,7 +403,21 @@ class Lab(LabBase):
 
     def redraw(self, force: bool = False) -> bool:
         self._follow_timeline(self.model.last_step)  # as often as the views redraw, no more
-        return super().redraw(force)
+        drawn = super().redraw(force)
+        if drawn and self.job is not None:
+            apply_quality(self.current_view(), True)  # curves created by this draw
+        return drawn
+
+    def _start_job(self, job: RunnerJob) -> bool:
+        """Start ``job`` with the views in draft quality (``apply_quality``) until it ends."""
+        for panel in self.panels:
+            apply_quality(panel, True)
+        return super()._start_job(job)
+
+    def _finish(self) -> None:
+        super()._finish()
+        for panel in self.panels:
+            apply_quality(panel, False)
 
     def train(self) -> bool:
         """Start a run of the loaded network (a subclass says which job)."""

@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -19,7 +18,7 @@ from .augmentation import AugmentationPanel
 from .backprop import BackpropPanel
 from .bumps import BumpsPanel
 from .chain import ChainPanel
-from .common import DashboardModel, Panel
+from .common import DashboardModel, Panel, apply_quality
 from .compare import ComparePanel, keep_run
 from .convolution import ConvolutionPanel
 from .cost import CostPanel
@@ -192,7 +191,7 @@ class Dashboard(QTabWidget):
             return False
         drawn = panel.refresh(self.shown_model(), force)
         if drawn and getattr(self, "_draft", False):
-            self._apply_quality(panel)  # curves created by this draw
+            apply_quality(panel, True)  # curves created by this draw
         return drawn
 
     def shown_model(self) -> DashboardModel:
@@ -200,20 +199,12 @@ class Dashboard(QTabWidget):
         return self.replayed if self.replayed is not None else self.model
 
     def set_draft(self, draft: bool) -> None:
-        """Draft quality while training: one-pixel, aliased curves paint about three times faster
-        than wide antialiased ones, and every millisecond the GUI thread paints competes with the
-        trainer for the GIL.  At rest the plots get their full quality back."""
+        """Draft quality while training, full quality at rest (``apply_quality``)."""
         if draft == getattr(self, "_draft", None):
             return
         self._draft = draft
         for panel in self.panels:
-            self._apply_quality(panel)
-
-    def _apply_quality(self, panel: Panel) -> None:
-        draft = bool(getattr(self, "_draft", False))
-        for item in panel.graphics.scene().items():
-            if isinstance(item, pg.PlotDataItem) and getattr(item, "_draft", None) != draft:
-                set_curve_quality(item, draft)
+            apply_quality(panel, draft)
 
     def prime(self) -> None:
         """Draw every page once, hidden ones too, so that switching tabs during training only
@@ -262,18 +253,6 @@ class Dashboard(QTabWidget):
 
     def export_png(self, path: str | Path, panel: Panel | None = None) -> None:
         export_png(panel or self.current_panel(), path)
-
-
-def set_curve_quality(item: pg.PlotDataItem, draft: bool) -> None:
-    item._draft = draft
-    pen = pg.mkPen(item.opts["pen"])
-    width = getattr(item, "_rest_width", None)
-    if width is None:
-        width = item._rest_width = pen.widthF()
-    pen.setWidthF(1.0 if draft and width > 1 else width)
-    item.opts["antialias"] = not draft
-    item.curve.opts["antialias"] = not draft
-    item.setPen(pen)
 
 
 def export_png(panel: Panel, path: str | Path) -> None:
