@@ -93,6 +93,8 @@ class BackgroundCompiles:
             self._failed[kernel] = error
         else:
             self._ready.add(kernel)
+        finally:
+            self._jobs[kernel] = None  # done: what it held (a runner's arrays) may go
 
     def wait(self) -> None:
         """Wait for the kernels being compiled."""

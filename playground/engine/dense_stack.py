@@ -565,11 +565,14 @@ class FusedRunner:
 
     def _compile_job(self, arguments):
         """The job that compiles the kernel for the types of ``arguments`` and the fields (building
-        the typed lists compiles their builders on the way)."""
+        the typed lists compiles their builders on the way).  It keeps the arguments' types, not
+        the arguments: the data set is among them."""
+        kernel, fields = self.kernel, self.fields
+        argument_types = tuple(map(kernel.typeof_pyval, arguments))
 
         def job():
-            fields = [typed_lists(fields) for fields in self.fields]
-            self.kernel.compile(tuple(map(self.kernel.typeof_pyval, (*arguments, *chain(*fields)))))
+            typed = chain(*(typed_lists(each) for each in fields))
+            kernel.compile((*argument_types, *map(kernel.typeof_pyval, typed)))
 
         return job
 

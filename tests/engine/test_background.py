@@ -4,6 +4,9 @@ when the kernel arrived."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from numba import njit
@@ -126,3 +129,18 @@ def test_a_runner_uses_its_kernel_once_it_is_compiled(monkeypatch):
     runner.run(x, y, np.arange(8), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
     assert runner._kernel_fields is not None
     assert runner.kernel.signatures
+
+
+def test_a_kernel_waiting_for_its_compilation_keeps_no_data_alive(monkeypatch):
+    """The compile job keeps the first call's argument types: the data set may be large, and a
+    window that loads another one must be able to let it go."""
+    monkeypatch.setattr(background, "compiles", background.BackgroundCompiles())
+    monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
+    network = mlp([8, 5, 3], dtype=np.float32)
+    runner = DenseStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 4)
+    x, y = np.ones((8, 8), np.float32), np.ones((8, 3), np.float32)
+    data = weakref.ref(x)
+    runner.run(x, y, np.arange(8), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
+    del x
+    gc.collect()
+    assert data() is None
