@@ -87,6 +87,9 @@ def sum_over_parts(partials, total):
 # --- on how many threads the parts run --------------------------------------------------------
 #: how often ``run_parts`` looks at how busy other processes keep the machine
 LOOK_EVERY_S = 0.25
+#: a look this long or longer spans a pause of the run (a paused window, a benchmark's headless
+#: reference running meanwhile in another process): it is discarded, and the verdict before it kept
+STALE_LOOK_S = 4 * LOOK_EVERY_S
 #: how far short of one free core per part the machine may fall and the parts still run side by
 #: side: a core that other processes keep half busy still counts as free
 FREE_CORE_MARGIN = 0.5
@@ -110,8 +113,10 @@ def threads_for_now(most: int) -> int:
     look (machine.OtherLoad, from /proc; unknown elsewhere, which counts as free).
     """
     load = _watch.load
-    if load is None or time.perf_counter() - load.start_time >= LOOK_EVERY_S:
-        other = load.cores() if load is not None else None
+    since = time.perf_counter() - load.start_time if load is not None else None
+    if since is None or since >= LOOK_EVERY_S:
+        # a look that spans a pause (no parts ran for a while) says nothing about the parts' cores
+        other = load.cores() if since is not None and since < STALE_LOOK_S else None
         _watch.load = OtherLoad()
         if other is not None:
             free = (os.cpu_count() or 1) - other

@@ -150,6 +150,24 @@ def test_the_parts_share_the_cores_other_processes_leave_free(monkeypatch, fresh
 
 
 @needs_two_threads
+def test_a_look_that_spans_a_pause_is_discarded(monkeypatch, fresh):
+    """A window pauses its run while a benchmark's headless reference trains in another process:
+    what the machine did meanwhile says nothing about the parts' cores once the run goes on."""
+    monkeypatch.setattr(parts, "OtherLoad", _Load)
+    monkeypatch.setattr(parts.os, "cpu_count", lambda: 2)
+    _Load.other = 0.0
+    driver, log = _ready_driver(), []
+    parts.run_parts(driver, _in_turn, 2, log)  # looks: quiet
+    _Load.other = 1.7  # busy throughout the pause
+    parts._watch.load.start_time -= 60.0  # a minute's pause
+    calls = driver.calls
+    parts.run_parts(driver, _in_turn, 2, log)
+    assert (driver.calls - calls, log) == (1, [])  # the verdict from before the pause holds
+    parts.run_parts(driver, _in_turn, 2, log)  # a look of the usual length: the load is real now
+    assert log == [0, 1]
+
+
+@needs_two_threads
 def test_a_busy_process_beside_sends_the_parts_in_turn(fresh):
     """The real measurement: a process spinning on one core for the duration."""
     driver, log = _ready_driver(), []
