@@ -97,6 +97,11 @@ class LabBase(QWidget):
     #: the lab can step one mini-batch at a time and re-initialise its weights (the dashboard)
     can_step = False
     can_reset = False
+    #: how often the timer looks at the worker, in ms
+    pull_ms = PULL_MS
+    #: the least time between two updates of the status line, which is never updated more often
+    #: than the views redraw (the dashboard's timeline follows it)
+    status_seconds = 0.0
 
     def __init__(
         self,
@@ -117,14 +122,14 @@ class LabBase(QWidget):
         self.runs_started = 0
         self.redraw_seconds = redraw_seconds
         self._slot_versions: dict[object, int] = {}
-        self._last_redraw = 0.0
+        self._last_redraw = self._last_status = 0.0
         self._stopping = False
         #: the state the window was last told of; a run can change it on its own (a single step
         #: pauses the job when it is done), which the pull timer notices and announces
         self._state_announced = "idle"
         self.stateChanged.connect(self._remember_state)
         self.timer = QTimer(self)
-        self.timer.setInterval(PULL_MS)
+        self.timer.setInterval(self.pull_ms)
         self.timer.timeout.connect(self._tick)
         #: what the window shows of the lab (the lab itself, unless a subclass says otherwise)
         self.widget: QWidget = self
@@ -306,6 +311,8 @@ class LabBase(QWidget):
         if now - self._last_redraw >= self.redraw_seconds:
             self._last_redraw = now
             self.redraw()
+        if now - self._last_status >= max(self.redraw_seconds, self.status_seconds):
+            self._last_status = now
             self._update_status()
         if self.job is not None and (self.job.finished is not None or self.job.error) and not self.thread.isRunning():
             self._finish()
