@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit
 
 from .activations import activation_backward
-from .numeric import FAST_MATH
 
 QUADRATIC, CROSS_ENTROPY, LOG_LIKELIHOOD = range(3)
 
@@ -62,9 +61,14 @@ def check_cost_fits(cost: str, output_activation: str) -> str | None:
     return None
 
 
-@njit(nogil=True, cache=True, no_cfunc_wrapper=True, fastmath=FAST_MATH, error_model="numpy")
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, error_model="numpy")
 def cost_and_delta(cost, act, z, a, y, delta, alpha):
-    """Return Σₓ Cₓ over the batch (not yet divided by n) and write δᴸ = ∂Cₓ/∂zᴸ."""
+    """Return Σₓ Cₓ over the batch (not yet divided by n) and write δᴸ = ∂Cₓ/∂zᴸ.
+
+    Plain IEEE arithmetic, no fast-math: with reassociation allowed, the fused kernels' copy of this
+    sum loaded from numba's cache gave a loss one float64 ulp from the freshly compiled one's (and
+    from the kernel's Python twin's, background.py), the weights being the same.  In strict order
+    every build of it sums alike; the logarithms, not the sum, are its cost."""
     n, m = a.shape
     eps = 1e-12
     total = 0.0
