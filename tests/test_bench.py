@@ -12,9 +12,10 @@ import pytest
 
 from playground.bench.cnn import cnn_flops
 from playground.bench.dense import dense_flops
-from playground.bench.harness import REDO, Entry, comparison_entries, summarise, take_turns
+from playground.bench.harness import REDO, Entry, comparison_entries, summarise, take_turns, under_load_result
 from playground.bench.lstm import lstm_flops
 from playground.bench.rbm import rbm_flops
+from playground.bench.runner import under_load_lines
 from playground.bench.workloads import BENCHMARKS
 from playground.machine import BUSY_CORES, OtherLoad, is_busy
 
@@ -96,6 +97,30 @@ def test_the_median_leaves_busy_passes_out_while_quiet_ones_exist():
     assert summary["samples_per_s"] == 100  # median of the quiet 100, 200, 100
     assert (summary["min"], summary["max"]) == (25, 200) and summary["busy_passes"] == 2
     assert summary["passes"] == 5 and summary["pids"] == [1, 2] and summary["gflops"] == 100
+
+
+def passes_at(entry, rates):
+    """The summary of one setting whose passes ran at ``rates`` samples/s."""
+    report = {"pid": 1, "threads": entry.threads or 2, "samples": 1000, "seconds": [1000 / rate for rate in rates]}
+    return summarise(entry, [{**report, "other_cores": [1.0] * len(rates)}], expected_other_cores=1.0)
+
+
+def under_load(own_rates, one_rates):
+    own, one = passes_at(Entry("engine"), own_rates), passes_at(Entry("engine", 1), one_rates)
+    return under_load_result(BENCHMARKS["rbm"], own, one, pinned=False)
+
+
+def test_under_load_a_setting_misses_only_when_slower_beyond_the_spread_of_the_passes():
+    # the same code at both settings: medians 0.7% apart, spreads overlapping → not below
+    within = under_load([19_400, 19_566, 19_700, 19_900], [19_500, 19_700, 19_828, 19_950])
+    assert within["ratio_vs_one_thread"] == 0.99 and within["meets_target"]
+    # slower beyond the spread, however little: every own pass below every one-thread pass
+    beyond = under_load([19_200, 19_300, 19_350, 19_400], [19_500, 19_600, 19_700, 19_800])
+    assert beyond["ratio_vs_one_thread"] == 0.98 and not beyond["meets_target"]
+    # a collapse (parts waiting on the core the load holds)
+    collapse = under_load([9_000, 9_500, 10_000, 10_500], [19_500, 19_600, 19_700, 19_800])
+    assert not collapse["meets_target"]
+    assert "MISSES" in under_load_lines(collapse)[0] and "meets" in under_load_lines(within)[0]
 
 
 def test_other_load_is_measured_without_this_process():

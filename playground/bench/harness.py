@@ -260,6 +260,20 @@ def measure_under_load(benchmark: Benchmark, quick: bool, rounds: int, passes: i
         loader.kill()
         loader.wait()
     own, one = (summarise(entry, reports[entry], 1.0, benchmark.flops_per_sample) for entry in entries)
+    return under_load_result(benchmark, own, one, pinned)
+
+
+def falls_below(own: dict, one: dict) -> bool:
+    """Whether the engine at its own thread count is slower than at one thread beyond the spread of
+    their passes: its upper quartile below the one-thread lower quartile.  A bare ratio below 1 is not
+    enough: on the dense, conv and RBM paths both settings run the very same one-core code under
+    load, and two fresh processes of the same code differ by about 1% from one run to the next
+    either way.  A collapse (the parts waiting on a core the load holds) is far beyond that."""
+    return own["q3"] < one["q1"]
+
+
+def under_load_result(benchmark: Benchmark, own: dict, one: dict, pinned: bool) -> dict:
+    """The ``--under-load`` line of one workload from the summaries of its two settings."""
     return {
         "workload": benchmark.id,
         "mode": "under-load",
@@ -268,7 +282,8 @@ def measure_under_load(benchmark: Benchmark, quick: bool, rounds: int, passes: i
         "engine_threads": own["threads"],
         "engine_one_thread_samples_per_s": one["samples_per_s"],
         "ratio_vs_one_thread": round(own["samples_per_s"] / one["samples_per_s"], 2),
-        "target": "≥ 1× its one-thread figure",
+        "target": "≥ its one-thread figure, within the spread of the passes",
+        "meets_target": not falls_below(own, one),
         "busy": bool(own["busy_passes"] or one["busy_passes"]),
         "contenders": [own, one],
     }
