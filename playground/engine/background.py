@@ -34,20 +34,42 @@ from numba.core.registry import CPUDispatcher
 QUIET_COMPILER_S = 1.0
 
 
-class _CompilerWatch(event.Listener):
-    """When numba last finished a compilation in this process (loading from its cache is not one)."""
+#: a compilation that ended this recently still counts as "compiling" for the window's status:
+#: between two kernels the compiler spends a moment in Python, and the status should not flicker
+COMPILING_QUIET_S = 1.5
 
-    last_end = 0.0
+
+class CompileWatch(event.Listener):
+    """numba's compilations in this process, from any thread, as they start and end (loading a
+    kernel from numba's cache is not one).  Two readers: the background compiles wait for numba to
+    be quiet, and the window says "preparing the engine, first run only" and how far it has got
+    while a first run waits for its kernels, instead of looking frozen."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.active = 0
+        self.compiled = 0
+        self.last_end = -float("inf")
 
     def on_start(self, _event) -> None:
-        pass
+        with self._lock:
+            self.active += 1
 
     def on_end(self, _event) -> None:
-        self.last_end = time.perf_counter()
+        with self._lock:
+            self.active = max(0, self.active - 1)
+            self.compiled += 1
+            self.last_end = time.perf_counter()
+
+    def busy(self, now: float | None = None) -> bool:
+        """Whether a kernel is compiling now, or one finished within ``COMPILING_QUIET_S``."""
+        now = time.perf_counter() if now is None else now
+        with self._lock:
+            return self.active > 0 or now - self.last_end < COMPILING_QUIET_S
 
 
-_compiler = _CompilerWatch()
-event.register("numba:compile", _compiler)
+COMPILER = CompileWatch()
+event.register("numba:compile", COMPILER)
 
 
 class BackgroundCompiles:
@@ -74,7 +96,7 @@ class BackgroundCompiles:
             if calls == 1:
                 self._first_call[kernel] = now
                 self._jobs[kernel] = make_job()
-            quiet = min(now - self._first_call[kernel], now - _compiler.last_end) >= QUIET_COMPILER_S
+            quiet = min(now - self._first_call[kernel], now - COMPILER.last_end) >= QUIET_COMPILER_S
             if calls >= 2 and quiet:
                 self._start(kernel)
         return False

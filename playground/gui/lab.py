@@ -35,9 +35,9 @@ from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from ..engine.background import COMPILER
 from ..runs.jobs import Runner, RunnerJob
 from ..runs.snapshots import SnapshotStore, weights_bytes
-from ..training.compiling import WATCH
 from ..training.warmup import warming_up
 from .dashboard.common import apply_quality
 from .dashboard.timeline import Timeline
@@ -53,11 +53,11 @@ def starting_text(job: RunnerJob, now: float | None = None) -> str:
     """What a run that has produced nothing yet is waiting for: numba compiling the engine's
     kernels (a cold start: a fresh install, or kernels this process has not used yet), with how
     many it has compiled and for how long, or just "starting…"."""
-    if not (WATCH.busy(now) or warming_up()):
+    if not (COMPILER.busy(now) or warming_up()):
         return "starting…"
     now = time.perf_counter() if now is None else now
     waited = max(0.0, now - job.progress.started) if job.progress.started else 0.0
-    return f"preparing the engine, first run only: {WATCH.compiled} kernels compiled, {waited:.0f} s"
+    return f"preparing the engine, first run only: {COMPILER.compiled} kernels compiled, {waited:.0f} s"
 
 
 _collector: GarbageCollector | None = None

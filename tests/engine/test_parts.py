@@ -101,14 +101,14 @@ def test_no_driver_compiles_while_numba_compiles_a_steps_kernels(monkeypatch, fr
     """A driver compiling would hold numba's lock while the first steps compile their kernels."""
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
     monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
-    monkeypatch.setattr(background._compiler, "last_end", time.perf_counter())
+    monkeypatch.setattr(background.COMPILER, "last_end", time.perf_counter())
     driver, log = _Driver(), []
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)
     background.compiles._first_call[driver] -= 61.0  # in use for a minute, but numba compiled just now
     parts.run_parts(driver, _in_turn, 2, log)
     assert background.compiles._compiling == {}
-    monkeypatch.setattr(background._compiler, "last_end", time.perf_counter() - 61.0)
+    monkeypatch.setattr(background.COMPILER, "last_end", time.perf_counter() - 61.0)
     parts.run_parts(driver, _in_turn, 2, log)
     assert list(background.compiles._compiling) == [driver]
     driver.release.set()
@@ -121,7 +121,7 @@ def test_no_driver_compiles_in_the_first_step_that_needs_it(monkeypatch, fresh):
     still be loading kernels from numba's cache, under the lock a compiling driver would hold."""
     monkeypatch.setattr(parts, "threads_for_now", lambda most: most)
     monkeypatch.setattr(background, "QUIET_COMPILER_S", 60.0)
-    monkeypatch.setattr(background._compiler, "last_end", 0.0)  # nothing compiled in this process
+    monkeypatch.setattr(background.COMPILER, "last_end", 0.0)  # nothing compiled in this process
     driver, log = _Driver(), []
     for _ in range(3):
         parts.run_parts(driver, _in_turn, 2, log)

@@ -11,9 +11,9 @@ import time
 
 from numba.core import event
 
+from playground.engine.background import COMPILER
 from playground.gui.sequence_lab import SequenceLab
 from playground.training import Finished
-from playground.training.compiling import WATCH
 from playground.training.lessons import load_lesson
 
 from .helpers import shown_labs
@@ -38,7 +38,7 @@ def test_the_sequence_lab_says_the_engine_is_being_prepared(qtbot):
         compiling(release)
         yield from events(spec, control)
 
-    before = WATCH.compiled
+    before = COMPILER.compiled
     with shown_labs(qtbot) as show:
         lab = show(SequenceLab(runner=slow_runner), fake_spec())
         assert lab.train()
