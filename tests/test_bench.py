@@ -4,6 +4,7 @@ the FLOP counts, and ``bench --json``'s fields.  Nothing here is timed against a
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from playground.bench.dense import dense_flops
 from playground.bench.harness import REDO, Entry, comparison_entries, summarise, take_turns, under_load_result
 from playground.bench.lstm import lstm_flops
 from playground.bench.rbm import rbm_flops
-from playground.bench.runner import under_load_lines
+from playground.bench.runner import UNDER_LOAD_ROUNDS, rounds_and_passes, under_load_lines
 from playground.bench.workloads import BENCHMARKS
 from playground.machine import BUSY_CORES, OtherLoad, is_busy
 
@@ -99,28 +100,43 @@ def test_the_median_leaves_busy_passes_out_while_quiet_ones_exist():
     assert summary["passes"] == 5 and summary["pids"] == [1, 2] and summary["gflops"] == 100
 
 
-def passes_at(entry, rates):
-    """The summary of one setting whose passes ran at ``rates`` samples/s."""
-    report = {"pid": 1, "threads": entry.threads or 2, "samples": 1000, "seconds": [1000 / rate for rate in rates]}
-    return summarise(entry, [{**report, "other_cores": [1.0] * len(rates)}], expected_other_cores=1.0)
+def processes_at(entry, process_rates):
+    """The summary of one setting whose processes' passes ran at ``process_rates`` samples/s."""
+    reports = [
+        {"pid": pid, "threads": entry.threads or 2, "samples": 1000, "seconds": [1000 / rate for rate in rates]}
+        | {"other_cores": [1.0] * len(rates)}
+        for pid, rates in enumerate(process_rates)
+    ]
+    return summarise(entry, reports, expected_other_cores=1.0)
 
 
-def under_load(own_rates, one_rates):
-    own, one = passes_at(Entry("engine"), own_rates), passes_at(Entry("engine", 1), one_rates)
+def under_load(own_processes, one_processes):
+    own, one = processes_at(Entry("engine"), own_processes), processes_at(Entry("engine", 1), one_processes)
     return under_load_result(BENCHMARKS["rbm"], own, one, pinned=False)
 
 
-def test_under_load_a_setting_misses_only_when_slower_beyond_the_spread_of_the_passes():
-    # the same code at both settings: medians 0.7% apart, spreads overlapping → not below
-    within = under_load([19_400, 19_566, 19_700, 19_900], [19_500, 19_700, 19_828, 19_950])
-    assert within["ratio_vs_one_thread"] == 0.99 and within["meets_target"]
-    # slower beyond the spread, however little: every own pass below every one-thread pass
-    beyond = under_load([19_200, 19_300, 19_350, 19_400], [19_500, 19_600, 19_700, 19_800])
+def test_under_load_a_setting_misses_only_when_slower_in_every_process():
+    # the same code at both settings: two processes apart by 4%, their passes by 1%, the others mixed
+    within = under_load(
+        [(23_300, 23_500), (23_800, 23_960), (24_700, 24_800)], [(24_560, 24_600), (24_780, 25_270), (23_900, 24_000)]
+    )
+    assert within["ratio_vs_one_thread"] == 0.97 and within["meets_target"]
+    assert within["contenders"][0]["process_medians"] == [23_400, 23_880, 24_750]
+    # slower in every process, however little
+    beyond = under_load([(19_200, 19_300), (19_350, 19_400), (19_100, 19_500)], [(19_500, 19_600), (19_700, 19_800)])
     assert beyond["ratio_vs_one_thread"] == 0.98 and not beyond["meets_target"]
+    assert beyond["separation_chance"] == 0.1  # one ordering of the 5 processes in C(5, 2) = 10
     # a collapse (parts waiting on the core the load holds)
-    collapse = under_load([9_000, 9_500, 10_000, 10_500], [19_500, 19_600, 19_700, 19_800])
+    collapse = under_load([(9_000, 9_500), (10_000, 10_500)], [(19_500, 19_600), (19_700, 19_800)])
     assert not collapse["meets_target"]
     assert "MISSES" in under_load_lines(collapse)[0] and "meets" in under_load_lines(within)[0]
+    assert "1 in 6" in under_load_lines(collapse)[0]
+
+
+def test_under_load_takes_enough_rounds_for_its_verdict_to_mean_something():
+    assert rounds_and_passes(quick=True, rounds=None, under_load=True) == (UNDER_LOAD_ROUNDS, 2)
+    assert rounds_and_passes(quick=False, rounds=None) == (3, 3) and rounds_and_passes(True, 4, True) == (4, 2)
+    assert 1 / math.comb(2 * UNDER_LOAD_ROUNDS, UNDER_LOAD_ROUNDS) < 0.01
 
 
 def test_other_load_is_measured_without_this_process():

@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data-dir", type=Path, help="folder of the MNIST IDX files for the sweep workload")
     bench.add_argument("--workload", metavar="NAME", help="only this workload (e.g. lstm; default: all of them)")
     bench.add_argument(
-        "--rounds", type=_positive_int, help="rounds in which the contenders take turns (default 3, 2 with --quick)"
+        "--rounds",
+        type=_positive_int,
+        help="rounds in which the contenders take turns (default 3, 2 with --quick, 5 with --under-load)",
     )
     bench.add_argument(
         "--under-load",
