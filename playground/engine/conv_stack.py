@@ -23,15 +23,18 @@ adds is the order of the work, which is where the time goes on these machines:
 - **No ∂C/∂x for the first convolution**, whose input is the data.
 - The gradient norms come out of the optimiser's pass over the weights, as in ``dense_stack``.
 
-One thread.  Splitting the batch between two ``prange`` threads was measured and did not
-pay on these shared 2-core machines: with the other core busy (as it usually is, with
-other developers' work or the window's GUI thread) the whole step was no faster (2.96 ms
-on one thread, 3.05–3.64 ms on two, best of 40), and numba's default OpenMP layer
-spin-waits and made a parallel stage 3.4× slower.  (That measurement also blamed the
-BLAS for serialising concurrent products; measured again later it does not: two
-32×2880×100 products on two threads took 0.34 ms against 0.25 ms for one, and the
-recurrent layers run their batch in parts on that, see parts.py.  The convolutional
-step has not been re-measured since.)
+Both cores for the convolutions.  Each convolution splits the batch into ``parts.PARTS`` parts
+(fewer for a smaller batch) whose examples run side by side on numba's threads, each part
+adding up its own share of ∂C/∂W and ∂C/∂b; the shares are added in part order afterwards,
+so a seeded run repeats exactly on one core or two (tested).  The dense head takes the
+batch whole, on one thread.  Measured on a quiet 2-core machine (the ``cnn`` workload, 784 →
+conv 5×5×20 → pool 2 → 100 → 10, mini-batch 64): 22.5k samples/s on one thread, 28-31k with
+the parts side by side; two whole copies of the step on half batches each, the most parts
+could give, 38k.  Parts sharing a core with a busy process slow the batch down (0.7-0.8× of
+one thread, measured under ``playground bench --under-load``), so the runner measures the
+other processes' load while its chunks run and runs the parts in turn while a core is taken
+(``parts.LoadWhileRunning``), as the kernel's Python twin always does (background.py).  An
+older measurement, taken while other work kept the second core busy, had found no gain.
 
 Differences from the layer-by-layer path: the winner of a window whose activations tie
 but whose weighted inputs differ (ReLU's zeros, a saturated sigmoid) can differ, but its
@@ -43,8 +46,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .activations import activation_backward, activation_forward, saturated_fraction
 from .dense_stack import (
@@ -73,6 +77,7 @@ from .layers.input import Input
 from .layers.maxpool2d import MaxPool2D
 from .layers.reshape import Reshape
 from .numeric import FAST_MATH, like
+from .parts import LoadWhileRunning, part_bounds, row_parts, sum_over_parts
 
 #: most values of unrolled windows kept per convolution between the forward and backward passes
 COLS_KEPT_LIMIT = 16_000_000
@@ -82,13 +87,15 @@ COLS_KEPT_LIMIT = 16_000_000
 
 #: The arrays of the convolutional stages for one batch size, per stage: its geometry row,
 #: leaky slope, parameters and gradients (as (F, C·k·k) views), the pooled maps with the
-#: winner of each pool and their gradient (B, F·Q), the unrolled windows (``cols``), and
-#: work buffers for one example; ``saturation_codes`` are the activations, for the metrics;
-#: ``padded`` is None where no stage pads its input (see ``im2col``), else True.
+#: winner of each pool and their gradient (B, F·Q), the unrolled windows (``cols``: every
+#: example's, or one scratch row per part), and per part (leading axis P) the work buffers for
+#: one example and its share of the gradients; ``saturation_codes`` are the activations, for
+#: the metrics; ``padded`` is None where no stage pads its input (see ``im2col``), else True;
+#: ``side_by_side[0]`` whether the next chunk runs its parts side by side.
 ConvStages = namedtuple(
     "ConvStages",
     "geometries alphas weights biases weight_grads bias_grads pooled winners "
-    "dpooled cols zs dcols deltas partials saturation_codes padded",
+    "dpooled cols zs dcols deltas partials part_weight_grads part_bias_grads saturation_codes padded side_by_side",
 )
 
 
@@ -250,6 +257,126 @@ def conv_stage_backward(
             _add_back_windows(dcols, dsource, b, geometry)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _part_cols(cols_store, batch, first, last, p):
+    """Part p's unrolled windows: its examples' rows when every example's are kept, else its scratch row."""
+    return cols_store[first:last] if cols_store.shape[0] == batch else cols_store[p : p + 1]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def conv_forward_part(p, source, geometry, weight2, bias, pooled, winners, cols_store, zs, alpha, padded):
+    """One convolution (+ pool) for part p of the batch (``zs``: (P, F, OH·OW), one per part)."""
+    first, last = part_bounds(source.shape[0], zs.shape[0], p)
+    conv_stage_forward(
+        source[first:last],
+        geometry,
+        weight2,
+        bias,
+        pooled[first:last],
+        winners[first:last],
+        _part_cols(cols_store, source.shape[0], first, last, p),
+        zs[p],
+        alpha,
+        padded,
+    )
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True)
+def conv_forward_parts(source, geometry, weight2, bias, pooled, winners, cols_store, zs, alpha, padded):
+    """``conv_forward_part`` for every part, each on its own thread."""
+    for p in prange(zs.shape[0]):
+        conv_forward_part(np.int64(p), source, geometry, weight2, bias, pooled, winners, cols_store, zs, alpha, padded)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def conv_backward_part(
+    p,
+    source,
+    geometry,
+    weight2,
+    pooled,
+    winners,
+    dpooled,
+    weight_grads,
+    bias_grads,
+    dsource,
+    want_dsource,
+    cols_store,
+    zs,
+    dcols,
+    deltas,
+    partials,
+    alpha,
+    padded,
+):
+    """The gradients of one convolution (+ pool) from part p of the batch: its share of ∂C/∂W and
+    ∂C/∂b into ``weight_grads[p]`` and ``bias_grads[p]``, and its rows of ∂C/∂source."""
+    first, last = part_bounds(source.shape[0], zs.shape[0], p)
+    conv_stage_backward(
+        source[first:last],
+        geometry,
+        weight2,
+        pooled[first:last],
+        winners[first:last],
+        dpooled[first:last],
+        weight_grads[p],
+        bias_grads[p],
+        dsource[first:last],
+        want_dsource,
+        _part_cols(cols_store, source.shape[0], first, last, p),
+        zs[p],
+        dcols[p],
+        deltas[p],
+        partials[p],
+        alpha,
+        padded,
+    )
+
+
+@njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True)
+def conv_backward_parts(
+    source,
+    geometry,
+    weight2,
+    pooled,
+    winners,
+    dpooled,
+    weight_grads,
+    bias_grads,
+    dsource,
+    want_dsource,
+    cols_store,
+    zs,
+    dcols,
+    deltas,
+    partials,
+    alpha,
+    padded,
+):
+    """``conv_backward_part`` for every part, each on its own thread."""
+    for p in prange(zs.shape[0]):
+        conv_backward_part(
+            np.int64(p),
+            source,
+            geometry,
+            weight2,
+            pooled,
+            winners,
+            dpooled,
+            weight_grads,
+            bias_grads,
+            dsource,
+            want_dsource,
+            cols_store,
+            zs,
+            dcols,
+            deltas,
+            partials,
+            alpha,
+            padded,
+        )
+
+
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True)
 def train_conv_batches(
     data,
@@ -300,11 +427,18 @@ def train_conv_batches(
     dcols,
     conv_deltas,
     partials,
+    part_weight_grads,
+    part_bias_grads,
     saturation_codes,
     padded,
+    side_by_side,
 ):
     """Train ``n_batches`` mini-batches of ``order`` from ``first_batch``; see ``train_dense_batches``,
     whose arguments come first, then the fields of the ``ConvStages``.
+
+    The convolutions split the batch into parts (the dense head takes it whole): side by side on
+    the cores through the ``parallel=True`` drivers when ``side_by_side[0]``, else in turn; the
+    parts' gradients are added in part order either way, so the numbers are the same.
 
     The metric rows are the convolutions', then the dense head's.
     """
@@ -314,6 +448,7 @@ def train_conv_batches(
     slots = Slots(params, grads, moments1, moments2, decays, slot_layer, slot_is_weight)
     batch = x_batch.shape[0]
     n_conv = len(conv_weights)
+    parts = conv_zs[0].shape[0]
     for b in range(n_batches):
         if control[STOP] != 0.0:
             return b, STOPPED
@@ -321,18 +456,16 @@ def train_conv_batches(
         # forward: the convolutions, then the dense head on the last pooled maps
         for s in range(n_conv):
             source = x_batch if s == 0 else pooled[s - 1]
-            conv_stage_forward(
-                source,
-                geometries[s],
-                conv_weights[s],
-                conv_biases[s],
-                pooled[s],
-                winners[s],
-                cols[s],
-                conv_zs[s],
-                conv_alphas[s],
-                padded,
-            )
+            weight2, bias, zs, alpha = conv_weights[s], conv_biases[s], conv_zs[s], conv_alphas[s]
+            if side_by_side[0]:
+                conv_forward_parts(
+                    source, geometries[s], weight2, bias, pooled[s], winners[s], cols[s], zs, alpha, padded
+                )
+            else:
+                for p in range(parts):
+                    conv_forward_part(
+                        p, source, geometries[s], weight2, bias, pooled[s], winners[s], cols[s], zs, alpha, padded
+                    )
         head_forward(head, pooled[n_conv - 1], drop_rates)
         losses[b], correct[b] = head_cost(head, cost, y_batch)
         # backward through the head; its first layer writes ∂C/∂(pooled maps) for the last convolution
@@ -340,25 +473,21 @@ def train_conv_batches(
         for s in range(n_conv - 1, -1, -1):
             source = x_batch if s == 0 else pooled[s - 1]
             below = dpooled[s - 1] if s > 0 else dpooled[s]
-            conv_stage_backward(
-                source,
-                geometries[s],
-                conv_weights[s],
-                pooled[s],
-                winners[s],
-                dpooled[s],
-                conv_weight_grads[s],
-                conv_bias_grads[s],
-                below,
-                s > 0,
-                cols[s],
-                conv_zs[s],
-                dcols[s],
-                conv_deltas[s],
-                partials[s],
-                conv_alphas[s],
-                padded,
-            )
+            if side_by_side[0]:
+                conv_backward_parts(
+                    source, geometries[s], conv_weights[s], pooled[s], winners[s], dpooled[s],
+                    part_weight_grads[s], part_bias_grads[s], below, s > 0, cols[s],
+                    conv_zs[s], dcols[s], conv_deltas[s], partials[s], conv_alphas[s], padded,
+                )  # fmt: skip
+            else:
+                for p in range(parts):
+                    conv_backward_part(
+                        p, source, geometries[s], conv_weights[s], pooled[s], winners[s], dpooled[s],
+                        part_weight_grads[s], part_bias_grads[s], below, s > 0, cols[s],
+                        conv_zs[s], dcols[s], conv_deltas[s], partials[s], conv_alphas[s], padded,
+                    )  # fmt: skip
+            sum_over_parts(part_weight_grads[s], conv_weight_grads[s])
+            sum_over_parts(part_bias_grads[s], conv_bias_grads[s])
         if not check_and_update(
             slots, moments2, hyper, control[LEARNING_RATE], step_count, losses[b], layer_metrics[b]
         ):
@@ -399,10 +528,10 @@ def conv_stack_plan(network):
     return stages, head
 
 
-def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
+def conv_stages(stages, batch_size: int, dtype, parts: int) -> ConvStages:
     """The ``ConvStages`` of [(Conv2D layer, pool size)]: the layers' own parameters and
-    gradients as (F, C·k·k) views, and fresh work buffers for ``batch_size``, in Python lists
-    (see ``dense_stack.typed_lists``)."""
+    gradients as (F, C·k·k) views, and fresh work buffers for ``batch_size`` in ``parts`` parts,
+    in Python lists (see ``dense_stack.typed_lists``)."""
     geometries, pooled_shapes, per_sample = [], [], []
     for conv, pool in stages:
         c = conv.config
@@ -438,26 +567,34 @@ def conv_stages(stages, batch_size: int, dtype) -> ConvStages:
         winners=[np.zeros(shape, np.int32) for shape in pooled_shapes],
         dpooled=[np.zeros(shape, dtype) for shape in pooled_shapes],
         # every example's unrolled windows, kept from the forward pass for the backward one
-        # (measured: re-unrolling made a 3.2 ms step 4.1 ms); a single scratch row if too large
+        # (measured: re-unrolling made a 3.2 ms step 4.1 ms); a scratch row per part if too large
         cols=[
-            np.zeros((batch_size if batch_size * taps * positions <= COLS_KEPT_LIMIT else 1, taps * positions), dtype)
+            np.zeros(
+                (batch_size if batch_size * taps * positions <= COLS_KEPT_LIMIT else parts, taps * positions), dtype
+            )
             for taps, positions, _ in per_sample
         ],
-        zs=[np.zeros((filters, positions), dtype) for _, positions, filters in per_sample],
-        dcols=[np.zeros((taps, positions), dtype) for taps, positions, _ in per_sample],
+        zs=[np.zeros((parts, filters, positions), dtype) for _, positions, filters in per_sample],
+        dcols=[np.zeros((parts, taps, positions), dtype) for taps, positions, _ in per_sample],
         deltas=[
-            np.zeros((filters, shape[1] // filters), dtype) for (_, _, filters), shape in zip(per_sample, pooled_shapes)
+            np.zeros((parts, filters, shape[1] // filters), dtype)
+            for (_, _, filters), shape in zip(per_sample, pooled_shapes)
         ],
-        partials=[np.zeros((filters, taps), dtype) for taps, _, filters in per_sample],
+        partials=[np.zeros((parts, filters, taps), dtype) for taps, _, filters in per_sample],
+        part_weight_grads=[np.zeros((parts, filters, taps), dtype) for taps, _, filters in per_sample],
+        part_bias_grads=[np.zeros((parts, filters), dtype) for _, _, filters in per_sample],
         saturation_codes=np.array([conv.activation_code for conv in convs], dtype=np.int64),
         padded=True if any(conv.config.padding != "valid" for conv in convs) else None,
+        side_by_side=np.zeros(1, np.bool_),
     )
 
 
 class ConvStackRunner(FusedRunner):
-    """Holds the arrays and work buffers ``train_conv_batches`` needs for one batch size."""
+    """Holds the arrays and work buffers ``train_conv_batches`` needs for one batch size, and
+    chooses before each chunk whether its parts run side by side.  ``parts`` (the tests' choice;
+    ``parts.PARTS`` or the batch size if smaller) is part of the arithmetic, not the threads."""
 
-    def __init__(self, network, optimizer, batch_size: int):
+    def __init__(self, network, optimizer, batch_size: int, parts: int | None = None):
         plan = conv_stack_plan(network)
         if plan is None:
             raise ValueError("not a convolutional stack the fast path can run")
@@ -471,8 +608,18 @@ class ConvStackRunner(FusedRunner):
             convs + [layer for layer, _ in head],
             int(np.prod(network.input_shape)),
         )
-        self.stages = conv_stages(stages, batch_size, network.dtype)
+        self.stages = conv_stages(stages, batch_size, network.dtype, parts or row_parts(batch_size))
         self.head = dense_head(head, batch_size, network.dtype)
+        self._load = LoadWhileRunning()
+
+    def _threads_for_chunk(self, kernel_ready: bool):
+        """Side by side on a quiet machine once the kernel is ready; in turn on one numba thread, and
+        while other processes keep a core busy (see ``parts.run_parts``: a part sharing a core with
+        a busy process holds up the batch; the CNN ran at 0.7-0.8× its one-thread speed that way)."""
+        most = numba.get_num_threads()
+        split = self.stages.zs[0].shape[0] > 1 and most > 1
+        self.stages.side_by_side[0] = kernel_ready and split and not self._load.crowded
+        return self._load.measured(most)
 
     @property
     def fields(self) -> tuple:

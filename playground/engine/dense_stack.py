@@ -28,6 +28,7 @@ work: a vectorised float32 σ and softmax (``numeric.sigmoid``) and an element-l
 from __future__ import annotations
 
 from collections import namedtuple
+from contextlib import nullcontext
 from itertools import chain
 
 import numpy as np
@@ -559,9 +560,17 @@ class FusedRunner:
         """The kernel on ``arguments`` and the fields, once it is compiled; its Python twin until then."""
         if self._kernel_fields is None and background.compiles.ready(self.kernel, lambda: self._compile_job(arguments)):
             self._kernel_fields = [typed_lists(fields) for fields in self.fields]
-        if self._kernel_fields is None:
-            return background.python_twin(self.kernel)(*arguments, *chain(*self.fields))
-        return self.kernel(*arguments, *chain(*self._kernel_fields))
+        ready = self._kernel_fields is not None
+        with self._threads_for_chunk(ready):
+            if not ready:
+                return background.python_twin(self.kernel)(*arguments, *chain(*self.fields))
+            return self.kernel(*arguments, *chain(*self._kernel_fields))
+
+    def _threads_for_chunk(self, kernel_ready: bool):
+        """Around each chunk: a runner whose kernel splits work into parts decides here whether they
+        run side by side (never in the twin, whose call of a ``parallel=True`` driver would compile
+        it on the spot)."""
+        return nullcontext()
 
     def _compile_job(self, arguments):
         """The job that compiles the kernel for the types of ``arguments`` and the fields (building

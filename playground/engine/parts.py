@@ -1,9 +1,11 @@
-"""Work split into parts, one per core: what the recurrent layers and the per-step head share.
+"""Work split into parts, one per core: what the recurrent layers, the per-step head and the
+convolutions (conv_stack.py) share.
 
 A training step of a sequence model is mostly independent rows: the sequences of a batch
 run their time loops without looking at each other, and a per-step head treats its B·T
-rows alike.  So those layers split their rows into ``PARTS`` parts (2, the cores of these
-machines) and run each part, products included, in one call of a part kernel.  With the BLAS
+rows alike; so do a convolution's examples.  So those layers split their rows into ``PARTS``
+parts (2, the cores of these machines) and run each part, products included, in one call of a
+part kernel.  With the BLAS
 pinned to one thread (blas.py), two threads multiplying side by side each run as fast as one
 alone (measured: 512×128 by 128×16, 8.3 µs per product either way).  Each part writes its own
 share of a weight gradient; ``sum_over_parts`` adds them up afterwards in part order, so a
@@ -29,6 +31,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import numba
 from numba import njit
@@ -119,9 +122,41 @@ def threads_for_now(most: int) -> int:
         other = load.cores() if since is not None and since < STALE_LOOK_S else None
         _watch.load = OtherLoad()
         if other is not None:
-            free = (os.cpu_count() or 1) - other
-            _watch.crowded = free < min(most, PARTS) - FREE_CORE_MARGIN
+            _watch.crowded = crowded(other, most)
     return 1 if _watch.crowded else most
+
+
+def crowded(other_cores: float, most: int) -> bool:
+    """Whether the machine, with ``other_cores`` cores kept busy by other processes, has fewer free
+    cores than the parts that would run side by side on ``most`` threads."""
+    return (os.cpu_count() or 1) - other_cores < min(most, PARTS) - FREE_CORE_MARGIN
+
+
+class LoadWhileRunning:
+    """Other processes' load measured only while a runner's parts run, over as many calls as it
+    takes to add up to ``LOOK_EVERY_S`` (a fused kernel's chunk lasts 20 ms in the window, seconds
+    in a benchmark), so that neither a pause between calls nor a short call's coarse /proc ticks
+    decide: then ``crowded`` says whether the last such span found fewer free cores than parts."""
+
+    def __init__(self):
+        self.crowded = False
+        self._busy_core_seconds = 0.0
+        self._seconds = 0.0
+
+    @contextmanager
+    def measured(self, most: int):
+        """Around one call of the parts on ``most`` threads."""
+        load = OtherLoad()
+        yield
+        other = load.cores()
+        if other is None:
+            return
+        seconds = time.perf_counter() - load.start_time
+        self._busy_core_seconds += other * seconds
+        self._seconds += seconds
+        if self._seconds >= LOOK_EVERY_S:
+            self.crowded = crowded(self._busy_core_seconds / self._seconds, most)
+            self._busy_core_seconds = self._seconds = 0.0
 
 
 def _compile_job(driver, arguments):

@@ -21,6 +21,14 @@ chains kept from one mini-batch to the next).
 Kernels see arrays and numbers only; every random draw comes from numba's generator,
 seeded on the thread that trains (``seed_kernel_random``), so a seeded run repeats
 exactly.
+
+One core.  Two halves of the ``rbm`` workload's mini-batch (784-500, CD-1, 20 examples), each
+trained whole on its own thread at once, the most that splitting the batch could give, ran
+at 1.26× one thread (24.0k against 19.0k samples/s, quiet machine): less than the
+convolutions' 1.69×, since at 10 rows a part the products are too small to keep a core
+busy.  And parts would change what a seed means: numba's generator is per thread, so the
+hidden units' samples would come from another stream on two threads than on one, and a
+seeded run would no longer repeat across core counts without a generator per part.
 """
 
 from __future__ import annotations

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import numba
 import numpy as np
 import pytest
 
+from playground.engine import background
 from playground.engine.conv_stack import ConvStackRunner, conv_stack_plan
 from playground.engine.dense_stack import BIAS_GRAD, FINISHED, NONFINITE, STOPPED, WEIGHT_GRAD, WEIGHT_NORM
 from playground.engine.layers import layer_class
@@ -156,3 +162,94 @@ def test_stop_flag_and_divergence(fused_way):
     done, ended, losses, *_ = runner.run(x, y, np.arange(20), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
     assert (done, ended) == (0, NONFINITE) and len(losses) == 1
     assert all(np.array_equal(before[k], v) for k, v in network.state().items())  # no update was applied
+
+
+def train_in_parts(case, parts, batch=7, n=28):
+    """float64, SGD with momentum, L2 and (Nielsen's case) dropout: the trained state, the losses and
+    the metrics of ``n // batch`` batches with the convolutions' batch split into ``parts`` parts."""
+    shape, middle = CASES[case]
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, int(np.prod(shape))))
+    y = one_hot(rng.integers(0, 3, n), 3)
+    head = ((6, "relu"), (0, 0.5)) if case == "nielsen" else ((6, "sigmoid"),)
+    network = build(shape, middle, head)
+    runner = ConvStackRunner(network, Optimizer(OptimizerSettings("sgd", 0.9), network.slots()), batch, parts=parts)
+    seed_kernel_random(5)
+    control = np.array([0.0, 0.05])
+    done, ended, losses, _, metrics = runner.run(x, y, rng.permutation(n), 0, n // batch, control, 0.01, 0.0, True)
+    assert (done, ended) == (n // batch, FINISHED)
+    return network.state(), losses, metrics, runner
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_batch_split_into_parts_gives_what_one_part_gives(case, fused_way):
+    """The convolutions' batch in two uneven parts (3 and 4 examples), their gradients added in
+    part order, against the whole batch in one part: the same training to 1e-12 (float64)."""
+    whole, losses, metrics, _ = train_in_parts(case, parts=1)
+    split, split_losses, split_metrics, _ = train_in_parts(case, parts=2)
+    for key, value in whole.items():
+        np.testing.assert_allclose(split[key], value, rtol=1e-12, atol=1e-12, err_msg=key)
+    np.testing.assert_allclose(split_losses, losses, rtol=1e-12)
+    np.testing.assert_allclose(split_metrics, metrics, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="numba runs one thread here: the parts run in turn")
+def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypatch):
+    """Side by side (the ``parallel=True`` drivers) or in turn (one numba thread, a busy machine,
+    the kernel's Python twin): the same calls on the same rows, so the same numbers exactly."""
+    monkeypatch.setattr(background.compiles, "ready", lambda kernel, make_job: True)
+    runs, before = {}, numba.get_num_threads()
+    try:
+        for most in (1, 2):
+            numba.set_num_threads(most)
+            state, losses, metrics, runner = train_in_parts("two-stages", parts=2)  # one chunk: no load look yet
+            assert runner.stages.side_by_side[0] == (most == 2)
+            runs[most] = [*(state[key] for key in sorted(state)), losses, metrics]
+    finally:
+        numba.set_num_threads(before)
+    for in_turn, side_by_side in zip(runs[1], runs[2], strict=True):
+        assert np.array_equal(side_by_side, in_turn, equal_nan=True)
+
+
+SEEDED_CNN_RUN = """
+import hashlib
+import numpy as np
+from playground.model import with_overrides
+from playground.training.families import RunOptions, family_of
+from playground.training.lessons import load_lesson
+spec = load_lesson("cnn-mnist")
+spec.training = with_overrides(spec.training, epochs=1, train_limit=640, seed=3)
+run = family_of(spec).start(spec, RunOptions())
+for _ in run.trainer.run():
+    pass
+state = run.model.state()
+print(hashlib.sha256(b"".join(np.ascontiguousarray(state[k]).tobytes() for k in sorted(state))).hexdigest())
+"""
+
+
+def test_a_seeded_convolutional_run_repeats_exactly_on_one_thread_or_two():
+    """The convolutions split their batch into ``parts.PARTS`` parts whatever the cores: on one
+    numba thread the parts run in turn, the same arithmetic, and the trained weights are the same
+    bit for bit.  (The first run fills numba's cache, as in the recurrent layers' test.)"""
+    digests = []
+    for threads in ("2", "1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-c", SEEDED_CNN_RUN],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "NUMBA_NUM_THREADS": threads},
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        digests.append(result.stdout.split()[-1])
+    assert digests[1] == digests[2]
+
+
+def test_the_parts_run_in_turn_while_other_processes_keep_a_core_busy(monkeypatch):
+    monkeypatch.setattr(background.compiles, "ready", lambda kernel, make_job: True)
+    network = build(*CASES["nielsen"])
+    runner = ConvStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 4, parts=2)
+    x, y = np.zeros((8, 144)), one_hot(np.arange(8) % 3, 3)
+    runner._load.crowded = True
+    runner.run(x, y, np.arange(8), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
+    assert not runner.stages.side_by_side[0]

@@ -217,3 +217,34 @@ def test_settling_compiles_every_driver_called_so_far_at_once(monkeypatch, fresh
     background.settle()
     parts.run_parts(driver, _in_turn, 2, log)
     assert (driver.compiled, driver.calls, log) == ([("list",)], 1, [0, 1])
+
+
+class _LoadFor:
+    """Stands for ``machine.OtherLoad``: other processes kept ``cores`` cores busy for ``seconds``."""
+
+    def __init__(self, cores, seconds):
+        self.start_time = time.perf_counter() - seconds
+        self._cores = cores
+
+    def cores(self):
+        return self._cores
+
+
+def test_a_fused_runner_judges_the_load_over_its_calls_only(monkeypatch):
+    """A fused kernel's chunks (20 ms in the window) add up until LOOK_EVERY_S of running; the time
+    between them (a pause, another process's work meanwhile) never counts."""
+    monkeypatch.setattr(parts.os, "cpu_count", lambda: 2)
+    readings = iter([(1.0, 0.1), (1.0, 0.1), (0.0, 0.05), (0.0, 0.3)])
+    monkeypatch.setattr(parts, "OtherLoad", lambda: _LoadFor(*next(readings)))
+    load = parts.LoadWhileRunning()
+    for expected in (False, False):  # 0.1 s, then 0.2 s of running: not yet a judgement
+        with load.measured(2):
+            pass
+        assert load.crowded is expected
+    with load.measured(2):  # 0.25 s, one core busy for 0.2 of it: 0.8 of a core, one part's core lost
+        pass
+    assert load.crowded
+    with load.measured(2):  # 0.3 s quiet: both cores free again
+        pass
+    assert not load.crowded
+    assert not parts.crowded(0.4, 2) and parts.crowded(0.6, 2) and not parts.crowded(1.0, 1)
