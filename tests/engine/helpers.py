@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 from playground.engine.layers import layer_class
@@ -56,3 +60,36 @@ def numerical_gradient(loss_of, array, eps=1e-6):
 
 def relative_error(a, b):
     return float(np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12))
+
+
+SEEDED_RUN = """
+import hashlib, sys
+import numpy as np
+from playground.model import with_overrides
+from playground.training.families import RunOptions, family_of
+from playground.training.lessons import load_lesson
+spec = load_lesson(sys.argv[1])
+spec.training = with_overrides(spec.training, epochs=1, train_limit=int(sys.argv[2]), seed=3)
+run = family_of(spec).start(spec, RunOptions())
+for _ in run.trainer.run():
+    pass
+state = run.model.state()
+print(hashlib.sha256(b"".join(np.ascontiguousarray(state[k]).tobytes() for k in sorted(state))).hexdigest())
+"""
+
+
+def seeded_digests(lesson: str, train_limit: int, threads=("2", "1", "2")) -> list[str]:
+    """A seeded epoch of ``lesson`` on ``train_limit`` examples in a fresh process per entry of
+    ``threads`` (its ``NUMBA_NUM_THREADS``): the digest of each run's trained weights."""
+    digests = []
+    for count in threads:
+        result = subprocess.run(
+            [sys.executable, "-c", SEEDED_RUN, lesson, str(train_limit)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "NUMBA_NUM_THREADS": count},
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        digests.append(result.stdout.split()[-1])
+    return digests

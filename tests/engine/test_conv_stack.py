@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numba
 import numpy as np
 import pytest
@@ -19,7 +15,7 @@ from playground.engine.layers.dropout import seed_kernel_random
 from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer, OptimizerSettings
 
-from .helpers import dense, one_hot
+from .helpers import dense, one_hot, seeded_digests
 
 
 def conv(**config):
@@ -211,45 +207,9 @@ def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypa
         assert np.array_equal(side_by_side, in_turn, equal_nan=True)
 
 
-SEEDED_CNN_RUN = """
-import hashlib
-import numpy as np
-from playground.model import with_overrides
-from playground.training.families import RunOptions, family_of
-from playground.training.lessons import load_lesson
-spec = load_lesson("cnn-mnist")
-spec.training = with_overrides(spec.training, epochs=1, train_limit=640, seed=3)
-run = family_of(spec).start(spec, RunOptions())
-for _ in run.trainer.run():
-    pass
-state = run.model.state()
-print(hashlib.sha256(b"".join(np.ascontiguousarray(state[k]).tobytes() for k in sorted(state))).hexdigest())
-"""
-
-
 def test_a_seeded_convolutional_run_repeats_exactly_on_one_thread_or_two():
     """The convolutions split their batch into ``parts.PARTS`` parts whatever the cores: on one
     numba thread the parts run in turn, the same arithmetic, and the trained weights are the same
     bit for bit.  (The first run fills numba's cache, as in the recurrent layers' test.)"""
-    digests = []
-    for threads in ("2", "1", "2"):
-        result = subprocess.run(
-            [sys.executable, "-c", SEEDED_CNN_RUN],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "NUMBA_NUM_THREADS": threads},
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        digests.append(result.stdout.split()[-1])
-    assert digests[1] == digests[2]
-
-
-def test_the_parts_run_in_turn_while_other_processes_keep_a_core_busy(monkeypatch):
-    monkeypatch.setattr(background.compiles, "ready", lambda kernel, make_job: True)
-    network = build(*CASES["nielsen"])
-    runner = ConvStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 4, parts=2)
-    x, y = np.zeros((8, 144)), one_hot(np.arange(8) % 3, 3)
-    runner._load.crowded = True
-    runner.run(x, y, np.arange(8), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
-    assert not runner.stages.side_by_side[0]
+    _, one_thread, two_threads = seeded_digests("cnn-mnist", 640)
+    assert one_thread == two_threads

@@ -10,7 +10,7 @@ import pytest
 from playground.engine.layers import ShapeError, layer_class
 from playground.engine.network import Network
 
-from .helpers import numerical_gradient, one_hot, relative_error
+from .helpers import numerical_gradient, one_hot, relative_error, seeded_digests
 
 TOLERANCE = 1e-6
 RECURRENT = ["simple_rnn", "lstm"]
@@ -333,22 +333,6 @@ def test_the_parts_side_by_side_give_what_they_give_in_turn_bit_for_bit(monkeypa
         assert np.array_equal(got, expected)
 
 
-SEEDED_SEQUENCE_RUN = """
-import hashlib, sys
-import numpy as np
-from playground.training.families import RunOptions, family_of
-from playground.training.lessons import load_lesson
-from playground.model import with_overrides
-spec = load_lesson("copy-reverse")
-spec.training = with_overrides(spec.training, epochs=1, train_limit=256, seed=3)
-run = family_of(spec).start(spec, RunOptions())
-for _ in run.trainer.run():
-    pass
-state = run.model.state()
-print(hashlib.sha256(b"".join(np.ascontiguousarray(state[k]).tobytes() for k in sorted(state))).hexdigest())
-"""
-
-
 def test_a_seeded_sequence_run_repeats_exactly_on_one_thread_or_two():
     """The parts a batch is split into do not depend on the cores (``parts.PARTS``): numba on one
     thread runs them in turn, the same arithmetic, and the trained weights are bit for bit the same.
@@ -356,19 +340,5 @@ def test_a_seeded_sequence_run_repeats_exactly_on_one_thread_or_two():
     The first run only fills numba's cache: a recurrent run whose kernels were compiled in its own
     process ends on other weights than one that loads them from the cache (seen with numba 0.68,
     whatever the threads; the dense paths agree), so the runs compared both load them."""
-    import os
-    import subprocess
-    import sys
-
-    digests = []
-    for threads in ("2", "1", "2"):
-        result = subprocess.run(
-            [sys.executable, "-c", SEEDED_SEQUENCE_RUN],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "NUMBA_NUM_THREADS": threads},
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        digests.append(result.stdout.split()[-1])
-    assert digests[1] == digests[2]
+    _, one_thread, two_threads = seeded_digests("copy-reverse", 256)
+    assert one_thread == two_threads
