@@ -288,26 +288,11 @@ def conv_forward_parts(source, geometry, weight2, bias, pooled, winners, cols_st
         conv_forward_part(np.int64(p), source, geometry, weight2, bias, pooled, winners, cols_store, zs, alpha, padded)
 
 
+# fmt: off
 @njit(nogil=True, cache=True, inline="always")
 def conv_backward_part(
-    p,
-    source,
-    geometry,
-    weight2,
-    pooled,
-    winners,
-    dpooled,
-    weight_grads,
-    bias_grads,
-    dsource,
-    want_dsource,
-    cols_store,
-    zs,
-    dcols,
-    deltas,
-    partials,
-    alpha,
-    padded,
+    p, source, geometry, weight2, pooled, winners, dpooled, weight_grads, bias_grads, dsource, want_dsource,
+    cols_store, zs, dcols, deltas, partials, alpha, padded,
 ):
     """The gradients of one convolution (+ pool) from part p of the batch: its share of ∂C/∂W and
     ∂C/∂b into ``weight_grads[p]`` and ``bias_grads[p]``, and its rows of ∂C/∂source."""
@@ -335,46 +320,16 @@ def conv_backward_part(
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True, parallel=True)
 def conv_backward_parts(
-    source,
-    geometry,
-    weight2,
-    pooled,
-    winners,
-    dpooled,
-    weight_grads,
-    bias_grads,
-    dsource,
-    want_dsource,
-    cols_store,
-    zs,
-    dcols,
-    deltas,
-    partials,
-    alpha,
-    padded,
+    source, geometry, weight2, pooled, winners, dpooled, weight_grads, bias_grads, dsource, want_dsource,
+    cols_store, zs, dcols, deltas, partials, alpha, padded,
 ):
     """``conv_backward_part`` for every part, each on its own thread."""
     for p in prange(zs.shape[0]):
         conv_backward_part(
-            np.int64(p),
-            source,
-            geometry,
-            weight2,
-            pooled,
-            winners,
-            dpooled,
-            weight_grads,
-            bias_grads,
-            dsource,
-            want_dsource,
-            cols_store,
-            zs,
-            dcols,
-            deltas,
-            partials,
-            alpha,
-            padded,
+            np.int64(p), source, geometry, weight2, pooled, winners, dpooled, weight_grads, bias_grads, dsource,
+            want_dsource, cols_store, zs, dcols, deltas, partials, alpha, padded,
         )
+# fmt: on
 
 
 @njit(nogil=True, cache=True, no_cfunc_wrapper=True)
