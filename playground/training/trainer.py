@@ -417,7 +417,7 @@ def epoch_line(record: EpochRecord, epochs: int, network: Network | None = None)
     parts = [f"epoch {record.epoch:>3}/{epochs}", f"loss {record.loss:.4f}", f"val loss {record.val_loss:.4f}"]
     if record.train_accuracy is not None:
         parts += [f"train {100 * record.train_accuracy:.2f}%", f"val {100 * record.val_accuracy:.2f}%"]
-    parts += [f"{record.seconds:.1f} s", f"{record.samples_per_s / 1000:.0f}k samples/s"]
+    parts += [f"{record.seconds:.1f} s", f"{record.samples_per_s:,.0f} samples/s"]  # not "0k" for a slow one
     readable = parameters_text(network) if network is not None else None
     if readable:
         parts.append(readable)
