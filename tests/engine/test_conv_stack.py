@@ -213,3 +213,13 @@ def test_a_seeded_convolutional_run_repeats_exactly_on_one_thread_or_two():
     bit for bit.  (The first run fills numba's cache, as in the recurrent layers' test.)"""
     _, one_thread, two_threads = seeded_digests("cnn-mnist", 640)
     assert one_thread == two_threads
+
+
+def test_the_parts_run_in_turn_while_other_processes_keep_a_core_busy(monkeypatch):
+    monkeypatch.setattr(background.compiles, "ready", lambda kernel, make_job: True)
+    network = build(*CASES["nielsen"])
+    runner = ConvStackRunner(network, Optimizer(OptimizerSettings(), network.slots()), 4, parts=2)
+    x, y = np.zeros((8, 144)), one_hot(np.arange(8) % 3, 3)
+    runner._load.crowded = True
+    runner.run(x, y, np.arange(8), 0, 2, np.array([0.0, 0.1]), 0.0, 0.0, False)
+    assert not runner.stages.side_by_side[0]
