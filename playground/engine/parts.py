@@ -5,11 +5,10 @@ A training step of a sequence model is mostly independent rows: the sequences of
 run their time loops without looking at each other, and a per-step head treats its B·T
 rows alike; so do a convolution's examples.  So those layers split their rows into ``PARTS``
 parts (2, the cores of these machines) and run each part, products included, in one call of a
-part kernel.  With the BLAS
-pinned to one thread (blas.py), two threads multiplying side by side each run as fast as one
-alone (measured: 512×128 by 128×16, 8.3 µs per product either way).  Each part writes its own
-share of a weight gradient; ``sum_over_parts`` adds them up afterwards in part order, so a
-seeded run repeats exactly.
+part kernel.  With the BLAS pinned to one thread (blas.py), two threads multiplying side by side
+each run as fast as one alone (measured: 512×128 by 128×16, 8.3 µs per product either way).
+Each part writes its own share of a weight gradient; ``sum_over_parts`` adds them up afterwards
+in part order, so a seeded run repeats exactly.
 
 ``run_parts`` calls a step's part kernel for every part, in turn or side by side.  Side by side
 goes through a ``parallel=True`` driver whose ``prange`` makes the very same calls: numba's
